@@ -1,0 +1,235 @@
+//! The entities NetPulse stores: probes, connections, their scheduling state, measurements and
+//! run-now requests.
+
+use crate::alert::{AlertPolicy, AlertState};
+use crate::degradation::{AdaptivePolicy, HealthHistory, HealthSample};
+use crate::due_work::LastRun;
+use crate::health::{Thresholds, Verdict};
+use crate::id::{ConnectionId, ProbeId, ResultId};
+use crate::measurement::Observation;
+use crate::pool::{Engine, PoolEntry, ServerPool};
+use crate::schedule::Schedule;
+use crate::time::Timestamp;
+use crate::values::{Colour, ExpectedSpeed, Labels, Name};
+
+/// One agent installation that runs tests for its connections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// Its id.
+    pub id: ProbeId,
+    /// Its display name.
+    pub name: Name,
+    /// Its labels (`site` is exported with metrics).
+    pub labels: Labels,
+    /// Whether it may poll and push.
+    pub enabled: bool,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When its agent last polled for work.
+    pub last_poll_at: Option<Timestamp>,
+    /// The version its agent reported with the last recorded poll.
+    pub agent_version: Option<String>,
+    /// The engines its agent reported it can run.
+    pub agent_engines: Vec<Engine>,
+}
+
+/// One monitored link, owned by a probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    /// Its id.
+    pub id: ConnectionId,
+    /// The probe that tests it (immutable).
+    pub probe_id: ProbeId,
+    /// Its display name.
+    pub name: Name,
+    /// The ISP as the user names it.
+    pub isp: String,
+    /// The plan's promised speed.
+    pub expected: ExpectedSpeed,
+    /// Its accent colour.
+    pub colour: Colour,
+    /// Its labels.
+    pub labels: Labels,
+    /// The servers its tests rotate through.
+    pub pool: ServerPool,
+    /// When it is tested.
+    pub schedule: Schedule,
+    /// What a healthy result is.
+    pub thresholds: Thresholds,
+    /// How it is retested when degraded.
+    pub adaptive: AdaptivePolicy,
+    /// Its own alert thresholds, overriding the global ones.
+    pub alerts: Option<AlertPolicy>,
+    /// A network interface tests should leave through (multi-WAN on one box).
+    pub source_interface: Option<String>,
+    /// A source address tests should bind to.
+    pub source_address: Option<String>,
+    /// Whether it is tested at all.
+    pub enabled: bool,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// What the scheduler and the status need to know about a connection, kept up to date by
+/// ingest in the same transaction as each measurement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionState {
+    /// The last result (completion time and requested pool entry).
+    pub last: Option<LastRun>,
+    /// Recent verdicts, newest first.
+    pub history: HealthHistory,
+    /// When the newest *completed* result finished, if any.
+    pub last_completed_at: Option<Timestamp>,
+    /// The alert debouncer's memory.
+    pub alert: AlertState,
+}
+
+impl ConnectionState {
+    /// The state after recording a result that finished at `completed_at`.
+    ///
+    /// Results can arrive out of order (an agent replays its spool): the last-run marker only
+    /// moves forward, while the verdict always joins the history as the newest sample.
+    #[must_use]
+    pub fn after(
+        mut self,
+        completed_at: Timestamp,
+        pool_entry: Option<PoolEntry>,
+        sample: HealthSample,
+    ) -> Self {
+        if self
+            .last
+            .as_ref()
+            .is_none_or(|l| completed_at >= l.completed_at)
+        {
+            self.last = Some(LastRun {
+                completed_at,
+                pool_entry,
+            });
+        }
+        if sample != HealthSample::Failed {
+            self.last_completed_at = Some(
+                self.last_completed_at
+                    .map_or(completed_at, |t| t.max(completed_at)),
+            );
+        }
+        self.history.push_newest(sample);
+        self
+    }
+}
+
+/// The tool's raw output, kept with each measurement so a parser fix can repair history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawOutput {
+    /// The tool's exit status; `None` when it was killed or never started.
+    pub exit_code: Option<i32>,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+/// One recorded speed test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// The agent-generated result id (idempotency key).
+    pub id: ResultId,
+    /// The probe that ran it.
+    pub probe_id: ProbeId,
+    /// The connection it measured.
+    pub connection_id: ConnectionId,
+    /// The engine that ran it.
+    pub engine: Engine,
+    /// The pool entry that was requested.
+    pub pool_entry: Option<PoolEntry>,
+    /// What the engine observed.
+    pub observation: Observation,
+    /// When it started (tool-reported, clamped).
+    pub started_at: Timestamp,
+    /// When it completed (tool-reported, clamped to the receive time).
+    pub completed_at: Timestamp,
+    /// When the server received it.
+    pub received_at: Timestamp,
+    /// `true` for scheduled tests, `false` for run-now.
+    pub scheduled: bool,
+    /// The verdict at ingest time.
+    pub verdict: Verdict,
+    /// The raw tool output.
+    pub raw: RawOutput,
+}
+
+impl Measurement {
+    /// The sample this measurement contributes to histories.
+    pub fn sample(&self) -> HealthSample {
+        HealthSample::from_verdict(!self.observation.completed(), Some(self.verdict.healthy()))
+    }
+}
+
+/// Clamps tool-reported start and finish times: the finish is never after the receive time
+/// (clocks on small boxes drift), and the start is never after the finish.
+pub fn clamp_times(
+    started: Timestamp,
+    finished: Timestamp,
+    received: Timestamp,
+) -> (Timestamp, Timestamp) {
+    let completed = finished.min(received);
+    (started.min(completed), completed)
+}
+
+/// Where a run-now request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunPhase {
+    /// Waiting for the probe's next poll.
+    Queued,
+    /// Handed to the agent.
+    Running,
+    /// A result arrived.
+    Done,
+    /// The connection was disabled or deleted before the agent took it.
+    Cancelled,
+}
+
+impl RunPhase {
+    /// The phase's name on the wire and in storage.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a phase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Cancelled]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamping_keeps_times_ordered_and_not_in_the_future() {
+        let t = Timestamp::from_unix_seconds;
+        assert_eq!(clamp_times(t(10), t(40), t(50)), (t(10), t(40)));
+        assert_eq!(clamp_times(t(10), t(90), t(50)), (t(10), t(50)));
+        assert_eq!(clamp_times(t(80), t(90), t(50)), (t(50), t(50)));
+    }
+
+    #[test]
+    fn state_moves_forward_only() {
+        let t = Timestamp::from_unix_seconds;
+        let a = PoolEntry::parse("a").ok();
+        let b = PoolEntry::parse("b").ok();
+        let s = ConnectionState::default()
+            .after(t(100), a.clone(), HealthSample::Healthy)
+            .after(t(50), b, HealthSample::Failed);
+        assert_eq!(s.last.as_ref().unwrap().completed_at, t(100));
+        assert_eq!(s.last.unwrap().pool_entry, a);
+        assert_eq!(s.last_completed_at, Some(t(100)));
+        assert_eq!(s.history.encode(), "FH");
+    }
+}

@@ -1,0 +1,121 @@
+//! The server as the agent sees it: poll for due work, push results.
+
+use async_trait::async_trait;
+use netpulse_domain::Timestamp;
+use netpulse_domain::id::{ConnectionId, ResultId, TaskId};
+use netpulse_domain::model::RawOutput;
+use netpulse_domain::pool::{Engine, PoolEntry};
+
+/// What the agent says about itself with each poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    /// The agent's version.
+    pub version: String,
+    /// The engines it can run here.
+    pub engines: Vec<Engine>,
+}
+
+/// One task from `/due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// The task's id.
+    pub task_id: TaskId,
+    /// The connection to test.
+    pub connection_id: ConnectionId,
+    /// The server to use; `None` lets the engine choose.
+    pub pool_entry: Option<PoolEntry>,
+    /// The engine to run.
+    pub engine: Engine,
+    /// Whether it was asked for by the schedule (`true`) or by someone (run-now, `false`).
+    pub scheduled: bool,
+    /// The interface to leave through, if the connection names one.
+    pub source_interface: Option<String>,
+    /// The source address to bind, if the connection names one.
+    pub source_address: Option<String>,
+}
+
+/// The answer to a poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePlan {
+    /// Tasks to run now.
+    pub tasks: Vec<Task>,
+    /// When to poll again.
+    pub poll_after_seconds: u32,
+}
+
+/// One result to push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultPush {
+    /// Generated when the test started; makes pushing idempotent.
+    pub result_id: ResultId,
+    /// The connection tested.
+    pub connection_id: ConnectionId,
+    /// The task it answers, if any.
+    pub task_id: Option<TaskId>,
+    /// The engine that ran.
+    pub engine: Engine,
+    /// The pool entry that was requested.
+    pub pool_entry: Option<PoolEntry>,
+    /// When the tool started.
+    pub started_at: Timestamp,
+    /// When it finished.
+    pub finished_at: Timestamp,
+    /// Scheduled (`true`) or run-now (`false`).
+    pub scheduled: bool,
+    /// What the tool printed.
+    pub raw: RawOutput,
+}
+
+/// How the server took a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Stored now.
+    Recorded,
+    /// It was stored before (same result id).
+    AlreadyRecorded,
+}
+
+/// Why a call to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentApiError {
+    /// No answer (connection refused, DNS, timeout).
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The server refused the credentials (401) or the probe (403).
+    #[error("server refused the probe credentials ({status}): {body}")]
+    Unauthorized {
+        /// 401 or 403.
+        status: u16,
+        /// The server's answer.
+        body: String,
+    },
+    /// The server rejected the request as invalid (other 4xx); retrying will not help.
+    #[error("server rejected the request ({status}): {body}")]
+    Rejected {
+        /// The status code.
+        status: u16,
+        /// The server's answer.
+        body: String,
+    },
+    /// The server failed (5xx); retry later.
+    #[error("server error ({status}): {body}")]
+    ServerError {
+        /// The status code.
+        status: u16,
+        /// The server's answer.
+        body: String,
+    },
+    /// The answer was not what the API documents.
+    #[error("invalid answer from server: {0}")]
+    InvalidResponse(String),
+}
+
+/// The agent API client.
+#[async_trait]
+pub trait AgentApi: Send + Sync + std::fmt::Debug {
+    /// Polls for due work (this also records the poll and the agent's details).
+    async fn due(&self, agent: &AgentInfo) -> Result<DuePlan, AgentApiError>;
+
+    /// Pushes one result.
+    async fn push(&self, result: &ResultPush) -> Result<PushOutcome, AgentApiError>;
+}

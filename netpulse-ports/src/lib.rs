@@ -1,0 +1,13 @@
+//! # netpulse-ports
+//!
+//! The asynchronous interfaces NetPulse's services depend on, implemented in
+//! `netpulse-adapters`: [`storage`], [`runner`] (speed-test engines), [`notify`], [`clock`] and
+//! [`agent_api`] (the agent's view of the server). Each port is small and named after what it
+//! does; each has its own error enum.
+#![deny(missing_docs)]
+
+pub mod agent_api;
+pub mod clock;
+pub mod notify;
+pub mod runner;
+pub mod storage;
