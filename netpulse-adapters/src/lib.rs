@@ -1,1 +1,22 @@
-//! placeholder
+//! # netpulse-adapters
+//!
+//! Implementations of the ports in `netpulse-ports`, each behind a cargo feature so that the
+//! agent never compiles sqlx, poem or tera:
+//!
+//! | feature | module | what |
+//! |---|---|---|
+//! | `parsers` | [`parse`] | engine output → [`netpulse_domain::measurement::Observation`] |
+//! | `cron` | `cron_calendar` | the `CronCalendar` port with croner |
+//! | `sqlite`, `postgres` | `storage` | the storage port on sqlx |
+//! | `ookla`, `iperf3`, `http-engine` | `runners` | speed-test engines |
+//! | `agent-client` | `agent_client` | the agent's client of the server API |
+#![deny(missing_docs)]
+
+#[cfg(feature = "cron")]
+pub mod cron_calendar;
+#[cfg(feature = "parsers")]
+pub mod parse;
+#[cfg(any(feature = "ookla", feature = "iperf3", feature = "http-engine"))]
+pub mod runners;
+#[cfg(feature = "storage")]
+pub mod storage;

@@ -1,0 +1,1 @@
+//! Engine output parsers (being written).

@@ -1,0 +1,1 @@
+//! Speed-test runners (being written).
