@@ -9,6 +9,7 @@
 //! | `cron` | `cron_calendar` | the `CronCalendar` port with croner |
 //! | `sqlite`, `postgres` | `storage` | the storage port on sqlx |
 //! | `ookla`, `iperf3`, `http-engine` | `runners` | speed-test engines |
+//! | `speedtest-target` | `speedtest_target` | the server endpoints the HTTP engine measures against |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 #![deny(missing_docs)]
 
@@ -18,5 +19,7 @@ pub mod cron_calendar;
 pub mod parse;
 #[cfg(any(feature = "ookla", feature = "iperf3", feature = "http-engine"))]
 pub mod runners;
+#[cfg(feature = "speedtest-target")]
+pub mod speedtest_target;
 #[cfg(feature = "storage")]
 pub mod storage;

@@ -1,0 +1,1 @@
+//! The HTTP engine target endpoints (being written).
