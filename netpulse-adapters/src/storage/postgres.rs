@@ -1,0 +1,50 @@
+//! The storage port on PostgreSQL.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::imp::storage_impl;
+
+/// PostgreSQL storage.
+#[derive(Debug, Clone)]
+pub struct PostgresStorage {
+    pool: PgPool,
+}
+
+impl PostgresStorage {
+    /// Connects to `url` and migrates the database.
+    pub async fn open(url: &str) -> Result<Self, netpulse_ports::storage::StorageError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(super::unavailable)?;
+        sqlx::migrate!("../migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| {
+                netpulse_ports::storage::StorageError::Unavailable(format!("migration failed: {e}"))
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for tests and benchmarks).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+async fn begin_write(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+storage_impl!(
+    PostgresStorage,
+    sqlx::Postgres,
+    begin_write = begin_write,
+    lock = " FOR UPDATE"
+);

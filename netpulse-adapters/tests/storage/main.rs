@@ -1,0 +1,56 @@
+//! The storage contract: every behaviour of the storage port, run against SQLite and against
+//! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
+
+mod contract;
+mod helpers;
+mod postgres_only;
+mod schema;
+
+/// Generates `sqlite::<name>` and `postgres::<name>` tests for each contract function.
+macro_rules! contract_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = crate::helpers::sqlite().await;
+                    crate::contract::$name(db.storage.as_ref()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    if let Some(db) = crate::helpers::pg().await {
+                        crate::contract::$name(db.storage.as_ref()).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract_tests!(
+    probe_lifecycle,
+    probe_delete_is_refused_while_connections_exist,
+    poll_recording_is_debounced,
+    connection_round_trips_every_field,
+    connection_of_unknown_probe_is_not_found,
+    connection_update_and_list_order,
+    deleting_a_connection_deletes_its_history,
+    record_judges_with_current_thresholds_and_updates_state,
+    record_is_idempotent_on_the_result_id,
+    record_of_unknown_connection_is_not_found,
+    failed_results_are_stored_with_their_class,
+    alert_edges_are_claimed_once,
+    run_now_requests_flow,
+    run_now_for_all_connections,
+    scheduling_entries_read_state_not_history,
+    measurement_filters,
+    every_sort_order_pages_without_gaps_or_repeats,
+    bad_cursors_are_rejected,
+    reparse_replaces_typed_columns,
+    users_settings_and_tokens,
+    concurrent_writers_lose_nothing,
+);
