@@ -13,6 +13,8 @@
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 #![deny(missing_docs)]
 
+#[cfg(feature = "agent-client")]
+pub mod agent_client;
 #[cfg(feature = "cron")]
 pub mod cron_calendar;
 #[cfg(feature = "parsers")]
