@@ -1,1 +1,5 @@
-fn main() {}
+//! The `netpulse` binary.
+
+fn main() -> std::process::ExitCode {
+    netpulse_app::cli::main()
+}

@@ -1,0 +1,45 @@
+//! The application services: what the server does, shared by the HTTP API and the admin CLI.
+//! Each takes the [`App`] and returns domain values or an [`AppError`](crate::error::AppError).
+
+pub mod connections;
+pub mod due;
+pub mod ingest;
+pub mod probes;
+
+use std::sync::Arc;
+
+use netpulse_adapters::cron_calendar::CronerCalendar;
+use netpulse_domain::alert::AlertPolicy;
+use netpulse_ports::clock::Clock;
+use netpulse_ports::storage::Storage;
+
+/// Seconds between two recorded polls of one probe (writes are debounced).
+pub const POLL_DEBOUNCE_SECONDS: i64 = 30;
+
+/// Everything the services need.
+#[derive(Clone)]
+pub struct App {
+    /// The database.
+    pub storage: Arc<dyn Storage>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Cron evaluation.
+    pub calendar: CronerCalendar,
+    /// What `/due` tells agents about when to poll again, seconds.
+    pub poll_interval_seconds: u32,
+    /// Alert thresholds for connections without their own.
+    pub default_alerts: AlertPolicy,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("poll_interval_seconds", &self.poll_interval_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new random UUID (v7: time-ordered, so ids created together sort together).
+pub fn new_uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
