@@ -25,3 +25,5 @@ pub mod runners;
 pub mod speedtest_target;
 #[cfg(feature = "storage")]
 pub mod storage;
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use netpulse_adapters::storage::postgres::PostgresStorage;
 use netpulse_adapters::storage::sqlite::SqliteStorage;
+use netpulse_adapters::testing::TestDatabase;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::degradation::AdaptivePolicy;
@@ -15,7 +16,6 @@ use netpulse_domain::pool::{Engine, PoolEntry, ServerPool};
 use netpulse_domain::schedule::Schedule;
 use netpulse_domain::values::{Colour, ExpectedSpeed, Labels, Name};
 use netpulse_ports::storage::{IncomingResult, RecordOutcome, Storage, TokenDigest};
-use sqlx::Connection as _;
 
 pub(crate) const T0: i64 = 1_780_747_500_000; // 2026-06-06T12:05:00Z in ms
 
@@ -30,113 +30,30 @@ pub(crate) fn new_id() -> String {
 /// A SQLite database in a fresh temporary file.
 pub(crate) struct SqliteDb {
     pub(crate) storage: Arc<SqliteStorage>,
-    _dir: TempDir,
-}
-
-pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    _db: TestDatabase,
 }
 
 pub(crate) async fn sqlite() -> SqliteDb {
-    let dir = std::env::temp_dir().join(format!("netpulse-test-{}", new_id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("test.db").display());
-    let storage = Arc::new(SqliteStorage::open(&url).await.expect("open sqlite"));
-    SqliteDb {
-        storage,
-        _dir: TempDir(dir),
-    }
+    let db = TestDatabase::sqlite();
+    let storage = Arc::new(SqliteStorage::open(&db.url).await.expect("open sqlite"));
+    SqliteDb { storage, _db: db }
 }
 
-/// The PostgreSQL server URL from `NETPULSE_TEST_PG_URL`. The PostgreSQL half of the suite never
-/// skips silently: without the variable it fails, unless the variable is set to `off` (then
-/// the test passes after saying so on stderr). An unreachable server always fails.
-pub(crate) fn pg_url() -> Option<String> {
-    match std::env::var("NETPULSE_TEST_PG_URL") {
-        Ok(u) if u == "off" => {
-            eprintln!("NETPULSE_TEST_PG_URL=off: PostgreSQL half of this test not run");
-            None
-        }
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => panic!(
-            "NETPULSE_TEST_PG_URL is not set: point it at a PostgreSQL server \
-             (e.g. postgres://postgres@127.0.0.1:5432/postgres), or set it to `off` to leave PostgreSQL out"
-        ),
-    }
-}
-
-/// A fresh PostgreSQL database on the server named by `NETPULSE_TEST_PG_URL`, dropped at the
-/// end of the test.
+/// A fresh PostgreSQL database (`NETPULSE_TEST_PG_URL`), dropped at the end of the test.
 pub(crate) struct PgDb {
     pub(crate) storage: Arc<PostgresStorage>,
     pub(crate) url: String,
-    admin_url: String,
-    name: String,
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    }
+    _db: TestDatabase,
 }
 
 pub(crate) async fn pg() -> Option<PgDb> {
-    let admin_url = pg_url()?;
-    let name = format!("netpulse_test_{}", new_id().replace('-', ""));
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("NETPULSE_TEST_PG_URL is set but PostgreSQL is unreachable: {e}")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let url = with_database(&admin_url, &name);
-    let storage = Arc::new(PostgresStorage::open(&url).await.expect("open postgres"));
+    let db = TestDatabase::postgres().await?;
+    let storage = Arc::new(PostgresStorage::open(&db.url).await.expect("open postgres"));
     Some(PgDb {
         storage,
-        url,
-        admin_url,
-        name,
+        url: db.url.clone(),
+        _db: db,
     })
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        // Best effort, on a separate thread with its own runtime (Drop cannot await).
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 pub(crate) fn digest(byte: u8) -> TokenDigest {

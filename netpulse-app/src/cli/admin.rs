@@ -124,9 +124,10 @@ pub async fn probe(url: &str, out: &Output, cmd: ProbeCommand) -> Result<(), Cli
             print(out, &json!({ "items": items }), || {
                 let mut s = format!("{:<36}  {:<8}  {:<25}  NAME", "ID", "ENABLED", "LAST POLL");
                 for p in &list {
-                    let poll = p
-                        .last_poll_at
-                        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+                    let poll = p.last_poll_at.map_or_else(
+                        || "never".to_owned(),
+                        netpulse_domain::Timestamp::to_rfc3339,
+                    );
                     s.push_str(&format!(
                         "\n{:<36}  {:<8}  {:<25}  {}",
                         p.id, p.enabled, poll, p.name
@@ -177,13 +178,16 @@ async fn set_probe(app: &App, out: &Output, id: &str, enabled: bool) -> Result<(
     Ok(())
 }
 
-/// A cap flag: a number, or `none` to disable the check.
-fn cap(text: &str) -> Result<Option<f64>, String> {
+/// A cap flag's value: a number, or `none` to disable the check.
+#[derive(Debug, Clone, Copy)]
+pub struct CapArg(pub Option<f64>);
+
+fn cap(text: &str) -> Result<CapArg, String> {
     if text.eq_ignore_ascii_case("none") {
-        Ok(None)
+        Ok(CapArg(None))
     } else {
         text.parse::<f64>()
-            .map(Some)
+            .map(|v| CapArg(Some(v)))
             .map_err(|_| format!("expected a number or `none`, got {text:?}"))
     }
 }
@@ -239,13 +243,13 @@ pub struct ConnectionFlags {
     pub min_upload_ratio: Option<f64>,
     /// Ping cap in ms, or `none` (default 100).
     #[arg(long, value_parser = cap)]
-    pub max_ping_ms: Option<Option<f64>>,
+    pub max_ping_ms: Option<CapArg>,
     /// Jitter cap in ms, or `none` (default 50).
     #[arg(long, value_parser = cap)]
-    pub max_jitter_ms: Option<Option<f64>>,
+    pub max_jitter_ms: Option<CapArg>,
     /// Packet-loss cap in percent, or `none` (default 5).
     #[arg(long, value_parser = cap)]
-    pub max_packet_loss_percent: Option<Option<f64>>,
+    pub max_packet_loss_percent: Option<CapArg>,
     /// Retest interval while degraded, seconds (default 300).
     #[arg(long)]
     pub adaptive_interval_seconds: Option<u32>,
@@ -290,9 +294,9 @@ impl ConnectionFlags {
             timezone: self.timezone,
             min_download_ratio: self.min_download_ratio,
             min_upload_ratio: self.min_upload_ratio,
-            max_ping_ms: self.max_ping_ms,
-            max_jitter_ms: self.max_jitter_ms,
-            max_packet_loss_percent: self.max_packet_loss_percent,
+            max_ping_ms: self.max_ping_ms.map(|c| c.0),
+            max_jitter_ms: self.max_jitter_ms.map(|c| c.0),
+            max_packet_loss_percent: self.max_packet_loss_percent.map(|c| c.0),
             adaptive_interval_seconds: self.adaptive_interval_seconds,
             recovery_healthy_count: self.recovery_healthy_count,
             max_consecutive_failures: self.max_consecutive_failures,

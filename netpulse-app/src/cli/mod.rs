@@ -32,6 +32,7 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Migrate the database, then serve the API until SIGTERM or SIGINT.
     Serve(serve::ServeArgs),

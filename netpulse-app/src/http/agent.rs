@@ -13,7 +13,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use serde_json::Value;
 
 use super::payload::{Fields, JsonBody};
-use super::problem::{ApiError, unauthorized};
+use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::ingest::{Submission, fresh_result_id};
 use crate::service::{App, due, ingest, probes};
@@ -208,10 +208,9 @@ fn probe_id(text: &str) -> Result<ProbeId, ApiError> {
 }
 
 async fn authenticate(app: &App, id: &str, token: &ProbeToken) -> Result<ProbeId, ApiError> {
-    // A malformed id gets the same answer as an unknown probe: no enumeration through errors.
-    let Ok(id) = ProbeId::parse(id) else {
-        return Err(unauthorized());
-    };
+    // A malformed id is a client error (it reveals nothing); an unknown probe answers exactly
+    // like a wrong token, so ids cannot be enumerated.
+    let id = probe_id(id)?;
     probes::authenticate(app, &id, &token.0.token).await?;
     Ok(id)
 }
@@ -351,7 +350,7 @@ fn legacy_submission(
         finished_at: Timestamp::from_unix_millis(i64::MAX),
         scheduled,
         raw: RawOutput {
-            exit_code: Some(if kind == "result" { 0 } else { 1 }),
+            exit_code: Some(i32::from(kind != "result")),
             stdout: ookla.to_string(),
             stderr: String::new(),
         },
@@ -488,6 +487,7 @@ impl AgentApi {
 
     /// Liveness: the process answers.
     #[oai(path = "/ping", method = "get", tag = "Tag::System")]
+    #[allow(clippy::unused_async)] // poem-openapi handlers are async
     async fn ping(&self) -> Json<StatusDto> {
         Json(StatusDto {
             status: "ok".into(),

@@ -40,7 +40,7 @@ impl From<&Probe> for ProbeDto {
                 .collect(),
             enabled: p.enabled,
             created_at: p.created_at.to_rfc3339(),
-            last_poll_at: p.last_poll_at.map(|t| t.to_rfc3339()),
+            last_poll_at: p.last_poll_at.map(netpulse_domain::Timestamp::to_rfc3339),
             agent_version: p.agent_version.clone(),
             agent_engines: p
                 .agent_engines

@@ -134,7 +134,7 @@ impl ConnectionInput {
         let schedule = build_schedule(
             app,
             base.map(|b| &b.schedule),
-            self.schedule,
+            self.schedule.as_deref(),
             self.tests_per_day,
             self.jitter_seconds,
             self.cron,
@@ -205,13 +205,13 @@ impl ConnectionInput {
 fn build_schedule(
     app: &App,
     base: Option<&Schedule>,
-    mode: Option<String>,
+    mode: Option<&str>,
     tests_per_day: Option<u32>,
     jitter_seconds: Option<u32>,
     cron: Option<Vec<String>>,
     timezone: Option<String>,
 ) -> Result<Schedule, AppError> {
-    let mode = match mode.as_deref() {
+    let mode = match mode {
         Some("even") => "even",
         Some("cron") => "cron",
         Some(other) => {

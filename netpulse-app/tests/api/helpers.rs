@@ -1,0 +1,236 @@
+//! Spawns the real server on a loopback port over a fresh database, with a clock the test
+//! moves, and offers typed request helpers.
+
+use std::sync::Arc;
+
+use netpulse_adapters::cron_calendar::CronerCalendar;
+use netpulse_adapters::testing::TestDatabase;
+use netpulse_app::service::{App, connections, probes};
+use netpulse_domain::alert::AlertPolicy;
+use netpulse_domain::id::{ApiTokenId, ProbeId};
+use netpulse_domain::model::{Connection, Probe};
+use netpulse_ports::clock::{Clock, ManualClock, SystemClock};
+use netpulse_ports::storage::ApiToken;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) app: App,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) api_token: String,
+    _db: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.abort();
+        }
+    }
+}
+
+/// A started server, or `None` when PostgreSQL is switched off (`NETPULSE_TEST_PG_URL=off`).
+pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
+    let database = match db {
+        Db::Sqlite => TestDatabase::sqlite(),
+        Db::Postgres => TestDatabase::postgres().await?,
+    };
+    let storage = netpulse_adapters::storage::open(&database.url)
+        .await
+        .expect("open database");
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = App {
+        storage,
+        clock: clock.clone(),
+        calendar: CronerCalendar,
+        poll_interval_seconds: 60,
+        default_alerts: AlertPolicy::default(),
+    };
+    let api_token = netpulse_app::tokens::generate();
+    app.storage
+        .create_api_token(
+            &ApiToken {
+                id: ApiTokenId::parse(&netpulse_app::service::new_uuid()).unwrap(),
+                name: "tests".into(),
+                created_at: clock.now(),
+                last_used_at: None,
+            },
+            &netpulse_app::tokens::digest(&api_token),
+        )
+        .await
+        .unwrap();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind");
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .expect("a TCP address");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(netpulse_app::http::run(acceptor, app.clone(), async move {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        app,
+        clock,
+        api_token,
+        _db: database,
+        shutdown: Some(tx),
+        server: Some(server),
+    })
+}
+
+/// A probe with its token.
+pub(crate) struct Agent {
+    pub(crate) probe: Probe,
+    pub(crate) token: String,
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) async fn probe(&self, name: &str) -> Agent {
+        let issued = probes::create(&self.app, name, netpulse_domain::values::Labels::new())
+            .await
+            .unwrap();
+        Agent {
+            probe: issued.probe,
+            token: issued.token,
+        }
+    }
+
+    pub(crate) async fn connection(
+        &self,
+        probe: &ProbeId,
+        name: &str,
+        pool: &[&str],
+    ) -> Connection {
+        let input = connections::ConnectionInput {
+            name: Some(name.into()),
+            download_mbps: Some(1000),
+            upload_mbps: Some(500),
+            server_pool: Some(pool.iter().map(|s| (*s).to_owned()).collect()),
+            jitter_seconds: Some(0),
+            ..Default::default()
+        };
+        connections::create(&self.app, probe, input).await.unwrap()
+    }
+
+    /// GET with the API token.
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&self.api_token)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
+    /// A request with the API token and a JSON body.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.api_token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
+    pub(crate) async fn due(&self, agent: &Agent) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(&format!("/api/v1/probes/{}/due", agent.probe.id)))
+            .bearer_auth(&agent.token)
+            .header("X-NetPulse-Agent-Version", "9.9.9")
+            .header("X-NetPulse-Agent-Engines", "ookla,iperf3")
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
+    pub(crate) async fn push(&self, agent: &Agent, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/probes/{}/results", agent.probe.id)))
+            .bearer_auth(&agent.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+}
+
+pub(crate) async fn answer(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+    };
+    (status, value)
+}
+
+/// The real Ookla CLI 1.2 output from the fixtures.
+pub(crate) fn ookla_stdout() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../netpulse-adapters/tests/fixtures/ookla/cli1.2-json-pretty-de-hannover-anonymized.json"
+    ))
+    .unwrap()
+}
+
+/// A push body in the agent's format.
+pub(crate) fn push_body(
+    at: netpulse_domain::Timestamp,
+    connection: &Connection,
+    pool_entry: Option<&str>,
+    stdout: &str,
+    exit_code: i32,
+    scheduled: bool,
+) -> Value {
+    json!({
+        "resultId": uuid::Uuid::new_v4().to_string(),
+        "connectionId": connection.id.as_str(),
+        "taskId": null,
+        "engine": "ookla",
+        "poolEntry": pool_entry,
+        "startedAt": at.plus_seconds(-30).to_rfc3339(),
+        "finishedAt": at.to_rfc3339(),
+        "scheduled": scheduled,
+        "exitCode": exit_code,
+        "stdout": stdout,
+        "stderr": "",
+    })
+}
