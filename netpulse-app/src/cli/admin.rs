@@ -36,6 +36,7 @@ pub async fn open_app(url: &str) -> Result<App, CliError> {
         calendar: CronerCalendar,
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
+        listeners: vec![],
     })
 }
 

@@ -68,8 +68,14 @@ pub async fn ingest(app: &App, probe: &ProbeId, s: Submission) -> Result<RecordO
         verdict: Verdict { breaches: vec![] },
         raw: s.raw,
     };
-    Ok(app
+    let outcome = app
         .storage
         .record(IncomingResult { measurement }, &app.default_alerts)
-        .await?)
+        .await?;
+    if let RecordOutcome::Recorded { measurement, edge } = &outcome {
+        for listener in &app.listeners {
+            listener.recorded(measurement, *edge);
+        }
+    }
+    Ok(outcome)
 }

@@ -59,6 +59,7 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         calendar: CronerCalendar,
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
+        listeners: vec![],
     };
     let api_token = netpulse_app::tokens::generate();
     app.storage
