@@ -5,10 +5,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use netpulse_adapters::runners::http::{HttpEngineConfig, HttpRunner};
+use netpulse_adapters::runners::iperf3::{Iperf3Config, Iperf3Runner};
+use netpulse_adapters::runners::ookla::{OoklaConfig, OoklaRunner};
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ResultId;
 use netpulse_domain::model::RawOutput;
@@ -45,6 +49,31 @@ impl Engines {
         Self {
             runners: runners.into_iter().map(|r| (r.engine(), r)).collect(),
         }
+    }
+
+    /// The real engines: the Ookla CLI and iperf3 at the given paths (or names on `PATH`), and
+    /// the built-in HTTP engine with its default settings.
+    pub fn builtin(ookla_binary: PathBuf, iperf3_binary: PathBuf) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ookla = OoklaRunner::new(
+            OoklaConfig {
+                binary: ookla_binary,
+            },
+            Arc::clone(&clock),
+        );
+        let iperf3 = Iperf3Runner::new(
+            Iperf3Config {
+                binary: iperf3_binary,
+                ..Iperf3Config::default()
+            },
+            Arc::clone(&clock),
+        );
+        let http = HttpRunner::new(HttpEngineConfig::default(), clock);
+        Self::new([
+            Arc::new(ookla) as Arc<dyn SpeedtestRunner>,
+            Arc::new(iperf3),
+            Arc::new(http),
+        ])
     }
 
     /// The runner of an engine, if the agent has one.

@@ -33,11 +33,6 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(serve(settings)))
 }
 
-/// The engines of this build.
-fn engines(_settings: &Settings) -> Engines {
-    Engines::default()
-}
-
 async fn serve(settings: Settings) -> u8 {
     let shutdown = match netpulse_agent::shutdown::terminate_signal() {
         Ok(shutdown) => shutdown,
@@ -58,7 +53,10 @@ async fn serve(settings: Settings) -> u8 {
         }
     };
     tracing::info!(server = %settings.server_url, probe = %settings.probe_id, "netpulse-agent {}", settings.agent.version);
-    let engines = engines(&settings);
+    let engines = Engines::builtin(
+        settings.ookla_binary.clone(),
+        settings.iperf3_binary.clone(),
+    );
     let agent = match Agent::new(settings.agent.clone(), engines, Arc::new(api)) {
         Ok(agent) => agent,
         Err(e) => {

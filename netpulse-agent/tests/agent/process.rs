@@ -330,3 +330,107 @@ async fn kill_9_loses_no_finished_result() {
     assert_eq!(server.pushes()[1].json()["taskId"], task_id(1));
     assert!(pending_in(spool.path()).is_empty());
 }
+
+/// Writes an executable shell script.
+fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn the_real_ookla_runner_is_wired_to_the_ookla_binary_setting() {
+    let tools = tempfile::tempdir().unwrap();
+    let args_file = tools.path().join("args");
+    let speedtest = script(
+        tools.path(),
+        "speedtest",
+        &format!(
+            "echo \"$@\" > {}\necho '{{\"type\":\"result\",\"isp\":\"Canned\"}}'\necho 'a warning' >&2",
+            args_file.display()
+        ),
+    );
+    let server = FakeServer::start().await;
+    server.script_due([Reply::json(
+        200,
+        &due(&[task(&task_id(1), CONN_A, "ookla", Some("4242"))], 60),
+    )]);
+    let spool = tempfile::tempdir().unwrap();
+    let (status, stderr) = output(
+        configured(&server.url(), spool.path())
+            .env("OOKLA_BINARY", &speedtest)
+            .arg("--once"),
+    )
+    .await;
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        server.polls()[0].header("x-netpulse-agent-engines"),
+        Some("ookla,http")
+    );
+    let body = server.pushes()[0].json();
+    assert_eq!(body["exitCode"], 0);
+    assert_eq!(body["stdout"], "{\"type\":\"result\",\"isp\":\"Canned\"}\n");
+    assert_eq!(body["stderr"], "a warning\n");
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert!(args.contains("--server-id=4242"), "{args}");
+}
+
+#[tokio::test]
+async fn sigterm_during_a_test_stops_the_tool_and_pushes_nothing() {
+    let tools = tempfile::tempdir().unwrap();
+    let pid_file = tools.path().join("pid");
+    let speedtest = script(
+        tools.path(),
+        "speedtest",
+        &format!("echo $$ > {}\nexec sleep 30", pid_file.display()),
+    );
+    let server = FakeServer::start().await;
+    server.script_due([Reply::json(
+        200,
+        &due(&[task(&task_id(1), CONN_A, "ookla", None)], 60),
+    )]);
+    let spool = tempfile::tempdir().unwrap();
+    let mut child = configured(&server.url(), spool.path())
+        .env("OOKLA_BINARY", &speedtest)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let tool_pid = loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file)
+            && !pid.trim().is_empty()
+        {
+            break pid.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the tool never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let sent = Instant::now();
+    signal(&child, "TERM");
+    let status = tokio::time::timeout(Duration::from_secs(2), child.wait())
+        .await
+        .expect("the agent stopped")
+        .unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(0));
+    // The tool is gone (or a zombie waiting for its new parent to reap it).
+    let gone = async {
+        loop {
+            match std::fs::read_to_string(format!("/proc/{tool_pid}/stat")) {
+                Err(_) => return,
+                Ok(stat) if stat.split(' ').nth(2) == Some("Z") => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(1), gone)
+        .await
+        .expect("the tool was killed with the agent");
+    assert!(server.pushes().is_empty());
+    assert!(pending_in(spool.path()).is_empty());
+}

@@ -94,11 +94,11 @@ async fn the_loop_backs_off_after_failures_and_recovers() {
         fallback_wait >= Duration::from_millis(1300),
         "pollAfterSeconds 0 means the configured interval: {fallback_wait:?}"
     );
-    // The gaps between failed polls grow: ~[50,100] ms, [100,200], [200,400], [400,800].
+    // The gaps between failed polls grow: ~[50,100] ms, [100,200], [200,400], [400,800]
+    // (plus scheduling latency, hence lower bounds only).
     let polls = server.polls();
     assert_eq!(polls.len(), 6);
     let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1].at - w[0].at).collect();
-    assert!(gaps[0] < Duration::from_millis(190), "{gaps:?}");
     assert!(gaps[2] >= Duration::from_millis(200), "{gaps:?}");
     assert!(gaps[3] >= Duration::from_millis(400), "{gaps:?}");
     assert!(gaps[3] > gaps[0], "{gaps:?}");
