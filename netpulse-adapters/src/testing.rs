@@ -126,3 +126,96 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A realistic Ookla CLI 1.2 result (about 1.6 KB), used as the raw output of seeded rows so
+/// that storage figures match real use.
+pub const SAMPLE_OOKLA_STDOUT: &str = r#"{"type":"result","timestamp":"2026-06-06T12:04:30Z","ping":{"jitter":0.412,"latency":9.813,"low":9.402,"high":10.772},"download":{"bandwidth":116445504,"bytes":1403904000,"elapsed":12004,"latency":{"iqm":24.516,"low":10.061,"high":226.318,"jitter":4.672}},"upload":{"bandwidth":6181475,"bytes":74250000,"elapsed":12002,"latency":{"iqm":53.209,"low":9.908,"high":471.134,"jitter":11.384}},"packetLoss":0,"isp":"Acme Fibre","interface":{"internalIp":"192.168.1.23","name":"eth0","macAddr":"00:11:22:33:44:55","isVpn":false,"externalIp":"203.0.113.7"},"server":{"id":60440,"host":"speedtest.example.net","port":8080,"name":"Example Networks","location":"Hannover","country":"Germany","ip":"198.51.100.20"},"result":{"id":"0b3f1c7e-8a0b-4f6e-9d2a-3c4b5d6e7f80","url":"https://www.speedtest.net/result/c/0b3f1c7e-8a0b-4f6e-9d2a-3c4b5d6e7f80","persisted":true}}"#;
+
+/// The id of seeded probe `k` (deterministic, so SQL can compute it).
+pub fn seeded_probe_id(k: u64) -> String {
+    format!("00000000-0000-4000-8000-{k:012x}")
+}
+
+/// The id of seeded connection `k`.
+pub fn seeded_connection_id(k: u64) -> String {
+    format!("00000000-0000-4000-9000-{k:012x}")
+}
+
+/// Inserts `count` completed measurements, spread round-robin over connections
+/// `0..connections` (which must exist, with probe `k / per_probe`), one a minute going back
+/// from `newest_ms`, in batches, bypassing ingest (this is for benchmarks that need large
+/// histories quickly; ingest itself is measured separately). Ids start at `first`.
+pub async fn bulk_measurements(
+    url: &str,
+    first: u64,
+    count: u64,
+    connections: u64,
+    per_probe: u64,
+    newest_ms: i64,
+) -> Result<(), sqlx::Error> {
+    const BATCH: u64 = 50_000;
+    let columns = "id, probe_id, connection_id, engine, pool_entry, status, failure_class, failure_message, \
+        download_bps, upload_bps, download_bytes, upload_bytes, ping_ms, ping_low_ms, ping_high_ms, jitter_ms, \
+        download_latency_ms, upload_latency_ms, packet_loss_percent, server_id, server_name, server_location, \
+        server_host, isp, result_url, tool_timestamp, started_at, completed_at, received_at, scheduled, healthy, \
+        breaches, exit_code, raw_stdout, raw_stderr";
+    let postgres = url.starts_with("postgres");
+    let (hex12, series) = if postgres {
+        (
+            "lpad(to_hex({e}), 12, '0')",
+            "generate_series($1::bigint, $2::bigint - 1) AS s(n)",
+        )
+    } else {
+        ("printf('%012x', {e})", "seq")
+    };
+    let hex = |e: &str| hex12.replace("{e}", e);
+    let select = format!(
+        "SELECT '00000000-0000-4000-a000-' || {id}, '00000000-0000-4000-8000-' || {probe}, \
+         '00000000-0000-4000-9000-' || {conn}, 'ookla', NULL, 'completed', NULL, NULL, \
+         900000000.0 + (n % 97) * 1000000.0, 400000000.0 + (n % 89) * 1000000.0, 1403904000, 74250000, \
+         9.0 + (n % 13), 8.5, 12.0, 0.4 + (n % 7) * 0.1, 24.5, 53.2, 0.0, '60440', 'Example Networks', \
+         'Hannover', 'speedtest.example.net:8080', 'Acme Fibre', 'https://www.speedtest.net/result/c/x', \
+         $3 - n * 60000, $3 - n * 60000 - 30000, $3 - n * 60000, $3 - n * 60000 + 500, TRUE, TRUE, '', 0, $4, '' \
+         FROM {series}",
+        id = hex("n"),
+        probe = hex(&format!("(n % {connections}) / {per_probe}")),
+        conn = hex(&format!("n % {connections}")),
+    );
+    let mut start = first;
+    while start < first + count {
+        let end = (start + BATCH).min(first + count);
+        let sql = if postgres {
+            format!("INSERT INTO measurements ({columns}) {select}")
+        } else {
+            format!(
+                "WITH RECURSIVE seq(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < $2) \
+                 INSERT INTO measurements ({columns}) {select}"
+            )
+        };
+        let (s, e) = (
+            i64::try_from(start).unwrap_or(i64::MAX),
+            i64::try_from(end).unwrap_or(i64::MAX),
+        );
+        if postgres {
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(s)
+                .bind(e)
+                .bind(newest_ms)
+                .bind(SAMPLE_OOKLA_STDOUT)
+                .execute(&mut conn)
+                .await?;
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(s)
+                .bind(e)
+                .bind(newest_ms)
+                .bind(SAMPLE_OOKLA_STDOUT)
+                .execute(&mut conn)
+                .await?;
+        }
+        start = end;
+    }
+    Ok(())
+}
