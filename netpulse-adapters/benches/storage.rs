@@ -10,18 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use netpulse_adapters::testing::{
-    SAMPLE_OOKLA_STDOUT, TestDatabase, bulk_measurements, seeded_connection_id, seeded_probe_id,
+    SAMPLE_OOKLA_STDOUT, TestDatabase, bulk_measurements, seed_topology, seeded_connection_id,
+    seeded_probe_id,
 };
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertPolicy;
-use netpulse_domain::degradation::AdaptivePolicy;
-use netpulse_domain::health::{Thresholds, Verdict};
+use netpulse_domain::health::Verdict;
 use netpulse_domain::id::{ConnectionId, ProbeId, ResultId};
 use netpulse_domain::measurement::{Observation, ServerInfo};
-use netpulse_domain::model::{Connection, Measurement, Probe, RawOutput};
-use netpulse_domain::pool::{Engine, PoolEntry, ServerPool};
-use netpulse_domain::schedule::Schedule;
-use netpulse_domain::values::{Colour, ExpectedSpeed, Labels, Name};
+use netpulse_domain::model::{Measurement, RawOutput};
+use netpulse_domain::pool::{Engine, PoolEntry};
 use netpulse_ports::storage::{IncomingResult, Storage, TokenDigest};
 use sqlx::Connection as _;
 
@@ -29,7 +27,7 @@ const PROBES: u64 = 100;
 const PER_PROBE: u64 = 10;
 const CONNECTIONS: u64 = PROBES * PER_PROBE;
 const INGEST_SAMPLES: u64 = 2_000;
-const READS: usize = 2_000;
+const READS: usize = 5_000;
 
 fn now() -> Timestamp {
     let ms = std::time::SystemTime::now()
@@ -37,45 +35,6 @@ fn now() -> Timestamp {
         .unwrap()
         .as_millis();
     Timestamp::from_unix_millis(i64::try_from(ms).unwrap())
-}
-
-async fn seed_topology(s: &dyn Storage) {
-    for p in 0..PROBES {
-        let probe = Probe {
-            id: ProbeId::parse(&seeded_probe_id(p)).unwrap(),
-            name: Name::parse("name", &format!("probe-{p:03}")).unwrap(),
-            labels: Labels::new(),
-            enabled: true,
-            created_at: now(),
-            last_poll_at: None,
-            agent_version: None,
-            agent_engines: vec![],
-        };
-        s.create_probe(&probe, &TokenDigest([7; 32])).await.unwrap();
-        for c in 0..PER_PROBE {
-            let k = p * PER_PROBE + c;
-            s.create_connection(&Connection {
-                id: ConnectionId::parse(&seeded_connection_id(k)).unwrap(),
-                probe_id: probe.id.clone(),
-                name: Name::parse("name", &format!("wan-{c}")).unwrap(),
-                isp: "Acme".into(),
-                expected: ExpectedSpeed::from_mbps(1000, 500),
-                colour: Colour::Primary,
-                labels: Labels::new(),
-                pool: ServerPool::parse_all(&["12746", "30907", "fra.example:8080"]).unwrap(),
-                schedule: Schedule::default(),
-                thresholds: Thresholds::default(),
-                adaptive: AdaptivePolicy::default(),
-                alerts: None,
-                source_interface: None,
-                source_address: None,
-                enabled: true,
-                created_at: now(),
-            })
-            .await
-            .unwrap();
-        }
-    }
 }
 
 fn result(k: u64, i: u64) -> Measurement {
@@ -131,20 +90,29 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// What `/due` reads for one probe with 10 connections: the scheduling entries and the
-/// run-now requests.
-async fn due_read(s: &dyn Storage) -> (Duration, Duration) {
+/// One read of what `/due` reads for one probe with 10 connections: the scheduling entries and
+/// the run-now requests.
+async fn due_read_once(s: &dyn Storage, probe: &ProbeId) -> Duration {
+    let t = Instant::now();
+    let entries = s.scheduling_entries(probe).await.unwrap();
+    s.take_run_requests(probe, now()).await.unwrap();
+    let elapsed = t.elapsed();
+    assert_eq!(entries.len(), PER_PROBE as usize);
+    elapsed
+}
+
+/// Reads alternately from both databases, so that background load affects both alike.
+async fn due_reads(small: &dyn Storage, large: &dyn Storage) -> [(Duration, Duration); 2] {
     let probe = ProbeId::parse(&seeded_probe_id(42)).unwrap();
-    let mut times = Vec::with_capacity(READS);
+    let (mut a, mut b) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for _ in 0..READS {
-        let t = Instant::now();
-        let entries = s.scheduling_entries(&probe).await.unwrap();
-        s.take_run_requests(&probe, now()).await.unwrap();
-        times.push(t.elapsed());
-        assert_eq!(entries.len(), PER_PROBE as usize);
+        a.push(due_read_once(small, &probe).await);
+        b.push(due_read_once(large, &probe).await);
     }
-    times.sort();
-    (percentile(&times, 50.0), percentile(&times, 99.0))
+    [&mut a, &mut b].map(|times| {
+        times.sort();
+        (percentile(times, 50.0), percentile(times, 99.0))
+    })
 }
 
 async fn bytes_per_measurement(url: &str, count: u64) -> f64 {
@@ -182,36 +150,30 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn run(name: &str, db: TestDatabase, large: u64) {
-    let storage: Arc<dyn Storage> = netpulse_adapters::storage::open(&db.url).await.unwrap();
-    let s = storage.as_ref();
-    let t = Instant::now();
-    seed_topology(s).await;
-    eprintln!(
-        "{name}: seeded {PROBES} probes × {PER_PROBE} connections in {:.1?}",
-        t.elapsed()
-    );
+async fn checkpoint(url: &str) {
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query("VACUUM ANALYZE").execute(&mut c).await.unwrap();
+    }
+}
 
-    let rate_small = ingest_rate(s, 0).await;
-    let small = 10_000;
+/// A database with the topology, `INGEST_SAMPLES` results recorded through `record` (timed),
+/// and bulk-loaded history up to `total` measurements.
+async fn prepare(name: &str, db: &TestDatabase, total: u64) -> (Arc<dyn Storage>, f64) {
+    let storage: Arc<dyn Storage> = netpulse_adapters::storage::open(&db.url).await.unwrap();
+    seed_topology(storage.as_ref(), PROBES, PER_PROBE, &TokenDigest([7; 32])).await;
+    let t = Instant::now();
     bulk_measurements(
         &db.url,
         0,
-        small - INGEST_SAMPLES,
-        CONNECTIONS,
-        PER_PROBE,
-        now().unix_millis(),
-    )
-    .await
-    .unwrap();
-    let (p50_small, p99_small) = due_read(s).await;
-    let bytes_small = bytes_per_measurement(&db.url, small).await;
-
-    let t = Instant::now();
-    bulk_measurements(
-        &db.url,
-        small,
-        large - small,
+        total - INGEST_SAMPLES,
         CONNECTIONS,
         PER_PROBE,
         now().unix_millis(),
@@ -220,14 +182,24 @@ async fn run(name: &str, db: TestDatabase, large: u64) {
     .unwrap();
     eprintln!(
         "{name}: bulk-loaded {} measurements in {:.1?}",
-        large - small,
+        total - INGEST_SAMPLES,
         t.elapsed()
     );
-    let rate_large = ingest_rate(s, 10 * large).await;
-    let (p50_large, p99_large) = due_read(s).await;
-    let bytes_large = bytes_per_measurement(&db.url, large + INGEST_SAMPLES).await;
+    checkpoint(&db.url).await;
+    let rate = ingest_rate(storage.as_ref(), total).await;
+    (storage, rate)
+}
 
-    println!("\n## {name}");
+async fn run(name: &str, small_db: TestDatabase, large_db: TestDatabase, large: u64) {
+    let small = 10_000;
+    let (small_store, rate_small) = prepare(name, &small_db, small).await;
+    let (large_store, rate_large) = prepare(name, &large_db, large).await;
+    let [(p50_small, p99_small), (p50_large, p99_large)] =
+        due_reads(small_store.as_ref(), large_store.as_ref()).await;
+    let bytes_small = bytes_per_measurement(&small_db.url, small).await;
+    let bytes_large = bytes_per_measurement(&large_db.url, large).await;
+
+    println!("\n## {name} ({PROBES} probes × {PER_PROBE} connections)");
     println!(
         "| history | ingest (results/s, 1 per transaction) | due read p50 | due read p99 | bytes/measurement |"
     );
@@ -260,10 +232,19 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        run("SQLite", TestDatabase::sqlite(), large).await;
-        match TestDatabase::postgres().await {
-            Some(db) => run("PostgreSQL", db, large).await,
-            None => println!("\nPostgreSQL: not measured (NETPULSE_TEST_PG_URL=off)"),
+        run(
+            "SQLite",
+            TestDatabase::sqlite(),
+            TestDatabase::sqlite(),
+            large,
+        )
+        .await;
+        match (
+            TestDatabase::postgres().await,
+            TestDatabase::postgres().await,
+        ) {
+            (Some(small), Some(large_db)) => run("PostgreSQL", small, large_db, large).await,
+            _ => println!("\nPostgreSQL: not measured (NETPULSE_TEST_PG_URL=off)"),
         }
     });
 }

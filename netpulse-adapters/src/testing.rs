@@ -219,3 +219,59 @@ pub async fn bulk_measurements(
     }
     Ok(())
 }
+
+/// Creates probes `0..probes` (ids [`seeded_probe_id`], all with the given token digest), each
+/// with `per_probe` enabled connections (ids [`seeded_connection_id`] `probe * per_probe + c`),
+/// 24 tests a day, a three-entry Ookla pool, plan 1000/500 Mbps.
+pub async fn seed_topology(
+    s: &dyn netpulse_ports::storage::Storage,
+    probes: u64,
+    per_probe: u64,
+    token: &netpulse_ports::storage::TokenDigest,
+) {
+    use netpulse_domain::id::{ConnectionId, ProbeId};
+    use netpulse_domain::model::{Connection, Probe};
+    use netpulse_domain::values::{Colour, ExpectedSpeed, Labels, Name};
+    let created = netpulse_domain::Timestamp::from_unix_seconds(1_780_000_000);
+    for p in 0..probes {
+        let probe = Probe {
+            id: ProbeId::parse(&seeded_probe_id(p)).expect("valid id"),
+            name: Name::parse("name", &format!("probe-{p:04}")).expect("valid name"),
+            labels: Labels::new(),
+            enabled: true,
+            created_at: created,
+            last_poll_at: None,
+            agent_version: None,
+            agent_engines: vec![],
+        };
+        s.create_probe(&probe, token).await.expect("create probe");
+        for c in 0..per_probe {
+            let k = p * per_probe + c;
+            s.create_connection(&Connection {
+                id: ConnectionId::parse(&seeded_connection_id(k)).expect("valid id"),
+                probe_id: probe.id.clone(),
+                name: Name::parse("name", &format!("wan-{c}")).expect("valid name"),
+                isp: "Acme".into(),
+                expected: ExpectedSpeed::from_mbps(1000, 500),
+                colour: Colour::Primary,
+                labels: Labels::new(),
+                pool: netpulse_domain::pool::ServerPool::parse_all(&[
+                    "12746",
+                    "30907",
+                    "fra.example:8080",
+                ])
+                .expect("valid pool"),
+                schedule: netpulse_domain::schedule::Schedule::default(),
+                thresholds: netpulse_domain::health::Thresholds::default(),
+                adaptive: netpulse_domain::degradation::AdaptivePolicy::default(),
+                alerts: None,
+                source_interface: None,
+                source_address: None,
+                enabled: true,
+                created_at: created,
+            })
+            .await
+            .expect("create connection");
+        }
+    }
+}

@@ -221,12 +221,31 @@ macro_rules! storage_impl {
                 details: &PollDetails,
                 debounce_seconds: i64,
             ) -> Result<bool, StorageError> {
+                // Read first: most polls fall inside the debounce window and must not take the
+                // write lock (on SQLite every writer queues behind one lock).
+                let engines = engines_to_text(&details.engines);
+                let current: Option<(Option<i64>, Option<String>, String)> =
+                    sqlx::query_as("SELECT last_poll_at, agent_version, agent_engines FROM probes WHERE id = $1")
+                        .bind(id.as_str().to_owned())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(unavailable)?;
+                let threshold = at.plus_seconds(-debounce_seconds).unix_millis();
+                match current {
+                    None => return Ok(false),
+                    Some((Some(last), version, stored_engines))
+                        if last > threshold && version == details.agent_version && stored_engines == engines =>
+                    {
+                        return Ok(false);
+                    }
+                    Some(_) => {}
+                }
                 let done = sqlx::query(sql::RECORD_POLL)
                     .bind(id.as_str().to_owned())
                     .bind(at.unix_millis())
                     .bind(details.agent_version.clone())
-                    .bind(engines_to_text(&details.engines))
-                    .bind(at.plus_seconds(-debounce_seconds).unix_millis())
+                    .bind(engines)
+                    .bind(threshold)
                     .execute(&self.pool)
                     .await
                     .map_err(unavailable)?;
@@ -443,6 +462,16 @@ macro_rules! storage_impl {
             }
 
             async fn take_run_requests(&self, probe: &ProbeId, at: Timestamp) -> Result<Vec<TakenRunRequest>, StorageError> {
+                // A read first: almost every poll finds nothing queued, and must not take the
+                // write lock for that. The UPDATE below stays the only arbiter.
+                let queued: Option<(i32,)> = sqlx::query_as(sql::ANY_QUEUED_RUN_REQUEST)
+                    .bind(probe.as_str().to_owned())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(unavailable)?;
+                if queued.is_none() {
+                    return Ok(Vec::new());
+                }
                 let rows: Vec<(String, Option<String>)> = sqlx::query_as(sql::TAKE_RUN_REQUESTS)
                     .bind(probe.as_str().to_owned())
                     .bind(at.unix_millis())
