@@ -391,6 +391,13 @@ fn parse_task(raw: &Value) -> Result<Task, String> {
         scheduled,
         source_interface: optional_text("sourceInterface"),
         source_address: optional_text("sourceAddress"),
+        // A positive whole number of seconds, at most a day; anything else leaves the timeout
+        // to the agent.
+        timeout: object
+            .get("timeoutSeconds")
+            .and_then(Value::as_u64)
+            .filter(|s| (1..=86_400).contains(s))
+            .map(Duration::from_secs),
     })
 }
 
@@ -449,6 +456,7 @@ mod tests {
                 scheduled: false,
                 source_interface: Some("eth1".to_owned()),
                 source_address: Some("192.0.2.7".to_owned()),
+                timeout: Some(Duration::from_mins(2)),
             }]
         );
     }

@@ -139,7 +139,11 @@ impl Agent {
                 pool_entry = task.pool_entry.as_ref().map(ToString::to_string), scheduled = task.scheduled, "running test");
             let result = self
                 .engines()
-                .run_task(task, &engines, self.config().test_timeout)
+                .run_task(
+                    task,
+                    &engines,
+                    task.timeout.unwrap_or(self.config().test_timeout),
+                )
                 .await;
             report.tasks += 1;
             tracing::info!(result = %result.result_id, task = %task.task_id, exit_code = ?result.raw.exit_code,

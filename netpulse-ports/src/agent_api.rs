@@ -32,6 +32,8 @@ pub struct Task {
     pub source_interface: Option<String>,
     /// The source address to bind, if the connection names one.
     pub source_address: Option<String>,
+    /// How long the test may take, as the server asks; `None` leaves it to the agent.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The answer to a poll.

@@ -4,6 +4,7 @@
 //! flag), 1 on other errors.
 
 pub mod admin;
+pub mod local_agent;
 pub mod serve;
 
 use std::process::ExitCode;

@@ -29,6 +29,30 @@ pub struct ServeArgs {
     /// How often agents should poll, seconds (sent as `pollAfterSeconds`).
     #[arg(long, env = "AGENT_POLL_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub poll_interval: u32,
+    /// Also run an agent in this process, for a probe named after this host (created on first
+    /// start with one connection): scheduled tests from one command.
+    #[arg(long, env = "NETPULSE_LOCAL_AGENT")]
+    pub local_agent: bool,
+    /// The local agent's spool of undelivered results.
+    #[arg(
+        long,
+        env = "NETPULSE_LOCAL_AGENT_SPOOL_DIR",
+        default_value = "netpulse-local-spool"
+    )]
+    pub local_agent_spool_dir: std::path::PathBuf,
+    /// The Ookla Speedtest CLI the local agent runs (a path or a name on PATH).
+    #[arg(long, env = "OOKLA_BINARY", default_value = "speedtest")]
+    pub ookla_binary: std::path::PathBuf,
+    /// iperf3, for `iperf3://` pool entries.
+    #[arg(long, env = "IPERF3_BINARY", default_value = "iperf3")]
+    pub iperf3_binary: std::path::PathBuf,
+    /// The HTTP engine's target when the local probe is created without the Ookla CLI.
+    #[arg(
+        long,
+        env = "NETPULSE_LOCAL_AGENT_TARGET",
+        default_value = "https://speed.cloudflare.com"
+    )]
+    pub local_agent_target: String,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -84,10 +108,42 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         version = env!("CARGO_PKG_VERSION"),
         "netpulse serving"
     );
-    crate::http::run(acceptor, app, shutdown_signal())
-        .await
-        .map_err(|e| CliError {
-            status: 1,
-            message: format!("server failed: {e}"),
-        })
+    // One signal stops both the server and the local agent.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let agent = if args.local_agent {
+        let listen = if args.listen.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], args.listen.port()))
+        } else {
+            args.listen
+        };
+        let settings = super::local_agent::LocalAgent {
+            spool_dir: args.local_agent_spool_dir.clone(),
+            ookla_binary: args.ookla_binary.clone(),
+            iperf3_binary: args.iperf3_binary.clone(),
+            http_target: args.local_agent_target.clone(),
+        };
+        let run = super::local_agent::start(&app, settings, format!("http://{listen}"), stopped())
+            .await?;
+        Some(tokio::spawn(run))
+    } else {
+        None
+    };
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let served = crate::http::run(acceptor, app, signal).await;
+    if let Some(agent) = agent {
+        let _ = agent.await;
+    }
+    served.map_err(|e| CliError {
+        status: 1,
+        message: format!("server failed: {e}"),
+    })
 }

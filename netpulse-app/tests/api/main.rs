@@ -2,6 +2,7 @@
 //! SQLite or PostgreSQL database, driven over HTTP; and the real binary for the CLI.
 
 mod agent_api;
+mod agent_e2e;
 mod cli;
 mod helpers;
 mod openapi;
