@@ -97,6 +97,7 @@ fn rss_kib(pid: u32, key: &str) -> u64 {
 }
 
 #[handler]
+#[allow(clippy::needless_pass_by_value)] // poem extractors are taken by value
 fn due(
     Path(_probe): Path<String>,
     state: poem::web::Data<&Arc<AtomicBool>>,
