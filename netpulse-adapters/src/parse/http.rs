@@ -357,23 +357,7 @@ pub fn observation(report: &HttpEngineReport) -> Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn raw(exit: Option<i32>, stdout: &str, stderr: &str) -> RawOutput {
-        RawOutput {
-            exit_code: exit,
-            stdout: stdout.to_owned(),
-            stderr: stderr.to_owned(),
-        }
-    }
-
-    #[track_caller]
-    fn close(actual: Option<f64>, expected: f64) {
-        let a = actual.unwrap_or_else(|| panic!("expected {expected}, got None"));
-        assert!(
-            (a - expected).abs() <= expected.abs() * 1e-12,
-            "expected {expected}, got {a}"
-        );
-    }
+    use crate::parse::test_support::{close, raw};
 
     fn full_report() -> HttpEngineReport {
         let mut report = HttpEngineReport::new(

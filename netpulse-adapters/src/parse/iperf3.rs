@@ -304,43 +304,13 @@ fn figures(doc: &Value) -> Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = format!(
-            "{}/tests/fixtures/iperf3/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    fn raw(exit: Option<i32>, stdout: &str, stderr: &str) -> RawOutput {
-        RawOutput {
-            exit_code: exit,
-            stdout: stdout.to_owned(),
-            stderr: stderr.to_owned(),
-        }
-    }
-
-    #[track_caller]
-    fn close(actual: Option<f64>, expected: f64) {
-        let a = actual.unwrap_or_else(|| panic!("expected {expected}, got None"));
-        assert!(
-            (a - expected).abs() <= expected.abs() * 1e-12,
-            "expected {expected}, got {a}"
-        );
-    }
-
-    #[track_caller]
-    fn failure(obs: &Observation) -> (FailureClass, &str) {
-        let f = obs.failure.as_ref().expect("a failed observation");
-        (f.class, f.message.as_str())
-    }
+    use crate::parse::test_support::{close, failure, fixture, raw};
 
     #[test]
     fn tcp_3_0_11_with_exponent_notation() {
         let obs = parse(&raw(
             Some(0),
-            &fixture("iperf3.0.11-tcp-client-linux-13s.json"),
+            &fixture("iperf3", "iperf3.0.11-tcp-client-linux-13s.json"),
             "",
         ));
         assert!(obs.completed(), "{:?}", obs.failure);
@@ -363,7 +333,7 @@ mod tests {
     fn tcp_3_9_linux_with_rtt() {
         let obs = parse(&raw(
             Some(0),
-            &fixture("iperf3.9-tcp-localhost-linux-10s.json"),
+            &fixture("iperf3", "iperf3.9-tcp-localhost-linux-10s.json"),
             "",
         ));
         assert!(obs.completed(), "{:?}", obs.failure);
@@ -385,7 +355,7 @@ mod tests {
     fn tcp_3_14_macos_without_rtt() {
         let obs = parse(&raw(
             Some(0),
-            &fixture("iperf3.14-tcp-sender-macos-10s.json"),
+            &fixture("iperf3", "iperf3.14-tcp-sender-macos-10s.json"),
             "",
         ));
         assert!(obs.completed(), "{:?}", obs.failure);
@@ -404,7 +374,7 @@ mod tests {
     fn udp_3_9() {
         let obs = parse(&raw(
             Some(0),
-            &fixture("iperf3.9-udp-1mbit-localhost-10s.json"),
+            &fixture("iperf3", "iperf3.9-udp-1mbit-localhost-10s.json"),
             "",
         ));
         assert!(obs.completed(), "{:?}", obs.failure);
@@ -425,7 +395,7 @@ mod tests {
     fn connection_refused_document() {
         let obs = parse(&raw(
             Some(1),
-            &fixture("iperf3.7-error-connection-refused.json"),
+            &fixture("iperf3", "iperf3.7-error-connection-refused.json"),
             "",
         ));
         assert_eq!(
@@ -442,7 +412,7 @@ mod tests {
     fn no_route_document_of_3_0_11() {
         let obs = parse(&raw(
             Some(1),
-            &fixture("iperf3.0.11-error-no-route-to-host.json"),
+            &fixture("iperf3", "iperf3.0.11-error-no-route-to-host.json"),
             "",
         ));
         assert_eq!(
@@ -456,7 +426,7 @@ mod tests {
 
     #[test]
     fn an_error_key_fails_even_a_complete_document() {
-        let text = fixture("iperf3.9-tcp-localhost-linux-10s.json");
+        let text = fixture("iperf3", "iperf3.9-tcp-localhost-linux-10s.json");
         let mut doc: Value = serde_json::from_str(&text).unwrap();
         doc["error"] = Value::from("the server is busy running a test. try again later");
         let obs = parse(&raw(Some(0), &doc.to_string(), ""));
@@ -473,7 +443,7 @@ mod tests {
 
     #[test]
     fn text_around_the_document() {
-        let text = fixture("iperf3.0.11-tcp-client-linux-13s.json");
+        let text = fixture("iperf3", "iperf3.0.11-tcp-client-linux-13s.json");
         let stdout = format!(
             "warning: JSON data length overflow\n{text}\niperf3: error - unable to send control message: Broken pipe\n"
         );
@@ -509,7 +479,7 @@ mod tests {
 
     #[test]
     fn reverse_tcp_is_a_download() {
-        let text = fixture("iperf3.9-tcp-localhost-linux-10s.json");
+        let text = fixture("iperf3", "iperf3.9-tcp-localhost-linux-10s.json");
         let mut doc: Value = serde_json::from_str(&text).unwrap();
         doc["start"]["test_start"]["reverse"] = Value::from(1);
         let obs = parse(&raw(Some(0), &doc.to_string(), ""));
@@ -626,7 +596,7 @@ mod tests {
 
     #[test]
     fn a_marker_wins_over_a_document() {
-        let text = fixture("iperf3.9-udp-1mbit-localhost-10s.json");
+        let text = fixture("iperf3", "iperf3.9-udp-1mbit-localhost-10s.json");
         let obs = parse(&raw(
             None,
             &text,

@@ -42,6 +42,8 @@ use serde_json::Value;
 pub mod http;
 pub mod iperf3;
 pub mod ookla;
+#[cfg(test)]
+mod test_support;
 
 pub use http::{HttpEngineError, HttpEngineReport, HttpFlavour, HttpLatency, HttpTransfer};
 
@@ -319,15 +321,8 @@ fn looks_like_network(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::test_support::raw;
     use proptest::prelude::*;
-
-    fn raw(exit: Option<i32>, stdout: &str, stderr: &str) -> RawOutput {
-        RawOutput {
-            exit_code: exit,
-            stdout: stdout.to_owned(),
-            stderr: stderr.to_owned(),
-        }
-    }
 
     #[test]
     fn marker_classes_map_to_failure_classes() {

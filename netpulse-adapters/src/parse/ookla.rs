@@ -342,38 +342,11 @@ fn error_observation(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = format!("{}/tests/fixtures/ookla/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    fn raw(exit: Option<i32>, stdout: &str, stderr: &str) -> RawOutput {
-        RawOutput {
-            exit_code: exit,
-            stdout: stdout.to_owned(),
-            stderr: stderr.to_owned(),
-        }
-    }
-
-    #[track_caller]
-    fn close(actual: Option<f64>, expected: f64) {
-        let a = actual.unwrap_or_else(|| panic!("expected {expected}, got None"));
-        assert!(
-            (a - expected).abs() <= expected.abs() * 1e-12,
-            "expected {expected}, got {a}"
-        );
-    }
-
-    #[track_caller]
-    fn failure(obs: &Observation) -> (FailureClass, &str) {
-        let f = obs.failure.as_ref().expect("a failed observation");
-        (f.class, f.message.as_str())
-    }
+    use crate::parse::test_support::{close, failure, fixture, raw};
 
     #[test]
     fn cli12_hannover() {
-        let text = fixture("cli1.2-json-pretty-de-hannover-anonymized.json");
+        let text = fixture("ookla", "cli1.2-json-pretty-de-hannover-anonymized.json");
         let obs = parse(&raw(Some(0), &text, ""));
         assert!(obs.completed(), "{:?}", obs.failure);
         close(obs.download_bps, 931_564_032.0);
@@ -409,7 +382,10 @@ mod tests {
 
     #[test]
     fn cli12_upload_latency_spike() {
-        let text = fixture("cli1.2-json-pretty-anonymized-upload-latency-spike.json");
+        let text = fixture(
+            "ookla",
+            "cli1.2-json-pretty-anonymized-upload-latency-spike.json",
+        );
         let obs = parse(&raw(Some(0), &text, ""));
         assert!(obs.completed(), "{:?}", obs.failure);
         close(obs.download_bps, 319_392_408.0);
@@ -441,7 +417,10 @@ mod tests {
 
     #[test]
     fn cli12_docker() {
-        let text = fixture("cli1.2-2022-docker-same-server-as-2020-sample.json");
+        let text = fixture(
+            "ookla",
+            "cli1.2-2022-docker-same-server-as-2020-sample.json",
+        );
         let obs = parse(&raw(Some(0), &text, ""));
         assert!(obs.completed(), "{:?}", obs.failure);
         close(obs.download_bps, 588_750_960.0);
@@ -473,7 +452,10 @@ mod tests {
 
     #[test]
     fn cli10_without_low_high_and_loaded_latency() {
-        let text = fixture("cli1.0-json-pretty-2020-no-low-high-no-persisted.json");
+        let text = fixture(
+            "ookla",
+            "cli1.0-json-pretty-2020-no-low-high-no-persisted.json",
+        );
         let obs = parse(&raw(Some(0), &text, ""));
         assert!(obs.completed(), "{:?}", obs.failure);
         close(obs.download_bps, 261_718_464.0);
@@ -504,7 +486,10 @@ mod tests {
 
     #[test]
     fn configuration_error_record() {
-        let text = fixture("cli-error-json-pretty-configuration-hostnotfound.json");
+        let text = fixture(
+            "ookla",
+            "cli-error-json-pretty-configuration-hostnotfound.json",
+        );
         let obs = parse(&raw(Some(2), &text, ""));
         assert_eq!(
             failure(&obs),
@@ -528,7 +513,10 @@ mod tests {
             [2022-10-21 18:42:58.419] [error] Configuration - Cannot retrieve configuration document (0)\n\
             [2022-10-21 18:42:58.425] [error] ConfigurationError - Could not retrieve or read configuration (Configuration)\n\
             [2022-10-21 18:42:58.425] [error] ConfigurationError - Could not retrieve or read configuration (Configuration)\n";
-        let text = fixture("cli-error-json-pretty-configuration-hostnotfound.json");
+        let text = fixture(
+            "ookla",
+            "cli-error-json-pretty-configuration-hostnotfound.json",
+        );
         let obs = parse(&raw(Some(2), &text, stderr));
         assert_eq!(
             failure(&obs),
@@ -541,7 +529,7 @@ mod tests {
 
     #[test]
     fn bare_error_object() {
-        let text = fixture("cli1.2-error-bare-object-cannot-open-socket.json");
+        let text = fixture("ookla", "cli1.2-error-bare-object-cannot-open-socket.json");
         let obs = parse(&raw(Some(2), &text, ""));
         assert_eq!(failure(&obs), (FailureClass::Network, "Cannot open socket"));
         assert_eq!(obs.server, ServerInfo::default());
@@ -549,7 +537,7 @@ mod tests {
 
     #[test]
     fn windows_socket_log_record() {
-        let text = fixture("cli1.0-windows-error-cannot-open-socket.json");
+        let text = fixture("ookla", "cli1.0-windows-error-cannot-open-socket.json");
         let obs = parse(&raw(Some(1), &text, ""));
         assert_eq!(
             failure(&obs),
@@ -563,7 +551,7 @@ mod tests {
 
     #[test]
     fn licence_banner() {
-        let text = fixture("cli-licence-not-accepted-noninteractive.txt");
+        let text = fixture("ookla", "cli-licence-not-accepted-noninteractive.txt");
         let obs = parse(&raw(Some(1), &text, ""));
         assert_eq!(
             failure(&obs),
@@ -579,7 +567,7 @@ mod tests {
 
     #[test]
     fn licence_banner_without_the_prompt() {
-        let text = fixture("cli-licence-not-accepted-noninteractive.txt");
+        let text = fixture("ookla", "cli-licence-not-accepted-noninteractive.txt");
         let banner: String = text
             .lines()
             .take_while(|l| !l.contains("To accept"))
@@ -591,8 +579,8 @@ mod tests {
 
     #[test]
     fn result_after_the_banner_and_acceptance() {
-        let banner = fixture("cli-licence-not-accepted-noninteractive.txt");
-        let result = fixture("cli1.2-json-pretty-de-hannover-anonymized.json");
+        let banner = fixture("ookla", "cli-licence-not-accepted-noninteractive.txt");
+        let result = fixture("ookla", "cli1.2-json-pretty-de-hannover-anonymized.json");
         let stdout = format!("{banner}\nLicense acceptance recorded. Continuing.\n\n{result}");
         let obs = parse(&raw(Some(0), &stdout, ""));
         assert!(obs.completed(), "{:?}", obs.failure);
@@ -609,7 +597,10 @@ mod tests {
 
     #[test]
     fn the_result_wins_over_errors_and_markers() {
-        let result = fixture("cli1.2-json-pretty-anonymized-upload-latency-spike.json");
+        let result = fixture(
+            "ookla",
+            "cli1.2-json-pretty-anonymized-upload-latency-spike.json",
+        );
         let compact: Value = serde_json::from_str(&result).unwrap();
         let stdout = format!(
             "{{\"type\":\"log\",\"timestamp\":\"2024-09-21T14:48:00Z\",\"message\":\"Cannot open socket\",\"level\":\"error\"}}\n{compact}\n"

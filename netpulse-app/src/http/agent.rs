@@ -15,8 +15,9 @@ use serde_json::Value;
 use super::payload::{Fields, JsonBody};
 use super::problem::ApiError;
 use crate::error::AppError;
-use crate::service::ingest::{Submission, fresh_result_id};
+use crate::service::ingest::fresh_result_id;
 use crate::service::{App, due, ingest, probes};
+use netpulse_ports::agent_api::ResultPush;
 
 /// Default time an agent gives one test, seconds.
 pub const TASK_TIMEOUT_SECONDS: u32 = 180;
@@ -237,7 +238,7 @@ fn php_server_id(entry: Option<&PoolEntry>) -> Option<String> {
 }
 
 /// Reads the agent's body, or the PHP agent's (which has no `resultId`).
-fn submission(body: &Value) -> Result<Submission, AppError> {
+fn submission(body: &Value) -> Result<ResultPush, AppError> {
     let f = Fields::of(body)?;
     let connection_id = ConnectionId::parse(f.string("connectionId")?)
         .map_err(|e| AppError::invalid("connectionId", e.reason))?;
@@ -295,7 +296,7 @@ fn submission(body: &Value) -> Result<Submission, AppError> {
         }
         Ok(s.to_owned())
     };
-    Ok(Submission {
+    Ok(ResultPush {
         result_id,
         connection_id,
         task_id,
@@ -321,7 +322,7 @@ fn legacy_submission(
     body: &Value,
     connection_id: ConnectionId,
     scheduled: bool,
-) -> Result<Submission, AppError> {
+) -> Result<ResultPush, AppError> {
     let f = Fields::of(body)?;
     let kind = f
         .opt_string("type")?
@@ -340,7 +341,7 @@ fn legacy_submission(
         })
         .and_then(|id| PoolEntry::parse(&id).ok());
     let pool_entry = if kind == "result" { None } else { requested };
-    Ok(Submission {
+    Ok(ResultPush {
         result_id: fresh_result_id(),
         connection_id,
         task_id: None,

@@ -1,38 +1,15 @@
-//! Turning a pushed engine output into a judged, stored measurement.
+//! Turning a pushed engine output (the agent API's [`ResultPush`], the same shape the agent
+//! sends) into a judged, stored measurement.
 
 use netpulse_adapters::parse;
-use netpulse_domain::Timestamp;
 use netpulse_domain::health::Verdict;
-use netpulse_domain::id::{ConnectionId, ProbeId, ResultId, TaskId};
-use netpulse_domain::model::{Measurement, RawOutput, clamp_times};
-use netpulse_domain::pool::{Engine, PoolEntry};
+use netpulse_domain::id::{ProbeId, ResultId};
+use netpulse_domain::model::{Measurement, clamp_times};
+use netpulse_ports::agent_api::ResultPush;
 use netpulse_ports::storage::{IncomingResult, RecordOutcome};
 
 use super::{App, new_uuid};
 use crate::error::AppError;
-
-/// A result as an agent pushed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Submission {
-    /// The agent's result id (a fresh one for the PHP agent, which sends none).
-    pub result_id: ResultId,
-    /// The connection tested.
-    pub connection_id: ConnectionId,
-    /// The task it answers.
-    pub task_id: Option<TaskId>,
-    /// The engine that ran.
-    pub engine: Engine,
-    /// The pool entry that was requested.
-    pub pool_entry: Option<PoolEntry>,
-    /// When the tool started (agent clock).
-    pub started_at: Timestamp,
-    /// When it finished (agent clock).
-    pub finished_at: Timestamp,
-    /// Scheduled (`true`) or run-now (`false`).
-    pub scheduled: bool,
-    /// What the tool printed.
-    pub raw: RawOutput,
-}
 
 /// A fresh result id, for submissions that carry none.
 pub fn fresh_result_id() -> ResultId {
@@ -43,7 +20,7 @@ pub fn fresh_result_id() -> ResultId {
 /// same answer whether it exists or not); the output is parsed with the current parsers; the
 /// tool's times are clamped to the receive time; the verdict is computed in the storage
 /// transaction with the connection's thresholds as they are now.
-pub async fn ingest(app: &App, probe: &ProbeId, s: Submission) -> Result<RecordOutcome, AppError> {
+pub async fn ingest(app: &App, probe: &ProbeId, s: ResultPush) -> Result<RecordOutcome, AppError> {
     let connection = app.storage.connection(&s.connection_id).await?;
     if connection.as_ref().is_none_or(|c| &c.probe_id != probe) {
         return Err(AppError::Forbidden(format!(
