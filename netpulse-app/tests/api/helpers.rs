@@ -60,6 +60,7 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
+        notifications: None,
     };
     let api_token = netpulse_app::tokens::generate();
     app.storage
