@@ -50,9 +50,11 @@ fn decode_key(text: &str) -> Result<[u8; 32], SecretError> {
     let bytes = STANDARD
         .decode(text.trim())
         .map_err(|e| SecretError::Key(format!("not base64 ({e})")))?;
-    bytes
-        .try_into()
-        .map_err(|_| SecretError::Key("must be 32 bytes (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)".into()))
+    bytes.try_into().map_err(|_| {
+        SecretError::Key(
+            "must be 32 bytes (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)".into(),
+        )
+    })
 }
 
 impl SecretBox {
@@ -81,15 +83,20 @@ impl SecretBox {
                 options.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options
-                    .open(key_file)
-                    .map_err(|e| SecretError::Key(format!("cannot create {}: {e}", key_file.display())))?;
+                let mut file = options.open(key_file).map_err(|e| {
+                    SecretError::Key(format!("cannot create {}: {e}", key_file.display()))
+                })?;
                 writeln!(file, "{}", STANDARD.encode(key))
                     .and_then(|()| file.sync_all())
-                    .map_err(|e| SecretError::Key(format!("cannot write {}: {e}", key_file.display())))?;
+                    .map_err(|e| {
+                        SecretError::Key(format!("cannot write {}: {e}", key_file.display()))
+                    })?;
                 Ok((Self::new(&key), KeySource::CreatedFile))
             }
-            Err(e) => Err(SecretError::Key(format!("cannot read {}: {e}", key_file.display()))),
+            Err(e) => Err(SecretError::Key(format!(
+                "cannot read {}: {e}",
+                key_file.display()
+            ))),
         }
     }
 
@@ -110,10 +117,16 @@ impl SecretBox {
     /// Encrypts `plain` for the owner `aad`.
     pub fn seal(&self, plain: &[u8], aad: &str) -> String {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).expect("system randomness");
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .expect("system randomness");
         let mut data = plain.to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut data)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut data,
+            )
             .expect("AES-GCM sealing cannot fail for in-memory data");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
@@ -148,7 +161,11 @@ mod tests {
         let sealed = a.seal(b"hunter2", "channel-1");
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("hunter2"));
-        assert_ne!(sealed, a.seal(b"hunter2", "channel-1"), "fresh nonce each time");
+        assert_ne!(
+            sealed,
+            a.seal(b"hunter2", "channel-1"),
+            "fresh nonce each time"
+        );
         assert_eq!(a.open(&sealed, "channel-1").unwrap(), b"hunter2");
         assert!(a.open(&sealed, "channel-2").is_err());
         assert!(SecretBox::new(&[8; 32]).open(&sealed, "channel-1").is_err());
@@ -167,7 +184,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert!(!SecretBox::file_is_exposed(&file));
         let sealed = first.seal(b"x", "o");

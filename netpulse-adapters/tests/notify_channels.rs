@@ -29,7 +29,9 @@ impl Received {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -47,7 +49,9 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
     tokio::spawn(async move {
         let mut n = 0usize;
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let status = statuses[n.min(statuses.len() - 1)];
             n += 1;
             let seen = seen.clone();
@@ -69,7 +73,9 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
                     let (k, v) = h.split_once(':').unwrap();
                     headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
                 }
-                let len: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
+                let len: usize = headers
+                    .get("content-length")
+                    .map_or(0, |l| l.parse().unwrap());
                 let mut body = vec![0; len];
                 reader.read_exact(&mut body).await.unwrap();
                 seen.lock().unwrap().push(Received {
@@ -78,7 +84,11 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
                     headers,
                     body: String::from_utf8(body).unwrap(),
                 });
-                let text = if status < 300 { "{\"ok\":true}" } else { "{\"ok\":false,\"description\":\"nope\"}" };
+                let text = if status < 300 {
+                    "{\"ok\":true}"
+                } else {
+                    "{\"ok\":false,\"description\":\"nope\"}"
+                };
                 let answer = format!(
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
                     text.len()
@@ -100,7 +110,10 @@ impl Receiver {
 
 fn config(kind: ChannelKind, options: &[(&str, &str)], secrets: &[(&str, &str)]) -> ChannelConfig {
     let map = |items: &[(&str, &str)]| -> BTreeMap<String, String> {
-        items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     };
     ChannelConfig {
         kind,
@@ -145,19 +158,29 @@ fn alert() -> Notification {
 }
 
 async fn send(c: &ChannelConfig, n: &Notification) -> Result<(), NotifyError> {
-    build(c, &HttpClient::new()).expect("valid settings").send(n).await
+    build(c, &HttpClient::new())
+        .expect("valid settings")
+        .send(n)
+        .await
 }
 
 #[tokio::test]
 async fn webhook_posts_the_context_signed() {
     let r = receiver(vec![200]).await;
     let url = format!("{}/hooks/netpulse?x=1", r.base);
-    let c = config(ChannelKind::Webhook, &[], &[("url", &url), ("secret", "s3cret")]);
+    let c = config(
+        ChannelKind::Webhook,
+        &[],
+        &[("url", &url), ("secret", "s3cret")],
+    );
     send(&c, &alert()).await.unwrap();
     let got = r.taken();
     assert_eq!(got.len(), 1);
     let req = &got[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/hooks/netpulse?x=1"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/hooks/netpulse?x=1")
+    );
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(req.header("x-netpulse-event"), Some("alert"));
     assert_eq!(
@@ -173,7 +196,10 @@ async fn webhook_posts_the_context_signed() {
     assert_eq!(body["severity"], "critical");
     assert_eq!(body["subject"], "[NetPulse] home/wän1 is unhealthy");
     assert!(body["body"].as_str().unwrap().contains("3 consecutive"));
-    assert_eq!(body["connection"], json!({"id": "c-1", "name": "wän1", "isp": "Acme"}));
+    assert_eq!(
+        body["connection"],
+        json!({"id": "c-1", "name": "wän1", "isp": "Acme"})
+    );
     assert_eq!(body["probe"], json!({"id": "p-1", "name": "home"}));
     assert_eq!(body["verdict"], "unhealthy");
     assert_eq!(body["breaches"], json!(["download_below", "ping_high"]));
@@ -191,7 +217,11 @@ async fn webhook_posts_the_context_signed() {
 #[tokio::test]
 async fn unsigned_webhook_has_no_signature() {
     let r = receiver(vec![204]).await;
-    let c = config(ChannelKind::Webhook, &[], &[("url", &format!("{}/h", r.base))]);
+    let c = config(
+        ChannelKind::Webhook,
+        &[],
+        &[("url", &format!("{}/h", r.base))],
+    );
     send(&c, &alert()).await.unwrap();
     assert_eq!(r.taken()[0].header("x-netpulse-signature"), None);
 }
@@ -204,23 +234,37 @@ async fn answers_map_to_retryable_and_permanent_errors_without_urls() {
     for (status, retryable) in [(500, true), (429, true), (404, false)] {
         let e = send(&c, &alert()).await.unwrap_err();
         assert_eq!(e.retryable(), retryable, "{status}: {e}");
-        assert!(matches!(e, NotifyError::Rejected { status: s, .. } if s == status), "{e}");
+        assert!(
+            matches!(e, NotifyError::Rejected { status: s, .. } if s == status),
+            "{e}"
+        );
         assert!(!e.to_string().contains("TOKEN123"), "{e}");
     }
     // Nobody listening: unreachable, retryable, and the URL is not in the message.
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = closed.local_addr().unwrap();
     drop(closed);
-    let c = config(ChannelKind::Webhook, &[], &[("url", &format!("http://{addr}/hook/TOKEN123"))]);
+    let c = config(
+        ChannelKind::Webhook,
+        &[],
+        &[("url", &format!("http://{addr}/hook/TOKEN123"))],
+    );
     let e = send(&c, &alert()).await.unwrap_err();
-    assert!(matches!(e, NotifyError::Unreachable { .. }) && e.retryable(), "{e}");
+    assert!(
+        matches!(e, NotifyError::Unreachable { .. }) && e.retryable(),
+        "{e}"
+    );
     assert!(!e.to_string().contains("TOKEN123"), "{e}");
 }
 
 #[tokio::test]
 async fn ntfy_publishes_json_to_the_server_root() {
     let r = receiver(vec![200]).await;
-    let c = config(ChannelKind::Ntfy, &[("server", &r.base)], &[("topic", "netpulse-alerts"), ("token", "tk_abc")]);
+    let c = config(
+        ChannelKind::Ntfy,
+        &[("server", &r.base)],
+        &[("topic", "netpulse-alerts"), ("token", "tk_abc")],
+    );
     send(&c, &alert()).await.unwrap();
     let req = &r.taken()[0];
     assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/"));
@@ -228,7 +272,12 @@ async fn ntfy_publishes_json_to_the_server_root() {
     let body = req.json();
     assert_eq!(body["topic"], "netpulse-alerts");
     assert_eq!(body["title"], "[NetPulse] home/wän1 is unhealthy");
-    assert!(body["message"].as_str().unwrap().starts_with("Connection \"wän1\""));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Connection \"wän1\"")
+    );
     assert_eq!(body["priority"], 5);
     assert_eq!(body["tags"], json!(["warning", "alert"]));
     assert_eq!(body["click"], "https://np.example/measurements/r-1");
@@ -237,13 +286,20 @@ async fn ntfy_publishes_json_to_the_server_root() {
 #[tokio::test]
 async fn gotify_posts_a_message_with_the_app_token() {
     let r = receiver(vec![200]).await;
-    let c = config(ChannelKind::Gotify, &[("server", &format!("{}/gotify/", r.base))], &[("token", "AbCdEf")]);
+    let c = config(
+        ChannelKind::Gotify,
+        &[("server", &format!("{}/gotify/", r.base))],
+        &[("token", "AbCdEf")],
+    );
     let mut n = alert();
     n.kind = NotificationKind::Recovery;
     n.severity = NotificationKind::Recovery.severity();
     send(&c, &n).await.unwrap();
     let req = &r.taken()[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/gotify/message"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/gotify/message")
+    );
     assert_eq!(req.header("x-gotify-key"), Some("AbCdEf"));
     let body = req.json();
     assert_eq!(body["title"], "[NetPulse] home/wän1 is unhealthy");
@@ -257,10 +313,17 @@ async fn gotify_posts_a_message_with_the_app_token() {
 #[tokio::test]
 async fn discord_posts_an_embed() {
     let r = receiver(vec![204]).await;
-    let c = config(ChannelKind::Discord, &[], &[("webhookUrl", &format!("{}/api/webhooks/123/tok", r.base))]);
+    let c = config(
+        ChannelKind::Discord,
+        &[],
+        &[("webhookUrl", &format!("{}/api/webhooks/123/tok", r.base))],
+    );
     send(&c, &alert()).await.unwrap();
     let req = &r.taken()[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/api/webhooks/123/tok"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/api/webhooks/123/tok")
+    );
     assert_eq!(req.header("content-type"), Some("application/json"));
     let body = req.json();
     let embed = &body["embeds"][0];
@@ -275,32 +338,60 @@ async fn discord_posts_an_embed() {
 #[tokio::test]
 async fn slack_posts_text_with_escaping() {
     let r = receiver(vec![200]).await;
-    let c = config(ChannelKind::Slack, &[], &[("webhookUrl", &format!("{}/services/T/B/X", r.base))]);
+    let c = config(
+        ChannelKind::Slack,
+        &[],
+        &[("webhookUrl", &format!("{}/services/T/B/X", r.base))],
+    );
     let mut n = alert();
     n.body = "a <b> & c".into();
     send(&c, &n).await.unwrap();
     let req = &r.taken()[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/services/T/B/X"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/services/T/B/X")
+    );
     let text = req.json()["text"].as_str().unwrap().to_owned();
-    assert!(text.starts_with("*[NetPulse] home/wän1 is unhealthy*\na &lt;b&gt; &amp; c"), "{text}");
-    assert!(text.ends_with("<https://np.example/measurements/r-1|Open the result>"), "{text}");
+    assert!(
+        text.starts_with("*[NetPulse] home/wän1 is unhealthy*\na &lt;b&gt; &amp; c"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("<https://np.example/measurements/r-1|Open the result>"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn telegram_calls_send_message_with_the_bot_token() {
     let r = receiver(vec![200, 400]).await;
-    let c = config(ChannelKind::Telegram, &[("chatId", "-100123"), ("apiUrl", &r.base)], &[("botToken", "123:ABC")]);
+    let c = config(
+        ChannelKind::Telegram,
+        &[("chatId", "-100123"), ("apiUrl", &r.base)],
+        &[("botToken", "123:ABC")],
+    );
     send(&c, &alert()).await.unwrap();
     let req = &r.taken()[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/bot123:ABC/sendMessage"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/bot123:ABC/sendMessage")
+    );
     let body = req.json();
     assert_eq!(body["chat_id"], "-100123");
-    assert!(body["text"].as_str().unwrap().starts_with("[NetPulse] home/wän1 is unhealthy\n\nConnection"));
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("[NetPulse] home/wän1 is unhealthy\n\nConnection")
+    );
     assert_eq!(body["disable_web_page_preview"], true);
     // A Bot API error: permanent, with Telegram's description, without the token.
     let e = send(&c, &alert()).await.unwrap_err();
     assert!(!e.retryable());
-    assert!(e.to_string().contains("nope") && !e.to_string().contains("123:ABC"), "{e}");
+    assert!(
+        e.to_string().contains("nope") && !e.to_string().contains("123:ABC"),
+        "{e}"
+    );
 }
 
 /// What the SMTP sink received.
@@ -320,7 +411,9 @@ async fn smtp_sink(rcpt_reply: &'static str) -> (u16, Arc<Mutex<Vec<Mail>>>) {
     let store = mails.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let store = store.clone();
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
@@ -333,7 +426,9 @@ async fn smtp_sink(rcpt_reply: &'static str) -> (u16, Arc<Mutex<Vec<Mail>>>) {
                         "250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
                     } else if upper.starts_with("AUTH PLAIN") {
                         let b64 = line.split_whitespace().nth(2).unwrap_or_default();
-                        let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+                        let raw = base64::engine::general_purpose::STANDARD
+                            .decode(b64)
+                            .unwrap();
                         mail.auth = Some(String::from_utf8(raw).unwrap().replace('\0', "|"));
                         "235 2.7.0 ok\r\n".into()
                     } else if upper.starts_with("MAIL FROM:") {
@@ -394,26 +489,59 @@ async fn email_reaches_every_recipient_with_auth() {
     assert_eq!(m.auth.as_deref(), Some("|netpulse|pa55"));
     assert_eq!(m.from, "<netpulse@example.com>");
     assert_eq!(m.to, ["<ops@example.com>", "<noc@example.org>"]);
-    assert!(m.data.contains("From: NetPulse <netpulse@example.com>"), "{}", m.data);
-    assert!(m.data.contains("To: ops@example.com, noc@example.org"), "{}", m.data);
-    assert!(m.data.contains("Subject: [NetPulse] =?utf-8?b?aG9tZS93w6RuMQ==?= is unhealthy"), "non-ASCII subjects are encoded: {}", m.data);
-    assert!(m.data.contains("Content-Type: text/plain; charset=utf-8"), "{}", m.data);
+    assert!(
+        m.data.contains("From: NetPulse <netpulse@example.com>"),
+        "{}",
+        m.data
+    );
+    assert!(
+        m.data.contains("To: ops@example.com, noc@example.org"),
+        "{}",
+        m.data
+    );
+    assert!(
+        m.data
+            .contains("Subject: [NetPulse] =?utf-8?b?aG9tZS93w6RuMQ==?= is unhealthy"),
+        "non-ASCII subjects are encoded: {}",
+        m.data
+    );
+    assert!(
+        m.data.contains("Content-Type: text/plain; charset=utf-8"),
+        "{}",
+        m.data
+    );
     assert!(m.data.contains("Date: "), "{}", m.data);
-    assert!(m.data.contains("https://np.example/measurements/r-1"), "{}", m.data);
+    assert!(
+        m.data.contains("https://np.example/measurements/r-1"),
+        "{}",
+        m.data
+    );
 }
 
 #[tokio::test]
 async fn email_rejections_are_permanent_or_transient_by_code() {
-    for (reply, code, retryable) in [("550 5.1.1 no such user", 550, false), ("451 4.3.0 try later", 451, true)] {
+    for (reply, code, retryable) in [
+        ("550 5.1.1 no such user", 550, false),
+        ("451 4.3.0 try later", 451, true),
+    ] {
         let (port, mails) = smtp_sink(reply).await;
         let port = port.to_string();
         let c = config(
             ChannelKind::Email,
-            &[("host", "127.0.0.1"), ("port", &port), ("security", "none"), ("from", "n@example.com"), ("to", "x@example.com")],
+            &[
+                ("host", "127.0.0.1"),
+                ("port", &port),
+                ("security", "none"),
+                ("from", "n@example.com"),
+                ("to", "x@example.com"),
+            ],
             &[],
         );
         let e = send(&c, &alert()).await.unwrap_err();
-        assert!(matches!(e, NotifyError::Rejected { status, .. } if status == code), "{e}");
+        assert!(
+            matches!(e, NotifyError::Rejected { status, .. } if status == code),
+            "{e}"
+        );
         assert_eq!(e.retryable(), retryable, "{e}");
         assert!(mails.lock().unwrap().is_empty());
     }
@@ -425,10 +553,19 @@ async fn email_with_starttls_refuses_a_server_without_it() {
     let port = port.to_string();
     let c = config(
         ChannelKind::Email,
-        &[("host", "127.0.0.1"), ("port", &port), ("security", "starttls"), ("from", "n@example.com"), ("to", "x@example.com")],
+        &[
+            ("host", "127.0.0.1"),
+            ("port", &port),
+            ("security", "starttls"),
+            ("from", "n@example.com"),
+            ("to", "x@example.com"),
+        ],
         &[],
     );
     let e = send(&c, &alert()).await.unwrap_err();
     assert!(e.retryable(), "{e}");
-    assert!(mails.lock().unwrap().is_empty(), "nothing is sent in clear text");
+    assert!(
+        mails.lock().unwrap().is_empty(),
+        "nothing is sent in clear text"
+    );
 }

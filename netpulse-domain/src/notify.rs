@@ -563,7 +563,10 @@ mod tests {
             q.holds_until(ts("2026-06-06T11:30:00Z"), &c),
             Some(ts("2026-06-06T13:00:00Z"))
         );
-        assert_eq!(q.holds_until(ts("2026-06-06T12:30:00Z"), &c), Some(ts("2026-06-06T13:00:00Z")));
+        assert_eq!(
+            q.holds_until(ts("2026-06-06T12:30:00Z"), &c),
+            Some(ts("2026-06-06T13:00:00Z"))
+        );
         assert_eq!(q.holds_until(ts("2026-06-06T13:30:00Z"), &c), None);
         let same = LocalTime::parse("s", "12:00").unwrap();
         assert!(QuietHours::new(same, same, "UTC", &c).is_err());
@@ -597,7 +600,14 @@ mod tests {
         assert_eq!(s.cron(DigestPeriod::Weekly), "0 8 * * 1");
         let sunday = DigestSchedule { weekday: 6, ..s };
         assert_eq!(sunday.cron(DigestPeriod::Weekly), "0 8 * * 0");
-        assert!(DigestSchedule { weekday: 7, ..sunday }.validate(&c).is_err());
+        assert!(
+            DigestSchedule {
+                weekday: 7,
+                ..sunday
+            }
+            .validate(&c)
+            .is_err()
+        );
     }
 
     #[test]
@@ -617,8 +627,8 @@ mod tests {
         assert!(announce_recovery(true, true));
         assert!(!announce_recovery(false, true));
         assert!(!announce_recovery(true, false));
-        let w = MaintenanceWindow::new(ts("2026-06-06T01:00:00Z"), ts("2026-06-06T03:00:00Z"))
-            .unwrap();
+        let w =
+            MaintenanceWindow::new(ts("2026-06-06T01:00:00Z"), ts("2026-06-06T03:00:00Z")).unwrap();
         assert!(w.covers(ts("2026-06-06T01:00:00Z")));
         assert!(!w.covers(ts("2026-06-06T03:00:00Z")));
         assert!(MaintenanceWindow::new(w.ends_at, w.starts_at).is_err());
@@ -634,8 +644,9 @@ mod tests {
             ping_ms: Some(ping),
             packet_loss_percent: None,
         };
-        let mut samples: Vec<DigestSample> =
-            (1..=19).map(|i| ok(f64::from(i) * 1e6, f64::from(i))).collect();
+        let mut samples: Vec<DigestSample> = (1..=19)
+            .map(|i| ok(f64::from(i) * 1e6, f64::from(i)))
+            .collect();
         samples.push(DigestSample {
             failed: true,
             healthy: false,

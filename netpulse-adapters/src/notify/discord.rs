@@ -17,9 +17,15 @@ impl std::fmt::Debug for Discord {
 }
 
 impl Discord {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
         Ok(Self {
-            url: super::http_url("webhookUrl", super::value(config, "webhookUrl").unwrap_or_default())?,
+            url: super::http_url(
+                "webhookUrl",
+                super::value(config, "webhookUrl").unwrap_or_default(),
+            )?,
             client,
         })
     }
@@ -27,7 +33,7 @@ impl Discord {
 
 #[async_trait]
 impl Notifier for Discord {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "discord"
     }
 
@@ -41,7 +47,8 @@ impl Notifier for Discord {
         if let Some(link) = n.result_link.as_ref().or(n.share_link.as_ref()) {
             embed["url"] = json!(link);
         }
-        let body = json!({"username": "NetPulse", "embeds": [embed], "allowed_mentions": {"parse": []}});
+        let body =
+            json!({"username": "NetPulse", "embeds": [embed], "allowed_mentions": {"parse": []}});
         super::http::send("discord", self.client.post(&self.url).json(&body)).await
     }
 }

@@ -28,7 +28,10 @@ pub(crate) struct Email {
 
 impl std::fmt::Debug for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Email").field("host", &self.host).field("to", &self.to.len()).finish_non_exhaustive()
+        f.debug_struct("Email")
+            .field("host", &self.host)
+            .field("to", &self.to.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +48,13 @@ impl Email {
             "starttls" => Security::StartTls,
             "tls" => Security::Tls,
             "none" => Security::None,
-            other => return Err(InvalidValue::new("security", other, "must be starttls, tls or none")),
+            other => {
+                return Err(InvalidValue::new(
+                    "security",
+                    other,
+                    "must be starttls, tls or none",
+                ));
+            }
         };
         let port = match super::value(config, "port") {
             None => match security {
@@ -72,8 +81,13 @@ impl Email {
         let tls = || -> Result<TlsParameters, InvalidValue> {
             let mut builder = TlsParameters::builder(host.clone());
             if let Some(pem) = super::value(config, "caCertificate") {
-                let cert = Certificate::from_pem(pem.as_bytes())
-                    .map_err(|e| InvalidValue::new("caCertificate", "(PEM)", format!("is not a PEM certificate ({e})")))?;
+                let cert = Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+                    InvalidValue::new(
+                        "caCertificate",
+                        "(PEM)",
+                        format!("is not a PEM certificate ({e})"),
+                    )
+                })?;
                 builder = builder.add_root_certificate(cert);
             }
             builder
@@ -103,7 +117,7 @@ impl Email {
 
 #[async_trait]
 impl Notifier for Email {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "email"
     }
 
@@ -126,7 +140,9 @@ impl Notifier for Email {
             message: e.to_string(),
         })?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| {
-            let status = e.status().map(|c| c.to_string().parse::<u16>().unwrap_or(0));
+            let status = e
+                .status()
+                .map(|c| c.to_string().parse::<u16>().unwrap_or(0));
             match status {
                 Some(code) => NotifyError::Rejected {
                     channel: "email".into(),

@@ -13,12 +13,17 @@ pub(crate) struct Gotify {
 
 impl std::fmt::Debug for Gotify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gotify").field("server", &self.server).finish_non_exhaustive()
+        f.debug_struct("Gotify")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
     }
 }
 
 impl Gotify {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
         Ok(Self {
             server: super::http_url("server", super::value(config, "server").unwrap_or_default())?,
             token: super::value(config, "token").unwrap_or_default().to_owned(),
@@ -29,7 +34,7 @@ impl Gotify {
 
 #[async_trait]
 impl Notifier for Gotify {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "gotify"
     }
 

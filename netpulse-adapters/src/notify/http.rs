@@ -4,7 +4,10 @@ use netpulse_ports::notify::NotifyError;
 
 /// Sends `request` and maps the answer: 2xx is delivered; 408, 425, 429 and 5xx are worth
 /// retrying; other statuses are permanent. Errors never carry the URL (it may hold a token).
-pub(crate) async fn send(channel: &str, request: reqwest::RequestBuilder) -> Result<(), NotifyError> {
+pub(crate) async fn send(
+    channel: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<(), NotifyError> {
     let response = request.send().await.map_err(|e| NotifyError::Unreachable {
         channel: channel.to_owned(),
         message: describe(&e),

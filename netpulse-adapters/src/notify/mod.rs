@@ -58,7 +58,10 @@ const fn field(name: &'static str, help: &'static str) -> FieldSpec {
 }
 
 const fn required(f: FieldSpec) -> FieldSpec {
-    FieldSpec { required: true, ..f }
+    FieldSpec {
+        required: true,
+        ..f
+    }
 }
 
 const fn secret(f: FieldSpec) -> FieldSpec {
@@ -75,11 +78,20 @@ const EMAIL: &[FieldSpec] = &[
         "security",
         "starttls (default), tls (implicit TLS, e.g. port 465) or none (plain text; only on a trusted network)",
     ),
-    field("port", "SMTP port; default 587 (starttls), 465 (tls) or 25 (none)"),
+    field(
+        "port",
+        "SMTP port; default 587 (starttls), 465 (tls) or 25 (none)",
+    ),
     field("username", "login, if the server requires authentication"),
     secret(field("password", "password of the login")),
-    required(field("from", "sender address, e.g. NetPulse <netpulse@example.com>")),
-    required(list(field("to", "recipient addresses (one message to all of them)"))),
+    required(field(
+        "from",
+        "sender address, e.g. NetPulse <netpulse@example.com>",
+    )),
+    required(list(field(
+        "to",
+        "recipient addresses (one message to all of them)",
+    ))),
     field(
         "caCertificate",
         "PEM certificate of a private CA to trust for this server (default: the system's roots)",
@@ -107,7 +119,10 @@ const NTFY: &[FieldSpec] = &[
 ];
 
 const GOTIFY: &[FieldSpec] = &[
-    required(field("server", "Gotify server, e.g. https://gotify.example")),
+    required(field(
+        "server",
+        "Gotify server, e.g. https://gotify.example",
+    )),
     required(secret(field("token", "application token"))),
 ];
 
@@ -193,13 +208,21 @@ pub fn check(config: &ChannelConfig) -> Result<(), InvalidValue> {
 
 /// Checks an http(s) URL setting.
 pub(crate) fn http_url(field: &'static str, text: &str) -> Result<String, InvalidValue> {
-    let shown = if field_is_secret_url(field) { "(hidden)" } else { text };
+    let shown = if field_is_secret_url(field) {
+        "(hidden)"
+    } else {
+        text
+    };
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
         .ok_or_else(|| InvalidValue::new(field, shown, "must be an http:// or https:// URL"))?;
     if rest.is_empty() || rest.starts_with('/') || text.chars().any(char::is_whitespace) {
-        return Err(InvalidValue::new(field, shown, "must be an http:// or https:// URL with a host"));
+        return Err(InvalidValue::new(
+            field,
+            shown,
+            "must be an http:// or https:// URL with a host",
+        ));
     }
     Ok(text.trim_end_matches('/').to_owned())
 }
@@ -209,10 +232,11 @@ const fn field_is_secret_url(field: &str) -> bool {
 }
 
 /// Builds a channel from validated settings. The HTTP client is shared by every HTTP channel.
-pub fn build(config: &ChannelConfig, client: &HttpClient) -> Result<Arc<dyn Notifier>, InvalidValue> {
+pub fn build(
+    config: &ChannelConfig,
+    client: &HttpClient,
+) -> Result<Arc<dyn Notifier>, InvalidValue> {
     check(config)?;
-    #[allow(unused_variables)]
-    let client = client;
     match config.kind {
         #[cfg(feature = "notify-email")]
         ChannelKind::Email => Ok(Arc::new(email::Email::new(config)?)),
@@ -283,9 +307,16 @@ mod tests {
 
     use super::*;
 
-    fn config(kind: ChannelKind, options: &[(&str, &str)], secrets: &[(&str, &str)]) -> ChannelConfig {
+    fn config(
+        kind: ChannelKind,
+        options: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) -> ChannelConfig {
         let map = |items: &[(&str, &str)]| -> BTreeMap<String, String> {
-            items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
         ChannelConfig {
             kind,
@@ -296,21 +327,36 @@ mod tests {
 
     #[test]
     fn settings_are_checked_against_the_fields() {
-        let ok = config(ChannelKind::Gotify, &[("server", "https://g.example")], &[("token", "t")]);
+        let ok = config(
+            ChannelKind::Gotify,
+            &[("server", "https://g.example")],
+            &[("token", "t")],
+        );
         assert!(check(&ok).is_ok());
         let missing = config(ChannelKind::Gotify, &[("server", "https://g.example")], &[]);
         assert_eq!(check(&missing).unwrap_err().field, "token");
         let blank = config(ChannelKind::Gotify, &[("server", "  ")], &[("token", "t")]);
         assert_eq!(check(&blank).unwrap_err().field, "server");
-        let unknown = config(ChannelKind::Slack, &[("channel", "x")], &[("webhookUrl", "https://h")]);
+        let unknown = config(
+            ChannelKind::Slack,
+            &[("channel", "x")],
+            &[("webhookUrl", "https://h")],
+        );
         assert_eq!(check(&unknown).unwrap_err().field, "settings");
-        let misplaced = config(ChannelKind::Gotify, &[("server", "https://g"), ("token", "t")], &[]);
+        let misplaced = config(
+            ChannelKind::Gotify,
+            &[("server", "https://g"), ("token", "t")],
+            &[],
+        );
         assert_eq!(check(&misplaced).unwrap_err().field, "token");
     }
 
     #[test]
     fn urls_are_http_with_a_host_and_secret_ones_are_not_echoed() {
-        assert_eq!(http_url("server", "https://g.example/").unwrap(), "https://g.example");
+        assert_eq!(
+            http_url("server", "https://g.example/").unwrap(),
+            "https://g.example"
+        );
         assert!(http_url("server", "ftp://x").is_err());
         assert!(http_url("server", "https://").is_err());
         let e = http_url("webhookUrl", "hooks.slack.com/services/SECRET").unwrap_err();
@@ -329,30 +375,118 @@ mod tests {
         let good = [
             config(
                 ChannelKind::Email,
-                &[("host", "smtp.example"), ("from", "n@example.com"), ("to", "a@example.com\nb@example.com")],
+                &[
+                    ("host", "smtp.example"),
+                    ("from", "n@example.com"),
+                    ("to", "a@example.com\nb@example.com"),
+                ],
                 &[],
             ),
-            config(ChannelKind::Webhook, &[], &[("url", "https://h.example/x"), ("secret", "s")]),
+            config(
+                ChannelKind::Webhook,
+                &[],
+                &[("url", "https://h.example/x"), ("secret", "s")],
+            ),
             config(ChannelKind::Ntfy, &[], &[("topic", "alerts")]),
-            config(ChannelKind::Gotify, &[("server", "https://g.example")], &[("token", "t")]),
-            config(ChannelKind::Discord, &[], &[("webhookUrl", "https://discord.com/api/webhooks/1/x")]),
-            config(ChannelKind::Slack, &[], &[("webhookUrl", "https://hooks.slack.com/services/x")]),
-            config(ChannelKind::Telegram, &[("chatId", "-100123")], &[("botToken", "1:abc")]),
+            config(
+                ChannelKind::Gotify,
+                &[("server", "https://g.example")],
+                &[("token", "t")],
+            ),
+            config(
+                ChannelKind::Discord,
+                &[],
+                &[("webhookUrl", "https://discord.com/api/webhooks/1/x")],
+            ),
+            config(
+                ChannelKind::Slack,
+                &[],
+                &[("webhookUrl", "https://hooks.slack.com/services/x")],
+            ),
+            config(
+                ChannelKind::Telegram,
+                &[("chatId", "-100123")],
+                &[("botToken", "1:abc")],
+            ),
         ];
         for c in &good {
             let n = build(c, &client).unwrap_or_else(|e| panic!("{:?}: {e}", c.kind));
             assert_eq!(n.channel(), c.kind.as_str());
         }
         let bad = [
-            (config(ChannelKind::Email, &[("host", "h"), ("from", "nope"), ("to", "a@example.com")], &[]), "from"),
-            (config(ChannelKind::Email, &[("host", "h"), ("from", "n@example.com"), ("to", "a@example.com\nbad")], &[]), "to"),
-            (config(ChannelKind::Email, &[("host", "h"), ("from", "n@e.com"), ("to", "a@e.com"), ("port", "x")], &[]), "port"),
-            (config(ChannelKind::Email, &[("host", "h"), ("from", "n@e.com"), ("to", "a@e.com"), ("security", "ssl3")], &[]), "security"),
-            (config(ChannelKind::Email, &[("host", "h"), ("from", "n@e.com"), ("to", "a@e.com"), ("password", "p")], &[]), "password"),
+            (
+                config(
+                    ChannelKind::Email,
+                    &[("host", "h"), ("from", "nope"), ("to", "a@example.com")],
+                    &[],
+                ),
+                "from",
+            ),
+            (
+                config(
+                    ChannelKind::Email,
+                    &[
+                        ("host", "h"),
+                        ("from", "n@example.com"),
+                        ("to", "a@example.com\nbad"),
+                    ],
+                    &[],
+                ),
+                "to",
+            ),
+            (
+                config(
+                    ChannelKind::Email,
+                    &[
+                        ("host", "h"),
+                        ("from", "n@e.com"),
+                        ("to", "a@e.com"),
+                        ("port", "x"),
+                    ],
+                    &[],
+                ),
+                "port",
+            ),
+            (
+                config(
+                    ChannelKind::Email,
+                    &[
+                        ("host", "h"),
+                        ("from", "n@e.com"),
+                        ("to", "a@e.com"),
+                        ("security", "ssl3"),
+                    ],
+                    &[],
+                ),
+                "security",
+            ),
+            (
+                config(
+                    ChannelKind::Email,
+                    &[
+                        ("host", "h"),
+                        ("from", "n@e.com"),
+                        ("to", "a@e.com"),
+                        ("password", "p"),
+                    ],
+                    &[],
+                ),
+                "password",
+            ),
             (config(ChannelKind::Webhook, &[], &[("url", "nope")]), "url"),
-            (config(ChannelKind::Ntfy, &[("server", "x")], &[("topic", "t")]), "server"),
+            (
+                config(ChannelKind::Ntfy, &[("server", "x")], &[("topic", "t")]),
+                "server",
+            ),
             (config(ChannelKind::Ntfy, &[], &[("topic", "a/b")]), "topic"),
-            (config(ChannelKind::Telegram, &[("chatId", "x"), ("apiUrl", "nope")], &[("botToken", "1:a")]), "apiUrl"),
+            (
+                config(
+                    ChannelKind::Telegram,
+                    &[("chatId", "x"), ("apiUrl", "nope")],
+                    &[("botToken", "1:a")],
+                ),
+                "apiUrl",
+            ),
         ];
         for (c, field) in bad {
             let e = build(&c, &client).unwrap_err();

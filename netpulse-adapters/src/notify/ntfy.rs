@@ -14,18 +14,34 @@ pub(crate) struct Ntfy {
 
 impl std::fmt::Debug for Ntfy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ntfy").field("server", &self.server).finish_non_exhaustive()
+        f.debug_struct("Ntfy")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
     }
 }
 
 impl Ntfy {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
         let topic = super::value(config, "topic").unwrap_or_default().to_owned();
-        if !topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || topic.len() > 64 {
-            return Err(InvalidValue::new("topic", "(hidden)", "may hold only letters, digits, - and _ (at most 64)"));
+        if !topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || topic.len() > 64
+        {
+            return Err(InvalidValue::new(
+                "topic",
+                "(hidden)",
+                "may hold only letters, digits, - and _ (at most 64)",
+            ));
         }
         Ok(Self {
-            server: super::http_url("server", super::value(config, "server").unwrap_or("https://ntfy.sh"))?,
+            server: super::http_url(
+                "server",
+                super::value(config, "server").unwrap_or("https://ntfy.sh"),
+            )?,
             topic,
             token: super::value(config, "token").map(str::to_owned),
             client,
@@ -35,7 +51,7 @@ impl Ntfy {
 
 #[async_trait]
 impl Notifier for Ntfy {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "ntfy"
     }
 

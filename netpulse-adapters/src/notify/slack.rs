@@ -17,9 +17,15 @@ impl std::fmt::Debug for Slack {
 }
 
 impl Slack {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
         Ok(Self {
-            url: super::http_url("webhookUrl", super::value(config, "webhookUrl").unwrap_or_default())?,
+            url: super::http_url(
+                "webhookUrl",
+                super::value(config, "webhookUrl").unwrap_or_default(),
+            )?,
             client,
         })
     }
@@ -27,12 +33,14 @@ impl Slack {
 
 /// Slack's three control characters.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[async_trait]
 impl Notifier for Slack {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "slack"
     }
 

@@ -15,20 +15,36 @@ pub(crate) struct Telegram {
 
 impl std::fmt::Debug for Telegram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Telegram").field("chat_id", &self.chat_id).finish_non_exhaustive()
+        f.debug_struct("Telegram")
+            .field("chat_id", &self.chat_id)
+            .finish_non_exhaustive()
     }
 }
 
 impl Telegram {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
-        let token = super::value(config, "botToken").unwrap_or_default().to_owned();
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
+        let token = super::value(config, "botToken")
+            .unwrap_or_default()
+            .to_owned();
         if token.contains(['/', '?', '#']) || token.chars().any(char::is_whitespace) {
-            return Err(InvalidValue::new("botToken", "(hidden)", "is not a bot token (123456:ABC…)"));
+            return Err(InvalidValue::new(
+                "botToken",
+                "(hidden)",
+                "is not a bot token (123456:ABC…)",
+            ));
         }
         Ok(Self {
-            api: super::http_url("apiUrl", super::value(config, "apiUrl").unwrap_or("https://api.telegram.org"))?,
+            api: super::http_url(
+                "apiUrl",
+                super::value(config, "apiUrl").unwrap_or("https://api.telegram.org"),
+            )?,
             token,
-            chat_id: super::value(config, "chatId").unwrap_or_default().to_owned(),
+            chat_id: super::value(config, "chatId")
+                .unwrap_or_default()
+                .to_owned(),
             client,
         })
     }
@@ -36,7 +52,7 @@ impl Telegram {
 
 #[async_trait]
 impl Notifier for Telegram {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "telegram"
     }
 

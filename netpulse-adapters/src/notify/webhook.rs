@@ -19,12 +19,17 @@ pub(crate) struct Webhook {
 
 impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhook").field("signed", &self.secret.is_some()).finish_non_exhaustive()
+        f.debug_struct("Webhook")
+            .field("signed", &self.secret.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl Webhook {
-    pub(crate) fn new(config: &ChannelConfig, client: reqwest::Client) -> Result<Self, InvalidValue> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, InvalidValue> {
         Ok(Self {
             url: super::http_url("url", super::value(config, "url").unwrap_or_default())?,
             secret: super::value(config, "secret").map(str::to_owned),
@@ -70,7 +75,7 @@ pub fn payload(n: &Notification) -> Value {
 
 #[async_trait]
 impl Notifier for Webhook {
-    fn channel(&self) -> &str {
+    fn channel(&self) -> &'static str {
         "webhook"
     }
 

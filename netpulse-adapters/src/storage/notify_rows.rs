@@ -55,7 +55,10 @@ impl SettingsRow {
             digest: DigestSchedule {
                 daily: self.digest_daily,
                 weekly: self.digest_weekly,
-                at: LocalTime::from_minutes("digest_minute", u16_of("digest_minute", self.digest_minute)?)?,
+                at: LocalTime::from_minutes(
+                    "digest_minute",
+                    u16_of("digest_minute", self.digest_minute)?,
+                )?,
                 weekday: u8::try_from(self.digest_weekday)
                     .map_err(|_| invalid("digest_weekday", self.digest_weekday, "out of range"))?,
                 time_zone: self.digest_time_zone,
@@ -97,14 +100,17 @@ pub(crate) fn events_to_text(events: &[NotificationKind]) -> String {
 fn events_from_text(text: &str) -> Result<Vec<NotificationKind>, StorageError> {
     text.split(',')
         .filter(|s| !s.is_empty())
-        .map(|s| NotificationKind::parse(s).ok_or_else(|| invalid("events", s, "is not a notification kind")))
+        .map(|s| {
+            NotificationKind::parse(s)
+                .ok_or_else(|| invalid("events", s, "is not a notification kind"))
+        })
         .collect()
 }
 
 impl ChannelRow {
     pub(crate) fn into_channel(self) -> Result<StoredChannel, StorageError> {
-        let options: BTreeMap<String, String> =
-            serde_json::from_str(&self.options).map_err(|e| invalid("options", "(json)", &e.to_string()))?;
+        let options: BTreeMap<String, String> = serde_json::from_str(&self.options)
+            .map_err(|e| invalid("options", "(json)", &e.to_string()))?;
         let secret_names: Vec<String> = serde_json::from_str(&self.secret_names)
             .map_err(|e| invalid("secret_names", "(json)", &e.to_string()))?;
         let quiet_hours = match (self.quiet_start, self.quiet_end, self.quiet_time_zone) {
@@ -117,7 +123,8 @@ impl ChannelRow {
             _ => None,
         };
         Ok(StoredChannel {
-            kind: ChannelKind::parse(&self.kind).ok_or_else(|| invalid("kind", &self.kind, "is not a channel type"))?,
+            kind: ChannelKind::parse(&self.kind)
+                .ok_or_else(|| invalid("kind", &self.kind, "is not a channel type"))?,
             id: self.id,
             name: self.name,
             enabled: self.enabled,
@@ -160,7 +167,10 @@ impl ChannelValues {
             sealed_secrets: c.sealed_secrets.clone(),
             secret_names: serde_json::to_string(&c.secret_names).unwrap_or_else(|_| "[]".into()),
             events: events_to_text(&c.events),
-            quiet_start: c.quiet_hours.as_ref().map(|q| i32::from(q.start().minutes())),
+            quiet_start: c
+                .quiet_hours
+                .as_ref()
+                .map(|q| i32::from(q.start().minutes())),
             quiet_end: c.quiet_hours.as_ref().map(|q| i32::from(q.end().minutes())),
             quiet_time_zone: c.quiet_hours.as_ref().map(|q| q.time_zone().to_owned()),
             created_at: c.created_at.unix_millis(),
@@ -194,7 +204,10 @@ pub(crate) fn context_to_json(n: &Notification) -> String {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn opt_text(v: &Value, key: &str) -> Option<String> {
@@ -214,35 +227,54 @@ pub(crate) fn notification_of(
     context: &str,
     event_at: i64,
 ) -> Result<Notification, StorageError> {
-    let kind = NotificationKind::parse(kind).ok_or_else(|| invalid("kind", kind, "is not a notification kind"))?;
-    let severity = Severity::parse(severity).ok_or_else(|| invalid("severity", severity, "is not a severity"))?;
-    let ctx: Value = serde_json::from_str(context).map_err(|e| invalid("context", "(json)", &e.to_string()))?;
-    let probe = ctx.get("probe").filter(|p| p.is_object()).map(|p| ProbeRef {
-        id: text(p, "id"),
-        name: text(p, "name"),
-    });
-    let connection = ctx.get("connection").filter(|c| c.is_object()).map(|c| ConnectionRef {
-        id: text(c, "id"),
-        name: text(c, "name"),
-        isp: text(c, "isp"),
-    });
-    let result = ctx.get("result").filter(|r| r.is_object()).map(|r| ResultSummary {
-        id: text(r, "id"),
-        status: text(r, "status"),
-        healthy: r.get("healthy").and_then(Value::as_bool).unwrap_or(false),
-        breaches: r
-            .get("breaches")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default(),
-        download_bps: number(r, "downloadBps"),
-        upload_bps: number(r, "uploadBps"),
-        ping_ms: number(r, "pingMs"),
-        jitter_ms: number(r, "jitterMs"),
-        packet_loss_percent: number(r, "packetLossPercent"),
-        failure: opt_text(r, "failure"),
-        completed_at: Timestamp::from_unix_millis(r.get("completedAt").and_then(Value::as_i64).unwrap_or(0)),
-    });
+    let kind = NotificationKind::parse(kind)
+        .ok_or_else(|| invalid("kind", kind, "is not a notification kind"))?;
+    let severity = Severity::parse(severity)
+        .ok_or_else(|| invalid("severity", severity, "is not a severity"))?;
+    let ctx: Value =
+        serde_json::from_str(context).map_err(|e| invalid("context", "(json)", &e.to_string()))?;
+    let probe = ctx
+        .get("probe")
+        .filter(|p| p.is_object())
+        .map(|p| ProbeRef {
+            id: text(p, "id"),
+            name: text(p, "name"),
+        });
+    let connection = ctx
+        .get("connection")
+        .filter(|c| c.is_object())
+        .map(|c| ConnectionRef {
+            id: text(c, "id"),
+            name: text(c, "name"),
+            isp: text(c, "isp"),
+        });
+    let result = ctx
+        .get("result")
+        .filter(|r| r.is_object())
+        .map(|r| ResultSummary {
+            id: text(r, "id"),
+            status: text(r, "status"),
+            healthy: r.get("healthy").and_then(Value::as_bool).unwrap_or(false),
+            breaches: r
+                .get("breaches")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            download_bps: number(r, "downloadBps"),
+            upload_bps: number(r, "uploadBps"),
+            ping_ms: number(r, "pingMs"),
+            jitter_ms: number(r, "jitterMs"),
+            packet_loss_percent: number(r, "packetLossPercent"),
+            failure: opt_text(r, "failure"),
+            completed_at: Timestamp::from_unix_millis(
+                r.get("completedAt").and_then(Value::as_i64).unwrap_or(0),
+            ),
+        });
     Ok(Notification {
         kind,
         severity,
@@ -276,10 +308,11 @@ pub(crate) struct LogRow {
 
 impl LogRow {
     pub(crate) fn into_entry(self) -> Result<DeliveryLogEntry, StorageError> {
-        let status =
-            DeliveryStatus::parse(&self.status).ok_or_else(|| invalid("status", &self.status, "is not a delivery status"))?;
+        let status = DeliveryStatus::parse(&self.status)
+            .ok_or_else(|| invalid("status", &self.status, "is not a delivery status"))?;
         Ok(DeliveryLogEntry {
-            kind: NotificationKind::parse(&self.kind).ok_or_else(|| invalid("kind", &self.kind, "is not a notification kind"))?,
+            kind: NotificationKind::parse(&self.kind)
+                .ok_or_else(|| invalid("kind", &self.kind, "is not a notification kind"))?,
             id: self.id,
             notification_id: self.notification_id,
             subject: self.subject,
@@ -287,7 +320,9 @@ impl LogRow {
             channel_name: self.channel_name.unwrap_or_default(),
             channel_kind: self.channel_kind.as_deref().and_then(ChannelKind::parse),
             next_attempt_at: match status {
-                DeliveryStatus::Pending | DeliveryStatus::Held => self.next_attempt_at.map(Timestamp::from_unix_millis),
+                DeliveryStatus::Pending | DeliveryStatus::Held => {
+                    self.next_attempt_at.map(Timestamp::from_unix_millis)
+                }
                 _ => None,
             },
             status,

@@ -1,5 +1,6 @@
 //! The notification store's contract, on both databases, and its claims under concurrency on
 //! PostgreSQL (two pools = two server processes).
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,7 @@ use netpulse_domain::id::ConnectionId;
 use netpulse_domain::notify::{DigestPeriod, DigestSchedule, LocalTime, QuietHours};
 use netpulse_ports::notification_store::{
     AttemptOutcome, DeliveryStatus, Incident, NewDelivery, NotificationSettings, NotificationStore,
-    StoredChannel,
-    StoredMaintenance,
+    StoredChannel, StoredMaintenance,
 };
 use netpulse_ports::notify::{
     ChannelKind, ConnectionRef, Notification, NotificationKind, ProbeRef, ResultSummary,
@@ -201,7 +201,12 @@ pub(crate) async fn channels_round_trip_and_delete(s: &dyn Storage) {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].status, DeliveryStatus::Failed);
     assert_eq!(log[0].channel_name, "");
-    assert!(s.claim_deliveries(at(10), at(70), 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_deliveries(at(10), at(70), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) async fn outbox_claims_retries_and_log(s: &dyn Storage) {
@@ -225,7 +230,12 @@ pub(crate) async fn outbox_claims_retries_and_log(s: &dyn Storage) {
     assert_eq!(claimed[0].attempts, 1);
     assert_eq!(claimed[0].notification, n, "the context round-trips");
     // Claimed: nobody else gets it while the claim lasts.
-    assert!(s.claim_deliveries(at(2), at(62), 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_deliveries(at(2), at(62), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     s.finish_delivery(
         &now_id,
         &AttemptOutcome::Retry {
@@ -236,7 +246,12 @@ pub(crate) async fn outbox_claims_retries_and_log(s: &dyn Storage) {
     )
     .await
     .unwrap();
-    assert!(s.claim_deliveries(at(30), at(90), 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_deliveries(at(30), at(90), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = s.claim_deliveries(at(31), at(91), 10).await.unwrap();
     assert_eq!((again.len(), again[0].attempts), (1, 2));
     // A claim that expired (the process died) is taken again.
@@ -246,7 +261,8 @@ pub(crate) async fn outbox_claims_retries_and_log(s: &dyn Storage) {
         .await
         .unwrap();
     assert!(matches!(
-        s.finish_delivery(&now_id, &AttemptOutcome::Sent, at(93)).await,
+        s.finish_delivery(&now_id, &AttemptOutcome::Sent, at(93))
+            .await,
         Err(StorageError::NotFound { .. })
     ));
     // The held one is released when quiet hours end.
@@ -280,7 +296,12 @@ pub(crate) async fn outbox_claims_retries_and_log(s: &dyn Storage) {
     let second = s.delivery_log(1, Some(&first[0].id)).await.unwrap();
     assert_eq!(second.len(), 1);
     assert_ne!(first[0].id, second[0].id);
-    assert!(s.delivery_log(1, Some(&second[0].id)).await.unwrap().is_empty());
+    assert!(
+        s.delivery_log(1, Some(&second[0].id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         s.delivery_log(1, Some("nope")).await,
         Err(StorageError::Invalid(_))
@@ -321,25 +342,59 @@ pub(crate) async fn announcing_an_incident_happens_once(s: &dyn Storage) {
 }
 
 pub(crate) async fn leases_are_exclusive_until_they_expire(s: &dyn Storage) {
-    assert!(s.acquire_lease("housekeeping", "a", at(0), at(60)).await.unwrap());
-    assert!(!s.acquire_lease("housekeeping", "b", at(10), at(70)).await.unwrap());
-    assert!(s.acquire_lease("housekeeping", "a", at(20), at(80)).await.unwrap());
-    assert!(!s.acquire_lease("housekeeping", "b", at(79), at(139)).await.unwrap());
-    assert!(s.acquire_lease("housekeeping", "b", at(80), at(140)).await.unwrap());
-    assert!(!s.acquire_lease("housekeeping", "a", at(81), at(141)).await.unwrap());
-    assert!(s.acquire_lease("other", "a", at(81), at(141)).await.unwrap());
+    assert!(
+        s.acquire_lease("housekeeping", "a", at(0), at(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.acquire_lease("housekeeping", "b", at(10), at(70))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.acquire_lease("housekeeping", "a", at(20), at(80))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.acquire_lease("housekeeping", "b", at(79), at(139))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.acquire_lease("housekeeping", "b", at(80), at(140))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.acquire_lease("housekeeping", "a", at(81), at(141))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.acquire_lease("other", "a", at(81), at(141))
+            .await
+            .unwrap()
+    );
 }
 
 pub(crate) async fn probe_liveness_is_claimed_once_each_way(s: &dyn Storage) {
     let (p, _) = seeded(s).await;
-    assert!(!s.claim_probe_liveness(&p.id, false, at(0)).await.unwrap(), "never offline");
+    assert!(
+        !s.claim_probe_liveness(&p.id, false, at(0)).await.unwrap(),
+        "never offline"
+    );
     assert!(s.claim_probe_liveness(&p.id, true, at(1)).await.unwrap());
     assert!(!s.claim_probe_liveness(&p.id, true, at(2)).await.unwrap());
     assert_eq!(s.offline_probes().await.unwrap(), [p.id.clone()]);
     assert!(s.claim_probe_liveness(&p.id, false, at(3)).await.unwrap());
     assert!(!s.claim_probe_liveness(&p.id, false, at(4)).await.unwrap());
     assert!(s.offline_probes().await.unwrap().is_empty());
-    assert!(s.claim_probe_liveness(&p.id, true, at(5)).await.unwrap(), "again");
+    assert!(
+        s.claim_probe_liveness(&p.id, true, at(5)).await.unwrap(),
+        "again"
+    );
 }
 
 pub(crate) async fn incidents_open_close_and_overlap(s: &dyn Storage) {
@@ -383,7 +438,12 @@ pub(crate) async fn incidents_open_close_and_overlap(s: &dyn Storage) {
         "an open incident overlaps everything after it"
     );
     let other = ConnectionId::parse(&new_id()).unwrap();
-    assert!(s.incidents(Some(&other), at(0), at(9000)).await.unwrap().is_empty());
+    assert!(
+        s.incidents(Some(&other), at(0), at(9000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) async fn maintenance_windows_overlap_and_cascade(s: &dyn Storage) {
@@ -407,11 +467,23 @@ pub(crate) async fn maintenance_windows_overlap_and_cascade(s: &dyn Storage) {
         Err(StorageError::NotFound { .. })
     ));
     assert_eq!(
-        s.maintenance_windows(Some(&c.id), at(150), at(160)).await.unwrap(),
+        s.maintenance_windows(Some(&c.id), at(150), at(160))
+            .await
+            .unwrap(),
         [w.clone()]
     );
-    assert!(s.maintenance_windows(None, at(200), at(300)).await.unwrap().is_empty());
-    assert!(s.maintenance_windows(None, at(0), at(100)).await.unwrap().is_empty());
+    assert!(
+        s.maintenance_windows(None, at(200), at(300))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.maintenance_windows(None, at(0), at(100))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let second = StoredMaintenance {
         id: new_id(),
         starts_at: at(300),
@@ -429,7 +501,12 @@ pub(crate) async fn maintenance_windows_overlap_and_cascade(s: &dyn Storage) {
         [second]
     );
     s.delete_connection(&c.id).await.unwrap();
-    assert!(s.maintenance_windows(None, at(0), at(1000)).await.unwrap().is_empty());
+    assert!(
+        s.maintenance_windows(None, at(0), at(1000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) async fn digest_slots_are_claimed_once(s: &dyn Storage) {
@@ -438,8 +515,16 @@ pub(crate) async fn digest_slots_are_claimed_once(s: &dyn Storage) {
     assert!(s.claim_digest_slot(p, None, at(100)).await.unwrap());
     assert!(!s.claim_digest_slot(p, None, at(200)).await.unwrap());
     assert_eq!(s.digest_slot(p).await.unwrap(), Some(at(100)));
-    assert!(s.claim_digest_slot(p, Some(at(100)), at(200)).await.unwrap());
-    assert!(!s.claim_digest_slot(p, Some(at(100)), at(300)).await.unwrap());
+    assert!(
+        s.claim_digest_slot(p, Some(at(100)), at(200))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.claim_digest_slot(p, Some(at(100)), at(300))
+            .await
+            .unwrap()
+    );
     assert_eq!(s.digest_slot(DigestPeriod::Weekly).await.unwrap(), None);
     s.reset_digest_slots().await.unwrap();
     assert_eq!(s.digest_slot(p).await.unwrap(), None);
@@ -473,7 +558,11 @@ pub(crate) async fn pruning_keeps_unfinished_notifications(s: &dyn Storage) {
     s.finish_delivery(&done, &AttemptOutcome::Sent, at(3))
         .await
         .unwrap();
-    assert_eq!(s.prune_notifications(at(0)).await.unwrap(), 0, "not old yet");
+    assert_eq!(
+        s.prune_notifications(at(0)).await.unwrap(),
+        0,
+        "not old yet"
+    );
     assert_eq!(s.prune_notifications(at(10)).await.unwrap(), 1);
     let log = s.delivery_log(10, None).await.unwrap();
     assert_eq!(log.len(), 1);
@@ -506,12 +595,23 @@ async fn two_processes_never_win_the_same_claim() {
             a.claim_deliveries(t, t.plus_seconds(60), 10),
             b.claim_deliveries(t, t.plus_seconds(60), 10)
         );
-        let mut ids: Vec<String> = x.unwrap().into_iter().chain(y.unwrap()).map(|d| d.id).collect();
+        let mut ids: Vec<String> = x
+            .unwrap()
+            .into_iter()
+            .chain(y.unwrap())
+            .map(|d| d.id)
+            .collect();
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 5, "round {round}: each delivery claimed exactly once");
+        assert_eq!(
+            ids.len(),
+            5,
+            "round {round}: each delivery claimed exactly once"
+        );
         for id in &ids {
-            a.finish_delivery(id, &AttemptOutcome::Sent, t).await.unwrap();
+            a.finish_delivery(id, &AttemptOutcome::Sent, t)
+                .await
+                .unwrap();
         }
         let offline = round % 2 == 0;
         let (x, y) = tokio::join!(

@@ -8,8 +8,8 @@ use poem::listener::{Listener, TcpListener};
 use netpulse_adapters::secrets::{KeySource, SecretBox};
 
 use super::CliError;
-use crate::notify::{Notifications, SentCounter, Timing};
 use super::admin::open_app;
+use crate::notify::{Notifications, SentCounter, Timing};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -34,7 +34,11 @@ pub struct ServeArgs {
     pub poll_interval: u32,
     /// File holding the key that encrypts notification-channel secrets (created with mode 0600
     /// on first start). `NETPULSE_SECRET_KEY` (base64 of 32 bytes) takes precedence.
-    #[arg(long, env = "NETPULSE_SECRET_KEY_FILE", default_value = "netpulse-secret.key")]
+    #[arg(
+        long,
+        env = "NETPULSE_SECRET_KEY_FILE",
+        default_value = "netpulse-secret.key"
+    )]
     pub secret_key_file: std::path::PathBuf,
 }
 

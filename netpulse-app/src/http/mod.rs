@@ -22,7 +22,14 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// The OpenAPI service (both APIs, served under `/api`).
 pub fn openapi(
     app: &App,
-) -> OpenApiService<(agent::AgentApi, rest::RestApi, notifications::NotificationsApi), ()> {
+) -> OpenApiService<
+    (
+        agent::AgentApi,
+        rest::RestApi,
+        notifications::NotificationsApi,
+    ),
+    (),
+> {
     OpenApiService::new(
         (
             agent::AgentApi { app: app.clone() },

@@ -301,15 +301,18 @@ pub struct NotificationsApi {
 }
 
 fn service(app: &App) -> Result<&Arc<Notifications>, AppError> {
-    app.notifications
-        .as_ref()
-        .ok_or_else(|| AppError::Unavailable("notifications are not running in this process".into()))
+    app.notifications.as_ref().ok_or_else(|| {
+        AppError::Unavailable("notifications are not running in this process".into())
+    })
 }
 
 fn parse_kind(field: &str, text: &str) -> Result<ChannelKind, AppError> {
     ChannelKind::parse(text).ok_or_else(|| {
         let names: Vec<&str> = ChannelKind::ALL.iter().map(|k| k.as_str()).collect();
-        AppError::invalid(field, format!("must be one of {} (got {text:?})", names.join(", ")))
+        AppError::invalid(
+            field,
+            format!("must be one of {} (got {text:?})", names.join(", ")),
+        )
     })
 }
 
@@ -333,17 +336,28 @@ fn events_of(f: &Fields<'_>) -> Result<Option<Vec<NotificationKind>>, AppError> 
         .transpose()
 }
 
+#[allow(clippy::option_option)] // absent / null / set
 fn quiet_hours_of(app: &App, f: &Fields<'_>) -> Result<Option<Option<QuietHours>>, AppError> {
     match f.raw("quietHours") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(v) => {
-            let q = Fields::of(v).map_err(|_| AppError::invalid("quietHours", "must be an object or null"))?;
+            let q = Fields::of(v)
+                .map_err(|_| AppError::invalid("quietHours", "must be an object or null"))?;
             q.only(&["start", "end", "timezone"])
                 .map_err(|e| prefix("quietHours", e))?;
-            let start = LocalTime::parse("quietHours.start", q.string("start").map_err(|e| prefix("quietHours", e))?)?;
-            let end = LocalTime::parse("quietHours.end", q.string("end").map_err(|e| prefix("quietHours", e))?)?;
-            let tz = q.opt_string("timezone").map_err(|e| prefix("quietHours", e))?.unwrap_or("UTC");
+            let start = LocalTime::parse(
+                "quietHours.start",
+                q.string("start").map_err(|e| prefix("quietHours", e))?,
+            )?;
+            let end = LocalTime::parse(
+                "quietHours.end",
+                q.string("end").map_err(|e| prefix("quietHours", e))?,
+            )?;
+            let tz = q
+                .opt_string("timezone")
+                .map_err(|e| prefix("quietHours", e))?
+                .unwrap_or("UTC");
             Ok(Some(Some(QuietHours::new(start, end, tz, &app.calendar)?)))
         }
     }
@@ -351,7 +365,9 @@ fn quiet_hours_of(app: &App, f: &Fields<'_>) -> Result<Option<Option<QuietHours>
 
 fn prefix(parent: &str, e: AppError) -> AppError {
     match e {
-        AppError::Invalid { field, message } => AppError::invalid(format!("{parent}.{field}"), message),
+        AppError::Invalid { field, message } => {
+            AppError::invalid(format!("{parent}.{field}"), message)
+        }
         other => other,
     }
 }
@@ -371,9 +387,20 @@ fn apply_settings(
         let field = format!("settings.{key}");
         let spec = specs.iter().find(|s| s.name == key).ok_or_else(|| {
             let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
-            AppError::invalid(&field, format!("is not a setting of {} channels (known: {})", kind.as_str(), known.join(", ")))
+            AppError::invalid(
+                &field,
+                format!(
+                    "is not a setting of {} channels (known: {})",
+                    kind.as_str(),
+                    known.join(", ")
+                ),
+            )
         })?;
-        let target = if spec.secret { &mut *secrets } else { &mut *options };
+        let target = if spec.secret {
+            &mut *secrets
+        } else {
+            &mut *options
+        };
         let text = match value {
             Value::Null => None,
             Value::String(s) if s.trim().is_empty() => None,
@@ -385,7 +412,12 @@ fn apply_settings(
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Value::String(s) if !s.trim().is_empty() => lines.push(s.trim().to_owned()),
-                        _ => return Err(AppError::invalid(format!("{field}[{i}]"), "must be a non-empty string")),
+                        _ => {
+                            return Err(AppError::invalid(
+                                format!("{field}[{i}]"),
+                                "must be a non-empty string",
+                            ));
+                        }
                     }
                 }
                 (!lines.is_empty()).then(|| lines.join("\n"))
@@ -498,9 +530,15 @@ fn connection_param(text: Option<&str>) -> Result<Option<ConnectionId>, AppError
 }
 
 /// `[since, until)`, defaulting to the last 30 days.
-fn range(app: &App, since: Option<&str>, until: Option<&str>) -> Result<(Timestamp, Timestamp), AppError> {
-    let until = time_param("until", until)?.unwrap_or_else(|| app.clock.now().plus_seconds(366 * 86_400));
-    let since = time_param("since", since)?.unwrap_or_else(|| app.clock.now().plus_seconds(-30 * 86_400));
+fn range(
+    app: &App,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Timestamp, Timestamp), AppError> {
+    let until =
+        time_param("until", until)?.unwrap_or_else(|| app.clock.now().plus_seconds(366 * 86_400));
+    let since =
+        time_param("since", since)?.unwrap_or_else(|| app.clock.now().plus_seconds(-30 * 86_400));
     if since > until {
         return Err(AppError::invalid("since", "is after until"));
     }
@@ -508,24 +546,50 @@ fn range(app: &App, since: Option<&str>, until: Option<&str>) -> Result<(Timesta
 }
 
 async fn channel_or_404(app: &App, id: &str) -> Result<StoredChannel, AppError> {
-    app.storage.channel(id).await?.ok_or_else(|| AppError::NotFound {
-        what: "channel",
-        id: id.to_owned(),
-    })
+    app.storage
+        .channel(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            what: "channel",
+            id: id.to_owned(),
+        })
 }
 
-const CHANNEL_KEYS: [&str; 6] = ["name", "type", "enabled", "settings", "events", "quietHours"];
+const CHANNEL_KEYS: [&str; 6] = [
+    "name",
+    "type",
+    "enabled",
+    "settings",
+    "events",
+    "quietHours",
+];
 
 #[OpenApi(prefix_path = "/v1")]
 impl NotificationsApi {
     /// The notification settings.
-    #[oai(path = "/notifications/settings", method = "get", tag = "Tag::Notifications")]
-    async fn get_settings(&self, _auth: ApiTokenAuth) -> Result<Json<NotificationSettingsDto>, ApiError> {
-        Ok(Json(settings_dto(&service(&self.app)?.settings().await.map_err(AppError::from)?)))
+    #[oai(
+        path = "/notifications/settings",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
+    async fn get_settings(
+        &self,
+        _auth: ApiTokenAuth,
+    ) -> Result<Json<NotificationSettingsDto>, ApiError> {
+        Ok(Json(settings_dto(
+            &service(&self.app)?
+                .settings()
+                .await
+                .map_err(AppError::from)?,
+        )))
     }
 
     /// Changes some notification settings (omitted keys keep their value).
-    #[oai(path = "/notifications/settings", method = "patch", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/settings",
+        method = "patch",
+        tag = "Tag::Notifications"
+    )]
     async fn patch_settings(
         &self,
         _auth: ApiTokenAuth,
@@ -551,10 +615,21 @@ impl NotificationsApi {
         if let Some(v) = f.opt_bool("enabled")? {
             s.enabled = v;
         }
-        let n = f.opt_u32("alertAfter")?.unwrap_or(s.alerts.unhealthy_count());
-        let m = f.opt_u32("recoverAfter")?.unwrap_or(s.alerts.healthy_count());
+        let n = f
+            .opt_u32("alertAfter")?
+            .unwrap_or(s.alerts.unhealthy_count());
+        let m = f
+            .opt_u32("recoverAfter")?
+            .unwrap_or(s.alerts.healthy_count());
         s.alerts = AlertPolicy::new(n, m).map_err(|e| {
-            AppError::invalid(if e.field == "alert_after" { "alertAfter" } else { "recoverAfter" }, e.rule)
+            AppError::invalid(
+                if e.field == "alert_after" {
+                    "alertAfter"
+                } else {
+                    "recoverAfter"
+                },
+                e.rule,
+            )
         })?;
         if let Some(v) = f.opt_bool("probeOffline")? {
             s.probe_offline = v;
@@ -573,8 +648,9 @@ impl NotificationsApi {
             s.digest.weekday = WEEKDAYS
                 .iter()
                 .position(|w| day.starts_with(w))
-                .ok_or_else(|| AppError::invalid("digestWeekday", format!("must be mon … sun (got {d:?})")))?
-                as u8;
+                .ok_or_else(|| {
+                    AppError::invalid("digestWeekday", format!("must be mon … sun (got {d:?})"))
+                })? as u8;
         }
         if let Some(tz) = f.opt_string("digestTimezone")? {
             s.digest.time_zone = tz.to_owned();
@@ -584,7 +660,11 @@ impl NotificationsApi {
             .map_err(|e| AppError::invalid("digestTimezone", e.rule))?;
         if let Some(days) = f.opt_u32("logRetentionDays")? {
             if !(1..=3650).contains(&days) {
-                return Err(AppError::invalid("logRetentionDays", format!("must be 1–3650 (got {days})")).into());
+                return Err(AppError::invalid(
+                    "logRetentionDays",
+                    format!("must be 1–3650 (got {days})"),
+                )
+                .into());
             }
             s.log_retention_days = days;
         }
@@ -592,7 +672,13 @@ impl NotificationsApi {
             s.public_url = match url.map(|u| u.trim().trim_end_matches('/').to_owned()) {
                 Some(u) if u.is_empty() => None,
                 Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
-                Some(_) => return Err(AppError::invalid("publicUrl", "must be an http:// or https:// URL").into()),
+                Some(_) => {
+                    return Err(AppError::invalid(
+                        "publicUrl",
+                        "must be an http:// or https:// URL",
+                    )
+                    .into());
+                }
                 None => None,
             };
         }
@@ -602,13 +688,22 @@ impl NotificationsApi {
             .await
             .map_err(AppError::from)?;
         if s.digest != before {
-            self.app.storage.reset_digest_slots().await.map_err(AppError::from)?;
+            self.app
+                .storage
+                .reset_digest_slots()
+                .await
+                .map_err(AppError::from)?;
         }
         Ok(Json(settings_dto(&s)))
     }
 
     /// The channel types and their settings.
-    #[oai(path = "/notifications/channel-types", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/channel-types",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
+    #[allow(clippy::unused_async)] // poem-openapi handlers are async
     async fn channel_types(&self, _auth: ApiTokenAuth) -> Json<ChannelTypesDto> {
         Json(ChannelTypesDto {
             items: ChannelKind::ALL
@@ -631,7 +726,11 @@ impl NotificationsApi {
     }
 
     /// Every channel.
-    #[oai(path = "/notifications/channels", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/channels",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn list_channels(&self, _auth: ApiTokenAuth) -> Result<Json<ChannelListDto>, ApiError> {
         let list = self.app.storage.channels().await.map_err(AppError::from)?;
         Ok(Json(ChannelListDto {
@@ -640,7 +739,11 @@ impl NotificationsApi {
     }
 
     /// Creates a channel (`name`, `type` and the type's required settings).
-    #[oai(path = "/notifications/channels", method = "post", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/channels",
+        method = "post",
+        tag = "Tag::Notifications"
+    )]
     async fn create_channel(
         &self,
         _auth: ApiTokenAuth,
@@ -656,7 +759,11 @@ impl NotificationsApi {
         if let Some(settings) = f.raw("settings") {
             apply_settings(kind, settings, &mut options, &mut secrets)?;
         }
-        let config = ChannelConfig { kind, options, secrets };
+        let config = ChannelConfig {
+            kind,
+            options,
+            secrets,
+        };
         validate(&config)?;
         let id = new_uuid();
         let now = self.app.clock.now();
@@ -673,19 +780,37 @@ impl NotificationsApi {
             created_at: now,
             updated_at: now,
         };
-        self.app.storage.create_channel(&channel).await.map_err(AppError::from)?;
+        self.app
+            .storage
+            .create_channel(&channel)
+            .await
+            .map_err(AppError::from)?;
         Ok(Created::Created(Json(channel_dto(&channel))))
     }
 
     /// One channel.
-    #[oai(path = "/notifications/channels/:channel_id", method = "get", tag = "Tag::Notifications")]
-    async fn get_channel(&self, _auth: ApiTokenAuth, channel_id: Path<String>) -> Result<Json<ChannelDto>, ApiError> {
-        Ok(Json(channel_dto(&channel_or_404(&self.app, &channel_id).await?)))
+    #[oai(
+        path = "/notifications/channels/:channel_id",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
+    async fn get_channel(
+        &self,
+        _auth: ApiTokenAuth,
+        channel_id: Path<String>,
+    ) -> Result<Json<ChannelDto>, ApiError> {
+        Ok(Json(channel_dto(
+            &channel_or_404(&self.app, &channel_id).await?,
+        )))
     }
 
     /// Changes a channel (omitted keys and settings keep their value; a setting set to null is
     /// removed).
-    #[oai(path = "/notifications/channels/:channel_id", method = "patch", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/channels/:channel_id",
+        method = "patch",
+        tag = "Tag::Notifications"
+    )]
     async fn patch_channel(
         &self,
         _auth: ApiTokenAuth,
@@ -699,7 +824,9 @@ impl NotificationsApi {
         if let Some(kind) = f.opt_string("type")?
             && parse_kind("type", kind)? != channel.kind
         {
-            return Err(AppError::invalid("type", "cannot be changed (create another channel)").into());
+            return Err(
+                AppError::invalid("type", "cannot be changed (create another channel)").into(),
+            );
         }
         let mut config = svc
             .config_of(&channel)
@@ -707,7 +834,11 @@ impl NotificationsApi {
             .or_else(|e| {
                 // Unreadable secrets (the key changed) can be replaced by sending them again.
                 if f.raw("settings").is_some() {
-                    Ok(ChannelConfig { kind: channel.kind, options: channel.options.clone(), secrets: BTreeMap::new() })
+                    Ok(ChannelConfig {
+                        kind: channel.kind,
+                        options: channel.options.clone(),
+                        secrets: BTreeMap::new(),
+                    })
                 } else {
                     Err(e)
                 }
@@ -719,7 +850,12 @@ impl NotificationsApi {
             channel.enabled = enabled;
         }
         if let Some(settings) = f.raw("settings") {
-            apply_settings(channel.kind, settings, &mut config.options, &mut config.secrets)?;
+            apply_settings(
+                channel.kind,
+                settings,
+                &mut config.options,
+                &mut config.secrets,
+            )?;
         }
         validate(&config)?;
         if let Some(events) = events_of(&f)? {
@@ -732,20 +868,44 @@ impl NotificationsApi {
         channel.secret_names = config.secrets.keys().cloned().collect();
         channel.options = config.options;
         channel.updated_at = self.app.clock.now();
-        self.app.storage.update_channel(&channel).await.map_err(AppError::from)?;
+        self.app
+            .storage
+            .update_channel(&channel)
+            .await
+            .map_err(AppError::from)?;
         Ok(Json(channel_dto(&channel)))
     }
 
     /// Deletes a channel; its pending deliveries fail, its log lines stay.
-    #[oai(path = "/notifications/channels/:channel_id", method = "delete", tag = "Tag::Notifications")]
-    async fn delete_channel(&self, _auth: ApiTokenAuth, channel_id: Path<String>) -> Result<NoContent, ApiError> {
-        self.app.storage.delete_channel(&channel_id).await.map_err(AppError::from)?;
+    #[oai(
+        path = "/notifications/channels/:channel_id",
+        method = "delete",
+        tag = "Tag::Notifications"
+    )]
+    async fn delete_channel(
+        &self,
+        _auth: ApiTokenAuth,
+        channel_id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        self.app
+            .storage
+            .delete_channel(&channel_id)
+            .await
+            .map_err(AppError::from)?;
         Ok(NoContent::Done)
     }
 
     /// Sends a test message through the channel now (whether notifications are on or not).
-    #[oai(path = "/notifications/channels/:channel_id/test", method = "post", tag = "Tag::Notifications")]
-    async fn test_channel(&self, _auth: ApiTokenAuth, channel_id: Path<String>) -> Result<Json<TestResultDto>, ApiError> {
+    #[oai(
+        path = "/notifications/channels/:channel_id/test",
+        method = "post",
+        tag = "Tag::Notifications"
+    )]
+    async fn test_channel(
+        &self,
+        _auth: ApiTokenAuth,
+        channel_id: Path<String>,
+    ) -> Result<Json<TestResultDto>, ApiError> {
         let svc = service(&self.app)?;
         let channel = channel_or_404(&self.app, &channel_id).await?;
         let outcome = svc.send_test(&channel).await;
@@ -756,7 +916,11 @@ impl NotificationsApi {
     }
 
     /// The delivery log, newest first.
-    #[oai(path = "/notifications/deliveries", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/deliveries",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn deliveries(
         &self,
         _auth: ApiTokenAuth,
@@ -775,12 +939,18 @@ impl NotificationsApi {
             .delivery_log(limit + 1, before.0.as_deref())
             .await
             .map_err(|e| match e {
-                netpulse_ports::storage::StorageError::Invalid(_) => AppError::invalid("before", "is not a cursor of this log"),
+                netpulse_ports::storage::StorageError::Invalid(_) => {
+                    AppError::invalid("before", "is not a cursor of this log")
+                }
                 other => AppError::from(other),
             })?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
-        let next_cursor = if more { items.last().map(|d| d.id.clone()) } else { None };
+        let next_cursor = if more {
+            items.last().map(|d| d.id.clone())
+        } else {
+            None
+        };
         Ok(Json(DeliveryPageDto {
             items: items.into_iter().map(delivery_dto).collect(),
             next_cursor,
@@ -789,7 +959,11 @@ impl NotificationsApi {
 
     /// Maintenance windows overlapping `[since, until)` (default: the last 30 days onwards),
     /// of one connection or all.
-    #[oai(path = "/maintenance-windows", method = "get", tag = "Tag::Maintenance")]
+    #[oai(
+        path = "/maintenance-windows",
+        method = "get",
+        tag = "Tag::Maintenance"
+    )]
     async fn list_maintenance(
         &self,
         _auth: ApiTokenAuth,
@@ -815,17 +989,23 @@ impl NotificationsApi {
 
     /// Plans a maintenance window of a connection: its alerts are held back during it and sent
     /// afterwards if the link is still unhealthy.
-    #[oai(path = "/connections/:connection_id/maintenance-windows", method = "post", tag = "Tag::Maintenance")]
+    #[oai(
+        path = "/connections/:connection_id/maintenance-windows",
+        method = "post",
+        tag = "Tag::Maintenance"
+    )]
     async fn create_maintenance(
         &self,
         _auth: ApiTokenAuth,
         connection_id: Path<String>,
         body: JsonBody<MaintenanceInputDto>,
     ) -> Result<Created<MaintenanceDto>, ApiError> {
-        let id = ConnectionId::parse(&connection_id).map_err(|e| AppError::invalid("connectionId", e.to_string()))?;
+        let id = ConnectionId::parse(&connection_id)
+            .map_err(|e| AppError::invalid("connectionId", e.to_string()))?;
         let f = Fields::of(&body.value)?;
         f.only(&["startsAt", "endsAt", "note"])?;
-        let starts = time_param("startsAt", Some(f.string("startsAt")?))?.unwrap_or(Timestamp::EPOCH);
+        let starts =
+            time_param("startsAt", Some(f.string("startsAt")?))?.unwrap_or(Timestamp::EPOCH);
         let ends = time_param("endsAt", Some(f.string("endsAt")?))?.unwrap_or(Timestamp::EPOCH);
         let window = MaintenanceWindow::new(starts, ends).map_err(AppError::from)?;
         let stored = StoredMaintenance {
@@ -836,14 +1016,30 @@ impl NotificationsApi {
             note: f.opt_string("note")?.unwrap_or_default().to_owned(),
             created_at: self.app.clock.now(),
         };
-        self.app.storage.create_maintenance(&stored).await.map_err(AppError::from)?;
+        self.app
+            .storage
+            .create_maintenance(&stored)
+            .await
+            .map_err(AppError::from)?;
         Ok(Created::Created(Json(maintenance_dto(stored))))
     }
 
     /// Deletes a maintenance window.
-    #[oai(path = "/maintenance-windows/:window_id", method = "delete", tag = "Tag::Maintenance")]
-    async fn delete_maintenance(&self, _auth: ApiTokenAuth, window_id: Path<String>) -> Result<NoContent, ApiError> {
-        self.app.storage.delete_maintenance(&window_id).await.map_err(AppError::from)?;
+    #[oai(
+        path = "/maintenance-windows/:window_id",
+        method = "delete",
+        tag = "Tag::Maintenance"
+    )]
+    async fn delete_maintenance(
+        &self,
+        _auth: ApiTokenAuth,
+        window_id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        self.app
+            .storage
+            .delete_maintenance(&window_id)
+            .await
+            .map_err(AppError::from)?;
         Ok(NoContent::Done)
     }
 

@@ -41,12 +41,13 @@ use netpulse_domain::alert::{AlertEdge, AlertPolicy};
 use netpulse_domain::id::ConnectionId;
 use netpulse_domain::model::Measurement;
 use netpulse_domain::notify::{
-    Announcement, DigestPeriod, DigestSample, IncidentSpan, LivenessEdge, announce_alert, announce_recovery,
-    liveness_edge, offline_after_seconds, retry_delay_seconds, summarize,
+    Announcement, DigestPeriod, DigestSample, IncidentSpan, LivenessEdge, announce_alert,
+    announce_recovery, liveness_edge, offline_after_seconds, retry_delay_seconds, summarize,
 };
 use netpulse_ports::clock::Clock;
 use netpulse_ports::notification_store::{
-    AttemptOutcome, ClaimedDelivery, DeliveryStatus, Incident, NewDelivery, NotificationSettings, StoredChannel,
+    AttemptOutcome, ClaimedDelivery, DeliveryStatus, Incident, NewDelivery, NotificationSettings,
+    StoredChannel,
 };
 use netpulse_ports::notify::{ChannelConfig, Notification, NotificationKind, Severity};
 use netpulse_ports::storage::{MeasurementFilter, MeasurementSort, Storage, StorageError};
@@ -78,7 +79,7 @@ const CLAIM_SECONDS: i64 = 120;
 /// Seconds a housekeeping lease lasts (renewed every round).
 const LEASE_SECONDS: i64 = 90;
 /// The longest one send may take.
-const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+const SEND_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// The notification service of one server process.
 pub struct Notifications {
@@ -100,7 +101,9 @@ pub struct Notifications {
 
 impl std::fmt::Debug for Notifications {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Notifications").field("holder", &self.holder).finish_non_exhaustive()
+        f.debug_struct("Notifications")
+            .field("holder", &self.holder)
+            .finish_non_exhaustive()
     }
 }
 
@@ -195,7 +198,12 @@ impl Notifications {
     /// Starts the edge processor, the delivery worker and housekeeping.
     pub fn start(self: &Arc<Self>) -> Tasks {
         let mut tasks = Vec::new();
-        if let Some(mut rx) = self.edge_queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        if let Some(mut rx) = self
+            .edge_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
             let me = self.clone();
             tasks.push(tokio::spawn(async move {
                 while let Some((m, edge)) = rx.recv().await {
@@ -233,10 +241,14 @@ impl Notifications {
 
     /// The settings, or the defaults (with the server's alert policy) before the first save.
     pub async fn settings(&self) -> Result<NotificationSettings, StorageError> {
-        Ok(self.storage.notification_settings().await?.unwrap_or_else(|| NotificationSettings {
-            alerts: self.default_alerts,
-            ..NotificationSettings::default()
-        }))
+        Ok(self
+            .storage
+            .notification_settings()
+            .await?
+            .unwrap_or_else(|| NotificationSettings {
+                alerts: self.default_alerts,
+                ..NotificationSettings::default()
+            }))
     }
 
     /// Opens a channel's secrets.
@@ -244,8 +256,12 @@ impl Notifications {
         let secrets = match &channel.sealed_secrets {
             None => BTreeMap::new(),
             Some(sealed) => {
-                let plain = self.secrets.open(sealed, &channel.id).map_err(|e| e.to_string())?;
-                serde_json::from_slice(&plain).map_err(|_| "the stored secrets are unreadable".to_owned())?
+                let plain = self
+                    .secrets
+                    .open(sealed, &channel.id)
+                    .map_err(|e| e.to_string())?;
+                serde_json::from_slice(&plain)
+                    .map_err(|_| "the stored secrets are unreadable".to_owned())?
             }
         };
         Ok(ChannelConfig {
@@ -276,7 +292,9 @@ impl Notifications {
         let public_url = settings.public_url.as_deref();
         match edge {
             AlertEdge::Alert { consecutive } => {
-                let in_maintenance = self.in_maintenance(&m.connection_id, m.completed_at).await?;
+                let in_maintenance = self
+                    .in_maintenance(&m.connection_id, m.completed_at)
+                    .await?;
                 let incident = Incident {
                     id: new_uuid(),
                     connection_id: m.connection_id.clone(),
@@ -286,7 +304,9 @@ impl Notifications {
                     result_id: Some(m.id.to_string()),
                 };
                 self.storage.open_incident(&incident).await?;
-                if announce_alert(settings.enabled && connection.enabled, in_maintenance) == Announcement::Now {
+                if announce_alert(settings.enabled && connection.enabled, in_maintenance)
+                    == Announcement::Now
+                {
                     let n = render::alert(&probe, &connection, m, consecutive, now, public_url);
                     self.enqueue(n, Some(&incident.id)).await?;
                 } else {
@@ -294,11 +314,22 @@ impl Notifications {
                 }
             }
             AlertEdge::Recovery { consecutive } => {
-                let incident = self.storage.close_incident(&m.connection_id, m.completed_at).await?;
+                let incident = self
+                    .storage
+                    .close_incident(&m.connection_id, m.completed_at)
+                    .await?;
                 let announced = incident.as_ref().is_some_and(|i| i.announced);
                 if announce_recovery(announced, settings.enabled) {
                     let since = incident.map(|i| i.opened_at);
-                    let n = render::recovery(&probe, &connection, m, consecutive, since, now, public_url);
+                    let n = render::recovery(
+                        &probe,
+                        &connection,
+                        m,
+                        consecutive,
+                        since,
+                        now,
+                        public_url,
+                    );
                     self.enqueue(n, None).await?;
                 }
             }
@@ -306,10 +337,18 @@ impl Notifications {
         Ok(())
     }
 
-    async fn in_maintenance(&self, connection: &ConnectionId, at: Timestamp) -> Result<bool, StorageError> {
+    async fn in_maintenance(
+        &self,
+        connection: &ConnectionId,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
         Ok(!self
             .storage
-            .maintenance_windows(Some(connection), at, Timestamp::from_unix_millis(at.unix_millis() + 1))
+            .maintenance_windows(
+                Some(connection),
+                at,
+                Timestamp::from_unix_millis(at.unix_millis() + 1),
+            )
             .await?
             .is_empty())
     }
@@ -317,7 +356,11 @@ impl Notifications {
     /// Stores a notification with a delivery per subscribed, enabled channel (held during the
     /// channel's quiet hours unless critical) and wakes the worker. With `announce`, marks the
     /// incident announced in the same transaction (nothing is stored if it already was).
-    pub async fn enqueue(&self, n: Notification, announce: Option<&str>) -> Result<bool, StorageError> {
+    pub async fn enqueue(
+        &self,
+        n: Notification,
+        announce: Option<&str>,
+    ) -> Result<bool, StorageError> {
         let now = self.clock.now();
         let mut deliveries = Vec::new();
         for c in self.storage.channels().await? {
@@ -331,11 +374,18 @@ impl Notifications {
             deliveries.push(NewDelivery {
                 id: new_uuid(),
                 channel_id: c.id.clone(),
-                status: if hold.is_some() { DeliveryStatus::Held } else { DeliveryStatus::Pending },
+                status: if hold.is_some() {
+                    DeliveryStatus::Held
+                } else {
+                    DeliveryStatus::Pending
+                },
                 next_attempt_at: hold.unwrap_or(now),
             });
         }
-        let stored = self.storage.enqueue_notification(&new_uuid(), &n, &deliveries, announce).await?;
+        let stored = self
+            .storage
+            .enqueue_notification(&new_uuid(), &n, &deliveries, announce)
+            .await?;
         if stored {
             tracing::info!(kind = n.kind.as_str(), deliveries = deliveries.len(), subject = %n.subject, "notification queued");
             self.wake.notify_one();
@@ -346,7 +396,10 @@ impl Notifications {
     /// Claims and sends what is due; returns how many were claimed.
     pub async fn deliver_due(&self) -> Result<usize, StorageError> {
         let now = self.clock.now();
-        let claimed = self.storage.claim_deliveries(now, now.plus_seconds(CLAIM_SECONDS), 16).await?;
+        let claimed = self
+            .storage
+            .claim_deliveries(now, now.plus_seconds(CLAIM_SECONDS), 16)
+            .await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for d in claimed {
@@ -388,7 +441,12 @@ impl Notifications {
         let n = render::test(&channel.name, self.clock.now());
         let config = match self.config_of(channel) {
             Ok(c) => c,
-            Err(e) => return TestOutcome { sent: false, error: Some(e) },
+            Err(e) => {
+                return TestOutcome {
+                    sent: false,
+                    error: Some(e),
+                };
+            }
         };
         let result = match build(&config, &self.http) {
             Err(e) => Err(e.to_string()),
@@ -398,15 +456,30 @@ impl Notifications {
             },
         };
         match result {
-            Ok(()) => TestOutcome { sent: true, error: None },
-            Err(e) => TestOutcome { sent: false, error: Some(redact(&e, &config.secrets)) },
+            Ok(()) => TestOutcome {
+                sent: true,
+                error: None,
+            },
+            Err(e) => TestOutcome {
+                sent: false,
+                error: Some(redact(&e, &config.secrets)),
+            },
         }
     }
 
     /// One round of housekeeping (see the module docs); does nothing without the lease.
     pub async fn housekeeping(&self) -> Result<(), StorageError> {
         let now = self.clock.now();
-        if !self.storage.acquire_lease("housekeeping", &self.holder, now, now.plus_seconds(LEASE_SECONDS)).await? {
+        if !self
+            .storage
+            .acquire_lease(
+                "housekeeping",
+                &self.holder,
+                now,
+                now.plus_seconds(LEASE_SECONDS),
+            )
+            .await?
+        {
             return Ok(());
         }
         let settings = self.settings().await?;
@@ -422,19 +495,30 @@ impl Notifications {
             }
         }
         let retention = i64::from(settings.log_retention_days.max(1)) * 86_400;
-        let pruned = self.storage.prune_notifications(now.plus_seconds(-retention)).await?;
+        let pruned = self
+            .storage
+            .prune_notifications(now.plus_seconds(-retention))
+            .await?;
         if pruned > 0 {
             tracing::info!(pruned, "delivery log pruned");
         }
         Ok(())
     }
 
+    #[allow(clippy::collapsible_match)]
     async fn check_probes(&self, now: Timestamp) -> Result<(), StorageError> {
-        let offline: BTreeSet<String> =
-            self.storage.offline_probes().await?.into_iter().map(|p| p.to_string()).collect();
+        let offline: BTreeSet<String> = self
+            .storage
+            .offline_probes()
+            .await?
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect();
         let limit = offline_after_seconds(self.poll_interval_seconds);
         for probe in self.storage.probes().await? {
-            let Some(last) = probe.last_poll_at else { continue };
+            let Some(last) = probe.last_poll_at else {
+                continue;
+            };
             if !probe.enabled {
                 continue;
             }
@@ -443,13 +527,23 @@ impl Notifications {
             let silent = now.seconds_since(last.max(self.started_at));
             match liveness_edge(offline.contains(probe.id.as_str()), silent, limit) {
                 Some(LivenessEdge::Offline) => {
-                    if self.storage.claim_probe_liveness(&probe.id, true, now).await? {
-                        self.enqueue(render::probe_offline(&probe, last, limit, now), None).await?;
+                    if self
+                        .storage
+                        .claim_probe_liveness(&probe.id, true, now)
+                        .await?
+                    {
+                        self.enqueue(render::probe_offline(&probe, last, limit, now), None)
+                            .await?;
                     }
                 }
                 Some(LivenessEdge::Back) => {
-                    if self.storage.claim_probe_liveness(&probe.id, false, now).await? {
-                        self.enqueue(render::probe_back(&probe, None, now), None).await?;
+                    if self
+                        .storage
+                        .claim_probe_liveness(&probe.id, false, now)
+                        .await?
+                    {
+                        self.enqueue(render::probe_back(&probe, None, now), None)
+                            .await?;
                     }
                 }
                 None => {}
@@ -458,31 +552,61 @@ impl Notifications {
         Ok(())
     }
 
-    async fn announce_held_incidents(&self, settings: &NotificationSettings, now: Timestamp) -> Result<(), StorageError> {
+    async fn announce_held_incidents(
+        &self,
+        settings: &NotificationSettings,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         for incident in self.storage.unannounced_incidents().await? {
-            let Some(connection) = self.storage.connection(&incident.connection_id).await? else { continue };
+            let Some(connection) = self.storage.connection(&incident.connection_id).await? else {
+                continue;
+            };
             if !connection.enabled || self.in_maintenance(&connection.id, now).await? {
                 continue;
             }
-            let Some(probe) = self.storage.probe(&connection.probe_id).await? else { continue };
-            let result = match incident.result_id.as_deref().map(netpulse_domain::id::ResultId::parse) {
+            let Some(probe) = self.storage.probe(&connection.probe_id).await? else {
+                continue;
+            };
+            let result = match incident
+                .result_id
+                .as_deref()
+                .map(netpulse_domain::id::ResultId::parse)
+            {
                 Some(Ok(id)) => self.storage.measurement(&id).await?,
                 _ => None,
             };
-            let n = render::late_alert(&probe, &connection, result.as_ref(), incident.opened_at, now, settings.public_url.as_deref());
+            let n = render::late_alert(
+                &probe,
+                &connection,
+                result.as_ref(),
+                incident.opened_at,
+                now,
+                settings.public_url.as_deref(),
+            );
             self.enqueue(n, Some(&incident.id)).await?;
         }
         Ok(())
     }
 
-    async fn digest_if_due(&self, settings: &NotificationSettings, period: DigestPeriod, now: Timestamp) -> Result<(), StorageError> {
-        let Some(next) = settings.digest.next_slot(period, now, &self.calendar) else { return Ok(()) };
+    async fn digest_if_due(
+        &self,
+        settings: &NotificationSettings,
+        period: DigestPeriod,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let Some(next) = settings.digest.next_slot(period, now, &self.calendar) else {
+            return Ok(());
+        };
         match self.storage.digest_slot(period).await? {
             None => {
                 self.storage.claim_digest_slot(period, None, next).await?;
             }
             Some(slot) if slot <= now => {
-                if self.storage.claim_digest_slot(period, Some(slot), next).await? {
+                if self
+                    .storage
+                    .claim_digest_slot(period, Some(slot), next)
+                    .await?
+                {
                     self.send_digest(period, slot, now).await?;
                 }
             }
@@ -493,7 +617,12 @@ impl Notifications {
 
     /// Builds and queues the digest of the window ending at `until`; returns whether there was
     /// anything to tell.
-    pub async fn send_digest(&self, period: DigestPeriod, until: Timestamp, now: Timestamp) -> Result<bool, StorageError> {
+    pub async fn send_digest(
+        &self,
+        period: DigestPeriod,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
         let from = until.plus_seconds(-period.window_seconds());
         let probes: BTreeMap<String, String> = self
             .storage
@@ -515,7 +644,12 @@ impl Notifications {
                 };
                 let page = self
                     .storage
-                    .measurements(&filter, MeasurementSort::CompletedAsc, 1000, cursor.as_deref())
+                    .measurements(
+                        &filter,
+                        MeasurementSort::CompletedAsc,
+                        1000,
+                        cursor.as_deref(),
+                    )
                     .await?;
                 samples.extend(page.items.iter().map(|m| DigestSample {
                     failed: !m.observation.completed(),
@@ -538,7 +672,10 @@ impl Notifications {
                 .incidents(Some(&c.id), from, until)
                 .await?
                 .into_iter()
-                .map(|i| IncidentSpan { opened_at: i.opened_at, closed_at: i.closed_at })
+                .map(|i| IncidentSpan {
+                    opened_at: i.opened_at,
+                    closed_at: i.closed_at,
+                })
                 .collect();
             lines.push(render::DigestLine {
                 probe: probes.get(c.probe_id.as_str()).cloned().unwrap_or_default(),
@@ -550,7 +687,8 @@ impl Notifications {
             tracing::info!(period = period.as_str(), "digest skipped: no data");
             return Ok(false);
         }
-        self.enqueue(render::digest(period, &lines, from, until, now), None).await
+        self.enqueue(render::digest(period, &lines, from, until, now), None)
+            .await
     }
 }
 
@@ -561,20 +699,42 @@ async fn attempt(
     http: &HttpClient,
 ) -> (AttemptOutcome, BTreeMap<String, String>) {
     let config = match config {
-        None => return (AttemptOutcome::Failed { error: "the channel was deleted".into() }, BTreeMap::new()),
+        None => {
+            return (
+                AttemptOutcome::Failed {
+                    error: "the channel was deleted".into(),
+                },
+                BTreeMap::new(),
+            );
+        }
         Some(Err(e)) => return (AttemptOutcome::Failed { error: e }, BTreeMap::new()),
         Some(Ok(c)) => c,
     };
     let notifier = match build(&config, http) {
         Ok(n) => n,
-        Err(e) => return (AttemptOutcome::Failed { error: e.to_string() }, config.secrets),
+        Err(e) => {
+            return (
+                AttemptOutcome::Failed {
+                    error: e.to_string(),
+                },
+                config.secrets,
+            );
+        }
     };
     let result = tokio::time::timeout(SEND_TIMEOUT, notifier.send(&d.notification)).await;
     let outcome = match result {
         Ok(Ok(())) => AttemptOutcome::Sent,
-        Ok(Err(e)) if e.retryable() => AttemptOutcome::Retry { at: Timestamp::EPOCH, error: e.to_string() },
-        Ok(Err(e)) => AttemptOutcome::Failed { error: e.to_string() },
-        Err(_) => AttemptOutcome::Retry { at: Timestamp::EPOCH, error: "timed out".into() },
+        Ok(Err(e)) if e.retryable() => AttemptOutcome::Retry {
+            at: Timestamp::EPOCH,
+            error: e.to_string(),
+        },
+        Ok(Err(e)) => AttemptOutcome::Failed {
+            error: e.to_string(),
+        },
+        Err(_) => AttemptOutcome::Retry {
+            at: Timestamp::EPOCH,
+            error: "timed out".into(),
+        },
     };
     (outcome, config.secrets)
 }
@@ -588,11 +748,20 @@ fn redact_outcome(
 ) -> AttemptOutcome {
     match outcome {
         AttemptOutcome::Sent => AttemptOutcome::Sent,
-        AttemptOutcome::Failed { error } => AttemptOutcome::Failed { error: redact(&error, secrets) },
+        AttemptOutcome::Failed { error } => AttemptOutcome::Failed {
+            error: redact(&error, secrets),
+        },
         AttemptOutcome::Retry { error, .. } => match retry_delay_seconds(d.attempts) {
-            Some(delay) => AttemptOutcome::Retry { at: now.plus_seconds(delay), error: redact(&error, secrets) },
+            Some(delay) => AttemptOutcome::Retry {
+                at: now.plus_seconds(delay),
+                error: redact(&error, secrets),
+            },
             None => AttemptOutcome::Failed {
-                error: format!("gave up after {} attempts: {}", d.attempts, redact(&error, secrets)),
+                error: format!(
+                    "gave up after {} attempts: {}",
+                    d.attempts,
+                    redact(&error, secrets)
+                ),
             },
         },
     }
@@ -600,7 +769,10 @@ fn redact_outcome(
 
 /// Kinds a channel receives unless told otherwise: everything but tests.
 pub fn default_events() -> Vec<NotificationKind> {
-    NotificationKind::ALL.into_iter().filter(|k| *k != NotificationKind::Test).collect()
+    NotificationKind::ALL
+        .into_iter()
+        .filter(|k| *k != NotificationKind::Test)
+        .collect()
 }
 
 #[cfg(test)]
@@ -609,7 +781,13 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_from_errors() {
-        let secrets = BTreeMap::from([("token".to_owned(), "abc123".to_owned()), ("x".to_owned(), "ab".to_owned())]);
-        assert_eq!(redact("bad token abc123 at ab", &secrets), "bad token [redacted] at ab");
+        let secrets = BTreeMap::from([
+            ("token".to_owned(), "abc123".to_owned()),
+            ("x".to_owned(), "ab".to_owned()),
+        ]);
+        assert_eq!(
+            redact("bad token abc123 at ab", &secrets),
+            "bad token [redacted] at ab"
+        );
     }
 }

@@ -37,7 +37,12 @@ fn summary(m: &Measurement) -> ResultSummary {
         id: m.id.to_string(),
         status: if o.completed() { "completed" } else { "failed" }.to_owned(),
         healthy: m.verdict.healthy(),
-        breaches: m.verdict.breaches.iter().map(|b| b.as_str().to_owned()).collect(),
+        breaches: m
+            .verdict
+            .breaches
+            .iter()
+            .map(|b| b.as_str().to_owned())
+            .collect(),
         download_bps: o.download_bps,
         upload_bps: o.upload_bps,
         ping_ms: o.ping_ms,
@@ -51,11 +56,16 @@ fn summary(m: &Measurement) -> ResultSummary {
     }
 }
 
+#[allow(clippy::single_match_else)]
 fn result_lines(m: &Measurement) -> String {
     let o = &m.observation;
     let mut out = format!("Latest result ({}):\n", m.completed_at.to_rfc3339());
     match &o.failure {
-        Some(f) => out.push_str(&format!("- the test failed ({}: {})\n", f.class.as_str(), f.message)),
+        Some(f) => out.push_str(&format!(
+            "- the test failed ({}: {})\n",
+            f.class.as_str(),
+            f.message
+        )),
         None => {
             let breaches: Vec<&str> = m.verdict.breaches.iter().map(|b| b.as_str()).collect();
             if !breaches.is_empty() {
@@ -98,7 +108,7 @@ fn with_context(
     if let Some(m) = m {
         n.result = Some(summary(m));
         n.result_link = result_link(public_url, m);
-        n.share_link = m.observation.result_url.clone();
+        n.share_link.clone_from(&m.observation.result_url);
     }
     n
 }
@@ -202,7 +212,12 @@ fn probe_only(mut n: Notification, probe: &Probe) -> Notification {
 }
 
 /// A probe stopped polling.
-pub fn probe_offline(probe: &Probe, last_poll: Timestamp, limit_seconds: i64, now: Timestamp) -> Notification {
+pub fn probe_offline(
+    probe: &Probe,
+    last_poll: Timestamp,
+    limit_seconds: i64,
+    now: Timestamp,
+) -> Notification {
     let subject = format!("[NetPulse] probe {} is offline", probe.name);
     let body = format!(
         "Probe \"{}\" has not polled for {} (last poll {}; a probe is offline after {} without a poll). \
@@ -212,7 +227,10 @@ pub fn probe_offline(probe: &Probe, last_poll: Timestamp, limit_seconds: i64, no
         last_poll.to_rfc3339(),
         duration(limit_seconds)
     );
-    probe_only(Notification::new(NotificationKind::ProbeOffline, subject, body, now), probe)
+    probe_only(
+        Notification::new(NotificationKind::ProbeOffline, subject, body, now),
+        probe,
+    )
 }
 
 /// A probe polls again.
@@ -222,7 +240,10 @@ pub fn probe_back(probe: &Probe, offline_since: Option<Timestamp>, now: Timestam
         format!(" It was reported offline at {}.", s.to_rfc3339())
     });
     let body = format!("Probe \"{}\" polls again.{since}", probe.name);
-    probe_only(Notification::new(NotificationKind::ProbeBack, subject, body, now), probe)
+    probe_only(
+        Notification::new(NotificationKind::ProbeBack, subject, body, now),
+        probe,
+    )
 }
 
 /// One connection's line of a digest.
@@ -237,7 +258,13 @@ pub struct DigestLine {
 }
 
 /// A periodic summary over `[from, until)`.
-pub fn digest(period: DigestPeriod, lines: &[DigestLine], from: Timestamp, until: Timestamp, now: Timestamp) -> Notification {
+pub fn digest(
+    period: DigestPeriod,
+    lines: &[DigestLine],
+    from: Timestamp,
+    until: Timestamp,
+    now: Timestamp,
+) -> Notification {
     let n = lines.len();
     let plural = if n == 1 { "connection" } else { "connections" };
     let subject = format!("[NetPulse] {} digest — {n} {plural}", period.as_str());

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use netpulse_adapters::cron_calendar::CronerCalendar;
-use netpulse_adapters::testing::TestDatabase;
 use netpulse_adapters::secrets::SecretBox;
+use netpulse_adapters::testing::TestDatabase;
 use netpulse_app::notify::{Notifications, SentCounter, Tasks, Timing};
 use netpulse_app::service::{App, connections, probes};
 use netpulse_domain::alert::AlertPolicy;

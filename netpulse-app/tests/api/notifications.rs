@@ -33,7 +33,8 @@ struct Script {
 }
 
 #[handler]
-async fn receive(req: &Request, body: String, script: poem::web::Data<&Script>) -> Response {
+#[allow(clippy::needless_pass_by_value)] // poem extractors are taken by value
+fn receive(req: &Request, body: String, script: poem::web::Data<&Script>) -> Response {
     script.got.lock().unwrap().push(Got {
         path: req.uri().path().to_owned(),
         signature: req
@@ -65,11 +66,15 @@ impl Receiver {
             statuses: Arc::new(Mutex::new(statuses.to_vec())),
             got: Arc::new(Mutex::new(Vec::new())),
         };
-        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .unwrap();
         let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
         let got = script.got.clone();
         tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run(Route::new().at("/*path", receive).data(script)),
+            poem::Server::new_with_acceptor(acceptor)
+                .run(Route::new().at("/*path", receive).data(script)),
         );
         Self {
             url: format!("http://{addr}/hook"),
@@ -116,7 +121,13 @@ async fn webhook_channel(t: &TestApp, url: &str, extra: Value) -> Value {
             b.insert(k.clone(), v.clone());
         }
     }
-    let (status, channel) = t.send(reqwest::Method::POST, "/api/v1/notifications/channels", &body).await;
+    let (status, channel) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/notifications/channels",
+            &body,
+        )
+        .await;
     assert_eq!(status, 201, "{channel}");
     channel
 }
@@ -133,7 +144,14 @@ fn failed_body(t: &TestApp, c: &Connection) -> Value {
 }
 
 fn healthy_body(t: &TestApp, c: &Connection) -> Value {
-    push_body(t.clock_now(), c, None, &ookla_stdout().replace("6181475", "60000000"), 0, true)
+    push_body(
+        t.clock_now(),
+        c,
+        None,
+        &ookla_stdout().replace("6181475", "60000000"),
+        0,
+        true,
+    )
 }
 
 async fn push(t: &TestApp, agent: &Agent, body: &Value) {
@@ -158,7 +176,10 @@ pub(crate) async fn three_unhealthy_results_alert_once_and_one_healthy_recovers_
     eventually("the alert", || hook.got().len() == 1).await;
     let alert = &hook.got()[0];
     assert_eq!(alert.path, "/hook");
-    assert_eq!(alert.signature.as_deref(), Some(webhook_signature("hmac-key-123", alert.body.as_bytes()).as_str()));
+    assert_eq!(
+        alert.signature.as_deref(),
+        Some(webhook_signature("hmac-key-123", alert.body.as_bytes()).as_str())
+    );
     let body = alert.json();
     assert_eq!(body["kind"], "alert");
     assert_eq!(body["severity"], "critical");
@@ -168,7 +189,12 @@ pub(crate) async fn three_unhealthy_results_alert_once_and_one_healthy_recovers_
     assert_eq!(body["verdict"], "unhealthy");
     assert_eq!(body["breaches"], json!(["upload_below"]));
     assert_eq!(body["result"]["id"], slow["resultId"]);
-    assert!(body["links"]["share"].as_str().unwrap().starts_with("https://www.speedtest.net/result/"));
+    assert!(
+        body["links"]["share"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://www.speedtest.net/result/")
+    );
     // More bad results: no second alert.
     t.clock.advance_seconds(300);
     push(t, &agent, &failed_body(t, &c)).await;
@@ -184,7 +210,13 @@ pub(crate) async fn three_unhealthy_results_alert_once_and_one_healthy_recovers_
     assert_eq!(hook.kinds(), ["alert", "recovery"]);
     let recovery = hook.got()[1].json();
     assert_eq!(recovery["subject"], "[NetPulse] home/wan1 recovered");
-    assert!(recovery["body"].as_str().unwrap().contains("It was unhealthy for"), "{recovery}");
+    assert!(
+        recovery["body"]
+            .as_str()
+            .unwrap()
+            .contains("It was unhealthy for"),
+        "{recovery}"
+    );
     // The delivery log shows both, sent; the counter counted both.
     let (_, log) = t.get("/api/v1/notifications/deliveries").await;
     let statuses: Vec<(&str, &str)> = log["items"]
@@ -197,7 +229,9 @@ pub(crate) async fn three_unhealthy_results_alert_once_and_one_healthy_recovers_
     assert_eq!(t.notify.counter().get("alert", "webhook", "sent"), 1);
     assert_eq!(t.notify.counter().get("recovery", "webhook", "sent"), 1);
     // The incident is in the history data.
-    let (_, incidents) = t.get(&format!("/api/v1/incidents?connection={}", c.id)).await;
+    let (_, incidents) = t
+        .get(&format!("/api/v1/incidents?connection={}", c.id))
+        .await;
     let items = incidents["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["announced"], true);
@@ -211,7 +245,10 @@ pub(crate) async fn a_silent_probe_raises_one_offline_alert_and_one_back(t: &Tes
     assert_eq!(t.due(&agent).await.0, 200);
     t.clock.advance_seconds(299);
     settle().await;
-    assert!(hook.got().is_empty(), "5 minutes of silence are needed (poll interval 60 s)");
+    assert!(
+        hook.got().is_empty(),
+        "5 minutes of silence are needed (poll interval 60 s)"
+    );
     t.clock.advance_seconds(1);
     eventually("the offline alert", || hook.got().len() == 1).await;
     let body = hook.got()[0].json();
@@ -221,7 +258,11 @@ pub(crate) async fn a_silent_probe_raises_one_offline_alert_and_one_back(t: &Tes
     assert_eq!(body["probe"]["id"], agent.probe.id.as_str());
     t.clock.advance_seconds(3600);
     settle().await;
-    assert_eq!(hook.kinds(), ["probe_offline"], "one alert, however long the silence");
+    assert_eq!(
+        hook.kinds(),
+        ["probe_offline"],
+        "one alert, however long the silence"
+    );
     assert_eq!(t.due(&agent).await.0, 200);
     eventually("the back message", || hook.got().len() == 2).await;
     settle().await;
@@ -240,19 +281,36 @@ pub(crate) async fn a_delivery_is_retried_after_500_then_sent(t: &TestApp) {
     settle().await;
     let (_, log) = t.get("/api/v1/notifications/deliveries").await;
     let d = &log["items"][0];
-    assert_eq!((d["status"].as_str(), d["attempts"].as_u64()), (Some("pending"), Some(1)), "{d}");
+    assert_eq!(
+        (d["status"].as_str(), d["attempts"].as_u64()),
+        (Some("pending"), Some(1)),
+        "{d}"
+    );
     assert!(d["lastError"].as_str().unwrap().contains("500"), "{d}");
     assert_eq!(hook.got().len(), 1, "no retry before the back-off (30 s)");
     t.clock.advance_seconds(30);
     eventually("the retry", || hook.got().len() == 2).await;
-    eventually("the log to say sent", || t.notify.counter().get("alert", "webhook", "sent") == 1).await;
+    eventually("the log to say sent", || {
+        t.notify.counter().get("alert", "webhook", "sent") == 1
+    })
+    .await;
     let (_, log) = t.get("/api/v1/notifications/deliveries").await;
     let d = &log["items"][0];
-    assert_eq!((d["status"].as_str(), d["attempts"].as_u64()), (Some("sent"), Some(2)), "{d}");
-    assert_eq!(hook.got()[0].body, hook.got()[1].body, "the same message is retried");
+    assert_eq!(
+        (d["status"].as_str(), d["attempts"].as_u64()),
+        (Some("sent"), Some(2)),
+        "{d}"
+    );
+    assert_eq!(
+        hook.got()[0].body,
+        hook.got()[1].body,
+        "the same message is retried"
+    );
 }
 
-pub(crate) async fn a_permanent_failure_is_logged_and_counted_and_others_still_deliver(t: &TestApp) {
+pub(crate) async fn a_permanent_failure_is_logged_and_counted_and_others_still_deliver(
+    t: &TestApp,
+) {
     let broken = Receiver::start(&[404]).await;
     let good = Receiver::start(&[200]).await;
     webhook_channel(t, &broken.url, json!({"name": "broken"})).await;
@@ -263,7 +321,10 @@ pub(crate) async fn a_permanent_failure_is_logged_and_counted_and_others_still_d
         push(t, &agent, &failed_body(t, &c)).await;
     }
     eventually("the good channel", || good.got().len() == 1).await;
-    eventually("the failure to be counted", || t.notify.counter().get("alert", "webhook", "failed") == 1).await;
+    eventually("the failure to be counted", || {
+        t.notify.counter().get("alert", "webhook", "failed") == 1
+    })
+    .await;
     settle().await;
     assert_eq!(broken.got().len(), 1, "a 404 is not retried");
     let (_, log) = t.get("/api/v1/notifications/deliveries").await;
@@ -271,12 +332,31 @@ pub(crate) async fn a_permanent_failure_is_logged_and_counted_and_others_still_d
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["channelName"].as_str().unwrap().to_owned(), d["status"].as_str().unwrap().to_owned()))
+        .map(|d| {
+            (
+                d["channelName"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     lines.sort();
-    assert_eq!(lines, [("broken".to_owned(), "failed".to_owned()), ("good".to_owned(), "sent".to_owned())]);
-    let failed = log["items"].as_array().unwrap().iter().find(|d| d["status"] == "failed").unwrap();
-    assert!(failed["lastError"].as_str().unwrap().contains("404"), "{failed}");
+    assert_eq!(
+        lines,
+        [
+            ("broken".to_owned(), "failed".to_owned()),
+            ("good".to_owned(), "sent".to_owned())
+        ]
+    );
+    let failed = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["status"] == "failed")
+        .unwrap();
+    assert!(
+        failed["lastError"].as_str().unwrap().contains("404"),
+        "{failed}"
+    );
     assert_eq!(t.notify.counter().get("alert", "webhook", "sent"), 1);
 }
 
@@ -284,7 +364,10 @@ pub(crate) async fn channels_api_keeps_secrets_write_only(t: &TestApp) {
     let hook = Receiver::start(&[200]).await;
     let created = webhook_channel(t, &hook.url, json!({"events": ["alert"], "quietHours": {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"}})).await;
     let text = created.to_string();
-    assert!(!text.contains("hmac-key-123") && !text.contains("/hook"), "{text}");
+    assert!(
+        !text.contains("hmac-key-123") && !text.contains("/hook"),
+        "{text}"
+    );
     assert_eq!(created["secretsSet"], json!(["secret", "url"]));
     assert_eq!(created["events"], json!(["alert"]));
     assert_eq!(created["quietHours"]["end"], "07:00");
@@ -294,47 +377,115 @@ pub(crate) async fn channels_api_keeps_secrets_write_only(t: &TestApp) {
     let sealed = stored.sealed_secrets.unwrap();
     assert!(sealed.starts_with("v1:") && !sealed.contains("hmac-key-123"));
     // The test button sends now.
-    let (status, result) = t.send(reqwest::Method::POST, &format!("/api/v1/notifications/channels/{id}/test"), &json!({})).await;
+    let (status, result) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/notifications/channels/{id}/test"),
+            &json!({}),
+        )
+        .await;
     assert_eq!((status, &result["sent"]), (200, &json!(true)), "{result}");
     let got = hook.got();
     assert_eq!(got[0].json()["kind"], "test");
-    assert_eq!(got[0].signature.as_deref(), Some(webhook_signature("hmac-key-123", got[0].body.as_bytes()).as_str()));
+    assert_eq!(
+        got[0].signature.as_deref(),
+        Some(webhook_signature("hmac-key-123", got[0].body.as_bytes()).as_str())
+    );
     // A change keeps omitted secrets; null removes one.
     let (status, changed) = t
-        .send(reqwest::Method::PATCH, &format!("/api/v1/notifications/channels/{id}"), &json!({"name": "renamed", "settings": {"secret": null}, "quietHours": null}))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/notifications/channels/{id}"),
+            &json!({"name": "renamed", "settings": {"secret": null}, "quietHours": null}),
+        )
         .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["secretsSet"], json!(["url"]));
     assert_eq!(changed["quietHours"], Value::Null);
-    let (_, result) = t.send(reqwest::Method::POST, &format!("/api/v1/notifications/channels/{id}/test"), &json!({})).await;
+    let (_, result) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/notifications/channels/{id}/test"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(result["sent"], true);
-    assert_eq!(hook.got()[1].signature, None, "unsigned once the secret is removed");
+    assert_eq!(
+        hook.got()[1].signature,
+        None,
+        "unsigned once the secret is removed"
+    );
     // Errors name the field.
     for (body, field) in [
         (json!({"name": "x", "type": "pager"}), "type"),
-        (json!({"name": "x", "type": "webhook", "settings": {"url": "ftp://x"}}), "settings.url"),
-        (json!({"name": "x", "type": "webhook", "settings": {}}), "settings.url"),
-        (json!({"name": "x", "type": "webhook", "settings": {"url": "http://h", "colour": "red"}}), "settings.colour"),
-        (json!({"name": "x", "type": "email", "settings": {"host": "h", "from": "a@b.c", "to": 5}}), "settings.to"),
-        (json!({"name": "x", "type": "email", "settings": {"host": "h", "from": "a@b.c", "to": ["bad"]}}), "settings.to"),
-        (json!({"name": "x", "type": "webhook", "settings": {"url": "http://h"}, "events": ["alert", "nope"]}), "events[1]"),
-        (json!({"name": "x", "type": "webhook", "settings": {"url": "http://h"}, "quietHours": {"start": "25:00", "end": "07:00"}}), "quietHours.start"),
+        (
+            json!({"name": "x", "type": "webhook", "settings": {"url": "ftp://x"}}),
+            "settings.url",
+        ),
+        (
+            json!({"name": "x", "type": "webhook", "settings": {}}),
+            "settings.url",
+        ),
+        (
+            json!({"name": "x", "type": "webhook", "settings": {"url": "http://h", "colour": "red"}}),
+            "settings.colour",
+        ),
+        (
+            json!({"name": "x", "type": "email", "settings": {"host": "h", "from": "a@b.c", "to": 5}}),
+            "settings.to",
+        ),
+        (
+            json!({"name": "x", "type": "email", "settings": {"host": "h", "from": "a@b.c", "to": ["bad"]}}),
+            "settings.to",
+        ),
+        (
+            json!({"name": "x", "type": "webhook", "settings": {"url": "http://h"}, "events": ["alert", "nope"]}),
+            "events[1]",
+        ),
+        (
+            json!({"name": "x", "type": "webhook", "settings": {"url": "http://h"}, "quietHours": {"start": "25:00", "end": "07:00"}}),
+            "quietHours.start",
+        ),
         (json!({"name": "", "type": "webhook"}), "name"),
     ] {
-        let (status, problem) = t.send(reqwest::Method::POST, "/api/v1/notifications/channels", &body).await;
-        assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{body}: {problem}");
+        let (status, problem) = t
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/notifications/channels",
+                &body,
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {problem}"
+        );
     }
     let (_, types) = t.get("/api/v1/notifications/channel-types").await;
     assert_eq!(types["items"].as_array().unwrap().len(), 7);
-    let (status, _) = t.send(reqwest::Method::DELETE, &format!("/api/v1/notifications/channels/{id}"), &json!({})).await;
+    let (status, _) = t
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/notifications/channels/{id}"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, 204);
-    assert_eq!(t.get(&format!("/api/v1/notifications/channels/{id}")).await.0, 404);
+    assert_eq!(
+        t.get(&format!("/api/v1/notifications/channels/{id}"))
+            .await
+            .0,
+        404
+    );
     // Settings.
     let (status, s) = t
         .send(reqwest::Method::PATCH, "/api/v1/notifications/settings", &json!({"alertAfter": 2, "digestDaily": true, "digestTime": "07:30", "digestWeekday": "sun", "digestTimezone": "Europe/Berlin"}))
         .await;
     assert_eq!(status, 200, "{s}");
-    assert_eq!((s["alertAfter"].as_u64(), s["digestWeekday"].as_str()), (Some(2), Some("sun")));
+    assert_eq!(
+        (s["alertAfter"].as_u64(), s["digestWeekday"].as_str()),
+        (Some(2), Some("sun"))
+    );
     for (body, field) in [
         (json!({"alertAfter": 0}), "alertAfter"),
         (json!({"digestTime": "7:30"}), "digestTime"),
@@ -343,15 +494,31 @@ pub(crate) async fn channels_api_keeps_secrets_write_only(t: &TestApp) {
         (json!({"publicUrl": "example.com"}), "publicUrl"),
         (json!({"colour": 1}), "colour"),
     ] {
-        let (status, problem) = t.send(reqwest::Method::PATCH, "/api/v1/notifications/settings", &body).await;
-        assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{body}: {problem}");
+        let (status, problem) = t
+            .send(
+                reqwest::Method::PATCH,
+                "/api/v1/notifications/settings",
+                &body,
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {problem}"
+        );
     }
 }
 
 pub(crate) async fn the_global_threshold_and_the_master_switch_apply(t: &TestApp) {
     let hook = Receiver::start(&[200]).await;
     webhook_channel(t, &hook.url, json!({})).await;
-    let (status, _) = t.send(reqwest::Method::PATCH, "/api/v1/notifications/settings", &json!({"alertAfter": 1, "enabled": false})).await;
+    let (status, _) = t
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/notifications/settings",
+            &json!({"alertAfter": 1, "enabled": false}),
+        )
+        .await;
     assert_eq!(status, 200);
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
@@ -359,9 +526,19 @@ pub(crate) async fn the_global_threshold_and_the_master_switch_apply(t: &TestApp
     settle().await;
     assert!(hook.got().is_empty(), "notifications are off");
     // Switched on while still unhealthy: the held alert is sent by housekeeping, once.
-    t.send(reqwest::Method::PATCH, "/api/v1/notifications/settings", &json!({"enabled": true})).await;
+    t.send(
+        reqwest::Method::PATCH,
+        "/api/v1/notifications/settings",
+        &json!({"enabled": true}),
+    )
+    .await;
     eventually("the held alert", || hook.got().len() == 1).await;
-    assert!(hook.got()[0].json()["body"].as_str().unwrap().contains("held back"));
+    assert!(
+        hook.got()[0].json()["body"]
+            .as_str()
+            .unwrap()
+            .contains("held back")
+    );
     push(t, &agent, &failed_body(t, &c)).await;
     settle().await;
     assert_eq!(hook.kinds(), ["alert"]);
@@ -382,7 +559,11 @@ pub(crate) async fn maintenance_holds_alerts_until_it_ends(t: &TestApp) {
         .await;
     assert_eq!(status, 201, "{w}");
     let (status, bad) = t
-        .send(reqwest::Method::POST, &format!("/api/v1/connections/{}/maintenance-windows", c.id), &json!({"startsAt": now.to_rfc3339(), "endsAt": now.to_rfc3339()}))
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/connections/{}/maintenance-windows", c.id),
+            &json!({"startsAt": now.to_rfc3339(), "endsAt": now.to_rfc3339()}),
+        )
         .await;
     assert_eq!((status, bad["field"].as_str()), (400, Some("endsAt")));
     for _ in 0..3 {
@@ -391,7 +572,9 @@ pub(crate) async fn maintenance_holds_alerts_until_it_ends(t: &TestApp) {
     settle().await;
     assert!(hook.got().is_empty(), "no alert during maintenance");
     // The window is in the history data.
-    let (_, list) = t.get(&format!("/api/v1/maintenance-windows?connection={}", c.id)).await;
+    let (_, list) = t
+        .get(&format!("/api/v1/maintenance-windows?connection={}", c.id))
+        .await;
     assert_eq!(list["items"][0]["note"], "ISP works");
     // After the window, still unhealthy: one alert.
     t.clock.advance_seconds(3600);
@@ -408,13 +591,21 @@ pub(crate) async fn quiet_hours_hold_recoveries_but_not_alerts(t: &TestApp) {
     // Quiet from the current UTC minute for one hour.
     let now = t.clock_now().unix_seconds();
     let minute = |s: i64| format!("{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60);
-    webhook_channel(t, &hook.url, json!({"quietHours": {"start": minute(now), "end": minute(now + 3600), "timezone": "UTC"}})).await;
+    webhook_channel(
+        t,
+        &hook.url,
+        json!({"quietHours": {"start": minute(now), "end": minute(now + 3600), "timezone": "UTC"}}),
+    )
+    .await;
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
     for _ in 0..3 {
         push(t, &agent, &failed_body(t, &c)).await;
     }
-    eventually("the alert, critical, through quiet hours", || hook.got().len() == 1).await;
+    eventually("the alert, critical, through quiet hours", || {
+        hook.got().len() == 1
+    })
+    .await;
     push(t, &agent, &healthy_body(t, &c)).await;
     settle().await;
     assert_eq!(hook.kinds(), ["alert"], "the recovery is held");
@@ -433,7 +624,11 @@ pub(crate) async fn digests_summarize_the_day_and_skip_empty_days(t: &TestApp) {
     let slot = (now / 60 + 2) * 60;
     let at = format!("{:02}:{:02}", (slot / 3600) % 24, (slot / 60) % 60);
     let (status, _) = t
-        .send(reqwest::Method::PATCH, "/api/v1/notifications/settings", &json!({"digestDaily": true, "digestTime": at, "digestTimezone": "UTC"}))
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/notifications/settings",
+            &json!({"digestDaily": true, "digestTime": at, "digestTimezone": "UTC"}),
+        )
         .await;
     assert_eq!(status, 200);
     settle().await; // housekeeping schedules the first slot
@@ -450,8 +645,14 @@ pub(crate) async fn digests_summarize_the_day_and_skip_empty_days(t: &TestApp) {
     assert_eq!(body["kind"], "digest");
     assert_eq!(body["subject"], "[NetPulse] daily digest — 1 connection");
     let text = body["body"].as_str().unwrap();
-    assert!(text.contains("- home/wan1: down 931.6 Mbps (p5 931.6 Mbps), up 480.0 Mbps"), "{text}");
-    assert!(text.contains("uptime 50.0 % (2 tests, 1 failures)"), "{text}");
+    assert!(
+        text.contains("- home/wan1: down 931.6 Mbps (p5 931.6 Mbps), up 480.0 Mbps"),
+        "{text}"
+    );
+    assert!(
+        text.contains("uptime 50.0 % (2 tests, 1 failures)"),
+        "{text}"
+    );
     settle().await;
     assert_eq!(hook.got().len(), 1, "one digest per slot");
 }
@@ -466,7 +667,8 @@ pub(crate) async fn two_processes_send_one_alert_per_edge(t: &TestApp) {
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
     let submission = |body: &Value| netpulse_app::service::ingest::Submission {
-        result_id: netpulse_domain::id::ResultId::parse(body["resultId"].as_str().unwrap()).unwrap(),
+        result_id: netpulse_domain::id::ResultId::parse(body["resultId"].as_str().unwrap())
+            .unwrap(),
         connection_id: c.id.clone(),
         task_id: None,
         engine: netpulse_domain::pool::Engine::Ookla,
