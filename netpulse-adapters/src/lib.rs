@@ -11,16 +11,22 @@
 //! | `ookla`, `iperf3`, `http-engine` | `runners` | speed-test engines |
 //! | `speedtest-target` | `speedtest_target` | the server endpoints the HTTP engine measures against |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
+//! | `notify-email`, `notify-webhook`, `notify-ntfy`, `notify-gotify`, `notify-discord`, `notify-slack`, `notify-telegram` | [`notify`] | notification channels (server only) |
+//! | `secrets` | `secrets` | channel secrets encrypted at rest |
 #![deny(missing_docs)]
 
 #[cfg(feature = "agent-client")]
 pub mod agent_client;
 #[cfg(feature = "cron")]
 pub mod cron_calendar;
+#[cfg(feature = "notify")]
+pub mod notify;
 #[cfg(feature = "parsers")]
 pub mod parse;
 #[cfg(any(feature = "ookla", feature = "iperf3", feature = "http-engine"))]
 pub mod runners;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 #[cfg(feature = "speedtest-target")]
 pub mod speedtest_target;
 #[cfg(feature = "storage")]

@@ -133,6 +133,7 @@ async fn run(name: &str, db: TestDatabase) {
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
+        notifications: None,
     };
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()

@@ -39,6 +39,7 @@ pub mod health;
 pub mod id;
 pub mod measurement;
 pub mod model;
+pub mod notify;
 pub mod pool;
 pub mod schedule;
 pub mod stats;

@@ -14,6 +14,8 @@
 
 mod imp;
 mod list;
+mod notify_imp;
+mod notify_rows;
 mod rows;
 mod sql;
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::imp::storage_impl;
+use super::notify_imp::notification_store_impl;
 
 /// PostgreSQL storage.
 #[derive(Debug, Clone)]
@@ -43,6 +44,13 @@ async fn begin_write(
 }
 
 storage_impl!(
+    PostgresStorage,
+    sqlx::Postgres,
+    begin_write = begin_write,
+    lock = " FOR UPDATE"
+);
+
+notification_store_impl!(
     PostgresStorage,
     sqlx::Postgres,
     begin_write = begin_write,

@@ -8,6 +8,7 @@ use sqlx::sqlite::{
 };
 
 use super::imp::storage_impl;
+use super::notify_imp::notification_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
 #[derive(Debug, Clone)]
@@ -54,6 +55,13 @@ async fn begin_write(
 }
 
 storage_impl!(
+    SqliteStorage,
+    sqlx::Sqlite,
+    begin_write = begin_write,
+    lock = ""
+);
+
+notification_store_impl!(
     SqliteStorage,
     sqlx::Sqlite,
     begin_write = begin_write,

@@ -3,6 +3,7 @@
 
 mod contract;
 mod helpers;
+mod notifications;
 mod postgres_only;
 mod schema;
 

@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 use clap::{Args, ValueEnum};
 use poem::listener::{Listener, TcpListener};
 
+use netpulse_adapters::secrets::{KeySource, SecretBox};
+
 use super::CliError;
 use super::admin::open_app;
+use crate::notify::{Notifications, SentCounter, Timing};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -53,6 +56,14 @@ pub struct ServeArgs {
         default_value = "https://speed.cloudflare.com"
     )]
     pub local_agent_target: String,
+    /// File holding the key that encrypts notification-channel secrets (created with mode 0600
+    /// on first start). `NETPULSE_SECRET_KEY` (base64 of 32 bytes) takes precedence.
+    #[arg(
+        long,
+        env = "NETPULSE_SECRET_KEY_FILE",
+        default_value = "netpulse-secret.key"
+    )]
+    pub secret_key_file: std::path::PathBuf,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -96,6 +107,37 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
     init_logging(args.log_format);
     let mut app = open_app(database_url).await?;
     app.poll_interval_seconds = args.poll_interval;
+    let env_key = std::env::var("NETPULSE_SECRET_KEY").ok();
+    let (secrets, source) =
+        SecretBox::load(env_key.as_deref(), &args.secret_key_file).map_err(|e| CliError {
+            status: 1,
+            message: e.to_string(),
+        })?;
+    match source {
+        KeySource::Environment => tracing::info!("channel secrets: key from NETPULSE_SECRET_KEY"),
+        KeySource::File | KeySource::CreatedFile => {
+            tracing::info!(
+                file = %args.secret_key_file.display(),
+                created = source == KeySource::CreatedFile,
+                "channel secrets: key file (back it up: without it stored channel secrets cannot be read)"
+            );
+            if SecretBox::file_is_exposed(&args.secret_key_file) {
+                tracing::warn!(file = %args.secret_key_file.display(), "the secret key file is readable by others: chmod 600 it");
+            }
+        }
+    }
+    let notifications = Notifications::new(
+        app.storage.clone(),
+        app.clock.clone(),
+        std::sync::Arc::new(secrets),
+        SentCounter::global(),
+        app.poll_interval_seconds,
+        app.default_alerts,
+        Timing::default(),
+    );
+    app.listeners.push(notifications.listener());
+    app.notifications = Some(notifications.clone());
+    let _tasks = notifications.start();
     let acceptor = TcpListener::bind(args.listen)
         .into_acceptor()
         .await

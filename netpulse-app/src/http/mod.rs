@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod dto;
+pub mod notifications;
 pub mod payload;
 pub mod problem;
 pub mod rest;
@@ -19,11 +20,21 @@ use crate::service::App;
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The OpenAPI service (both APIs, served under `/api`).
-pub fn openapi(app: &App) -> OpenApiService<(agent::AgentApi, rest::RestApi), ()> {
+pub fn openapi(
+    app: &App,
+) -> OpenApiService<
+    (
+        agent::AgentApi,
+        rest::RestApi,
+        notifications::NotificationsApi,
+    ),
+    (),
+> {
     OpenApiService::new(
         (
             agent::AgentApi { app: app.clone() },
             rest::RestApi { app: app.clone() },
+            notifications::NotificationsApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

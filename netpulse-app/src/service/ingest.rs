@@ -45,9 +45,16 @@ pub async fn ingest(app: &App, probe: &ProbeId, s: ResultPush) -> Result<RecordO
         verdict: Verdict { breaches: vec![] },
         raw: s.raw,
     };
+    // The global N and M come from the notification settings once saved (any process may
+    // have changed them), else from the server's default.
+    let default_alerts = app
+        .storage
+        .notification_settings()
+        .await?
+        .map_or(app.default_alerts, |s| s.alerts);
     let outcome = app
         .storage
-        .record(IncomingResult { measurement }, &app.default_alerts)
+        .record(IncomingResult { measurement }, &default_alerts)
         .await?;
     if let RecordOutcome::Recorded { measurement, edge } = &outcome {
         for listener in &app.listeners {

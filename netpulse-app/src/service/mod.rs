@@ -41,6 +41,9 @@ pub struct App {
     pub default_alerts: AlertPolicy,
     /// Told about each recorded measurement.
     pub listeners: Vec<Arc<dyn RecordListener>>,
+    /// Notification channels, settings and the delivery log (`None`: not configured, e.g. the
+    /// admin CLI; the notification API then answers 503).
+    pub notifications: Option<Arc<crate::notify::Notifications>>,
 }
 
 impl std::fmt::Debug for App {

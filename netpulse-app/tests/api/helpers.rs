@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use netpulse_adapters::cron_calendar::CronerCalendar;
+use netpulse_adapters::secrets::SecretBox;
 use netpulse_adapters::testing::TestDatabase;
+use netpulse_app::notify::{Notifications, SentCounter, Tasks, Timing};
 use netpulse_app::service::{App, connections, probes};
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::id::{ApiTokenId, ProbeId};
@@ -27,6 +29,9 @@ pub(crate) struct TestApp {
     pub(crate) app: App,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) api_token: String,
+    pub(crate) notify: Arc<Notifications>,
+    pub(crate) db_url: String,
+    _tasks: Tasks,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -53,14 +58,7 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         .await
         .expect("open database");
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let app = App {
-        storage,
-        clock: clock.clone(),
-        calendar: CronerCalendar,
-        poll_interval_seconds: 60,
-        default_alerts: AlertPolicy::default(),
-        listeners: vec![],
-    };
+    let (app, notify, tasks) = app_over(storage, clock.clone());
     let api_token = netpulse_app::tokens::generate();
     app.storage
         .create_api_token(
@@ -86,16 +84,51 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
     let server = tokio::spawn(netpulse_app::http::run(acceptor, app.clone(), async move {
         let _ = rx.await;
     }));
+    let db_url = database.url.clone();
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         app,
         clock,
         api_token,
+        notify,
+        db_url,
+        _tasks: tasks,
         _db: database,
         shutdown: Some(tx),
         server: Some(server),
     })
+}
+
+/// An app over `storage` with notifications running fast (the delivery worker looks every
+/// 50 ms, housekeeping runs every 100 ms), a fixed secret key and its own sent counter.
+pub(crate) fn app_over(
+    storage: Arc<dyn netpulse_ports::storage::Storage>,
+    clock: Arc<ManualClock>,
+) -> (App, Arc<Notifications>, Tasks) {
+    let notify = Notifications::new(
+        storage.clone(),
+        clock.clone(),
+        Arc::new(SecretBox::new(&[42; 32])),
+        Arc::new(SentCounter::default()),
+        60,
+        AlertPolicy::default(),
+        Timing {
+            worker_idle: std::time::Duration::from_millis(50),
+            housekeeping_every: std::time::Duration::from_millis(100),
+        },
+    );
+    let tasks = notify.start();
+    let app = App {
+        storage,
+        clock,
+        calendar: CronerCalendar,
+        poll_interval_seconds: 60,
+        default_alerts: AlertPolicy::default(),
+        listeners: vec![notify.listener()],
+        notifications: Some(notify.clone()),
+    };
+    (app, notify, tasks)
 }
 
 /// A probe with its token.

@@ -5,6 +5,7 @@ mod agent_api;
 mod agent_e2e;
 mod cli;
 mod helpers;
+mod notifications;
 mod openapi;
 mod rest_api;
 
@@ -46,4 +47,21 @@ on_both_databases!(
     rest_api::connections_crud_and_validation,
     rest_api::measurements_list_filter_and_detail,
     rest_api::rest_requires_an_api_token,
+    notifications::three_unhealthy_results_alert_once_and_one_healthy_recovers_once,
+    notifications::a_silent_probe_raises_one_offline_alert_and_one_back,
+    notifications::a_delivery_is_retried_after_500_then_sent,
+    notifications::a_permanent_failure_is_logged_and_counted_and_others_still_deliver,
+    notifications::channels_api_keeps_secrets_write_only,
+    notifications::the_global_threshold_and_the_master_switch_apply,
+    notifications::maintenance_holds_alerts_until_it_ends,
+    notifications::quiet_hours_hold_recoveries_but_not_alerts,
+    notifications::digests_summarize_the_day_and_skip_empty_days,
 );
+
+/// Two server processes need PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_processes_send_one_alert_per_edge() {
+    if let Some(t) = helpers::spawn(helpers::Db::Postgres).await {
+        notifications::two_processes_send_one_alert_per_edge(&t).await;
+    }
+}

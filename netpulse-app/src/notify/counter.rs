@@ -1,0 +1,92 @@
+//! `netpulse_notifications_sent_total{kind,channel,status}`: an in-memory counter of finished
+//! deliveries, read by the metrics endpoint.
+//!
+//! Each process counts its own deliveries (Prometheus sums across instances). `status` is
+//! `sent` (delivered, after any retries) or `failed` (given up: a permanent error, or retries
+//! exhausted); `channel` is the channel type (`email`, `webhook`, …); `kind` is the
+//! notification kind (`alert`, `recovery`, `probe_offline`, `probe_back`, `digest`). Test
+//! messages are not counted. The server counts into [`SentCounter::global`]; read it with
+//! [`notifications_sent_total`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// One series of the counter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SentKey {
+    /// `alert`, `recovery`, `probe_offline`, `probe_back` or `digest`.
+    pub kind: String,
+    /// The channel type.
+    pub channel: String,
+    /// `sent` or `failed`.
+    pub status: String,
+}
+
+/// Counts finished deliveries.
+#[derive(Debug, Default)]
+pub struct SentCounter(Mutex<BTreeMap<SentKey, u64>>);
+
+static GLOBAL: LazyLock<Arc<SentCounter>> = LazyLock::new(|| Arc::new(SentCounter::default()));
+
+impl SentCounter {
+    /// The process-wide counter the server uses.
+    pub fn global() -> Arc<Self> {
+        GLOBAL.clone()
+    }
+
+    /// Adds one.
+    pub fn record(&self, kind: &str, channel: &str, status: &str) {
+        let key = SentKey {
+            kind: kind.to_owned(),
+            channel: channel.to_owned(),
+            status: status.to_owned(),
+        };
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key)
+            .or_insert(0) += 1;
+    }
+
+    /// Every series seen so far with its count, sorted by kind, channel, status.
+    pub fn snapshot(&self) -> Vec<(SentKey, u64)> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// The count of one series (0 when never seen).
+    pub fn get(&self, kind: &str, channel: &str, status: &str) -> u64 {
+        self.snapshot()
+            .into_iter()
+            .find(|(k, _)| k.kind == kind && k.channel == channel && k.status == status)
+            .map_or(0, |(_, v)| v)
+    }
+}
+
+/// The server's counts: what `/metrics` renders as `netpulse_notifications_sent_total`.
+pub fn notifications_sent_total() -> Vec<(SentKey, u64)> {
+    GLOBAL.snapshot()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_series() {
+        let c = SentCounter::default();
+        c.record("alert", "webhook", "sent");
+        c.record("alert", "webhook", "sent");
+        c.record("digest", "email", "failed");
+        assert_eq!(c.get("alert", "webhook", "sent"), 2);
+        assert_eq!(c.get("alert", "email", "sent"), 0);
+        let snap = c.snapshot();
+        assert_eq!(snap.len(), 2);
+        assert_eq!(snap[0].0.kind, "alert");
+    }
+}
