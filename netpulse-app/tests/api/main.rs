@@ -5,6 +5,7 @@ mod agent_api;
 mod agent_e2e;
 mod cli;
 mod helpers;
+mod maintenance;
 mod notifications;
 mod openapi;
 mod rest_api;
