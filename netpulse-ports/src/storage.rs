@@ -37,13 +37,18 @@ pub enum StorageError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenDigest(pub [u8; 32]);
 
-/// What the agent API needs to authenticate a probe.
+/// What the agent API needs to authenticate a probe, and the probe's last recorded poll (so a
+/// poll can be authenticated and debounced with one read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeCredentials {
     /// Whether the probe may poll and push.
     pub enabled: bool,
     /// Digest of its bearer token.
     pub token_digest: TokenDigest,
+    /// When its last poll was recorded.
+    pub last_poll_at: Option<Timestamp>,
+    /// What the agent reported with that poll.
+    pub poll_details: PollDetails,
 }
 
 /// Details an agent reports with a poll.
@@ -119,6 +124,8 @@ pub struct SchedulingEntry {
     pub connection: Connection,
     /// Its state.
     pub state: ConnectionState,
+    /// Whether a run-now request waits to be taken (then call `take_run_requests`).
+    pub run_queued: bool,
 }
 
 /// A run-now request taken by a poll.

@@ -159,15 +159,23 @@ macro_rules! storage_impl {
             }
 
             async fn probe_credentials(&self, id: &ProbeId) -> Result<Option<ProbeCredentials>, StorageError> {
-                let row: Option<(bool, Vec<u8>)> = sqlx::query_as("SELECT enabled, token_digest FROM probes WHERE id = $1")
-                    .bind(id.as_str().to_owned())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(unavailable)?;
-                row.map(|(enabled, digest)| {
+                #[allow(clippy::type_complexity)]
+                let row: Option<(bool, Vec<u8>, Option<i64>, Option<String>, String)> = sqlx::query_as(
+                    "SELECT enabled, token_digest, last_poll_at, agent_version, agent_engines FROM probes WHERE id = $1",
+                )
+                .bind(id.as_str().to_owned())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+                row.map(|(enabled, digest, last_poll_at, agent_version, engines)| {
                     Ok(ProbeCredentials {
                         enabled,
                         token_digest: digest_of(digest)?,
+                        last_poll_at: last_poll_at.map(Timestamp::from_unix_millis),
+                        poll_details: PollDetails {
+                            agent_version,
+                            engines: $crate::storage::rows::engines_from_text(&engines),
+                        },
                     })
                 })
                 .transpose()
@@ -221,31 +229,12 @@ macro_rules! storage_impl {
                 details: &PollDetails,
                 debounce_seconds: i64,
             ) -> Result<bool, StorageError> {
-                // Read first: most polls fall inside the debounce window and must not take the
-                // write lock (on SQLite every writer queues behind one lock).
-                let engines = engines_to_text(&details.engines);
-                let current: Option<(Option<i64>, Option<String>, String)> =
-                    sqlx::query_as("SELECT last_poll_at, agent_version, agent_engines FROM probes WHERE id = $1")
-                        .bind(id.as_str().to_owned())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(unavailable)?;
-                let threshold = at.plus_seconds(-debounce_seconds).unix_millis();
-                match current {
-                    None => return Ok(false),
-                    Some((Some(last), version, stored_engines))
-                        if last > threshold && version == details.agent_version && stored_engines == engines =>
-                    {
-                        return Ok(false);
-                    }
-                    Some(_) => {}
-                }
                 let done = sqlx::query(sql::RECORD_POLL)
                     .bind(id.as_str().to_owned())
                     .bind(at.unix_millis())
                     .bind(details.agent_version.clone())
-                    .bind(engines)
-                    .bind(threshold)
+                    .bind(engines_to_text(&details.engines))
+                    .bind(at.plus_seconds(-debounce_seconds).unix_millis())
                     .execute(&self.pool)
                     .await
                     .map_err(unavailable)?;
@@ -385,7 +374,9 @@ macro_rules! storage_impl {
         impl SchedulingStore for $storage {
             async fn scheduling_entries(&self, probe: &ProbeId) -> Result<Vec<SchedulingEntry>, StorageError> {
                 let sql = format!(
-                    "SELECT {}, {} FROM connections c JOIN connection_state s ON s.connection_id = c.id \
+                    "SELECT {}, {}, COALESCE(r.phase = 'queued', FALSE) AS run_queued FROM connections c \
+                     JOIN connection_state s ON s.connection_id = c.id \
+                     LEFT JOIN run_requests r ON r.connection_id = c.id \
                      WHERE c.probe_id = $1 ORDER BY c.name, c.id",
                     sql::CONNECTION_COLUMNS,
                     sql::STATE_COLUMNS
@@ -400,6 +391,7 @@ macro_rules! storage_impl {
                         Ok(SchedulingEntry {
                             connection: row.connection.into_connection()?,
                             state: row.state.into_state()?,
+                            run_queued: row.run_queued,
                         })
                     })
                     .collect()
@@ -462,16 +454,6 @@ macro_rules! storage_impl {
             }
 
             async fn take_run_requests(&self, probe: &ProbeId, at: Timestamp) -> Result<Vec<TakenRunRequest>, StorageError> {
-                // A read first: almost every poll finds nothing queued, and must not take the
-                // write lock for that. The UPDATE below stays the only arbiter.
-                let queued: Option<(i32,)> = sqlx::query_as(sql::ANY_QUEUED_RUN_REQUEST)
-                    .bind(probe.as_str().to_owned())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(unavailable)?;
-                if queued.is_none() {
-                    return Ok(Vec::new());
-                }
                 let rows: Vec<(String, Option<String>)> = sqlx::query_as(sql::TAKE_RUN_REQUESTS)
                     .bind(probe.as_str().to_owned())
                     .bind(at.unix_millis())

@@ -359,6 +359,7 @@ pub(crate) struct SchedulingRow {
     pub connection: ConnectionRow,
     #[sqlx(flatten)]
     pub state: StateRow,
+    pub run_queued: bool,
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -69,9 +69,6 @@ pub(crate) const TAKE_RUN_REQUESTS: &str = "UPDATE run_requests SET phase = 'run
      WHERE phase = 'queued' AND connection_id IN \
      (SELECT id FROM connections WHERE probe_id = $1 AND enabled = TRUE) RETURNING connection_id, pinned";
 
-pub(crate) const ANY_QUEUED_RUN_REQUEST: &str = "SELECT 1 FROM run_requests r JOIN connections c \
-     ON c.id = r.connection_id WHERE c.probe_id = $1 AND r.phase = 'queued' LIMIT 1";
-
 pub(crate) const UPSERT_RUN_REQUEST: &str = "INSERT INTO run_requests (connection_id, phase, pinned, \
      requested_at, updated_at) VALUES ($1, 'queued', $2, $3, $3) ON CONFLICT (connection_id) DO UPDATE SET \
      phase = 'queued', pinned = excluded.pinned, requested_at = excluded.requested_at, \

@@ -96,6 +96,13 @@ pub(crate) async fn poll_recording_is_debounced(s: &dyn Storage) {
     );
     let stored = s.probe(&p.id).await.unwrap().unwrap();
     assert_eq!(stored.last_poll_at, Some(at(31)));
+    let creds = s.probe_credentials(&p.id).await.unwrap().unwrap();
+    assert_eq!(
+        creds.last_poll_at,
+        Some(at(31)),
+        "authentication reads the poll state too"
+    );
+    assert_eq!(creds.poll_details, upgraded);
     assert_eq!(stored.agent_version.as_deref(), Some("1.2.4"));
     assert_eq!(stored.agent_engines, vec![Engine::Ookla, Engine::Http]);
 }
@@ -485,6 +492,17 @@ pub(crate) async fn scheduling_entries_read_state_not_history(s: &dyn Storage) {
         Some(PoolEntry::parse("b").unwrap())
     );
     assert!(entries[0].state.last.is_none());
+    assert!(!entries[1].run_queued);
+    s.request_run(RunScope::Connection(&c.id), None, at(20))
+        .await
+        .unwrap();
+    let entries = s.scheduling_entries(&p.id).await.unwrap();
+    assert!(
+        entries[1].run_queued,
+        "a queued request shows without taking it"
+    );
+    s.take_run_requests(&p.id, at(21)).await.unwrap();
+    assert!(!s.scheduling_entries(&p.id).await.unwrap()[1].run_queued);
 }
 
 pub(crate) async fn measurement_filters(s: &dyn Storage) {

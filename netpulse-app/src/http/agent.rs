@@ -5,7 +5,7 @@ use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ProbeId, ResultId, TaskId};
 use netpulse_domain::model::RawOutput;
 use netpulse_domain::pool::{Engine, PoolEntry};
-use netpulse_ports::storage::{PollDetails, RecordOutcome};
+use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
@@ -208,12 +208,16 @@ fn probe_id(text: &str) -> Result<ProbeId, ApiError> {
     ProbeId::parse(text).map_err(|e| AppError::invalid("probeId", e.to_string()).into())
 }
 
-async fn authenticate(app: &App, id: &str, token: &ProbeToken) -> Result<ProbeId, ApiError> {
+async fn authenticate(
+    app: &App,
+    id: &str,
+    token: &ProbeToken,
+) -> Result<(ProbeId, ProbeCredentials), ApiError> {
     // A malformed id is a client error (it reveals nothing); an unknown probe answers exactly
     // like a wrong token, so ids cannot be enumerated.
     let id = probe_id(id)?;
-    probes::authenticate(app, &id, &token.0.token).await?;
-    Ok(id)
+    let credentials = probes::authenticate(app, &id, &token.0.token).await?;
+    Ok((id, credentials))
 }
 
 fn parse_engines(header: Option<&str>) -> Vec<Engine> {
@@ -395,12 +399,12 @@ impl AgentApi {
         #[oai(name = "X-NetPulse-Agent-Version")] version: Header<Option<String>>,
         #[oai(name = "X-NetPulse-Agent-Engines")] engines: Header<Option<String>>,
     ) -> Result<Json<DueDto>, ApiError> {
-        let id = authenticate(&self.app, &probe_id, &auth).await?;
+        let (id, known) = authenticate(&self.app, &probe_id, &auth).await?;
         let details = PollDetails {
             agent_version: version.0.map(|v| v.chars().take(64).collect()),
             engines: parse_engines(engines.0.as_deref()),
         };
-        let plan = due::plan(&self.app, &id, &details).await?;
+        let plan = due::plan(&self.app, &id, &known, &details).await?;
         Ok(Json(DueDto {
             tasks: plan
                 .tasks
@@ -434,7 +438,7 @@ impl AgentApi {
         auth: ProbeToken,
         body: JsonBody<ResultPushDto>,
     ) -> Result<RecordedResponse, ApiError> {
-        let id = authenticate(&self.app, &probe_id, &auth).await?;
+        let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
         let submission = submission(&body.value)?;
         let outcome = ingest::ingest(&self.app, &id, submission).await?;
         Ok(recorded(&outcome))
@@ -447,7 +451,7 @@ impl AgentApi {
         probe_id: Path<String>,
         auth: ProbeToken,
     ) -> Result<Json<ProbeConfigDto>, ApiError> {
-        let id = authenticate(&self.app, &probe_id, &auth).await?;
+        let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
         let probe = probes::get(&self.app, &id).await?;
         let connections = self
             .app
@@ -468,7 +472,7 @@ impl AgentApi {
         probe_id: Path<String>,
         auth: ProbeToken,
     ) -> Result<ProbeHealthResponse, ApiError> {
-        let id = authenticate(&self.app, &probe_id, &auth).await?;
+        let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
         let probe = probes::get(&self.app, &id).await?;
         let now = self.app.clock.now();
         let stale_after = i64::from(self.app.poll_interval_seconds * 3).max(180);

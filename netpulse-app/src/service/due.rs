@@ -1,9 +1,10 @@
 //! What a probe should do now: `GET /due`.
 
+use netpulse_domain::Timestamp;
 use netpulse_domain::due_work::{DueInput, DueReason, due_work};
 use netpulse_domain::id::{ConnectionId, ProbeId, TaskId};
 use netpulse_domain::pool::{Engine, PoolEntry};
-use netpulse_ports::storage::PollDetails;
+use netpulse_ports::storage::{PollDetails, ProbeCredentials};
 
 use super::{App, POLL_DEBOUNCE_SECONDS, new_uuid};
 use crate::error::AppError;
@@ -36,16 +37,36 @@ pub struct Plan {
     pub poll_after_seconds: u32,
 }
 
+/// Whether a poll must be written: the last one is older than the debounce window, or the agent
+/// reports something new.
+fn poll_is_news(last: &ProbeCredentials, details: &PollDetails, now: Timestamp) -> bool {
+    last.last_poll_at
+        .is_none_or(|at| now.seconds_since(at) >= POLL_DEBOUNCE_SECONDS)
+        || last.poll_details != *details
+}
+
 /// Records the poll (debounced), takes the probe's run-now requests and decides, per enabled
 /// connection, whether a test is due. Reads only the per-connection state rows, never the
-/// measurement history.
-pub async fn plan(app: &App, probe: &ProbeId, details: &PollDetails) -> Result<Plan, AppError> {
+/// measurement history; in the common case (a poll inside the debounce window, nothing asked
+/// for) that is one read after authentication, and no write.
+pub async fn plan(
+    app: &App,
+    probe: &ProbeId,
+    known: &ProbeCredentials,
+    details: &PollDetails,
+) -> Result<Plan, AppError> {
     let now = app.clock.now();
-    app.storage
-        .record_poll(probe, now, details, POLL_DEBOUNCE_SECONDS)
-        .await?;
+    if poll_is_news(known, details, now) {
+        app.storage
+            .record_poll(probe, now, details, POLL_DEBOUNCE_SECONDS)
+            .await?;
+    }
     let entries = app.storage.scheduling_entries(probe).await?;
-    let mut taken = app.storage.take_run_requests(probe, now).await?;
+    let mut taken = if entries.iter().any(|e| e.run_queued) {
+        app.storage.take_run_requests(probe, now).await?
+    } else {
+        Vec::new()
+    };
     let mut tasks = Vec::new();
     for entry in &entries {
         let c = &entry.connection;

@@ -3,6 +3,7 @@
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::model::Probe;
 use netpulse_domain::values::{Labels, Name};
+use netpulse_ports::storage::ProbeCredentials;
 
 use super::{App, new_uuid};
 use crate::error::AppError;
@@ -65,8 +66,13 @@ pub async fn rotate_token(app: &App, id: &ProbeId) -> Result<String, AppError> {
     Ok(token)
 }
 
-/// Authenticates a probe's bearer token. Unknown probe and wrong token give the same error.
-pub async fn authenticate(app: &App, id: &ProbeId, token: &str) -> Result<(), AppError> {
+/// Authenticates a probe's bearer token and returns its credentials row (with its last poll).
+/// Unknown probe and wrong token give the same error.
+pub async fn authenticate(
+    app: &App,
+    id: &ProbeId,
+    token: &str,
+) -> Result<ProbeCredentials, AppError> {
     let creds = app.storage.probe_credentials(id).await?;
     // Compare against a fixed digest when the probe is unknown, so both paths cost the same.
     let unknown = netpulse_ports::storage::TokenDigest([0; 32]);
@@ -74,7 +80,7 @@ pub async fn authenticate(app: &App, id: &ProbeId, token: &str) -> Result<(), Ap
         && creds.is_some();
     match creds {
         Some(c) if ok && !c.enabled => Err(AppError::Forbidden(format!("probe {id} is disabled"))),
-        Some(_) if ok => Ok(()),
+        Some(c) if ok => Ok(c),
         _ => Err(AppError::Unauthorized),
     }
 }
