@@ -14,6 +14,7 @@
 
 mod imp;
 mod list;
+mod metrics_imp;
 mod rows;
 mod sql;
 

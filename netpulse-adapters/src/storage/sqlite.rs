@@ -8,6 +8,7 @@ use sqlx::sqlite::{
 };
 
 use super::imp::storage_impl;
+use super::metrics_imp::metrics_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
 #[derive(Debug, Clone)]
@@ -59,3 +60,5 @@ storage_impl!(
     begin_write = begin_write,
     lock = ""
 );
+
+metrics_store_impl!(SqliteStorage, sqlx::Sqlite);
