@@ -8,5 +8,6 @@
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod tokens;

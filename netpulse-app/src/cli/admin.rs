@@ -37,6 +37,7 @@ pub async fn open_app(url: &str) -> Result<App, CliError> {
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
+        metrics: None,
     })
 }
 

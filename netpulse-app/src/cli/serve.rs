@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// How often agents should poll, seconds (sent as `pollAfterSeconds`).
     #[arg(long, env = "AGENT_POLL_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub poll_interval: u32,
+    /// Metrics, remote write and OTLP.
+    #[command(flatten)]
+    pub metrics: crate::metrics::config::MetricsArgs,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -70,8 +73,15 @@ pub async fn shutdown_signal() {
 /// Migrates, binds, serves.
 pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     init_logging(args.log_format);
+    let metrics_config = args.metrics.config(args.poll_interval)?;
     let mut app = open_app(database_url).await?;
     app.poll_interval_seconds = args.poll_interval;
+    let metrics = crate::metrics::install(&mut app, metrics_config)
+        .await
+        .map_err(|e| CliError {
+            status: 1,
+            message: e.to_string(),
+        })?;
     let acceptor = TcpListener::bind(args.listen)
         .into_acceptor()
         .await
@@ -84,10 +94,10 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         version = env!("CARGO_PKG_VERSION"),
         "netpulse serving"
     );
-    crate::http::run(acceptor, app, shutdown_signal())
-        .await
-        .map_err(|e| CliError {
-            status: 1,
-            message: format!("server failed: {e}"),
-        })
+    let served = crate::http::run(acceptor, app, shutdown_signal()).await;
+    metrics.shutdown(std::time::Duration::from_secs(5)).await;
+    served.map_err(|e| CliError {
+        status: 1,
+        message: format!("server failed: {e}"),
+    })
 }

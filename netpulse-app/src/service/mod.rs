@@ -41,6 +41,8 @@ pub struct App {
     pub default_alerts: AlertPolicy,
     /// Told about each recorded measurement.
     pub listeners: Vec<Arc<dyn RecordListener>>,
+    /// The metrics exporter (`/metrics` is mounted when it is set and enabled).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for App {

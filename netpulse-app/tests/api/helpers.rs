@@ -27,6 +27,9 @@ pub(crate) struct TestApp {
     pub(crate) app: App,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) api_token: String,
+    /// The metrics exporter and remote writer, when the test asked for them.
+    pub(crate) metrics: Option<netpulse_app::metrics::Installed>,
+    pub(crate) db_url: String,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -45,6 +48,15 @@ impl Drop for TestApp {
 
 /// A started server, or `None` when PostgreSQL is switched off (`NETPULSE_TEST_PG_URL=off`).
 pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
+    spawn_with_metrics(db, None).await
+}
+
+/// A started server with the metrics exporter (and remote write, OTLP) installed as `serve`
+/// installs them.
+pub(crate) async fn spawn_with_metrics(
+    db: Db,
+    metrics: Option<netpulse_app::metrics::config::MetricsConfig>,
+) -> Option<TestApp> {
     let database = match db {
         Db::Sqlite => TestDatabase::sqlite(),
         Db::Postgres => TestDatabase::postgres().await?,
@@ -53,13 +65,14 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         .await
         .expect("open database");
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let app = App {
+    let mut app = App {
         storage,
         clock: clock.clone(),
         calendar: CronerCalendar,
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
+        metrics: None,
     };
     let api_token = netpulse_app::tokens::generate();
     app.storage
@@ -74,6 +87,14 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         )
         .await
         .unwrap();
+    let metrics = match metrics {
+        Some(config) => Some(
+            netpulse_app::metrics::install(&mut app, config)
+                .await
+                .expect("install metrics"),
+        ),
+        None => None,
+    };
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -92,6 +113,8 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         app,
         clock,
         api_token,
+        metrics,
+        db_url: database.url.clone(),
         _db: database,
         shutdown: Some(tx),
         server: Some(server),

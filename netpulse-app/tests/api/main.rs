@@ -4,6 +4,7 @@
 mod agent_api;
 mod cli;
 mod helpers;
+mod metrics;
 mod openapi;
 mod rest_api;
 
@@ -45,4 +46,48 @@ on_both_databases!(
     rest_api::connections_crud_and_validation,
     rest_api::measurements_list_filter_and_detail,
     rest_api::rest_requires_an_api_token,
+);
+
+/// Like `on_both_databases!`, for scenarios that need the metrics exporter installed (as
+/// `netpulse serve` installs it by default).
+macro_rules! on_both_databases_with_metrics {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod with_metrics {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let t = crate::helpers::spawn_with_metrics(
+                            crate::helpers::Db::Sqlite,
+                            Some(crate::metrics::config(&[])),
+                        )
+                        .await
+                        .unwrap();
+                        crate::$module::$name(&t).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        if let Some(t) = crate::helpers::spawn_with_metrics(
+                            crate::helpers::Db::Postgres,
+                            Some(crate::metrics::config(&[])),
+                        )
+                        .await
+                        {
+                            crate::$module::$name(&t).await;
+                        }
+                    }
+                )*
+            }
+        }
+    };
+}
+
+on_both_databases_with_metrics!(
+    metrics::every_family_with_names_types_labels_and_help,
+    metrics::counters_survive_a_restart_and_deleted_connections_leave,
+    metrics::duplicate_names_get_distinct_series,
 );
