@@ -361,6 +361,11 @@ impl RemoteWriter {
         self.wake.notify_one();
     }
 
+    /// The delivery counters.
+    pub fn counts(&self) -> RemoteWriteCounts {
+        self.stats.counts()
+    }
+
     /// Waits until the queue is empty or `timeout` passes; returns whether it emptied.
     pub async fn drain(&self, timeout: Duration) -> bool {
         let wait = async {

@@ -29,7 +29,6 @@ pub(crate) struct TestApp {
     pub(crate) api_token: String,
     /// The metrics exporter and remote writer, when the test asked for them.
     pub(crate) metrics: Option<netpulse_app::metrics::Installed>,
-    pub(crate) db_url: String,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -114,7 +113,6 @@ pub(crate) async fn spawn_with_metrics(
         clock,
         api_token,
         metrics,
-        db_url: database.url.clone(),
         _db: database,
         shutdown: Some(tx),
         server: Some(server),

@@ -5,6 +5,7 @@ mod agent_api;
 mod cli;
 mod helpers;
 mod metrics;
+mod remote_write;
 mod openapi;
 mod rest_api;
 
