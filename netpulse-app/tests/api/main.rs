@@ -3,6 +3,7 @@
 
 mod agent_api;
 mod cli;
+mod deployment;
 mod helpers;
 mod metrics;
 mod remote_write;
