@@ -61,7 +61,6 @@ pub(crate) struct TallyRow {
     pub n: i64,
 }
 
-
 fn id_error(e: &IdError) -> StorageError {
     invalid(e.field, &e.value, e.reason)
 }
@@ -83,9 +82,15 @@ impl MetricsConnectionRow {
             },
             enabled: self.enabled,
             adaptive: AdaptivePolicy::new(
-                unsigned("adaptive_interval_seconds", self.adaptive_interval_seconds.into())?,
+                unsigned(
+                    "adaptive_interval_seconds",
+                    self.adaptive_interval_seconds.into(),
+                )?,
                 unsigned("recovery_healthy_count", self.recovery_healthy_count.into())?,
-                unsigned("max_consecutive_failures", self.max_consecutive_failures.into())?,
+                unsigned(
+                    "max_consecutive_failures",
+                    self.max_consecutive_failures.into(),
+                )?,
             )?,
             history: HealthHistory::decode(self.recent_verdicts.as_deref().unwrap_or(""))?,
             last_completed_at: self.last_completed_at.map(Timestamp::from_unix_millis),

@@ -84,8 +84,10 @@ pub(crate) async fn latest_completed_per_engine_skips_failures_and_older_results
         Engine::Http,
     );
     let mut tie_b = tie_a.clone();
-    tie_a.id = netpulse_domain::id::ResultId::parse("00000000-0000-4000-8000-000000000001").unwrap();
-    tie_b.id = netpulse_domain::id::ResultId::parse("00000000-0000-4000-8000-000000000002").unwrap();
+    tie_a.id =
+        netpulse_domain::id::ResultId::parse("00000000-0000-4000-8000-000000000001").unwrap();
+    tie_b.id =
+        netpulse_domain::id::ResultId::parse("00000000-0000-4000-8000-000000000002").unwrap();
     tie_b.observation.download_bps = Some(20e6);
     record(s, tie_a).await;
     record(s, tie_b.clone()).await;
@@ -107,7 +109,12 @@ pub(crate) async fn latest_completed_per_engine_skips_failures_and_older_results
     assert_eq!(got, &expected);
     assert_eq!(got.engine, Engine::Ookla);
     assert_eq!(
-        latest.iter().find(|m| m.id == tie_b.id).unwrap().observation.download_bps,
+        latest
+            .iter()
+            .find(|m| m.id == tie_b.id)
+            .unwrap()
+            .observation
+            .download_bps,
         Some(20e6)
     );
 }

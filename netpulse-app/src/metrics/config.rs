@@ -35,7 +35,9 @@ pub struct OtlpSettings {
 }
 
 /// A periodic OTLP reader of the same instruments (cumulative temporality, as Prometheus).
-pub fn otlp_reader(otlp: &OtlpSettings) -> Result<PeriodicReader<opentelemetry_otlp::MetricExporter>, String> {
+pub fn otlp_reader(
+    otlp: &OtlpSettings,
+) -> Result<PeriodicReader<opentelemetry_otlp::MetricExporter>, String> {
     let exporter = opentelemetry_otlp::MetricExporter::builder()
         .with_http()
         .with_endpoint(otlp.endpoint.clone())
@@ -61,7 +63,11 @@ pub struct MetricsArgs {
 
     /// Who may scrape /metrics: IP addresses or CIDR ranges, comma-separated or repeated (empty:
     /// everyone). Others get 403. The TCP peer's address is checked.
-    #[arg(long = "metrics-allow", env = "PROMETHEUS_ALLOWED_IPS", value_name = "IP[/PREFIX],…")]
+    #[arg(
+        long = "metrics-allow",
+        env = "PROMETHEUS_ALLOWED_IPS",
+        value_name = "IP[/PREFIX],…"
+    )]
     pub metrics_allow: Vec<String>,
 
     /// `netpulse_up` is 1 while the newest successful test is at most this old, seconds.
@@ -79,11 +85,20 @@ pub struct MetricsArgs {
     pub remote_write_enabled: Option<bool>,
 
     /// Remote-write credentials: `bearer:TOKEN` or `basic:USER:PASSWORD`.
-    #[arg(long, env = "REMOTE_WRITE_AUTH", value_name = "KIND:SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "REMOTE_WRITE_AUTH",
+        value_name = "KIND:SECRET",
+        hide_env_values = true
+    )]
     pub remote_write_auth: Option<String>,
 
     /// Extra labels on every pushed series: `key=value`, comma-separated or repeated.
-    #[arg(long = "remote-write-label", env = "REMOTE_WRITE_EXTRA_LABELS", value_name = "KEY=VALUE,…")]
+    #[arg(
+        long = "remote-write-label",
+        env = "REMOTE_WRITE_EXTRA_LABELS",
+        value_name = "KEY=VALUE,…"
+    )]
     pub remote_write_labels: Vec<String>,
 
     /// How many measurements may wait for delivery; beyond that the oldest is dropped.
@@ -103,7 +118,12 @@ pub struct MetricsArgs {
     pub otlp_endpoint: Option<String>,
 
     /// OTLP encoding.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", value_enum, default_value = "http/protobuf")]
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        value_enum,
+        default_value = "http/protobuf"
+    )]
     pub otlp_protocol: OtlpProtocol,
 
     /// Seconds between OTLP exports.
@@ -128,7 +148,10 @@ fn url(flag: &str, text: &str) -> Result<String, CliError> {
     if (t.starts_with("http://") || t.starts_with("https://")) && t.len() > "https://".len() {
         Ok(t.to_owned())
     } else {
-        Err(CliError::usage(flag, format!("{t:?} is not an http(s) URL")))
+        Err(CliError::usage(
+            flag,
+            format!("{t:?} is not an http(s) URL"),
+        ))
     }
 }
 
@@ -171,10 +194,14 @@ impl MetricsArgs {
                 max_attempts: self.remote_write_max_attempts,
                 timeout: Duration::from_secs(10),
                 initial_backoff: Duration::from_secs(1),
-                max_backoff: Duration::from_secs(60),
+                max_backoff: Duration::from_mins(1),
             }),
         };
-        let otlp = match self.otlp_endpoint.as_deref().filter(|u| !u.trim().is_empty()) {
+        let otlp = match self
+            .otlp_endpoint
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
             None => None,
             Some(u) => Some(OtlpSettings {
                 endpoint: url("--otlp-endpoint", u)?,

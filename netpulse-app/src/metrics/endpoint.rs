@@ -11,7 +11,10 @@ use super::Metrics;
 /// The handler; mounted by [`crate::http::routes`] when metrics are enabled.
 #[handler]
 pub(crate) async fn metrics(req: &Request, Data(metrics): Data<&Arc<Metrics>>) -> Response {
-    let peer = req.remote_addr().as_socket_addr().map(std::net::SocketAddr::ip);
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip);
     if !metrics.settings().allow.allows(peer) {
         tracing::debug!(peer = ?peer, "metrics: scrape refused by the allowlist");
         return Response::builder().status(StatusCode::FORBIDDEN).finish();

@@ -37,13 +37,15 @@ use netpulse_domain::alert::AlertEdge;
 use netpulse_domain::model::Measurement;
 use netpulse_ports::clock::Clock;
 use netpulse_ports::storage::{Storage, StorageError};
-use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry::InstrumentationScope;
+use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry_sdk::metrics::{Instrument, SdkMeterProvider, Stream};
 
 use self::access::AllowList;
 use self::remote_write::RemoteWriteStats;
-use self::state::{Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, Results, build_frame};
+use self::state::{
+    Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, Results, build_frame,
+};
 use crate::service::RecordListener;
 
 /// Series per instrument before the SDK folds the rest into an overflow series. Sized for
@@ -94,10 +96,10 @@ struct Shared {
 impl Shared {
     fn frame(&self) -> Arc<Frame> {
         let mut cached = self.frame.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((at, frame)) = cached.as_ref() {
-            if at.elapsed() < FRAME_REUSE {
-                return Arc::clone(frame);
-            }
+        if let Some((at, frame)) = cached.as_ref()
+            && at.elapsed() < FRAME_REUSE
+        {
+            return Arc::clone(frame);
         }
         let catalog = Arc::clone(&self.catalog.read().unwrap_or_else(PoisonError::into_inner));
         let frame = {
@@ -211,16 +213,18 @@ impl Metrics {
             .scope_info_enabled(false)
             .build()
             .map_err(|e| MetricsError::Exporter(e.to_string()))?;
-        let mut builder = SdkMeterProvider::builder()
-            .with_reader(exporter)
-            .with_view(|_: &Instrument| {
-                Stream::builder()
-                    .with_cardinality_limit(CARDINALITY_LIMIT)
-                    .build()
-                    .ok()
-            });
+        let mut builder =
+            SdkMeterProvider::builder()
+                .with_reader(exporter)
+                .with_view(|_: &Instrument| {
+                    Stream::builder()
+                        .with_cardinality_limit(CARDINALITY_LIMIT)
+                        .build()
+                        .ok()
+                });
         if let Some(otlp) = otlp {
-            builder = builder.with_reader(config::otlp_reader(&otlp).map_err(MetricsError::Exporter)?);
+            builder =
+                builder.with_reader(config::otlp_reader(&otlp).map_err(MetricsError::Exporter)?);
         }
         let provider = builder.build();
         let meter = provider.meter_with_scope(
@@ -260,17 +264,24 @@ impl Metrics {
             Ok((probes, connections)) => {
                 let catalog = Arc::new(Catalog::build(probes, connections));
                 {
-                    let exists: std::collections::HashSet<_> = catalog.all_connections.iter().collect();
+                    let exists: std::collections::HashSet<_> =
+                        catalog.all_connections.iter().collect();
                     self.shared
                         .results
                         .write()
                         .unwrap_or_else(PoisonError::into_inner)
                         .retain_connections(|c| exists.contains(c));
                 }
-                *self.shared.catalog.write().unwrap_or_else(PoisonError::into_inner) = catalog;
+                *self
+                    .shared
+                    .catalog
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = catalog;
                 self.shared.invalidate();
             }
-            Err(e) => tracing::warn!(error = %e, "metrics: cannot refresh probes and connections; serving the previous ones"),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: cannot refresh probes and connections; serving the previous ones");
+            }
         }
     }
 
@@ -375,10 +386,10 @@ pub struct Installed {
 impl Installed {
     /// At shutdown: gives queued remote writes up to `grace` to leave, then a last OTLP export.
     pub async fn shutdown(self, grace: Duration) {
-        if let Some(w) = &self.remote_write {
-            if !w.drain(grace).await {
-                tracing::warn!("remote write: measurements still queued at shutdown are lost");
-            }
+        if let Some(w) = &self.remote_write
+            && !w.drain(grace).await
+        {
+            tracing::warn!("remote write: measurements still queued at shutdown are lost");
         }
         let metrics = self.metrics;
         let _ = tokio::task::spawn_blocking(move || metrics.shutdown()).await;

@@ -79,13 +79,15 @@ impl RemoteWriteAuth {
             Some((kind, token)) if kind.eq_ignore_ascii_case("bearer") && !token.is_empty() => {
                 Ok(Self::Bearer(token.to_owned()))
             }
-            Some((kind, rest)) if kind.eq_ignore_ascii_case("basic") => match rest.split_once(':') {
-                Some((user, password)) if !user.is_empty() => Ok(Self::Basic {
-                    user: user.to_owned(),
-                    password: password.to_owned(),
-                }),
-                _ => Err("basic auth must be basic:USER:PASSWORD".into()),
-            },
+            Some((kind, rest)) if kind.eq_ignore_ascii_case("basic") => {
+                match rest.split_once(':') {
+                    Some((user, password)) if !user.is_empty() => Ok(Self::Basic {
+                        user: user.to_owned(),
+                        password: password.to_owned(),
+                    }),
+                    _ => Err("basic auth must be basic:USER:PASSWORD".into()),
+                }
+            }
             _ => Err("must be bearer:TOKEN or basic:USER:PASSWORD".into()),
         }
     }
@@ -232,31 +234,44 @@ pub fn measurement_series(
         ("engine".into(), m.engine.as_str().into()),
     ];
     if o.completed() {
-        common.push(("server_name".into(), o.server.name.clone().unwrap_or_default()));
+        common.push((
+            "server_name".into(),
+            o.server.name.clone().unwrap_or_default(),
+        ));
         common.push(("server_id".into(), o.server.id.clone().unwrap_or_default()));
         common.push(("isp".into(), o.isp.clone().unwrap_or_default()));
     }
     common.extend(extra.iter().cloned());
     common.retain(|(_, v)| !v.is_empty());
-    let mut figures: Vec<(&str, Option<f64>)> = vec![(
-        "netpulse_up",
-        Some(if o.completed() { 1.0 } else { 0.0 }),
-    )];
+    let mut figures: Vec<(&str, Option<f64>)> =
+        vec![("netpulse_up", Some(if o.completed() { 1.0 } else { 0.0 }))];
     if o.completed() {
         let data = match (o.download_bytes, o.upload_bytes) {
             (None, None) => None,
             (d, u) => Some(d.unwrap_or(0).saturating_add(u.unwrap_or(0)) as f64),
         };
         figures.extend([
-            ("netpulse_last_result_timestamp_seconds", Some(ts as f64 / 1000.0)),
+            (
+                "netpulse_last_result_timestamp_seconds",
+                Some(ts as f64 / 1000.0),
+            ),
             ("netpulse_download_bits_per_second", o.download_bps),
             ("netpulse_upload_bits_per_second", o.upload_bps),
             ("netpulse_data_used_bytes", data),
             ("netpulse_ping_seconds", o.ping_ms.map(|v| v / 1000.0)),
             ("netpulse_jitter_seconds", o.jitter_ms.map(|v| v / 1000.0)),
-            ("netpulse_download_latency_iqm_seconds", o.download_latency_ms.map(|v| v / 1000.0)),
-            ("netpulse_upload_latency_iqm_seconds", o.upload_latency_ms.map(|v| v / 1000.0)),
-            ("netpulse_packet_loss_ratio", o.packet_loss_percent.map(|v| v / 100.0)),
+            (
+                "netpulse_download_latency_iqm_seconds",
+                o.download_latency_ms.map(|v| v / 1000.0),
+            ),
+            (
+                "netpulse_upload_latency_iqm_seconds",
+                o.upload_latency_ms.map(|v| v / 1000.0),
+            ),
+            (
+                "netpulse_packet_loss_ratio",
+                o.packet_loss_percent.map(|v| v / 100.0),
+            ),
             (
                 "netpulse_connection_healthy",
                 Some(if m.verdict.healthy() { 1.0 } else { 0.0 }),
@@ -346,10 +361,15 @@ impl RemoteWriter {
         let mut m = Box::new(m.clone());
         m.raw = netpulse_domain::model::RawOutput::default();
         {
-            let mut q = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut q = self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if q.len() >= self.config.capacity.max(1) {
                 q.pop_front();
-                self.stats.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!("remote write queue full: dropped the oldest waiting measurement");
             }
             q.push_back(Pending {
@@ -388,13 +408,19 @@ impl RemoteWriter {
     }
 
     fn front(&self) -> Option<(Measurement, u32)> {
-        let q = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let q = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         q.front().map(|p| ((*p.measurement).clone(), p.attempts))
     }
 
     /// Removes the front request if it is still `id` (it may have been dropped meanwhile).
     fn finish_front(&self, id: &netpulse_domain::id::ResultId, retry: bool) {
-        let mut q = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut q = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if q.front().is_some_and(|p| &p.measurement.id == id) {
             if retry {
                 if let Some(p) = q.front_mut() {
@@ -457,16 +483,21 @@ impl RemoteWriter {
             };
             let Some(l) = labels.labels(&m).await else {
                 tracing::warn!(connection = %m.connection_id, "remote write: the connection is gone; measurement dropped");
-                self.stats.dropped_undeliverable.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .dropped_undeliverable
+                    .fetch_add(1, Ordering::Relaxed);
                 self.finish_front(&m.id, false);
                 continue;
             };
             let series = measurement_series(&m, &l, &self.config.extra_labels);
-            let body = match snap::raw::Encoder::new().compress_vec(&encode_write_request(&series)) {
+            let body = match snap::raw::Encoder::new().compress_vec(&encode_write_request(&series))
+            {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "remote write: snappy compression failed");
-                    self.stats.dropped_undeliverable.fetch_add(1, Ordering::Relaxed);
+                    self.stats
+                        .dropped_undeliverable
+                        .fetch_add(1, Ordering::Relaxed);
                     self.finish_front(&m.id, false);
                     continue;
                 }
@@ -478,7 +509,9 @@ impl RemoteWriter {
                 }
                 Outcome::Refused(message) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                    self.stats.dropped_undeliverable.fetch_add(1, Ordering::Relaxed);
+                    self.stats
+                        .dropped_undeliverable
+                        .fetch_add(1, Ordering::Relaxed);
                     tracing::error!(measurement = %m.id, error = %message, "remote write refused; measurement dropped");
                     self.finish_front(&m.id, false);
                 }
@@ -486,7 +519,9 @@ impl RemoteWriter {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
                     let attempts = attempts + 1;
                     if attempts >= self.config.max_attempts.max(1) {
-                        self.stats.dropped_undeliverable.fetch_add(1, Ordering::Relaxed);
+                        self.stats
+                            .dropped_undeliverable
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::error!(measurement = %m.id, attempts, error = %message, "remote write failed; giving up on this measurement");
                         self.finish_front(&m.id, false);
                     } else {
@@ -512,7 +547,11 @@ mod tests {
     use super::*;
 
     fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        bytes.iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
     }
 
     #[test]

@@ -128,7 +128,11 @@ impl Results {
         for m in latest {
             if let Some(l) = LatestResult::of(m) {
                 keep_newest(&mut r.latest, m.connection_id.clone(), l.clone());
-                keep_newest(&mut r.latest_by_engine, (m.connection_id.clone(), m.engine), l);
+                keep_newest(
+                    &mut r.latest_by_engine,
+                    (m.connection_id.clone(), m.engine),
+                    l,
+                );
             }
         }
         for t in tallies {
@@ -161,7 +165,11 @@ impl Results {
                     t.unhealthy += 1;
                 }
                 keep_newest(&mut self.latest, m.connection_id.clone(), l.clone());
-                keep_newest(&mut self.latest_by_engine, (m.connection_id.clone(), m.engine), l);
+                keep_newest(
+                    &mut self.latest_by_engine,
+                    (m.connection_id.clone(), m.engine),
+                    l,
+                );
             }
             None => t.failed += 1,
         }
@@ -259,7 +267,9 @@ impl Catalog {
     pub fn build(probes: Vec<Probe>, connections: Vec<MetricsConnection>) -> Self {
         let all_connections = connections.iter().map(|c| c.id.clone()).collect();
         let mut probes: Vec<Probe> = probes.into_iter().filter(|p| p.enabled).collect();
-        probes.sort_by(|a, b| (a.name.as_str(), a.id.as_str()).cmp(&(b.name.as_str(), b.id.as_str())));
+        probes.sort_by(|a, b| {
+            (a.name.as_str(), a.id.as_str()).cmp(&(b.name.as_str(), b.id.as_str()))
+        });
         let names = unique_names(probes.iter().map(|p| (p.name.as_str(), p.id.as_str())));
         let probes: Vec<CatalogProbe> = probes
             .into_iter()
@@ -270,14 +280,19 @@ impl Catalog {
                 probe,
             })
             .collect();
-        let by_id: HashMap<&ProbeId, &CatalogProbe> = probes.iter().map(|p| (&p.probe.id, p)).collect();
+        let by_id: HashMap<&ProbeId, &CatalogProbe> =
+            probes.iter().map(|p| (&p.probe.id, p)).collect();
         let mut exported: Vec<(MetricsConnection, &CatalogProbe)> = connections
             .into_iter()
             .filter(|c| c.enabled)
             .filter_map(|c| by_id.get(&c.probe_id).map(|p| (c, *p)))
             .collect();
         exported.sort_by(|(a, pa), (b, pb)| {
-            (&pa.name, a.name.as_str(), a.id.as_str()).cmp(&(&pb.name, b.name.as_str(), b.id.as_str()))
+            (&pa.name, a.name.as_str(), a.id.as_str()).cmp(&(
+                &pb.name,
+                b.name.as_str(),
+                b.id.as_str(),
+            ))
         });
         // Connection names need only be unique within their probe label.
         let keyed: Vec<(String, &str)> = exported
@@ -459,40 +474,176 @@ impl Family {
     pub const fn describe(self) -> (&'static str, Kind, &'static str) {
         use Kind::{Counter, Gauge};
         match self {
-            Self::BuildInfo => ("netpulse_build_info", Gauge, "Build information of the NetPulse exporter."),
-            Self::ConnectionInfo => ("netpulse_connection_info", Gauge, "Static information about a monitored connection."),
-            Self::Up => ("netpulse_up", Gauge, "Whether the connection has a fresh successful measurement within the freshness window."),
-            Self::LastResultTimestamp => ("netpulse_last_result_timestamp_seconds", Gauge, "Unix timestamp of the last successful measurement."),
-            Self::Download => ("netpulse_download_bits_per_second", Gauge, "Last measured download throughput in bits per second."),
-            Self::Upload => ("netpulse_upload_bits_per_second", Gauge, "Last measured upload throughput in bits per second."),
-            Self::Ping => ("netpulse_ping_seconds", Gauge, "Last measured idle latency in seconds."),
-            Self::Jitter => ("netpulse_jitter_seconds", Gauge, "Last measured idle jitter in seconds."),
-            Self::PacketLoss => ("netpulse_packet_loss_ratio", Gauge, "Last measured packet loss as a ratio between 0 and 1."),
-            Self::DownloadLatency => ("netpulse_download_latency_iqm_seconds", Gauge, "Last measured loaded download latency (IQM) in seconds."),
-            Self::UploadLatency => ("netpulse_upload_latency_iqm_seconds", Gauge, "Last measured loaded upload latency (IQM) in seconds."),
-            Self::DataUsed => ("netpulse_data_used_bytes", Gauge, "Bytes transferred during the last measurement."),
-            Self::Healthy => ("netpulse_connection_healthy", Gauge, "Whether the latest measurement passed the connection's health thresholds (1 healthy, 0 unhealthy)."),
-            Self::Degraded => ("netpulse_connection_degraded", Gauge, "Whether the connection is currently degraded per the adaptive scheduling predicate (1 degraded, 0 healthy)."),
-            Self::ExpectedDownload => ("netpulse_connection_expected_download_bits_per_second", Gauge, "Configured expected download speed in bits per second."),
-            Self::ExpectedUpload => ("netpulse_connection_expected_upload_bits_per_second", Gauge, "Configured expected upload speed in bits per second."),
-            Self::Runs => ("netpulse_speedtest_runs_total", Counter, "Total number of speedtest runs by status."),
-            Self::Failures => ("netpulse_speedtest_failures_total", Counter, "Total number of failed speedtest runs."),
-            Self::Unhealthy => ("netpulse_speedtest_unhealthy_total", Counter, "Total number of completed speedtest runs that breached the connection's health thresholds."),
-            Self::RemoteWriteFailures => ("netpulse_remote_write_failures_total", Counter, "Total number of failed remote-write push attempts."),
-            Self::RemoteWriteSent => ("netpulse_remote_write_sent_total", Counter, "Total number of remote-write requests the receiver accepted."),
-            Self::RemoteWriteDropped => ("netpulse_remote_write_dropped_total", Counter, "Total number of remote-write requests given up, by reason."),
-            Self::RemoteWriteQueue => ("netpulse_remote_write_queue_length", Gauge, "Remote-write requests waiting to be delivered."),
-            Self::Notifications => ("netpulse_notifications_sent_total", Counter, "Total number of notification sends by kind, channel, and outcome status."),
-            Self::ProbeUp => ("netpulse_probe_up", Gauge, "Whether the probe's agent polled for work recently (1 polling, 0 silent)."),
-            Self::ProbeLastPoll => ("netpulse_probe_last_poll_timestamp_seconds", Gauge, "Unix timestamp of the probe agent's last recorded poll."),
-            Self::AgentInfo => ("netpulse_agent_info", Gauge, "Version and engines the probe's agent reported with its last poll."),
-            Self::EngineRuns => ("netpulse_engine_runs_total", Counter, "Total number of speedtest runs by engine and status."),
-            Self::EngineLastResult => ("netpulse_engine_last_result_timestamp_seconds", Gauge, "Unix timestamp of the last successful measurement by engine."),
-            Self::EngineDownload => ("netpulse_engine_download_bits_per_second", Gauge, "Last measured download throughput by engine in bits per second."),
-            Self::EngineUpload => ("netpulse_engine_upload_bits_per_second", Gauge, "Last measured upload throughput by engine in bits per second."),
-            Self::EnginePing => ("netpulse_engine_ping_seconds", Gauge, "Last measured idle latency by engine in seconds."),
-            Self::EngineJitter => ("netpulse_engine_jitter_seconds", Gauge, "Last measured idle jitter by engine in seconds."),
-            Self::EnginePacketLoss => ("netpulse_engine_packet_loss_ratio", Gauge, "Last measured packet loss by engine as a ratio between 0 and 1."),
+            Self::BuildInfo => (
+                "netpulse_build_info",
+                Gauge,
+                "Build information of the NetPulse exporter.",
+            ),
+            Self::ConnectionInfo => (
+                "netpulse_connection_info",
+                Gauge,
+                "Static information about a monitored connection.",
+            ),
+            Self::Up => (
+                "netpulse_up",
+                Gauge,
+                "Whether the connection has a fresh successful measurement within the freshness window.",
+            ),
+            Self::LastResultTimestamp => (
+                "netpulse_last_result_timestamp_seconds",
+                Gauge,
+                "Unix timestamp of the last successful measurement.",
+            ),
+            Self::Download => (
+                "netpulse_download_bits_per_second",
+                Gauge,
+                "Last measured download throughput in bits per second.",
+            ),
+            Self::Upload => (
+                "netpulse_upload_bits_per_second",
+                Gauge,
+                "Last measured upload throughput in bits per second.",
+            ),
+            Self::Ping => (
+                "netpulse_ping_seconds",
+                Gauge,
+                "Last measured idle latency in seconds.",
+            ),
+            Self::Jitter => (
+                "netpulse_jitter_seconds",
+                Gauge,
+                "Last measured idle jitter in seconds.",
+            ),
+            Self::PacketLoss => (
+                "netpulse_packet_loss_ratio",
+                Gauge,
+                "Last measured packet loss as a ratio between 0 and 1.",
+            ),
+            Self::DownloadLatency => (
+                "netpulse_download_latency_iqm_seconds",
+                Gauge,
+                "Last measured loaded download latency (IQM) in seconds.",
+            ),
+            Self::UploadLatency => (
+                "netpulse_upload_latency_iqm_seconds",
+                Gauge,
+                "Last measured loaded upload latency (IQM) in seconds.",
+            ),
+            Self::DataUsed => (
+                "netpulse_data_used_bytes",
+                Gauge,
+                "Bytes transferred during the last measurement.",
+            ),
+            Self::Healthy => (
+                "netpulse_connection_healthy",
+                Gauge,
+                "Whether the latest measurement passed the connection's health thresholds (1 healthy, 0 unhealthy).",
+            ),
+            Self::Degraded => (
+                "netpulse_connection_degraded",
+                Gauge,
+                "Whether the connection is currently degraded per the adaptive scheduling predicate (1 degraded, 0 healthy).",
+            ),
+            Self::ExpectedDownload => (
+                "netpulse_connection_expected_download_bits_per_second",
+                Gauge,
+                "Configured expected download speed in bits per second.",
+            ),
+            Self::ExpectedUpload => (
+                "netpulse_connection_expected_upload_bits_per_second",
+                Gauge,
+                "Configured expected upload speed in bits per second.",
+            ),
+            Self::Runs => (
+                "netpulse_speedtest_runs_total",
+                Counter,
+                "Total number of speedtest runs by status.",
+            ),
+            Self::Failures => (
+                "netpulse_speedtest_failures_total",
+                Counter,
+                "Total number of failed speedtest runs.",
+            ),
+            Self::Unhealthy => (
+                "netpulse_speedtest_unhealthy_total",
+                Counter,
+                "Total number of completed speedtest runs that breached the connection's health thresholds.",
+            ),
+            Self::RemoteWriteFailures => (
+                "netpulse_remote_write_failures_total",
+                Counter,
+                "Total number of failed remote-write push attempts.",
+            ),
+            Self::RemoteWriteSent => (
+                "netpulse_remote_write_sent_total",
+                Counter,
+                "Total number of remote-write requests the receiver accepted.",
+            ),
+            Self::RemoteWriteDropped => (
+                "netpulse_remote_write_dropped_total",
+                Counter,
+                "Total number of remote-write requests given up, by reason.",
+            ),
+            Self::RemoteWriteQueue => (
+                "netpulse_remote_write_queue_length",
+                Gauge,
+                "Remote-write requests waiting to be delivered.",
+            ),
+            Self::Notifications => (
+                "netpulse_notifications_sent_total",
+                Counter,
+                "Total number of notification sends by kind, channel, and outcome status.",
+            ),
+            Self::ProbeUp => (
+                "netpulse_probe_up",
+                Gauge,
+                "Whether the probe's agent polled for work recently (1 polling, 0 silent).",
+            ),
+            Self::ProbeLastPoll => (
+                "netpulse_probe_last_poll_timestamp_seconds",
+                Gauge,
+                "Unix timestamp of the probe agent's last recorded poll.",
+            ),
+            Self::AgentInfo => (
+                "netpulse_agent_info",
+                Gauge,
+                "Version and engines the probe's agent reported with its last poll.",
+            ),
+            Self::EngineRuns => (
+                "netpulse_engine_runs_total",
+                Counter,
+                "Total number of speedtest runs by engine and status.",
+            ),
+            Self::EngineLastResult => (
+                "netpulse_engine_last_result_timestamp_seconds",
+                Gauge,
+                "Unix timestamp of the last successful measurement by engine.",
+            ),
+            Self::EngineDownload => (
+                "netpulse_engine_download_bits_per_second",
+                Gauge,
+                "Last measured download throughput by engine in bits per second.",
+            ),
+            Self::EngineUpload => (
+                "netpulse_engine_upload_bits_per_second",
+                Gauge,
+                "Last measured upload throughput by engine in bits per second.",
+            ),
+            Self::EnginePing => (
+                "netpulse_engine_ping_seconds",
+                Gauge,
+                "Last measured idle latency by engine in seconds.",
+            ),
+            Self::EngineJitter => (
+                "netpulse_engine_jitter_seconds",
+                Gauge,
+                "Last measured idle jitter by engine in seconds.",
+            ),
+            Self::EnginePacketLoss => (
+                "netpulse_engine_packet_loss_ratio",
+                Gauge,
+                "Last measured packet loss by engine as a ratio between 0 and 1.",
+            ),
         }
     }
 
@@ -526,11 +677,17 @@ impl Frame {
 }
 
 fn kv(key: &'static str, value: &Arc<str>) -> KeyValue {
-    KeyValue::new(Key::from_static_str(key), Value::String(StringValue::from(value.clone())))
+    KeyValue::new(
+        Key::from_static_str(key),
+        Value::String(StringValue::from(value.clone())),
+    )
 }
 
 fn kv_static(key: &'static str, value: &'static str) -> KeyValue {
-    KeyValue::new(Key::from_static_str(key), Value::String(StringValue::from(value)))
+    KeyValue::new(
+        Key::from_static_str(key),
+        Value::String(StringValue::from(value)),
+    )
 }
 
 fn base(l: &ConnectionLabels) -> Vec<KeyValue> {
@@ -607,7 +764,10 @@ pub fn build_frame(
                 (F::Ping, r.ping_ms.map(|v| v / 1000.0)),
                 (F::Jitter, r.jitter_ms.map(|v| v / 1000.0)),
                 (F::PacketLoss, r.packet_loss_percent.map(|v| v / 100.0)),
-                (F::DownloadLatency, r.download_latency_ms.map(|v| v / 1000.0)),
+                (
+                    F::DownloadLatency,
+                    r.download_latency_ms.map(|v| v / 1000.0),
+                ),
                 (F::UploadLatency, r.upload_latency_ms.map(|v| v / 1000.0)),
                 (F::DataUsed, r.data_used_bytes.map(|v| v as f64)),
                 (F::Healthy, Some(flag(r.healthy))),
@@ -623,7 +783,11 @@ pub fn build_frame(
             base(l),
             flag(row.adaptive.is_degraded(&row.history)),
         );
-        f.push(F::ExpectedDownload, base(l), row.expected.download_bps as f64);
+        f.push(
+            F::ExpectedDownload,
+            base(l),
+            row.expected.download_bps as f64,
+        );
         f.push(F::ExpectedUpload, base(l), row.expected.upload_bps as f64);
 
         let mut total = Tally::default();
@@ -653,7 +817,10 @@ pub fn build_frame(
                     (F::EngineUpload, r.upload_bps),
                     (F::EnginePing, r.ping_ms.map(|v| v / 1000.0)),
                     (F::EngineJitter, r.jitter_ms.map(|v| v / 1000.0)),
-                    (F::EnginePacketLoss, r.packet_loss_percent.map(|v| v / 100.0)),
+                    (
+                        F::EnginePacketLoss,
+                        r.packet_loss_percent.map(|v| v / 100.0),
+                    ),
                 ];
                 for (family, value) in figures {
                     if let Some(v) = value {

@@ -16,7 +16,10 @@ use crate::helpers::{Db, spawn_with_metrics};
 use crate::metrics::{Exposition, config, scrape, seed};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn read(path: &str) -> String {
@@ -91,10 +94,22 @@ async fn prometheus_config_rules_and_rule_tests_pass_promtool() {
             )
         })
         .collect();
-    assert!(alerts["NetPulseConnectionDown"].0.contains("netpulse_up == 0"));
+    assert!(
+        alerts["NetPulseConnectionDown"]
+            .0
+            .contains("netpulse_up == 0")
+    );
     assert_eq!(alerts["NetPulseConnectionDegraded"].1, "30m");
-    assert!(alerts["NetPulseConnectionDegraded"].0.contains("netpulse_connection_degraded"));
-    assert!(alerts["NetPulseProbeSilent"].0.contains("netpulse_probe_up == 0"));
+    assert!(
+        alerts["NetPulseConnectionDegraded"]
+            .0
+            .contains("netpulse_connection_degraded")
+    );
+    assert!(
+        alerts["NetPulseProbeSilent"]
+            .0
+            .contains("netpulse_probe_up == 0")
+    );
 }
 
 /// Every metric family name the real server exposes with every family populated.
@@ -135,10 +150,8 @@ fn collect_exprs(panel: &Json, out: &mut Vec<(String, String)>) {
 fn datasource_uids(v: &Json, out: &mut BTreeSet<String>) {
     match v {
         Json::Object(map) => {
-            if let Some(ds) = map.get("datasource") {
-                if let Some(uid) = ds["uid"].as_str() {
-                    out.insert(uid.to_owned());
-                }
+            if let Some(uid) = map.get("datasource").and_then(|ds| ds["uid"].as_str()) {
+                out.insert(uid.to_owned());
             }
             map.values().for_each(|x| datasource_uids(x, out));
         }
@@ -172,14 +185,20 @@ async fn dashboard_and_alerts_reference_only_exposed_metrics() {
         let names = metric_names(e);
         assert!(!names.is_empty(), "{title}: {e} uses no NetPulse metric");
         for n in names {
-            assert!(exposed.contains(&n), "{title}: {n} is not exposed by /metrics");
+            assert!(
+                exposed.contains(&n),
+                "{title}: {n} is not exposed by /metrics"
+            );
             used.insert(n);
         }
         // Every panel follows the template variables.
         if !title.starts_with("variable") {
             assert!(e.contains("$probe"), "{title}: {e} ignores $probe");
             if e.contains("connection=") || !e.contains("probe_") && !e.contains("agent_") {
-                assert!(e.contains("$connection"), "{title}: {e} ignores $connection");
+                assert!(
+                    e.contains("$connection"),
+                    "{title}: {e} ignores $connection"
+                );
             }
         }
     }
@@ -201,7 +220,10 @@ async fn dashboard_and_alerts_reference_only_exposed_metrics() {
     let ds = &provisioned["datasources"][0];
     let mut uids = BTreeSet::new();
     datasource_uids(&dashboard, &mut uids);
-    assert_eq!(uids, BTreeSet::from([ds["uid"].as_str().unwrap().to_owned()]));
+    assert_eq!(
+        uids,
+        BTreeSet::from([ds["uid"].as_str().unwrap().to_owned()])
+    );
     assert_eq!(ds["url"].as_str(), Some("http://prometheus:9090"));
     let provider = yaml("deploy/grafana/provisioning/dashboards/netpulse.yml");
     assert_eq!(
@@ -213,7 +235,11 @@ async fn dashboard_and_alerts_reference_only_exposed_metrics() {
     let rules = yaml("deploy/prometheus/alerts.yml");
     for r in rules["groups"][0]["rules"].as_sequence().unwrap() {
         for n in metric_names(r["expr"].as_str().unwrap()) {
-            assert!(exposed.contains(&n), "alert {:?}: {n} is not exposed", r["alert"]);
+            assert!(
+                exposed.contains(&n),
+                "alert {:?}: {n} is not exposed",
+                r["alert"]
+            );
         }
     }
 }
@@ -261,12 +287,20 @@ fn default_of(value: &str) -> String {
 /// Checks that every variable is read by the binary and that the values (defaults) parse as
 /// the binary parses them: each becomes its flag on a command line the binary's own parser
 /// reads.
-fn check_env(what: &str, vars: &BTreeMap<String, String>, known: &BTreeMap<String, String>, parse: impl Fn(Vec<String>) -> Result<(), String>) {
+fn check_env(
+    what: &str,
+    vars: &BTreeMap<String, String>,
+    known: &BTreeMap<String, String>,
+    parse: impl Fn(Vec<String>) -> Result<(), String>,
+) {
     let mut argv = Vec::new();
     for (k, v) in vars {
-        let flag = known
-            .get(k)
-            .unwrap_or_else(|| panic!("{what}: {k} is not read by the binary (known: {:?})", known.keys()));
+        let flag = known.get(k).unwrap_or_else(|| {
+            panic!(
+                "{what}: {k} is not read by the binary (known: {:?})",
+                known.keys()
+            )
+        });
         if !flag.is_empty() && !v.is_empty() {
             argv.push(format!("{flag}={v}"));
         }
@@ -279,10 +313,13 @@ fn parse_server(argv: Vec<String>) -> Result<(), String> {
     // Global flags go before the subcommand, serve's after; clap accepts globals anywhere.
     full.push("serve".into());
     full.extend(argv);
-    let cli = <netpulse_app::cli::Cli as clap::Parser>::try_parse_from(full).map_err(|e| e.to_string())?;
+    let cli = <netpulse_app::cli::Cli as clap::Parser>::try_parse_from(full)
+        .map_err(|e| e.to_string())?;
     match cli.command {
         netpulse_app::cli::Command::Serve(args) => {
-            args.metrics.config(args.poll_interval).map_err(|e| e.message)?;
+            args.metrics
+                .config(args.poll_interval)
+                .map_err(|e| e.message)?;
             Ok(())
         }
         _ => Err("not serve".into()),
@@ -354,8 +391,15 @@ fn compose_file_matches_the_binaries() {
         ("agent", vec!["agent".to_owned()]),
     ] {
         assert_eq!(strs(&svc(name)["profiles"]), profiles, "{name}");
-        assert_eq!(svc(name)["restart"].as_str(), Some("unless-stopped"), "{name}");
-        assert!(!strs(&svc(name)["healthcheck"]["test"]).is_empty(), "{name} health check");
+        assert_eq!(
+            svc(name)["restart"].as_str(),
+            Some("unless-stopped"),
+            "{name}"
+        );
+        assert!(
+            !strs(&svc(name)["healthcheck"]["test"]).is_empty(),
+            "{name} health check"
+        );
     }
     // Volumes: named ones are declared; bind mounts exist in the repository.
     let declared: BTreeSet<&str> = compose["volumes"]
@@ -370,12 +414,18 @@ fn compose_file_matches_the_binaries() {
             if let Some(rel) = source.strip_prefix("./") {
                 assert!(repo().join(rel).exists(), "{source} does not exist");
             } else {
-                assert!(declared.contains(source.as_str()), "{source} is not declared");
+                assert!(
+                    declared.contains(source.as_str()),
+                    "{source} is not declared"
+                );
                 used.insert(source);
             }
         }
     }
-    assert_eq!(used.iter().map(String::as_str).collect::<BTreeSet<_>>(), declared);
+    assert_eq!(
+        used.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        declared
+    );
 
     // The server: every variable is one `netpulse serve` reads, and the values parse.
     let server = env_map(svc("netpulse"));
@@ -383,9 +433,15 @@ fn compose_file_matches_the_binaries() {
     assert_eq!(server["NETPULSE_LISTEN"], "0.0.0.0:8080");
     assert!(strs(&svc("netpulse")["ports"])[0].ends_with(":8080"));
     let data = mounts(svc("netpulse"));
-    assert_eq!(data, [("netpulse_data".to_owned(), "/var/lib/netpulse".to_owned())]);
+    assert_eq!(
+        data,
+        [("netpulse_data".to_owned(), "/var/lib/netpulse".to_owned())]
+    );
     let db = &server["NETPULSE_DATABASE_URL"];
-    assert!(db.starts_with("sqlite:///var/lib/netpulse/"), "SQLite in the volume: {db}");
+    assert!(
+        db.starts_with("sqlite:///var/lib/netpulse/"),
+        "SQLite in the volume: {db}"
+    );
     assert!(
         server["REMOTE_WRITE_URL"].starts_with("http://prometheus:9090/"),
         "remote write goes to the prometheus service"
@@ -414,26 +470,45 @@ fn compose_file_matches_the_binaries() {
         )
     );
     let mut with_pg = server.clone();
-    with_pg.insert("NETPULSE_DATABASE_URL".into(), env_file["NETPULSE_DATABASE_URL"].clone());
-    check_env("netpulse on postgres", &with_pg, &server_env(), parse_server);
+    with_pg.insert(
+        "NETPULSE_DATABASE_URL".into(),
+        env_file["NETPULSE_DATABASE_URL"].clone(),
+    );
+    check_env(
+        "netpulse on postgres",
+        &with_pg,
+        &server_env(),
+        parse_server,
+    );
 
     // The agent: the agent's own variables; the spool in its volume; ICMP allowed.
     let agent = env_map(svc("agent"));
     check_env("agent", &agent, &agent_env(), parse_agent);
-    for required in ["NETPULSE_SERVER_URL", "PROBE_ID", "PROBE_TOKEN", "NETPULSE_SPOOL_DIR"] {
+    for required in [
+        "NETPULSE_SERVER_URL",
+        "PROBE_ID",
+        "PROBE_TOKEN",
+        "NETPULSE_SPOOL_DIR",
+    ] {
         assert!(agent.contains_key(required), "agent needs {required}");
     }
     assert_eq!(agent["NETPULSE_SERVER_URL"], "http://netpulse:8080");
     let spool = mounts(svc("agent"));
     assert!(agent["NETPULSE_SPOOL_DIR"].starts_with(&format!("{}/", spool[0].1)));
-    assert_eq!(strs(&svc("agent")["entrypoint"]), ["/usr/bin/tini", "--", "netpulse-agent"]);
+    assert_eq!(
+        strs(&svc("agent")["entrypoint"]),
+        ["/usr/bin/tini", "--", "netpulse-agent"]
+    );
     assert_eq!(strs(&svc("agent")["cap_add"]), ["NET_RAW"]);
     assert_eq!(
         svc("agent")["sysctls"]["net.ipv4.ping_group_range"].as_str(),
         Some("0 2147483647")
     );
     let health = strs(&svc("agent")["healthcheck"]["test"]).join(" ");
-    assert!(health.contains("/api/v1/probes/$$PROBE_ID/health"), "{health}");
+    assert!(
+        health.contains("/api/v1/probes/$$PROBE_ID/health"),
+        "{health}"
+    );
 
     // Prometheus and Grafana: provisioned from deploy/, wired to each other and to NetPulse.
     let prom = svc("prometheus");
@@ -451,8 +526,14 @@ fn compose_file_matches_the_binaries() {
         "the scrape target is the compose service"
     );
     let grafana = mounts(svc("grafana"));
-    assert!(grafana.contains(&("./deploy/grafana/provisioning".into(), "/etc/grafana/provisioning".into())));
-    assert!(grafana.contains(&("./deploy/grafana/dashboards".into(), "/var/lib/grafana/dashboards".into())));
+    assert!(grafana.contains(&(
+        "./deploy/grafana/provisioning".into(),
+        "/etc/grafana/provisioning".into()
+    )));
+    assert!(grafana.contains(&(
+        "./deploy/grafana/dashboards".into(),
+        "/var/lib/grafana/dashboards".into()
+    )));
     let home = env_map(svc("grafana"))["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].clone();
     let file = home.strip_prefix("/var/lib/grafana/dashboards/").unwrap();
     assert!(repo().join("deploy/grafana/dashboards").join(file).exists());
@@ -465,16 +546,31 @@ fn compose_file_matches_the_binaries() {
 }
 
 /// The cargo command the Dockerfile builds with; CI runs the same one.
-pub(crate) const RELEASE_BUILD: &str = "cargo build --release --locked --bin netpulse --bin netpulse-agent";
+pub(crate) const RELEASE_BUILD: &str =
+    "cargo build --release --locked --bin netpulse --bin netpulse-agent";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dockerfile_builds_and_runs_what_compose_and_ci_expect() {
     let docker = read("Dockerfile");
     let lines: Vec<&str> = docker.lines().map(str::trim).collect();
-    assert!(lines.iter().any(|l| l.starts_with("FROM rust:") && l.ends_with(" AS build")));
-    assert!(lines.iter().any(|l| l.starts_with("FROM debian:") && l.ends_with(" AS runtime")));
-    assert!(docker.contains(RELEASE_BUILD), "the Dockerfile builds with `{RELEASE_BUILD}`");
-    assert!(read(".ci/run").contains(RELEASE_BUILD), "CI builds what the Dockerfile builds");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("FROM rust:") && l.ends_with(" AS build"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("FROM debian:") && l.ends_with(" AS runtime"))
+    );
+    assert!(
+        docker.contains(RELEASE_BUILD),
+        "the Dockerfile builds with `{RELEASE_BUILD}`"
+    );
+    assert!(
+        read(".ci/run").contains(RELEASE_BUILD),
+        "CI builds what the Dockerfile builds"
+    );
     // The binaries are the workspace's.
     assert!(read("netpulse-app/Cargo.toml").contains("name = \"netpulse\""));
     assert!(read("netpulse-agent/Cargo.toml").contains("name = \"netpulse-agent\""));
@@ -484,7 +580,10 @@ async fn dockerfile_builds_and_runs_what_compose_and_ci_expect() {
         .iter()
         .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
         .unwrap();
-    assert!(toolchain.contains(&format!("channel = \"{arg}\"")), "{arg} vs {toolchain}");
+    assert!(
+        toolchain.contains(&format!("channel = \"{arg}\"")),
+        "{arg} vs {toolchain}"
+    );
     // Non-root, a data volume, the Ookla CLI optional.
     let user = lines.iter().find_map(|l| l.strip_prefix("USER ")).unwrap();
     assert!(user != "root" && user != "0");
@@ -507,7 +606,10 @@ async fn dockerfile_builds_and_runs_what_compose_and_ci_expect() {
     let mut env = BTreeMap::new();
     for (k, v) in [
         ("NETPULSE_LISTEN", "0.0.0.0:8080"),
-        ("NETPULSE_DATABASE_URL", "sqlite:///var/lib/netpulse/netpulse.db"),
+        (
+            "NETPULSE_DATABASE_URL",
+            "sqlite:///var/lib/netpulse/netpulse.db",
+        ),
     ] {
         assert!(docker.contains(&format!("{k}={v}")));
         env.insert(k.to_owned(), v.to_owned());
@@ -561,7 +663,12 @@ fn systemd_units_verify_and_match_the_binaries() {
     ] {
         let path = format!("deploy/systemd/{name}");
         let keys = unit(&path);
-        let get = |k: &str| keys.iter().filter(|(x, _)| x == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+        let get = |k: &str| {
+            keys.iter()
+                .filter(|(x, _)| x == k)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
         for (k, v) in [
             ("DynamicUser", "yes"),
             ("ProtectSystem", "strict"),
@@ -584,7 +691,10 @@ fn systemd_units_verify_and_match_the_binaries() {
             .collect();
         for (k, v) in &vars {
             if k.ends_with("DATABASE_URL") || k.ends_with("SPOOL_DIR") {
-                assert!(v.contains(&state_dir), "{name}: {k}={v} outside {state_dir}");
+                assert!(
+                    v.contains(&state_dir),
+                    "{name}: {k}={v} outside {state_dir}"
+                );
             }
         }
         check_env(name, &vars, &known, parse);
@@ -593,7 +703,11 @@ fn systemd_units_verify_and_match_the_binaries() {
 
         // systemd itself: every directive known and valid (ExecStart pointed at a binary that
         // exists here).
-        let text = read(&path).replace("ExecStart=/usr/local/bin/netpulse-agent", "ExecStart=/bin/true")
+        let text = read(&path)
+            .replace(
+                "ExecStart=/usr/local/bin/netpulse-agent",
+                "ExecStart=/bin/true",
+            )
             .replace("ExecStart=/usr/local/bin/netpulse", "ExecStart=/bin/true");
         std::fs::write(dir.join(name), text).unwrap();
         let out = Command::new("systemd-analyze")
@@ -606,7 +720,10 @@ fn systemd_units_verify_and_match_the_binaries() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success() && !text.contains(name), "{name}:\n{text}");
+        assert!(
+            out.status.success() && !text.contains(name),
+            "{name}:\n{text}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -614,7 +731,9 @@ fn systemd_units_verify_and_match_the_binaries() {
 #[test]
 fn metric_names_are_found_in_expressions() {
     assert_eq!(
-        metric_names("time() - max by (probe) (netpulse_probe_last_poll_timestamp_seconds{probe=~\"$probe\"}) + x_netpulse_no"),
+        metric_names(
+            "time() - max by (probe) (netpulse_probe_last_poll_timestamp_seconds{probe=~\"$probe\"}) + x_netpulse_no"
+        ),
         BTreeSet::from(["netpulse_probe_last_poll_timestamp_seconds".to_owned()])
     );
     assert_eq!(default_of("${A:-b:c}"), "b:c");

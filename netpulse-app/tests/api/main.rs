@@ -6,8 +6,8 @@ mod cli;
 mod deployment;
 mod helpers;
 mod metrics;
-mod remote_write;
 mod openapi;
+mod remote_write;
 mod rest_api;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.

@@ -1,6 +1,7 @@
 //! `/metrics` over the real server: every family with its name, type, labels and help text,
 //! the fixes over the PHP exporter, the enable flag and the allowlist, and `promtool check
 //! metrics` on the real output.
+#![allow(clippy::float_cmp)] // the values compared are exact (integers, or parsed from the same text)
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -223,7 +224,14 @@ pub(crate) async fn seed(t: &TestApp) -> Seeded {
         ok(now.plus_seconds(-400), &wan1),
         push_body(now.plus_seconds(-300), &wan1, None, "", 1, true),
         {
-            let mut b = push_body(now.plus_seconds(-200), &wan1, None, &iperf3_stdout(), 0, true);
+            let mut b = push_body(
+                now.plus_seconds(-200),
+                &wan1,
+                None,
+                &iperf3_stdout(),
+                0,
+                true,
+            );
             b["engine"] = json!("iperf3");
             b
         },
@@ -251,25 +259,82 @@ async fn spawn(db: Db, flags: &[&str]) -> Option<TestApp> {
 
 /// The help texts of the PHP exporter (netpulse-php-behaviour.md §4.3), kept verbatim.
 const REFERENCE_HELP: [(&str, &str); 19] = [
-    ("netpulse_build_info", "Build information of the NetPulse exporter."),
-    ("netpulse_connection_info", "Static information about a monitored connection."),
-    ("netpulse_up", "Whether the connection has a fresh successful measurement within the freshness window."),
-    ("netpulse_last_result_timestamp_seconds", "Unix timestamp of the last successful measurement."),
-    ("netpulse_download_bits_per_second", "Last measured download throughput in bits per second."),
-    ("netpulse_upload_bits_per_second", "Last measured upload throughput in bits per second."),
-    ("netpulse_ping_seconds", "Last measured idle latency in seconds."),
-    ("netpulse_jitter_seconds", "Last measured idle jitter in seconds."),
-    ("netpulse_packet_loss_ratio", "Last measured packet loss as a ratio between 0 and 1."),
-    ("netpulse_download_latency_iqm_seconds", "Last measured loaded download latency (IQM) in seconds."),
-    ("netpulse_upload_latency_iqm_seconds", "Last measured loaded upload latency (IQM) in seconds."),
-    ("netpulse_data_used_bytes", "Bytes transferred during the last measurement."),
-    ("netpulse_connection_healthy", "Whether the latest measurement passed the connection's health thresholds (1 healthy, 0 unhealthy)."),
-    ("netpulse_connection_degraded", "Whether the connection is currently degraded per the adaptive scheduling predicate (1 degraded, 0 healthy)."),
-    ("netpulse_connection_expected_download_bits_per_second", "Configured expected download speed in bits per second."),
-    ("netpulse_connection_expected_upload_bits_per_second", "Configured expected upload speed in bits per second."),
-    ("netpulse_speedtest_runs_total", "Total number of speedtest runs by status."),
-    ("netpulse_speedtest_failures_total", "Total number of failed speedtest runs."),
-    ("netpulse_remote_write_failures_total", "Total number of failed remote-write push attempts."),
+    (
+        "netpulse_build_info",
+        "Build information of the NetPulse exporter.",
+    ),
+    (
+        "netpulse_connection_info",
+        "Static information about a monitored connection.",
+    ),
+    (
+        "netpulse_up",
+        "Whether the connection has a fresh successful measurement within the freshness window.",
+    ),
+    (
+        "netpulse_last_result_timestamp_seconds",
+        "Unix timestamp of the last successful measurement.",
+    ),
+    (
+        "netpulse_download_bits_per_second",
+        "Last measured download throughput in bits per second.",
+    ),
+    (
+        "netpulse_upload_bits_per_second",
+        "Last measured upload throughput in bits per second.",
+    ),
+    (
+        "netpulse_ping_seconds",
+        "Last measured idle latency in seconds.",
+    ),
+    (
+        "netpulse_jitter_seconds",
+        "Last measured idle jitter in seconds.",
+    ),
+    (
+        "netpulse_packet_loss_ratio",
+        "Last measured packet loss as a ratio between 0 and 1.",
+    ),
+    (
+        "netpulse_download_latency_iqm_seconds",
+        "Last measured loaded download latency (IQM) in seconds.",
+    ),
+    (
+        "netpulse_upload_latency_iqm_seconds",
+        "Last measured loaded upload latency (IQM) in seconds.",
+    ),
+    (
+        "netpulse_data_used_bytes",
+        "Bytes transferred during the last measurement.",
+    ),
+    (
+        "netpulse_connection_healthy",
+        "Whether the latest measurement passed the connection's health thresholds (1 healthy, 0 unhealthy).",
+    ),
+    (
+        "netpulse_connection_degraded",
+        "Whether the connection is currently degraded per the adaptive scheduling predicate (1 degraded, 0 healthy).",
+    ),
+    (
+        "netpulse_connection_expected_download_bits_per_second",
+        "Configured expected download speed in bits per second.",
+    ),
+    (
+        "netpulse_connection_expected_upload_bits_per_second",
+        "Configured expected upload speed in bits per second.",
+    ),
+    (
+        "netpulse_speedtest_runs_total",
+        "Total number of speedtest runs by status.",
+    ),
+    (
+        "netpulse_speedtest_failures_total",
+        "Total number of failed speedtest runs.",
+    ),
+    (
+        "netpulse_remote_write_failures_total",
+        "Total number of failed remote-write push attempts.",
+    ),
 ];
 
 fn close(a: f64, b: f64) -> bool {
@@ -280,7 +345,10 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
     let s = seed(t).await;
     let (status, ct, body) = scrape(t).await;
     assert_eq!(status, 200);
-    assert_eq!(ct.as_deref(), Some("text/plain; version=0.0.4; charset=utf-8"));
+    assert_eq!(
+        ct.as_deref(),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
     assert!(!body.contains("otel_scope"), "scope labels are off");
     assert!(!body.contains("target_info"), "target_info is off");
     let e = Exposition::parse(&body);
@@ -288,15 +356,37 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
         assert_eq!(e.help.get(name).map(String::as_str), Some(help), "{name}");
     }
     for (name, kind) in &e.types {
-        let want = if name.ends_with("_total") { "counter" } else { "gauge" };
+        let want = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
         assert_eq!(kind, want, "{name}");
     }
     let home = [("probe", "home"), ("site", "berlin")];
-    let c1 = [("probe", "home"), ("connection", "wan1"), ("site", "berlin")];
-    let c2 = [("probe", "home"), ("connection", "wan2"), ("site", "berlin")];
-    let c3 = [("probe", "home"), ("connection", "wan3"), ("site", "berlin")];
+    let c1 = [
+        ("probe", "home"),
+        ("connection", "wan1"),
+        ("site", "berlin"),
+    ];
+    let c2 = [
+        ("probe", "home"),
+        ("connection", "wan2"),
+        ("site", "berlin"),
+    ];
+    let c3 = [
+        ("probe", "home"),
+        ("connection", "wan3"),
+        ("site", "berlin"),
+    ];
 
-    assert_eq!(e.value("netpulse_build_info", &[("version", env!("CARGO_PKG_VERSION"))]), 1.0);
+    assert_eq!(
+        e.value(
+            "netpulse_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
     // Every enabled connection of an enabled probe has netpulse_up, 0 until it completes one.
     assert_eq!(e.value("netpulse_up", &c1), 1.0);
     assert_eq!(e.value("netpulse_up", &c2), 0.0);
@@ -306,14 +396,30 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
     assert_eq!(e.find("netpulse_up", &[]).len(), 3);
     assert_eq!(
         e.value("netpulse_connection_info", &c1)
-            + e.find("netpulse_connection_info", &[("isp", "Some ISP"), ("connection", "wan1")]).len() as f64,
+            + e.find(
+                "netpulse_connection_info",
+                &[("isp", "Some ISP"), ("connection", "wan1")]
+            )
+            .len() as f64,
         2.0
     );
-    assert_eq!(e.value("netpulse_connection_info", &[("connection", "wan3"), ("isp", "")]), 1.0);
+    assert_eq!(
+        e.value(
+            "netpulse_connection_info",
+            &[("connection", "wan3"), ("isp", "")]
+        ),
+        1.0
+    );
     // The newest completed result is the healthy Ookla one (the iperf3 result is older).
     let newest = t.clock_now().plus_seconds(-100).unix_millis() as f64 / 1000.0;
-    assert_eq!(e.value("netpulse_last_result_timestamp_seconds", &c1), newest);
-    assert!(e.find("netpulse_last_result_timestamp_seconds", &c2).is_empty());
+    assert_eq!(
+        e.value("netpulse_last_result_timestamp_seconds", &c1),
+        newest
+    );
+    assert!(
+        e.find("netpulse_last_result_timestamp_seconds", &c2)
+            .is_empty()
+    );
     let server = [
         ("probe", "home"),
         ("connection", "wan1"),
@@ -340,9 +446,18 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
     // wan1: unhealthy, failed, healthy in its history → degraded (3 healthy results end it).
     assert_eq!(e.value("netpulse_connection_degraded", &c1), 1.0);
     assert_eq!(e.value("netpulse_connection_degraded", &c3), 0.0);
-    assert_eq!(e.value("netpulse_connection_expected_download_bits_per_second", &c1), 100e6);
-    assert_eq!(e.value("netpulse_connection_expected_upload_bits_per_second", &c1), 50e6);
-    assert_eq!(e.value("netpulse_connection_expected_upload_bits_per_second", &c3), 10e6);
+    assert_eq!(
+        e.value("netpulse_connection_expected_download_bits_per_second", &c1),
+        100e6
+    );
+    assert_eq!(
+        e.value("netpulse_connection_expected_upload_bits_per_second", &c1),
+        50e6
+    );
+    assert_eq!(
+        e.value("netpulse_connection_expected_upload_bits_per_second", &c3),
+        10e6
+    );
 
     // Counters count events: 3 completed (2 Ookla, 1 iperf3) and 1 failed on wan1.
     let runs = |c: &[(&str, &str)], status| {
@@ -366,17 +481,31 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
 
     // Probe liveness from the probe rows: home polled just now, office never.
     assert_eq!(e.value("netpulse_probe_up", &home), 1.0);
-    assert_eq!(e.value("netpulse_probe_up", &[("probe", "office"), ("site", "")]), 0.0);
+    assert_eq!(
+        e.value("netpulse_probe_up", &[("probe", "office"), ("site", "")]),
+        0.0
+    );
     assert!(e.find("netpulse_probe_up", &[("probe", "old")]).is_empty());
     assert_eq!(
         e.value("netpulse_probe_last_poll_timestamp_seconds", &home),
         t.clock_now().unix_millis() as f64 / 1000.0
     );
-    assert!(e.find("netpulse_probe_last_poll_timestamp_seconds", &[("probe", "office")]).is_empty());
+    assert!(
+        e.find(
+            "netpulse_probe_last_poll_timestamp_seconds",
+            &[("probe", "office")]
+        )
+        .is_empty()
+    );
     assert_eq!(
         e.value(
             "netpulse_agent_info",
-            &[("probe", "home"), ("site", "berlin"), ("version", "9.9.9"), ("engines", "ookla,iperf3")]
+            &[
+                ("probe", "home"),
+                ("site", "berlin"),
+                ("version", "9.9.9"),
+                ("engines", "ookla,iperf3")
+            ]
         ),
         1.0
     );
@@ -387,33 +516,57 @@ pub(crate) async fn every_family_with_names_types_labels_and_help(t: &TestApp) {
         l.push(("engine", eng));
         e.value(name, &l)
     };
-    assert_eq!(engine("netpulse_engine_last_result_timestamp_seconds", "ookla"), newest);
+    assert_eq!(
+        engine("netpulse_engine_last_result_timestamp_seconds", "ookla"),
+        newest
+    );
     assert_eq!(
         engine("netpulse_engine_last_result_timestamp_seconds", "iperf3"),
         t.clock_now().plus_seconds(-200).unix_millis() as f64 / 1000.0
     );
     // The iperf3 fixture is an upload run over loopback.
     assert!(engine("netpulse_engine_upload_bits_per_second", "iperf3") > 1e9);
-    assert!(e.find("netpulse_engine_download_bits_per_second", &[("engine", "iperf3")]).is_empty());
-    assert!(close(engine("netpulse_engine_download_bits_per_second", "ookla"), 116_445_504.0 * 8.0));
+    assert!(
+        e.find(
+            "netpulse_engine_download_bits_per_second",
+            &[("engine", "iperf3")]
+        )
+        .is_empty()
+    );
+    assert!(close(
+        engine("netpulse_engine_download_bits_per_second", "ookla"),
+        116_445_504.0 * 8.0
+    ));
     assert_eq!(
         e.value(
             "netpulse_engine_runs_total",
-            &[("connection", "wan1"), ("engine", "ookla"), ("status", "completed")]
+            &[
+                ("connection", "wan1"),
+                ("engine", "ookla"),
+                ("status", "completed")
+            ]
         ),
         2.0
     );
     assert_eq!(
         e.value(
             "netpulse_engine_runs_total",
-            &[("connection", "wan1"), ("engine", "ookla"), ("status", "failed")]
+            &[
+                ("connection", "wan1"),
+                ("engine", "ookla"),
+                ("status", "failed")
+            ]
         ),
         1.0
     );
     assert_eq!(
         e.value(
             "netpulse_engine_runs_total",
-            &[("connection", "wan1"), ("engine", "iperf3"), ("status", "completed")]
+            &[
+                ("connection", "wan1"),
+                ("engine", "iperf3"),
+                ("status", "completed")
+            ]
         ),
         1.0
     );
@@ -440,7 +593,9 @@ pub(crate) async fn counters_survive_a_restart_and_deleted_connections_leave(t: 
     // A second exporter over the same database (a restart) starts from the stored counts.
     let mut app = t.app.clone();
     app.listeners.clear();
-    let restarted = netpulse_app::metrics::install(&mut app, config(&[])).await.unwrap();
+    let restarted = netpulse_app::metrics::install(&mut app, config(&[]))
+        .await
+        .unwrap();
     let again = Exposition::parse(&restarted.metrics.render().await);
     for sample in before.samples.iter().filter(|s| s.name.ends_with("_total")) {
         let other = again
@@ -453,7 +608,10 @@ pub(crate) async fn counters_survive_a_restart_and_deleted_connections_leave(t: 
 
     // More events only ever add.
     let (status, _) = t
-        .push(&s.home, &push_body(t.clock_now(), &s.wan2, None, "", 1, true))
+        .push(
+            &s.home,
+            &push_body(t.clock_now(), &s.wan2, None, "", 1, true),
+        )
         .await;
     assert_eq!(status, 201);
     assert_eq!(total(&exposition(t).await, "wan2"), 3.0);
@@ -461,8 +619,16 @@ pub(crate) async fn counters_survive_a_restart_and_deleted_connections_leave(t: 
     // Deleting a connection ends its series; the others' counters stay.
     t.app.storage.delete_connection(&s.wan1.id).await.unwrap();
     let after = exposition(t).await;
-    assert!(after.find("netpulse_up", &[("connection", "wan1")]).is_empty());
-    assert!(after.find("netpulse_speedtest_runs_total", &[("connection", "wan1")]).is_empty());
+    assert!(
+        after
+            .find("netpulse_up", &[("connection", "wan1")])
+            .is_empty()
+    );
+    assert!(
+        after
+            .find("netpulse_speedtest_runs_total", &[("connection", "wan1")])
+            .is_empty()
+    );
     assert_eq!(total(&after, "wan2"), 3.0);
 }
 
@@ -483,23 +649,41 @@ pub(crate) async fn duplicate_names_get_distinct_series(t: &TestApp) {
     keys.dedup();
     assert_eq!(keys.len(), 3, "{keys:?}");
     let short = |id: &str| id[id.len() - 12..].to_owned();
-    assert!(keys.iter().any(|(p, _)| *p == format!("twin [{}]", short(a.probe.id.as_str()))));
-    assert!(keys.iter().any(|(p, c)| *p == format!("twin [{}]", short(b.probe.id.as_str())) && c == "wan"));
+    assert!(
+        keys.iter()
+            .any(|(p, _)| *p == format!("twin [{}]", short(a.probe.id.as_str())))
+    );
+    assert!(
+        keys.iter()
+            .any(|(p, c)| *p == format!("twin [{}]", short(b.probe.id.as_str())) && c == "wan")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_metrics_answer_404_and_the_allowlist_403() {
-    let t = spawn(Db::Sqlite, &["--metrics-enabled", "false"]).await.unwrap();
+    let t = spawn(Db::Sqlite, &["--metrics-enabled", "false"])
+        .await
+        .unwrap();
     let (status, _, body) = scrape(&t).await;
     assert_eq!(status, 404, "{body}");
 
-    let t = spawn(Db::Sqlite, &["--metrics-allow", "10.0.0.0/8,192.0.2.1"]).await.unwrap();
+    let t = spawn(Db::Sqlite, &["--metrics-allow", "10.0.0.0/8,192.0.2.1"])
+        .await
+        .unwrap();
     let (status, _, body) = scrape(&t).await;
     assert_eq!((status, body.as_str()), (403, ""));
 
-    let t = spawn(Db::Sqlite, &["--metrics-allow", "10.0.0.0/8", "--metrics-allow", "127.0.0.0/8"])
-        .await
-        .unwrap();
+    let t = spawn(
+        Db::Sqlite,
+        &[
+            "--metrics-allow",
+            "10.0.0.0/8",
+            "--metrics-allow",
+            "127.0.0.0/8",
+        ],
+    )
+    .await
+    .unwrap();
     let (status, _, _) = scrape(&t).await;
     assert_eq!(status, 200);
 
@@ -522,16 +706,29 @@ async fn disabled_metrics_answer_404_and_the_allowlist_403() {
 async fn promtool_checks_the_real_output() {
     let t = spawn(
         Db::Sqlite,
-        &["--remote-write-url", "http://127.0.0.1:9/api/v1/write", "--remote-write-max-attempts", "1"],
+        &[
+            "--remote-write-url",
+            "http://127.0.0.1:9/api/v1/write",
+            "--remote-write-max-attempts",
+            "1",
+        ],
     )
     .await
     .unwrap();
     seed(&t).await;
-    t.metrics.as_ref().unwrap().metrics.notification_sent("alert", "email", "sent");
+    t.metrics
+        .as_ref()
+        .unwrap()
+        .metrics
+        .notification_sent("alert", "email", "sent");
     let (_, _, body) = scrape(&t).await;
     let names = Exposition::parse(&body).names();
     for family in netpulse_app::metrics::state::Family::ALL {
-        assert!(names.contains(family.name()), "{} is not populated", family.name());
+        assert!(
+            names.contains(family.name()),
+            "{} is not populated",
+            family.name()
+        );
     }
     let findings = promtool_check_metrics(&body);
     let mut want: Vec<String> = [
@@ -560,7 +757,12 @@ pub(crate) fn promtool_check_metrics(text: &str) -> Vec<String> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("promtool is installed (Debian package `prometheus`; .ci/run installs it)");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);

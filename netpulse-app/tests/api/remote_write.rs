@@ -1,6 +1,7 @@
 //! Remote write, end to end: against a real Prometheus started on a loopback port with
 //! `--web.enable-remote-write-receiver` (values and timestamps read back through its HTTP API),
 //! and against a scripted receiver for headers, authentication, retries and the bounded queue.
+#![allow(clippy::float_cmp)] // the values compared are exact (integers, or parsed from the same text)
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -67,7 +68,10 @@ async fn start_prometheus() -> Prometheus {
     let port = free_port();
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.0.join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--web.enable-remote-write-receiver")
         .stdout(Stdio::null())
@@ -80,12 +84,12 @@ async fn start_prometheus() -> Prometheus {
         _dir: dir,
     };
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
-        if let Ok(r) = client.get(format!("{}/-/ready", p.base)).send().await {
-            if r.status().is_success() {
-                return p;
-            }
+        if let Ok(r) = client.get(format!("{}/-/ready", p.base)).send().await
+            && r.status().is_success()
+        {
+            return p;
         }
         assert!(Instant::now() < deadline, "prometheus did not become ready");
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -100,7 +104,10 @@ async fn wait_for(t: &TestApp, done: impl Fn(&RemoteWriteCounts) -> bool) -> Rem
         if done(&c) {
             return c;
         }
-        assert!(Instant::now() < deadline, "remote write did not finish: {c:?}");
+        assert!(
+            Instant::now() < deadline,
+            "remote write did not finish: {c:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -197,30 +204,71 @@ async fn measurements_reach_a_real_prometheus_with_their_timestamps() {
     every.sort_by_key(|(ts, _)| *ts);
     assert_eq!(
         every,
-        vec![(ms(-400), 1.0), (ms(-300), 0.0), (ms(-200), 1.0), (ms(-100), 1.0)]
+        vec![
+            (ms(-400), 1.0),
+            (ms(-300), 0.0),
+            (ms(-200), 1.0),
+            (ms(-100), 1.0)
+        ]
     );
 
-    let download = raw_samples(&prom, r#"netpulse_download_bits_per_second{connection="wan1"}[1h]"#, at).await;
-    assert_eq!(download.len(), 1, "iperf3 reported no download: {download:?}");
+    let download = raw_samples(
+        &prom,
+        r#"netpulse_download_bits_per_second{connection="wan1"}[1h]"#,
+        at,
+    )
+    .await;
+    assert_eq!(
+        download.len(),
+        1,
+        "iperf3 reported no download: {download:?}"
+    );
     assert_eq!(
         download[0].1,
-        vec![(ms(-400), 116_445_504.0 * 8.0), (ms(-100), 116_445_504.0 * 8.0)]
+        vec![
+            (ms(-400), 116_445_504.0 * 8.0),
+            (ms(-100), 116_445_504.0 * 8.0)
+        ]
     );
-    let ping = raw_samples(&prom, r#"netpulse_ping_seconds{connection="wan1",engine="ookla"}[1h]"#, at).await;
-    assert_eq!(ping[0].1, vec![(ms(-400), 0.017_148), (ms(-100), 0.017_148)]);
-    let healthy = raw_samples(&prom, r#"netpulse_connection_healthy{connection="wan1",engine="ookla"}[1h]"#, at).await;
+    let ping = raw_samples(
+        &prom,
+        r#"netpulse_ping_seconds{connection="wan1",engine="ookla"}[1h]"#,
+        at,
+    )
+    .await;
+    assert_eq!(
+        ping[0].1,
+        vec![(ms(-400), 0.017_148), (ms(-100), 0.017_148)]
+    );
+    let healthy = raw_samples(
+        &prom,
+        r#"netpulse_connection_healthy{connection="wan1",engine="ookla"}[1h]"#,
+        at,
+    )
+    .await;
     assert_eq!(healthy[0].1, vec![(ms(-400), 0.0), (ms(-100), 1.0)]);
-    let upload = raw_samples(&prom, r#"netpulse_upload_bits_per_second{connection="wan1",engine="iperf3"}[1h]"#, at).await;
+    let upload = raw_samples(
+        &prom,
+        r#"netpulse_upload_bits_per_second{connection="wan1",engine="iperf3"}[1h]"#,
+        at,
+    )
+    .await;
     assert_eq!(upload[0].1.len(), 1);
     assert_eq!(upload[0].1[0].0, ms(-200));
     assert!(upload[0].1[0].1 > 1e9);
     let failed = raw_samples(&prom, r#"netpulse_up{connection="wan2"}[1h]"#, at).await;
     assert_eq!(failed[0].1, vec![(ms(-150), 0.0), (ms(-140), 0.0)]);
-    assert!(failed[0].0.get("server_id").is_none(), "empty labels are left out");
+    assert!(
+        failed[0].0.get("server_id").is_none(),
+        "empty labels are left out"
+    );
 
     // A later result arrives too, and the exporter reports the deliveries.
     let (status, _) = t
-        .push(&s.home, &push_body(now, &s.wan1, Some("12746"), &ookla_stdout(), 0, true))
+        .push(
+            &s.home,
+            &push_body(now, &s.wan1, Some("12746"), &ookla_stdout(), 0, true),
+        )
         .await;
     assert_eq!(status, 201);
     wait_for(&t, |c| c.sent == 7).await;
@@ -264,7 +312,11 @@ async fn receive(req: &Request, body: Vec<u8>, Data(s): Data<&Script>) -> Respon
     });
     let (status, delay) = {
         let mut a = s.answers.lock().unwrap();
-        if a.is_empty() { (204, Duration::ZERO) } else { a.remove(0) }
+        if a.is_empty() {
+            (204, Duration::ZERO)
+        } else {
+            a.remove(0)
+        }
     };
     tokio::time::sleep(delay).await;
     Response::builder()
@@ -278,9 +330,14 @@ async fn receiver(answers: Vec<(u16, Duration)>) -> (String, Script) {
         seen: Arc::default(),
         answers: Arc::new(Mutex::new(answers)),
     };
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
     let addr: SocketAddr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
-    let app = Route::new().at("/write", poem::post(receive)).data(script.clone());
+    let app = Route::new()
+        .at("/write", poem::post(receive))
+        .data(script.clone());
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
     (format!("http://{addr}/write"), script)
 }
@@ -327,8 +384,12 @@ fn fields(b: &[u8]) -> Vec<(u64, Vec<u8>)> {
 }
 
 /// The series of a snappy-compressed WriteRequest: sorted labels and samples.
-fn decode(body: &[u8]) -> Vec<(Vec<(String, String)>, Vec<(f64, i64)>)> {
-    let raw = snap::raw::Decoder::new().decompress_vec(body).expect("snappy block");
+type Decoded = Vec<(Vec<(String, String)>, Vec<(f64, i64)>)>;
+
+fn decode(body: &[u8]) -> Decoded {
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .expect("snappy block");
     fields(&raw)
         .into_iter()
         .map(|(f, ts)| {
@@ -337,7 +398,13 @@ fn decode(body: &[u8]) -> Vec<(Vec<(String, String)>, Vec<(f64, i64)>)> {
             let mut samples = Vec::new();
             for (f, v) in fields(&ts) {
                 let inner = fields(&v);
-                let get = |n| inner.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()).unwrap();
+                let get = |n| {
+                    inner
+                        .iter()
+                        .find(|(k, _)| *k == n)
+                        .map(|(_, v)| v.clone())
+                        .unwrap()
+                };
                 if f == 1 {
                     labels.push((
                         String::from_utf8(get(1)).unwrap(),
@@ -370,27 +437,45 @@ async fn headers_basic_auth_sorted_labels_and_retries() {
     let (url, script) = receiver(vec![(503, Duration::ZERO), (500, Duration::ZERO)]).await;
     let t = spawn_writer(
         &url,
-        &["--remote-write-auth", "basic:scraper:s3cr:et", "--remote-write-label", "env=lab,region=eu"],
+        &[
+            "--remote-write-auth",
+            "basic:scraper:s3cr:et",
+            "--remote-write-label",
+            "env=lab,region=eu",
+        ],
     )
     .await;
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &["12746"]).await;
     let at = t.clock_now().plus_seconds(-5);
     let (status, _) = t
-        .push(&agent, &push_body(at, &c, Some("12746"), &ookla_stdout(), 0, true))
+        .push(
+            &agent,
+            &push_body(at, &c, Some("12746"), &ookla_stdout(), 0, true),
+        )
         .await;
     assert_eq!(status, 201);
     let counts = wait_for(&t, |c| c.sent == 1).await;
-    assert_eq!((counts.failures, counts.dropped_undeliverable), (2, 0), "{counts:?}");
+    assert_eq!(
+        (counts.failures, counts.dropped_undeliverable),
+        (2, 0),
+        "{counts:?}"
+    );
 
     let seen = script.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3, "two failures, then delivered");
-    assert!(seen.iter().all(|r| r.body == seen[0].body), "the same request is retried");
+    assert!(
+        seen.iter().all(|r| r.body == seen[0].body),
+        "the same request is retried"
+    );
     let r = &seen[2];
     assert_eq!(r.header("content-type"), Some("application/x-protobuf"));
     assert_eq!(r.header("content-encoding"), Some("snappy"));
     assert_eq!(r.header("x-prometheus-remote-write-version"), Some("0.1.0"));
-    assert_eq!(r.header("authorization"), Some("Basic c2NyYXBlcjpzM2NyOmV0"));
+    assert_eq!(
+        r.header("authorization"),
+        Some("Basic c2NyYXBlcjpzM2NyOmV0")
+    );
     let series = decode(&r.body);
     let names: Vec<&str> = series
         .iter()
@@ -418,7 +503,17 @@ async fn headers_basic_auth_sorted_labels_and_retries() {
         let keys: Vec<&str> = labels.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["__name__", "connection", "engine", "env", "isp", "probe", "region", "server_id", "server_name"]
+            [
+                "__name__",
+                "connection",
+                "engine",
+                "env",
+                "isp",
+                "probe",
+                "region",
+                "server_id",
+                "server_name"
+            ]
         );
         assert_eq!(samples.len(), 1);
         assert_eq!(samples[0].1, at.unix_millis(), "the measurement's own time");
@@ -432,7 +527,8 @@ async fn headers_basic_auth_sorted_labels_and_retries() {
     let t = spawn_writer(&url, &["--remote-write-auth", "bearer:tok3n"]).await;
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
-    t.push(&agent, &push_body(t.clock_now(), &c, None, "", 1, true)).await;
+    t.push(&agent, &push_body(t.clock_now(), &c, None, "", 1, true))
+        .await;
     wait_for(&t, |c| c.sent == 1).await;
     let seen = script.seen.lock().unwrap().clone();
     assert_eq!(seen[0].header("authorization"), Some("Bearer tok3n"));
@@ -448,7 +544,8 @@ async fn refused_requests_are_dropped_and_a_stuck_receiver_never_slows_ingest() 
     let t = spawn_writer(&url, &[]).await;
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
-    t.push(&agent, &push_body(t.clock_now(), &c, None, "", 1, true)).await;
+    t.push(&agent, &push_body(t.clock_now(), &c, None, "", 1, true))
+        .await;
     let counts = wait_for(&t, |c| c.dropped_undeliverable == 1).await;
     assert_eq!((counts.failures, counts.sent), (1, 0));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -464,15 +561,39 @@ async fn refused_requests_are_dropped_and_a_stuck_receiver_never_slows_ingest() 
     let started = Instant::now();
     for i in 0..5 {
         let (status, _) = t
-            .push(&agent, &push_body(t.clock_now().plus_seconds(i - 10), &c, None, "", 1, true))
+            .push(
+                &agent,
+                &push_body(t.clock_now().plus_seconds(i - 10), &c, None, "", 1, true),
+            )
             .await;
         assert_eq!(status, 201);
     }
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    let counts = t.metrics.as_ref().unwrap().remote_write.as_ref().unwrap().counts();
-    assert_eq!((counts.dropped_queue_full, counts.queued, counts.sent), (3, 2, 0), "{counts:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let counts = t
+        .metrics
+        .as_ref()
+        .unwrap()
+        .remote_write
+        .as_ref()
+        .unwrap()
+        .counts();
+    assert_eq!(
+        (counts.dropped_queue_full, counts.queued, counts.sent),
+        (3, 2, 0),
+        "{counts:?}"
+    );
     let e = exposition(&t).await;
-    assert_eq!(e.value("netpulse_remote_write_dropped_total", &[("reason", "queue_full")]), 3.0);
+    assert_eq!(
+        e.value(
+            "netpulse_remote_write_dropped_total",
+            &[("reason", "queue_full")]
+        ),
+        3.0
+    );
     assert_eq!(e.value("netpulse_remote_write_queue_length", &[]), 2.0);
 }
 
@@ -486,20 +607,49 @@ async fn bad_remote_write_flags_are_usage_errors() {
     }
     for (flags, flag) in [
         (vec!["--remote-write-enabled", "true"], "--remote-write-url"),
-        (vec!["--remote-write-url", "prometheus:9090"], "--remote-write-url"),
-        (vec!["--remote-write-url", "http://p/w", "--remote-write-auth", "token"], "--remote-write-auth"),
-        (vec!["--remote-write-url", "http://p/w", "--remote-write-label", "probe=x"], "--remote-write-label"),
+        (
+            vec!["--remote-write-url", "prometheus:9090"],
+            "--remote-write-url",
+        ),
+        (
+            vec![
+                "--remote-write-url",
+                "http://p/w",
+                "--remote-write-auth",
+                "token",
+            ],
+            "--remote-write-auth",
+        ),
+        (
+            vec![
+                "--remote-write-url",
+                "http://p/w",
+                "--remote-write-label",
+                "probe=x",
+            ],
+            "--remote-write-label",
+        ),
     ] {
         let mut argv = vec!["netpulse"];
         argv.extend(flags.iter().copied());
-        let err = Flags::try_parse_from(argv).unwrap().m.config(60).unwrap_err();
+        let err = Flags::try_parse_from(argv)
+            .unwrap()
+            .m
+            .config(60)
+            .unwrap_err();
         assert_eq!(err.status, 2);
         assert!(err.message.contains(flag), "{}: {flags:?}", err.message);
     }
-    let off = Flags::try_parse_from(["netpulse", "--remote-write-url", "http://p/w", "--remote-write-enabled", "false"])
-        .unwrap()
-        .m
-        .config(60)
-        .unwrap();
+    let off = Flags::try_parse_from([
+        "netpulse",
+        "--remote-write-url",
+        "http://p/w",
+        "--remote-write-enabled",
+        "false",
+    ])
+    .unwrap()
+    .m
+    .config(60)
+    .unwrap();
     assert!(off.remote_write.is_none());
 }
