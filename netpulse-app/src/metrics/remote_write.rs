@@ -555,8 +555,20 @@ mod tests {
     }
 
     #[test]
-    fn encoding_matches_the_reference_bytes() {
-        // netpulse-php-behaviour.md §4.4: {__name__=up, probe=p1}, sample (1.0, ts 1).
+    fn encoding_matches_the_reference_example() {
+        // netpulse-php-behaviour.md §4.4: {__name__=up, probe=p1}, sample (1.0, ts 1). The
+        // reference's hex has a typo: nine bytes (`00000000000000f03f`) for the double, which
+        // contradicts its own length prefixes (TimeSeries 0x2a = 42 bytes, Sample 0x0b = 11
+        // bytes: tag 09 + 8 bytes + tag 10 + varint 01). With the 8-byte little-endian 1.0
+        // (`000000000000f03f`) every length matches, and a real Prometheus accepts it (see the
+        // remote-write integration test).
+        let reference = "0a2a0a0e0a085f5f6e616d655f5f120275700a0b0a0570726f626512027031120b0900000000000000f03f1001";
+        let declared = 2 + 0x2a;
+        assert_eq!(
+            reference.len() / 2,
+            declared + 1,
+            "the reference is one byte long"
+        );
         let series = [TimeSeries {
             labels: vec![
                 ("__name__".into(), "up".into()),
@@ -564,10 +576,13 @@ mod tests {
             ],
             samples: vec![(1.0, 1)],
         }];
+        let bytes = encode_write_request(&series);
+        assert_eq!(bytes.len(), declared);
         assert_eq!(
-            hex(&encode_write_request(&series)),
-            "0a2a0a0e0a085f5f6e616d655f5f120275700a0b0a0570726f626512027031120b0900000000000000f03f1001"
+            hex(&bytes),
+            "0a2a0a0e0a085f5f6e616d655f5f120275700a0b0a0570726f626512027031120b09000000000000f03f1001"
         );
+        assert_eq!(hex(&1.0f64.to_le_bytes()), "000000000000f03f");
     }
 
     #[test]
