@@ -61,6 +61,16 @@ pub struct MetricsArgs {
     #[arg(long, env = "PROMETHEUS_METRICS_ENABLED", value_name = "BOOL", default_value_t = true, action = ArgAction::Set)]
     pub metrics_enabled: bool,
 
+    /// What writes /metrics: `text` (the snapshot written directly) or `opentelemetry` (the
+    /// same instruments through opentelemetry-prometheus; same output, ~20× the cost per series).
+    #[arg(
+        long,
+        env = "NETPULSE_METRICS_RENDERER",
+        value_enum,
+        default_value = "text"
+    )]
+    pub metrics_renderer: super::PrometheusRenderer,
+
     /// Who may scrape /metrics: IP addresses or CIDR ranges, comma-separated or repeated (empty:
     /// everyone). Others get 403. The TCP peer's address is checked.
     #[arg(
@@ -163,6 +173,7 @@ impl MetricsArgs {
             .map_err(|e| CliError::usage("--metrics-allow", e))?;
         let metrics = MetricsSettings {
             enabled: self.metrics_enabled,
+            renderer: self.metrics_renderer,
             allow,
             freshness_window_seconds: i64::from(self.freshness_window),
             probe_stale_after_seconds: i64::from(poll_interval.saturating_mul(3)).max(180),

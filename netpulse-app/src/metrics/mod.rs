@@ -29,6 +29,7 @@ pub mod config;
 pub mod endpoint;
 pub mod remote_write;
 pub mod state;
+pub mod text;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -60,11 +61,25 @@ const FRAME_REUSE: Duration = Duration::from_millis(500);
 /// The Content-Type of `/metrics`.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Which code writes `/metrics`. Both write the same families from the same frame (a test
+/// compares them); they differ in cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PrometheusRenderer {
+    /// The frame written as text directly (default: about 20 times cheaper per series).
+    #[default]
+    Text,
+    /// The OpenTelemetry instruments collected by `opentelemetry-prometheus` into a
+    /// `prometheus` registry and encoded by its text encoder.
+    Opentelemetry,
+}
+
 /// Settings of the exporter.
 #[derive(Debug, Clone)]
 pub struct MetricsSettings {
     /// Whether `/metrics` is served (off: 404).
     pub enabled: bool,
+    /// Which code writes `/metrics`.
+    pub renderer: PrometheusRenderer,
     /// Who may scrape.
     pub allow: AllowList,
     /// `netpulse_up` is 1 when the newest completed result is at most this old, seconds.
@@ -77,6 +92,7 @@ impl Default for MetricsSettings {
     fn default() -> Self {
         Self {
             enabled: true,
+            renderer: PrometheusRenderer::default(),
             allow: AllowList::default(),
             freshness_window_seconds: 3600,
             probe_stale_after_seconds: 180,
@@ -285,8 +301,31 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of every family (what `/metrics` answers).
+    /// The text exposition of every family (what `/metrics` answers), written by the
+    /// configured renderer after re-reading the catalog.
     pub async fn render(&self) -> String {
+        match self.settings.renderer {
+            PrometheusRenderer::Text => self.render_text().await,
+            PrometheusRenderer::Opentelemetry => self.render_opentelemetry().await,
+        }
+    }
+
+    /// The exposition written directly from the frame.
+    pub async fn render_text(&self) -> String {
+        let _one_at_a_time = self.scrape.lock().await;
+        self.refresh_catalog().await;
+        let shared = Arc::clone(&self.shared);
+        match tokio::task::spawn_blocking(move || text::render(&shared.frame())).await {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!(error = %e, "metrics: the render task failed");
+                String::new()
+            }
+        }
+    }
+
+    /// The exposition collected from the OpenTelemetry instruments by `opentelemetry-prometheus`.
+    pub async fn render_opentelemetry(&self) -> String {
         let _one_at_a_time = self.scrape.lock().await;
         self.refresh_catalog().await;
         let registry = self.registry.clone();
@@ -403,6 +442,7 @@ pub async fn install(
     config: config::MetricsConfig,
 ) -> Result<Installed, MetricsError> {
     let stats = Arc::new(RemoteWriteStats::default());
+    let otlp_interval = config.otlp.as_ref().map(|o| o.interval);
     let metrics = Metrics::start(
         Arc::clone(&app.storage),
         Arc::clone(&app.clock),
@@ -412,6 +452,19 @@ pub async fn install(
     )
     .await?;
     app.listeners.push(metrics.clone());
+    if let Some(interval) = otlp_interval {
+        // OTLP exports run on their own schedule, not after a scrape: keep the catalog (new,
+        // renamed, disabled connections; probe polls) as fresh as half the export interval.
+        let weak = Arc::downgrade(&metrics);
+        let period = (interval / 2).max(Duration::from_secs(1));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                let Some(metrics) = weak.upgrade() else { break };
+                metrics.refresh_catalog().await;
+            }
+        });
+    }
     let remote_write = match config.remote_write {
         Some(rw) => {
             let writer = remote_write::RemoteWriter::start(rw, metrics.clone(), stats)

@@ -92,4 +92,5 @@ on_both_databases_with_metrics!(
     metrics::every_family_with_names_types_labels_and_help,
     metrics::counters_survive_a_restart_and_deleted_connections_leave,
     metrics::duplicate_names_get_distinct_series,
+    metrics::both_renderers_write_the_same_exposition,
 );

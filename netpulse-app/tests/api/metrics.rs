@@ -746,6 +746,29 @@ async fn promtool_checks_the_real_output() {
     assert_eq!(findings, want, "promtool output:\n{}", findings.join("\n"));
 }
 
+/// The two renderers (the frame written directly, and the OpenTelemetry instruments through
+/// `opentelemetry-prometheus`) write the same families, help texts, types, series and values.
+pub(crate) async fn both_renderers_write_the_same_exposition(t: &TestApp) {
+    seed(t).await;
+    let metrics = &t.metrics.as_ref().unwrap().metrics;
+    metrics.notification_sent("recovery", "email", "failed");
+    let text = Exposition::parse(&metrics.render_text().await);
+    let otel = Exposition::parse(&metrics.render_opentelemetry().await);
+    assert_eq!(text.help, otel.help);
+    assert_eq!(text.types, otel.types);
+    let key = |s: &Sample| format!("{}{:?}", s.name, s.labels);
+    let mut a: Vec<(String, f64)> = text.samples.iter().map(|s| (key(s), s.value)).collect();
+    let mut b: Vec<(String, f64)> = otel.samples.iter().map(|s| (key(s), s.value)).collect();
+    a.sort_by(|x, y| x.0.cmp(&y.0));
+    b.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.0, y.0);
+        assert!(close(x.1, y.1), "{}: {} vs {}", x.0, x.1, y.1);
+    }
+    assert!(a.len() >= 50, "{}", a.len());
+}
+
 /// Runs `promtool check metrics` on `text`; returns its findings, sorted. Fails on a parse
 /// error or an unexpected exit status.
 pub(crate) fn promtool_check_metrics(text: &str) -> Vec<String> {

@@ -653,3 +653,91 @@ async fn bad_remote_write_flags_are_usage_errors() {
     .unwrap();
     assert!(off.remote_write.is_none());
 }
+
+/// The same instruments over OTLP/HTTP (JSON here, to read them back without a protobuf
+/// decoder): names without the Prometheus `_total`, cumulative monotonic sums for counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otlp_export_carries_the_same_metrics() {
+    let (url, script) = receiver(vec![]).await;
+    let t = spawn_with_metrics(
+        Db::Sqlite,
+        Some(config(&[
+            "--otlp-endpoint",
+            &url,
+            "--otlp-protocol",
+            "http/json",
+            "--otlp-interval",
+            "1",
+        ])),
+    )
+    .await
+    .unwrap();
+    let agent = t.probe("home").await;
+    let c = t.connection(&agent.probe.id, "wan1", &["12746"]).await;
+    let (status, _) = t
+        .push(
+            &agent,
+            &push_body(t.clock_now(), &c, Some("12746"), &ookla_stdout(), 0, true),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    // Wait for an export that already knows the new connection and its result.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (headers, doc) = loop {
+        let last = script.seen.lock().unwrap().last().cloned();
+        if let Some(r) = last {
+            let doc: Value = serde_json::from_slice(&r.body).expect("OTLP JSON");
+            if doc.to_string().contains("\"wan1\"")
+                && doc.to_string().contains("netpulse_speedtest_runs")
+            {
+                break (r, doc);
+            }
+        }
+        assert!(Instant::now() < deadline, "no OTLP export with wan1");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(headers.header("content-type"), Some("application/json"));
+    let metrics: Vec<&Value> = doc["resourceMetrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["scopeMetrics"].as_array().unwrap())
+        .flat_map(|s| s["metrics"].as_array().unwrap())
+        .collect();
+    let find = |name: &str| {
+        *metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not exported"))
+    };
+    let point_of =
+        |data: &Value, connection: &str| -> f64 {
+            data["dataPoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| {
+                    p["attributes"].as_array().unwrap().iter().any(|a| {
+                        a["key"] == "connection" && a["value"]["stringValue"] == connection
+                    })
+                })
+                .and_then(|p| p["asDouble"].as_f64())
+                .unwrap_or_else(|| panic!("no point for {connection} in {data}"))
+        };
+    assert_eq!(point_of(&find("netpulse_up")["gauge"], "wan1"), 1.0);
+    let download = point_of(&find("netpulse_download_bits_per_second")["gauge"], "wan1");
+    assert_eq!(download, 116_445_504.0 * 8.0);
+    let runs = &find("netpulse_speedtest_runs")["sum"];
+    assert_eq!(runs["isMonotonic"], true);
+    let temporality = runs["aggregationTemporality"].to_string();
+    assert!(
+        temporality == "2" || temporality.contains("CUMULATIVE"),
+        "{temporality}"
+    );
+    assert!(
+        metrics
+            .iter()
+            .all(|m| !m["name"].as_str().unwrap().ends_with("_total"))
+    );
+}
