@@ -166,6 +166,14 @@ async fn case(connections: usize, measurements: usize) {
         ms(fill),
         ms(startup)
     );
+    let mut catalog = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        metrics.refresh_catalog().await;
+        catalog.push(t.elapsed());
+    }
+    catalog.sort();
+    line.push_str(&format!(" | {:>7.2}", ms(catalog[runs / 2])));
     for renderer in ["text", "opentelemetry"] {
         let render = || async {
             if renderer == "text" {

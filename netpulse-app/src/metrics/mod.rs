@@ -166,6 +166,16 @@ pub enum MetricsError {
     Exporter(String),
 }
 
+fn observe(shared: &Shared, family: Family, o: &dyn opentelemetry::metrics::AsyncInstrument<f64>) {
+    let frame = shared.frame();
+    let mut labels = Vec::with_capacity(8);
+    for s in frame.series(family) {
+        labels.clear();
+        labels.extend(s.labels().cloned());
+        o.observe(s.value, &labels);
+    }
+}
+
 fn register(meter: &Meter, shared: &Arc<Shared>, family: Family) {
     let (name, kind, help) = family.describe();
     let frame_source = Arc::clone(shared);
@@ -174,11 +184,7 @@ fn register(meter: &Meter, shared: &Arc<Shared>, family: Family) {
             meter
                 .f64_observable_gauge(name)
                 .with_description(help)
-                .with_callback(move |o| {
-                    for (labels, value) in frame_source.frame().series(family) {
-                        o.observe(*value, labels);
-                    }
-                })
+                .with_callback(move |o| observe(&frame_source, family, o))
                 .build();
         }
         Kind::Counter => {
@@ -187,11 +193,7 @@ fn register(meter: &Meter, shared: &Arc<Shared>, family: Family) {
             meter
                 .f64_observable_counter(base)
                 .with_description(help)
-                .with_callback(move |o| {
-                    for (labels, value) in frame_source.frame().series(family) {
-                        o.observe(*value, labels);
-                    }
-                })
+                .with_callback(move |o| observe(&frame_source, family, o))
                 .build();
         }
     }

@@ -346,8 +346,24 @@ pub struct RemoteWriteCounts {
     pub queued: u64,
 }
 
-/// One series: its labels and value.
-pub type Series = (Vec<KeyValue>, f64);
+/// One series. Labels common to many series (those of a connection, or of a connection and its
+/// server or engine) are shared, so building a frame allocates little per series.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Leading labels, shared with other series.
+    pub shared: Arc<[KeyValue]>,
+    /// This series' own further labels.
+    pub own: Vec<KeyValue>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Series {
+    /// Every label, in order.
+    pub fn labels(&self) -> impl Iterator<Item = &KeyValue> {
+        self.shared.iter().chain(&self.own)
+    }
+}
 
 /// Every family of the exporter, in a fixed order (the index into [`Frame::series`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -669,9 +685,13 @@ impl Frame {
         self.series.get(family.index()).map_or(&[], Vec::as_slice)
     }
 
-    fn push(&mut self, family: Family, labels: Vec<KeyValue>, value: f64) {
+    fn push(&mut self, family: Family, shared: &Arc<[KeyValue]>, own: Vec<KeyValue>, value: f64) {
         if value.is_finite() {
-            self.series[family.index()].push((labels, value));
+            self.series[family.index()].push(Series {
+                shared: Arc::clone(shared),
+                own,
+                value,
+            });
         }
     }
 }
@@ -698,9 +718,9 @@ fn base(l: &ConnectionLabels) -> Vec<KeyValue> {
     ]
 }
 
-fn with(mut labels: Vec<KeyValue>, extra: impl IntoIterator<Item = KeyValue>) -> Vec<KeyValue> {
+fn shared(mut labels: Vec<KeyValue>, extra: impl IntoIterator<Item = KeyValue>) -> Arc<[KeyValue]> {
     labels.extend(extra);
-    labels
+    Arc::from(labels)
 }
 
 fn seconds(t: Timestamp) -> f64 {
@@ -723,18 +743,21 @@ pub fn build_frame(
     let mut f = Frame {
         series: vec![Vec::new(); Family::ALL.len()],
     };
+    let none: Arc<[KeyValue]> = Arc::from(Vec::new());
     f.push(
         F::BuildInfo,
+        &none,
         vec![kv_static("version", env!("CARGO_PKG_VERSION"))],
         1.0,
     );
+    let empty: Arc<str> = Arc::from("");
     for c in &catalog.connections {
         let l = &c.labels;
         let row = &c.row;
+        let b = shared(base(l), []);
         let latest = results.latest(&row.id);
-        let empty: Arc<str> = Arc::from("");
         let isp = latest.map_or(&empty, |r| &r.isp);
-        f.push(F::ConnectionInfo, with(base(l), [kv("isp", isp)]), 1.0);
+        f.push(F::ConnectionInfo, &b, vec![kv("isp", isp)], 1.0);
         // The state row is authoritative for the completion time (it is written by every
         // server process); the in-memory result may only be newer if the row was not re-read.
         let last_completed = match (row.last_completed_at, latest.map(|r| r.completed_at)) {
@@ -743,21 +766,19 @@ pub fn build_frame(
         };
         let fresh = last_completed
             .is_some_and(|t| now.seconds_since(t) <= settings.freshness_window_seconds);
-        f.push(F::Up, base(l), flag(fresh));
+        f.push(F::Up, &b, vec![], flag(fresh));
         if let Some(t) = last_completed {
-            f.push(F::LastResultTimestamp, base(l), seconds(t));
+            f.push(F::LastResultTimestamp, &b, vec![], seconds(t));
         }
         if let Some(r) = latest {
-            let server = || {
-                with(
-                    base(l),
-                    [
-                        kv("server_name", &r.server_name),
-                        kv("server_id", &r.server_id),
-                        kv("isp", &r.isp),
-                    ],
-                )
-            };
+            let server = shared(
+                base(l),
+                [
+                    kv("server_name", &r.server_name),
+                    kv("server_id", &r.server_id),
+                    kv("isp", &r.isp),
+                ],
+            );
             let figures = [
                 (F::Download, r.download_bps),
                 (F::Upload, r.upload_bps),
@@ -774,44 +795,49 @@ pub fn build_frame(
             ];
             for (family, value) in figures {
                 if let Some(v) = value {
-                    f.push(family, server(), v);
+                    f.push(family, &server, vec![], v);
                 }
             }
         }
         f.push(
             F::Degraded,
-            base(l),
+            &b,
+            vec![],
             flag(row.adaptive.is_degraded(&row.history)),
         );
         f.push(
             F::ExpectedDownload,
-            base(l),
+            &b,
+            vec![],
             row.expected.download_bps as f64,
         );
-        f.push(F::ExpectedUpload, base(l), row.expected.upload_bps as f64);
+        f.push(
+            F::ExpectedUpload,
+            &b,
+            vec![],
+            row.expected.upload_bps as f64,
+        );
 
         let mut total = Tally::default();
         for engine in Engine::ALL {
-            let Some(t) = results.tallies.get(&(row.id.clone(), engine)) else {
+            let key = (row.id.clone(), engine);
+            let Some(t) = results.tallies.get(&key) else {
                 continue;
             };
             total.completed += t.completed;
             total.failed += t.failed;
             total.unhealthy += t.unhealthy;
-            let e = kv_static("engine", engine.as_str());
+            let eb = shared(base(l), [kv_static("engine", engine.as_str())]);
             for (status, n) in [("completed", t.completed), ("failed", t.failed)] {
                 f.push(
                     F::EngineRuns,
-                    with(base(l), [e.clone(), kv_static("status", status)]),
+                    &eb,
+                    vec![kv_static("status", status)],
                     n as f64,
                 );
             }
-            if let Some(r) = results.latest_by_engine.get(&(row.id.clone(), engine)) {
-                f.push(
-                    F::EngineLastResult,
-                    with(base(l), [e.clone()]),
-                    seconds(r.completed_at),
-                );
+            if let Some(r) = results.latest_by_engine.get(&key) {
+                f.push(F::EngineLastResult, &eb, vec![], seconds(r.completed_at));
                 let figures = [
                     (F::EngineDownload, r.download_bps),
                     (F::EngineUpload, r.upload_bps),
@@ -824,65 +850,73 @@ pub fn build_frame(
                 ];
                 for (family, value) in figures {
                     if let Some(v) = value {
-                        f.push(family, with(base(l), [e.clone()]), v);
+                        f.push(family, &eb, vec![], v);
                     }
                 }
             }
         }
         for (status, n) in [("completed", total.completed), ("failed", total.failed)] {
-            f.push(
-                F::Runs,
-                with(base(l), [kv_static("status", status)]),
-                n as f64,
-            );
+            f.push(F::Runs, &b, vec![kv_static("status", status)], n as f64);
         }
-        f.push(F::Failures, base(l), total.failed as f64);
-        f.push(F::Unhealthy, base(l), total.unhealthy as f64);
+        f.push(F::Failures, &b, vec![], total.failed as f64);
+        f.push(F::Unhealthy, &b, vec![], total.unhealthy as f64);
     }
     for p in &catalog.probes {
-        let labels = || vec![kv("probe", &p.name), kv("site", &p.site)];
+        let pb = shared(vec![kv("probe", &p.name), kv("site", &p.site)], []);
         let last = p.probe.last_poll_at;
         f.push(
             F::ProbeUp,
-            labels(),
+            &pb,
+            vec![],
             flag(last.is_some_and(|t| now.seconds_since(t) <= settings.probe_stale_after_seconds)),
         );
         if let Some(t) = last {
-            f.push(F::ProbeLastPoll, labels(), seconds(t));
+            f.push(F::ProbeLastPoll, &pb, vec![], seconds(t));
         }
         if let Some(v) = &p.probe.agent_version {
             let engines: Vec<&str> = p.probe.agent_engines.iter().map(|e| e.as_str()).collect();
             f.push(
                 F::AgentInfo,
-                with(
-                    labels(),
-                    [
-                        kv("version", &Arc::from(v.as_str())),
-                        kv("engines", &Arc::from(engines.join(","))),
-                    ],
-                ),
+                &pb,
+                vec![
+                    kv("version", &Arc::from(v.as_str())),
+                    kv("engines", &Arc::from(engines.join(","))),
+                ],
                 1.0,
             );
         }
     }
-    f.push(F::RemoteWriteFailures, vec![], remote_write.failures as f64);
+    f.push(
+        F::RemoteWriteFailures,
+        &none,
+        vec![],
+        remote_write.failures as f64,
+    );
     if remote_write.enabled {
-        f.push(F::RemoteWriteSent, vec![], remote_write.sent as f64);
+        f.push(F::RemoteWriteSent, &none, vec![], remote_write.sent as f64);
         f.push(
             F::RemoteWriteDropped,
+            &none,
             vec![kv_static("reason", "queue_full")],
             remote_write.dropped_queue_full as f64,
         );
         f.push(
             F::RemoteWriteDropped,
+            &none,
             vec![kv_static("reason", "undeliverable")],
             remote_write.dropped_undeliverable as f64,
         );
-        f.push(F::RemoteWriteQueue, vec![], remote_write.queued as f64);
+        f.push(
+            F::RemoteWriteQueue,
+            &none,
+            vec![],
+            remote_write.queued as f64,
+        );
     }
     for ((kind, channel, status), n) in &results.notifications {
         f.push(
             F::Notifications,
+            &none,
             vec![
                 kv("kind", &Arc::from(kind.as_str())),
                 kv("channel", &Arc::from(channel.as_str())),

@@ -13,6 +13,10 @@ use opentelemetry::Value;
 use super::state::{Family, Frame, Kind};
 
 fn escape_label(out: &mut String, text: &str) {
+    if !text.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -65,11 +69,11 @@ pub fn render(frame: &Frame) -> String {
             Kind::Gauge => " gauge\n",
             Kind::Counter => " counter\n",
         });
-        for (labels, v) in frame.series(family) {
+        for series in frame.series(family) {
             out.push_str(name);
-            if !labels.is_empty() {
+            if !series.shared.is_empty() || !series.own.is_empty() {
                 out.push('{');
-                for (i, kv) in labels.iter().enumerate() {
+                for (i, kv) in series.labels().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
@@ -84,7 +88,7 @@ pub fn render(frame: &Frame) -> String {
                 out.push('}');
             }
             out.push(' ');
-            value(&mut out, *v);
+            value(&mut out, series.value);
             out.push('\n');
         }
     }
