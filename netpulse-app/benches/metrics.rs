@@ -137,6 +137,20 @@ async fn populate(storage: &SqliteStorage, connections: usize, measurements: usi
     sqlx::query("ANALYZE").execute(pool).await.unwrap();
 }
 
+/// CPU time of this process so far (user + system), from `/proc/self/stat` (clock ticks of
+/// 10 ms). The machine may be shared: wall times include waiting for a core, CPU times do not.
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -184,17 +198,20 @@ async fn case(connections: usize, measurements: usize) {
         };
         let mut body = render().await;
         let mut times = Vec::with_capacity(runs);
+        let cpu_before = cpu();
         for _ in 0..runs {
             let t = Instant::now();
             body = render().await;
             times.push(t.elapsed());
         }
+        let cpu_per_render = (cpu() - cpu_before) / runs as u32;
         times.sort();
         let series = body.lines().filter(|l| !l.starts_with('#')).count();
         line.push_str(&format!(
-            " | {:>8.2} {:>8.2} | {:>9} {:>7}",
+            " | {:>8.2} {:>8.2} {:>8.2} | {:>9} {:>7}",
             ms(times[runs / 2]),
             ms(times[runs * 9 / 10]),
+            ms(cpu_per_render),
             body.len(),
             series,
         ));

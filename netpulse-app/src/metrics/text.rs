@@ -43,6 +43,10 @@ fn value(out: &mut String, v: f64) {
         out.push_str("NaN");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Whole numbers (counts, flags, bits per second) print as integers; cheaper than the
+        // float formatter and the same text.
+        let _ = write!(out, "{}", v as i64);
     } else {
         let _ = write!(out, "{v}");
     }
@@ -116,6 +120,8 @@ mod tests {
             (f64::NEG_INFINITY, "-Inf"),
             (f64::NAN, "NaN"),
             (1.780_747_500_123e9, "1780747500.123"),
+            (-0.0, "0"),
+            (1e15, "1000000000000000"),
         ] {
             let mut s = String::new();
             value(&mut s, v);
