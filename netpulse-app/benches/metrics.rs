@@ -204,7 +204,7 @@ async fn case(connections: usize, measurements: usize) {
             body = render().await;
             times.push(t.elapsed());
         }
-        let cpu_per_render = (cpu() - cpu_before) / runs as u32;
+        let cpu_per_render = cpu().saturating_sub(cpu_before) / runs as u32;
         times.sort();
         let series = body.lines().filter(|l| !l.starts_with('#')).count();
         line.push_str(&format!(
