@@ -227,19 +227,22 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "/metrics render on SQLite, ms (each includes the catalog read); fill = bulk load, \
-         startup = the exporter's snapshot load"
+        "/metrics on SQLite, milliseconds. fill: bulk load; startup: the exporter's snapshot \
+         load; catalog: the per-scrape read of probes and connections (median); text and \
+         opentelemetry: a whole render (catalog read included), wall-clock median and p90, and \
+         CPU time per render (the machine may be shared)"
     );
     println!(
-        "{:>11} | {:>12} | {:>8} | {:>8} | {:>17} | {:>17} | {:>17} | {:>17}",
+        "{:>11} | {:>12} | {:>8} | {:>8} | {:>7} | {:>26} | {:>17} | {:>26} | {:>17}",
         "connections",
         "measurements",
         "fill",
         "startup",
-        "text median p90",
-        "text bytes/series",
-        "otel median p90",
-        "otel bytes/series"
+        "catalog",
+        "text: median  p90  cpu",
+        "bytes  series",
+        "opentelemetry: median p90 cpu",
+        "bytes  series"
     );
     let mut cases = vec![(10, 10_000), (1_000, 10_000), (10_000, 10_000)];
     if !quick {
