@@ -445,6 +445,20 @@ pub async fn install(
 ) -> Result<Installed, MetricsError> {
     let stats = Arc::new(RemoteWriteStats::default());
     let otlp_interval = config.otlp.as_ref().map(|o| o.interval);
+    tracing::info!(
+        metrics_endpoint = config.metrics.enabled,
+        renderer = ?config.metrics.renderer,
+        allowlist = config.metrics.allow.ranges().len(),
+        remote_write = %config
+            .remote_write
+            .as_ref()
+            .map_or_else(|| "off".to_owned(), |r| netpulse_adapters::storage::redact(&r.url)),
+        otlp = %config
+            .otlp
+            .as_ref()
+            .map_or_else(|| "off".to_owned(), |o| netpulse_adapters::storage::redact(&o.endpoint)),
+        "metrics"
+    );
     let metrics = Metrics::start(
         Arc::clone(&app.storage),
         Arc::clone(&app.clock),
