@@ -134,6 +134,7 @@ async fn run(name: &str, db: TestDatabase) {
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
+        metrics: None,
     };
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()

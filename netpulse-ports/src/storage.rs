@@ -452,6 +452,7 @@ pub trait Storage:
     + ApiTokenStore
     + StorageHealth
     + crate::notification_store::NotificationStore
+    + crate::metrics_store::MetricsStore
 {
 }
 
@@ -465,5 +466,6 @@ impl<T> Storage for T where
         + ApiTokenStore
         + StorageHealth
         + crate::notification_store::NotificationStore
+        + crate::metrics_store::MetricsStore
 {
 }

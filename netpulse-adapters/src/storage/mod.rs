@@ -14,6 +14,7 @@
 
 mod imp;
 mod list;
+mod metrics_imp;
 mod notify_imp;
 mod notify_rows;
 mod rows;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::imp::storage_impl;
+use super::metrics_imp::metrics_store_impl;
 use super::notify_imp::notification_store_impl;
 
 /// PostgreSQL storage.
@@ -56,3 +57,4 @@ notification_store_impl!(
     begin_write = begin_write,
     lock = " FOR UPDATE"
 );
+metrics_store_impl!(PostgresStorage, sqlx::Postgres);

@@ -8,6 +8,7 @@ use sqlx::sqlite::{
 };
 
 use super::imp::storage_impl;
+use super::metrics_imp::metrics_store_impl;
 use super::notify_imp::notification_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
@@ -67,3 +68,4 @@ notification_store_impl!(
     begin_write = begin_write,
     lock = ""
 );
+metrics_store_impl!(SqliteStorage, sqlx::Sqlite);

@@ -3,6 +3,7 @@
 
 mod contract;
 mod helpers;
+mod metrics_contract;
 mod notifications;
 mod postgres_only;
 mod schema;

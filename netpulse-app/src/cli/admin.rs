@@ -38,6 +38,7 @@ pub async fn open_app(url: &str) -> Result<App, CliError> {
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
+        metrics: None,
     })
 }
 

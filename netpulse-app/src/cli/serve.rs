@@ -64,6 +64,9 @@ pub struct ServeArgs {
         default_value = "netpulse-secret.key"
     )]
     pub secret_key_file: std::path::PathBuf,
+    /// Metrics, remote write and OTLP.
+    #[command(flatten)]
+    pub metrics: crate::metrics::config::MetricsArgs,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -105,6 +108,7 @@ pub async fn shutdown_signal() {
 /// Migrates, binds, serves.
 pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     init_logging(args.log_format);
+    let metrics_config = args.metrics.config(args.poll_interval)?;
     let mut app = open_app(database_url).await?;
     app.poll_interval_seconds = args.poll_interval;
     let env_key = std::env::var("NETPULSE_SECRET_KEY").ok();
@@ -138,6 +142,17 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
     app.listeners.push(notifications.listener());
     app.notifications = Some(notifications.clone());
     let _tasks = notifications.start();
+    let metrics = crate::metrics::install(&mut app, metrics_config)
+        .await
+        .map_err(|e| CliError {
+            status: 1,
+            message: e.to_string(),
+        })?;
+    // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
+    let exporter = std::sync::Arc::clone(&metrics.metrics);
+    SentCounter::global().subscribe(Box::new(move |kind, channel, status| {
+        exporter.notification_sent(kind, channel, status);
+    }));
     let acceptor = TcpListener::bind(args.listen)
         .into_acceptor()
         .await
@@ -184,6 +199,7 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
     if let Some(agent) = agent {
         let _ = agent.await;
     }
+    metrics.shutdown(std::time::Duration::from_secs(5)).await;
     served.map_err(|e| CliError {
         status: 1,
         message: format!("server failed: {e}"),

@@ -64,7 +64,16 @@ pub fn routes(app: App) -> impl Endpoint {
             problem::from_poem_error(&err)
         }
     });
-    Route::new()
+    let metrics = app
+        .metrics
+        .clone()
+        .filter(|m| m.settings().enabled)
+        .map(|m| poem::get(crate::metrics::endpoint::metrics).data(m));
+    let mut route = Route::new();
+    if let Some(endpoint) = metrics {
+        route = route.at("/metrics", endpoint);
+    }
+    route
         .nest("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/api", api)

@@ -22,9 +22,20 @@ pub struct SentKey {
     pub status: String,
 }
 
+/// Told about each counted delivery (`kind`, `channel`, `status`).
+pub type SentSubscriber = Box<dyn Fn(&str, &str, &str) + Send + Sync>;
+
 /// Counts finished deliveries.
-#[derive(Debug, Default)]
-pub struct SentCounter(Mutex<BTreeMap<SentKey, u64>>);
+#[derive(Default)]
+pub struct SentCounter(Mutex<BTreeMap<SentKey, u64>>, Mutex<Vec<SentSubscriber>>);
+
+impl std::fmt::Debug for SentCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SentCounter")
+            .field(&self.0)
+            .finish_non_exhaustive()
+    }
+}
 
 static GLOBAL: LazyLock<Arc<SentCounter>> = LazyLock::new(|| Arc::new(SentCounter::default()));
 
@@ -34,8 +45,25 @@ impl SentCounter {
         GLOBAL.clone()
     }
 
+    /// Calls `subscriber` for every delivery counted from now on (the metrics exporter uses it
+    /// for `netpulse_notifications_sent_total`).
+    pub fn subscribe(&self, subscriber: SentSubscriber) {
+        self.1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(subscriber);
+    }
+
     /// Adds one.
     pub fn record(&self, kind: &str, channel: &str, status: &str) {
+        for subscriber in self
+            .1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            subscriber(kind, channel, status);
+        }
         let key = SentKey {
             kind: kind.to_owned(),
             channel: channel.to_owned(),
@@ -76,6 +104,23 @@ pub fn notifications_sent_total() -> Vec<(SentKey, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscribers_see_every_counted_delivery() {
+        let counter = SentCounter::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        counter.subscribe(Box::new(move |k, c, s| {
+            sink.lock().unwrap().push(format!("{k}/{c}/{s}"));
+        }));
+        counter.record("alert", "webhook", "sent");
+        counter.record("digest", "email", "failed");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["alert/webhook/sent", "digest/email/failed"]
+        );
+        assert_eq!(counter.get("alert", "webhook", "sent"), 1);
+    }
 
     #[test]
     fn counts_by_series() {

@@ -44,6 +44,8 @@ pub struct App {
     /// Notification channels, settings and the delivery log (`None`: not configured, e.g. the
     /// admin CLI; the notification API then answers 503).
     pub notifications: Option<Arc<crate::notify::Notifications>>,
+    /// The metrics exporter (`/metrics` is mounted when it is set and enabled).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for App {

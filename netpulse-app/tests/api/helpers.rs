@@ -32,6 +32,8 @@ pub(crate) struct TestApp {
     pub(crate) notify: Arc<Notifications>,
     pub(crate) db_url: String,
     _tasks: Tasks,
+    /// The metrics exporter and remote writer, when the test asked for them.
+    pub(crate) metrics: Option<netpulse_app::metrics::Installed>,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -50,6 +52,15 @@ impl Drop for TestApp {
 
 /// A started server, or `None` when PostgreSQL is switched off (`NETPULSE_TEST_PG_URL=off`).
 pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
+    spawn_with_metrics(db, None).await
+}
+
+/// A started server with the metrics exporter (and remote write, OTLP) installed as `serve`
+/// installs them.
+pub(crate) async fn spawn_with_metrics(
+    db: Db,
+    metrics: Option<netpulse_app::metrics::config::MetricsConfig>,
+) -> Option<TestApp> {
     let database = match db {
         Db::Sqlite => TestDatabase::sqlite(),
         Db::Postgres => TestDatabase::postgres().await?,
@@ -58,7 +69,7 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         .await
         .expect("open database");
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let (app, notify, tasks) = app_over(storage, clock.clone());
+    let (mut app, notify, tasks) = app_over(storage, clock.clone());
     let api_token = netpulse_app::tokens::generate();
     app.storage
         .create_api_token(
@@ -72,6 +83,14 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         )
         .await
         .unwrap();
+    let metrics = match metrics {
+        Some(config) => Some(
+            netpulse_app::metrics::install(&mut app, config)
+                .await
+                .expect("install metrics"),
+        ),
+        None => None,
+    };
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -94,6 +113,7 @@ pub(crate) async fn spawn(db: Db) -> Option<TestApp> {
         notify,
         db_url,
         _tasks: tasks,
+        metrics,
         _db: database,
         shutdown: Some(tx),
         server: Some(server),
@@ -127,6 +147,7 @@ pub(crate) fn app_over(
         default_alerts: AlertPolicy::default(),
         listeners: vec![notify.listener()],
         notifications: Some(notify.clone()),
+        metrics: None,
     };
     (app, notify, tasks)
 }

@@ -4,10 +4,13 @@
 mod agent_api;
 mod agent_e2e;
 mod cli;
+mod deployment;
 mod helpers;
 mod maintenance;
+mod metrics;
 mod notifications;
 mod openapi;
+mod remote_write;
 mod rest_api;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.
@@ -66,3 +69,47 @@ async fn postgres_two_processes_send_one_alert_per_edge() {
         notifications::two_processes_send_one_alert_per_edge(&t).await;
     }
 }
+/// Like `on_both_databases!`, for scenarios that need the metrics exporter installed (as
+/// `netpulse serve` installs it by default).
+macro_rules! on_both_databases_with_metrics {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod with_metrics {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let t = crate::helpers::spawn_with_metrics(
+                            crate::helpers::Db::Sqlite,
+                            Some(crate::metrics::config(&[])),
+                        )
+                        .await
+                        .unwrap();
+                        crate::$module::$name(&t).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        if let Some(t) = crate::helpers::spawn_with_metrics(
+                            crate::helpers::Db::Postgres,
+                            Some(crate::metrics::config(&[])),
+                        )
+                        .await
+                        {
+                            crate::$module::$name(&t).await;
+                        }
+                    }
+                )*
+            }
+        }
+    };
+}
+
+on_both_databases_with_metrics!(
+    metrics::every_family_with_names_types_labels_and_help,
+    metrics::counters_survive_a_restart_and_deleted_connections_leave,
+    metrics::duplicate_names_get_distinct_series,
+    metrics::both_renderers_write_the_same_exposition,
+);

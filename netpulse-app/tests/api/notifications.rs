@@ -294,7 +294,15 @@ pub(crate) async fn a_delivery_is_retried_after_500_then_sent(t: &TestApp) {
         t.notify.counter().get("alert", "webhook", "sent") == 1
     })
     .await;
-    let (_, log) = t.get("/api/v1/notifications/deliveries").await;
+    // The counter and the log are written one after the other: wait for the log too.
+    let mut log = Value::Null;
+    for _ in 0..200 {
+        log = t.get("/api/v1/notifications/deliveries").await.1;
+        if log["items"][0]["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let d = &log["items"][0];
     assert_eq!(
         (d["status"].as_str(), d["attempts"].as_u64()),

@@ -1,0 +1,229 @@
+//! The metrics flags of `netpulse serve` (each also an environment variable; the names of the
+//! PHP NetPulse's variables are kept so that an existing `.env` keeps working).
+
+use std::time::Duration;
+
+use clap::{ArgAction, Args, ValueEnum};
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::metrics::{PeriodicReader, Temporality};
+
+use super::MetricsSettings;
+use super::access::AllowList;
+use super::remote_write::{RemoteWriteAuth, RemoteWriteConfig, parse_extra_labels};
+use crate::cli::CliError;
+
+/// OTLP encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OtlpProtocol {
+    /// OTLP/HTTP with protobuf bodies.
+    #[value(name = "http/protobuf")]
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    #[value(name = "http/json")]
+    HttpJson,
+}
+
+/// Where to export OTLP metrics.
+#[derive(Debug, Clone)]
+pub struct OtlpSettings {
+    /// The full metrics URL, e.g. `http://collector:4318/v1/metrics`.
+    pub endpoint: String,
+    /// The encoding.
+    pub protocol: OtlpProtocol,
+    /// Export interval.
+    pub interval: Duration,
+}
+
+/// A periodic OTLP reader of the same instruments (cumulative temporality, as Prometheus).
+pub fn otlp_reader(
+    otlp: &OtlpSettings,
+) -> Result<PeriodicReader<opentelemetry_otlp::MetricExporter>, String> {
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_http()
+        .with_endpoint(otlp.endpoint.clone())
+        .with_protocol(match otlp.protocol {
+            OtlpProtocol::HttpProtobuf => Protocol::HttpBinary,
+            OtlpProtocol::HttpJson => Protocol::HttpJson,
+        })
+        .with_timeout(Duration::from_secs(10))
+        .with_temporality(Temporality::Cumulative)
+        .build()
+        .map_err(|e| format!("OTLP exporter: {e}"))?;
+    Ok(PeriodicReader::builder(exporter)
+        .with_interval(otlp.interval)
+        .build())
+}
+
+/// Metrics, remote-write and OTLP options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics at /metrics (`false`: 404).
+    #[arg(long, env = "PROMETHEUS_METRICS_ENABLED", value_name = "BOOL", default_value_t = true, action = ArgAction::Set)]
+    pub metrics_enabled: bool,
+
+    /// What writes /metrics: `text` (the snapshot written directly) or `opentelemetry` (the
+    /// same instruments through opentelemetry-prometheus; same output, ~20× the cost per series).
+    #[arg(
+        long,
+        env = "NETPULSE_METRICS_RENDERER",
+        value_enum,
+        default_value = "text"
+    )]
+    pub metrics_renderer: super::PrometheusRenderer,
+
+    /// Who may scrape /metrics: IP addresses or CIDR ranges, comma-separated or repeated (empty:
+    /// everyone). Others get 403. The TCP peer's address is checked.
+    #[arg(
+        long = "metrics-allow",
+        env = "PROMETHEUS_ALLOWED_IPS",
+        value_name = "IP[/PREFIX],…"
+    )]
+    pub metrics_allow: Vec<String>,
+
+    /// `netpulse_up` is 1 while the newest successful test is at most this old, seconds.
+    #[arg(long, env = "MEASUREMENT_FRESHNESS_WINDOW", value_name = "SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub freshness_window: u32,
+
+    /// Push every recorded measurement to this Prometheus remote-write URL
+    /// (e.g. http://prometheus:9090/api/v1/write).
+    #[arg(long, env = "REMOTE_WRITE_URL", value_name = "URL")]
+    pub remote_write_url: Option<String>,
+
+    /// Switch remote write on or off (default: on when a URL is given).
+    #[arg(long, env = "REMOTE_WRITE_ENABLED", value_name = "BOOL", action = ArgAction::Set)]
+    pub remote_write_enabled: Option<bool>,
+
+    /// Remote-write credentials: `bearer:TOKEN` or `basic:USER:PASSWORD`.
+    #[arg(
+        long,
+        env = "REMOTE_WRITE_AUTH",
+        value_name = "KIND:SECRET",
+        hide_env_values = true
+    )]
+    pub remote_write_auth: Option<String>,
+
+    /// Extra labels on every pushed series: `key=value`, comma-separated or repeated.
+    #[arg(
+        long = "remote-write-label",
+        env = "REMOTE_WRITE_EXTRA_LABELS",
+        value_name = "KEY=VALUE,…"
+    )]
+    pub remote_write_labels: Vec<String>,
+
+    /// How many measurements may wait for delivery; beyond that the oldest is dropped.
+    #[arg(long, env = "REMOTE_WRITE_QUEUE_CAPACITY", value_name = "COUNT", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub remote_write_queue_capacity: u32,
+
+    /// Delivery attempts per measurement (transport errors, 5xx and 429 are retried with
+    /// exponential back-off from 1 s up to 60 s).
+    #[arg(long, env = "REMOTE_WRITE_MAX_ATTEMPTS", value_name = "COUNT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub remote_write_max_attempts: u32,
+
+    /// Export the same metrics over OTLP/HTTP to this URL (the full metrics path, e.g.
+    /// http://collector:4318/v1/metrics).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
+    /// OTLP encoding.
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        value_enum,
+        default_value = "http/protobuf"
+    )]
+    pub otlp_protocol: OtlpProtocol,
+
+    /// Seconds between OTLP exports.
+    #[arg(long, env = "NETPULSE_OTLP_INTERVAL", value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub otlp_interval: u32,
+}
+
+/// Everything the flags configure.
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// The exporter.
+    pub metrics: MetricsSettings,
+    /// Remote write, when on.
+    pub remote_write: Option<RemoteWriteConfig>,
+    /// OTLP export, when on.
+    pub otlp: Option<OtlpSettings>,
+}
+
+fn url(flag: &str, text: &str) -> Result<String, CliError> {
+    let t = text.trim();
+    if (t.starts_with("http://") || t.starts_with("https://")) && t.len() > "https://".len() {
+        Ok(t.to_owned())
+    } else {
+        Err(CliError::usage(
+            flag,
+            format!("{t:?} is not an http(s) URL"),
+        ))
+    }
+}
+
+impl MetricsArgs {
+    /// Checks the flags; `poll_interval` sets how soon a silent probe is reported down
+    /// (`max(3 × poll interval, 180 s)`, as the agent health endpoint).
+    pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, CliError> {
+        let allow = AllowList::parse(&self.metrics_allow)
+            .map_err(|e| CliError::usage("--metrics-allow", e))?;
+        let metrics = MetricsSettings {
+            enabled: self.metrics_enabled,
+            renderer: self.metrics_renderer,
+            allow,
+            freshness_window_seconds: i64::from(self.freshness_window),
+            probe_stale_after_seconds: i64::from(poll_interval.saturating_mul(3)).max(180),
+        };
+        let url_given = self
+            .remote_write_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty());
+        let remote_write = match (self.remote_write_enabled, url_given) {
+            (Some(false), _) | (None, None) => None,
+            (Some(true), None) => {
+                return Err(CliError::usage(
+                    "--remote-write-url",
+                    "remote write is enabled but no URL is set",
+                ));
+            }
+            (_, Some(u)) => Some(RemoteWriteConfig {
+                url: url("--remote-write-url", u)?,
+                auth: self
+                    .remote_write_auth
+                    .as_deref()
+                    .filter(|a| !a.trim().is_empty())
+                    .map(RemoteWriteAuth::parse)
+                    .transpose()
+                    .map_err(|e| CliError::usage("--remote-write-auth", e))?,
+                extra_labels: parse_extra_labels(&self.remote_write_labels)
+                    .map_err(|e| CliError::usage("--remote-write-label", e))?,
+                capacity: self.remote_write_queue_capacity as usize,
+                max_attempts: self.remote_write_max_attempts,
+                timeout: Duration::from_secs(10),
+                initial_backoff: Duration::from_secs(1),
+                max_backoff: Duration::from_mins(1),
+            }),
+        };
+        let otlp = match self
+            .otlp_endpoint
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            None => None,
+            Some(u) => Some(OtlpSettings {
+                endpoint: url("--otlp-endpoint", u)?,
+                protocol: self.otlp_protocol,
+                interval: Duration::from_secs(u64::from(self.otlp_interval)),
+            }),
+        };
+        Ok(MetricsConfig {
+            metrics,
+            remote_write,
+            otlp,
+        })
+    }
+}
