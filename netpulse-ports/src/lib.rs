@@ -11,3 +11,4 @@ pub mod clock;
 pub mod notify;
 pub mod runner;
 pub mod storage;
+pub mod web_store;

@@ -444,6 +444,7 @@ pub trait Storage:
     + SettingsStore
     + ApiTokenStore
     + StorageHealth
+    + crate::web_store::WebStore
 {
 }
 
@@ -456,5 +457,6 @@ impl<T> Storage for T where
         + SettingsStore
         + ApiTokenStore
         + StorageHealth
+        + crate::web_store::WebStore
 {
 }

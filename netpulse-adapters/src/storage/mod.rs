@@ -16,6 +16,7 @@ mod imp;
 mod list;
 mod rows;
 mod sql;
+mod web;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

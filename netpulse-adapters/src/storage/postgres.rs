@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::imp::storage_impl;
+use super::web::web_store_impl;
 
 /// PostgreSQL storage.
 #[derive(Debug, Clone)]
@@ -46,5 +47,13 @@ storage_impl!(
     PostgresStorage,
     sqlx::Postgres,
     begin_write = begin_write,
+    lock = " FOR UPDATE"
+);
+
+// Expanded in a child module (its own imports), hence the `super::` paths.
+web_store_impl!(
+    super::PostgresStorage,
+    sqlx::Postgres,
+    begin_write = super::begin_write,
     lock = " FOR UPDATE"
 );

@@ -8,6 +8,7 @@ use sqlx::sqlite::{
 };
 
 use super::imp::storage_impl;
+use super::web::web_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
 #[derive(Debug, Clone)]
@@ -57,5 +58,13 @@ storage_impl!(
     SqliteStorage,
     sqlx::Sqlite,
     begin_write = begin_write,
+    lock = ""
+);
+
+// Expanded in a child module (its own imports), hence the `super::` paths.
+web_store_impl!(
+    super::SqliteStorage,
+    sqlx::Sqlite,
+    begin_write = super::begin_write,
     lock = ""
 );
