@@ -1,7 +1,7 @@
 //! # netpulse-app
 //!
-//! The `netpulse` server: the agent API, the REST API with its OpenAPI document, and the admin
-//! command line, over the storage adapters. The binary (`src/main.rs`) is a thin wrapper around
+//! The `netpulse` server: the agent API, the REST API with its OpenAPI document, the web
+//! dashboard ([`web`]), and the admin command line, over the storage adapters. The binary (`src/main.rs`) is a thin wrapper around
 //! [`cli::main`]; tests spawn [`http::run`] on port 0.
 #![deny(missing_docs)]
 
@@ -10,3 +10,4 @@ pub mod error;
 pub mod http;
 pub mod service;
 pub mod tokens;
+pub mod web;

@@ -29,6 +29,14 @@ pub struct ServeArgs {
     /// How often agents should poll, seconds (sent as `pollAfterSeconds`).
     #[arg(long, env = "AGENT_POLL_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub poll_interval: u32,
+    /// The dashboard is reached over HTTPS (through a TLS-terminating proxy): session cookies
+    /// get `Secure` and answers get `Strict-Transport-Security`.
+    #[arg(long, env = "NETPULSE_BEHIND_HTTPS")]
+    pub behind_https: bool,
+    /// Trust the last `X-Forwarded-For` entry as the client address (only behind a proxy that
+    /// sets it): sign-in throttling per address uses it.
+    #[arg(long, env = "NETPULSE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -84,7 +92,11 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         version = env!("CARGO_PKG_VERSION"),
         "netpulse serving"
     );
-    crate::http::run(acceptor, app, shutdown_signal())
+    let web = crate::web::WebOptions {
+        behind_https: args.behind_https,
+        trust_forwarded_for: args.trust_forwarded_for,
+    };
+    crate::http::run_with(acceptor, app, web, shutdown_signal())
         .await
         .map_err(|e| CliError {
             status: 1,

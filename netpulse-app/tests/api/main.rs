@@ -2,10 +2,13 @@
 //! SQLite or PostgreSQL database, driven over HTTP; and the real binary for the CLI.
 
 mod agent_api;
+mod browser;
 mod cli;
 mod helpers;
 mod openapi;
 mod rest_api;
+mod web_auth;
+mod web_browser;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.
 macro_rules! on_both_databases {
@@ -45,4 +48,9 @@ on_both_databases!(
     rest_api::connections_crud_and_validation,
     rest_api::measurements_list_filter_and_detail,
     rest_api::rest_requires_an_api_token,
+    web_auth::first_run_setup_and_sessions,
+    web_auth::sign_in_is_throttled,
+    web_auth::csrf_and_json_auth,
+    web_auth::static_assets_are_embedded,
+    web_browser::browser_flow,
 );
