@@ -22,6 +22,9 @@ pub mod settings;
 pub mod sparkline;
 pub mod view;
 
+#[cfg(test)]
+mod template_tests;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -93,18 +96,67 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
     let web = Web::new(app, options);
     let g =
         |ep: poem::endpoint::BoxEndpoint<'static>| ep.with(guard::Guard).data(web.clone()).boxed();
-    use pages::{auth, dashboard};
+    use pages::{auth, connections, dashboard, heatmap, history, probes, servers, settings, share};
     route
         .at("/static/*path", assets::StaticFiles.into_endpoint())
         .at("/setup", g(get(auth::setup_form).post(auth::setup).boxed()))
         .at("/login", g(get(auth::login_form).post(auth::login).boxed()))
         .at("/logout", g(post(auth::logout).boxed()))
-        .at("/", g(get(dashboard::page).boxed()))
+        .at("/", g(get(dashboard::show).boxed()))
         .at("/dashboard/cursor", g(get(dashboard::cursor).boxed()))
         .at("/dashboard/run", g(post(dashboard::run).boxed()))
         .at(
             "/dashboard/run-status",
             g(get(dashboard::run_status).boxed()),
+        )
+        .at("/history", g(get(history::show).boxed()))
+        .at("/history/export.csv", g(get(history::export).boxed()))
+        .at("/history/:id", g(get(history::detail).boxed()))
+        .at("/history/:id/share", g(post(history::share).boxed()))
+        .at(
+            "/history/:id/share/revoke",
+            g(post(history::revoke).boxed()),
+        )
+        .at("/r/:token", g(get(share::show).boxed()))
+        .at("/heatmap", g(get(heatmap::show).boxed()))
+        .at("/servers", g(get(servers::show).boxed()))
+        .at("/settings", g(get(settings::show).boxed()))
+        .at("/settings/general", g(post(settings::save_general).boxed()))
+        .at("/settings/tokens", g(post(settings::create_token).boxed()))
+        .at(
+            "/settings/tokens/:id/revoke",
+            g(post(settings::revoke_token).boxed()),
+        )
+        .at(
+            "/settings/password",
+            g(post(settings::change_password).boxed()),
+        )
+        .at(
+            "/settings/probes",
+            g(get(probes::show).post(probes::create).boxed()),
+        )
+        .at("/settings/probes/:id/:action", g(post(probes::act).boxed()))
+        .at(
+            "/settings/connections",
+            g(get(connections::show).post(connections::create).boxed()),
+        )
+        .at(
+            "/settings/connections/new",
+            g(get(connections::new_form).boxed()),
+        )
+        .at(
+            "/settings/connections/cron-preview",
+            g(get(connections::cron_preview).boxed()),
+        )
+        .at(
+            "/settings/connections/:id",
+            g(get(connections::edit_form)
+                .post(connections::update)
+                .boxed()),
+        )
+        .at(
+            "/settings/connections/:id/:action",
+            g(post(connections::act).boxed()),
         )
 }
 

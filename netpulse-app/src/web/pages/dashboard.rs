@@ -626,7 +626,7 @@ pub fn server_label(name: Option<&str>, location: Option<&str>, id: Option<&str>
 
 /// `GET /`: the page, or (with `X-NetPulse-Fragment: live`) its live block.
 #[handler]
-pub(crate) async fn page(
+pub(crate) async fn show(
     req: &Request,
     web: Data<&Web>,
     Query(q): Query<DashboardQuery>,

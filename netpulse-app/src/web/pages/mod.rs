@@ -1,7 +1,14 @@
 //! The dashboard's pages, one module per page.
 
 pub mod auth;
+pub mod connections;
 pub mod dashboard;
+pub mod heatmap;
+pub mod history;
+pub mod probes;
+pub mod servers;
+pub mod settings;
+pub mod share;
 
 use poem::http::StatusCode;
 use poem::{Request, Response};
