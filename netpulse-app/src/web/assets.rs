@@ -17,7 +17,13 @@ pub struct Files;
 pub struct StaticFiles;
 
 fn etag(hash: &[u8; 32]) -> String {
-    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hash[..16]
+        .iter()
+        .fold(String::with_capacity(32), |mut out, b| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{b:02x}");
+            out
+        });
     format!("\"{hex}\"")
 }
 

@@ -51,7 +51,7 @@ impl Layout {
     /// The same frame on a settings tab.
     #[must_use]
     pub fn tab(mut self, tab: &str) -> Self {
-        self.settings_tab = tab.to_owned();
+        tab.clone_into(&mut self.settings_tab);
         self
     }
 }

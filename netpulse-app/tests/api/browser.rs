@@ -37,9 +37,10 @@ fn free_port() -> u16 {
 
 /// Where screenshots go: `<target>/screenshots/`.
 pub(crate) fn screenshot_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
+        |_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")),
+        PathBuf::from,
+    );
     let dir = target.join("screenshots");
     std::fs::create_dir_all(&dir).expect("create the screenshot directory");
     dir
@@ -225,11 +226,22 @@ impl Browser {
             )
             .await
             .unwrap();
-        assert!(
-            over.as_i64().unwrap_or(0) <= 0,
-            "{} overflows a {width} px screen by {over} px",
-            self.path().await
-        );
+        if over.as_i64().unwrap_or(0) > 0 {
+            let culprits = self
+                .client
+                .execute(
+                    "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')] \
+                     .filter(e => e.getBoundingClientRect().right > w + 1) \
+                     .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            panic!(
+                "{} overflows a {width} px screen by {over} px: {culprits}",
+                self.path().await
+            );
+        }
         let dir = screenshot_dir();
         let png = self.client.screenshot().await.unwrap();
         let name = self.path().await.replace(['/', '?', '&', '='], "_");
@@ -246,7 +258,7 @@ impl Browser {
             .await
             .unwrap_or(Value::Null);
         v.as_array()
-            .map(|a| a.iter().map(|e| e.to_string()).collect())
+            .map(|a| a.iter().map(ToString::to_string).collect())
             .unwrap_or_default()
     }
 

@@ -32,7 +32,7 @@ impl WebClient {
                 .build()
                 .unwrap(),
             base: t.base.clone(),
-            cookies: Default::default(),
+            cookies: std::collections::BTreeMap::default(),
         }
     }
 

@@ -237,25 +237,21 @@ pub(crate) async fn login(req: &Request, web: Data<&Web>, body: Body) -> Respons
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await;
-    match (ok, user) {
-        (true, Some(user)) => {
-            if let Err(e) = storage.clear_login_failures(&account_key).await {
-                return crate::web::pages::app_error(&web, req, &e.into()).await;
-            }
-            tracing::info!(email = %user.email, "signed in");
-            signed_in(&web, req, &user.id, &page.next).await
+    if ok && let Some(user) = user {
+        if let Err(e) = storage.clear_login_failures(&account_key).await {
+            return crate::web::pages::app_error(&web, req, &e.into()).await;
         }
-        _ => {
-            for (key, rule) in [(&account_key, ACCOUNT_RULE), (&address_key, ADDRESS_RULE)] {
-                if let Err(e) = storage.record_login_failure(key, now, rule).await {
-                    return crate::web::pages::app_error(&web, req, &e.into()).await;
-                }
-            }
-            tracing::warn!(email = %email, address = %c.client_ip, "sign-in failed");
-            page.errors.add("_form", "Wrong e-mail or password.");
-            html(&web, StatusCode::UNAUTHORIZED, "login.html", &layout, &page)
+        tracing::info!(email = %user.email, "signed in");
+        return signed_in(&web, req, &user.id, &page.next).await;
+    }
+    for (key, rule) in [(&account_key, ACCOUNT_RULE), (&address_key, ADDRESS_RULE)] {
+        if let Err(e) = storage.record_login_failure(key, now, rule).await {
+            return crate::web::pages::app_error(&web, req, &e.into()).await;
         }
     }
+    tracing::warn!(email = %email, address = %c.client_ip, "sign-in failed");
+    page.errors.add("_form", "Wrong e-mail or password.");
+    html(&web, StatusCode::UNAUTHORIZED, "login.html", &layout, &page)
 }
 
 /// `POST /logout`: ends the session.

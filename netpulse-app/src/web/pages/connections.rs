@@ -679,17 +679,14 @@ pub(crate) async fn update(
     let mut form = ConnectionForm::read(&FormData::parse(
         &body.into_bytes().await.unwrap_or_default(),
     ));
-    let cid = match ConnectionId::parse(&id) {
-        Ok(c) => c,
-        Err(_) => {
-            return pages::error_for(
-                &web,
-                req,
-                StatusCode::NOT_FOUND,
-                "That connection does not exist.",
-            )
-            .await;
-        }
+    let Ok(cid) = ConnectionId::parse(&id) else {
+        return pages::error_for(
+            &web,
+            req,
+            StatusCode::NOT_FOUND,
+            "That connection does not exist.",
+        )
+        .await;
     };
     let stored = match connections::get(&web.app, &cid).await {
         Ok(c) => c,
@@ -781,6 +778,7 @@ pub struct PreviewQuery {
 /// `GET /settings/connections/cron-preview?cron=…&timezone=…`: the next five runs, in the
 /// given time zone, or the first error.
 #[handler]
+#[allow(clippy::unused_async)] // poem handlers are async
 pub(crate) async fn cron_preview(web: Data<&Web>, Query(q): Query<PreviewQuery>) -> Response {
     match preview_lines(
         &web,

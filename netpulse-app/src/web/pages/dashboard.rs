@@ -716,7 +716,7 @@ pub(crate) async fn run(web: Data<&Web>, body: Json<RunBody>) -> Response {
     match result {
         Ok(ids) => json(
             StatusCode::ACCEPTED,
-            &serde_json::json!({ "queued": ids.iter().map(|i| i.as_str()).collect::<Vec<_>>() }),
+            &serde_json::json!({ "queued": ids.iter().map(ConnectionId::as_str).collect::<Vec<_>>() }),
         ),
         Err(e) => pages::app_error_json(&e),
     }

@@ -182,10 +182,11 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
 async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<HeatmapPage, AppError> {
     let now = web.app.clock.now();
     let connections = web.app.storage.connections(None).await?;
-    let metric = match q.metric.as_deref() {
-        Some(m @ ("download" | "upload" | "ping" | "health")) => m,
-        _ => "download",
-    };
+    let metric = q
+        .metric
+        .as_deref()
+        .filter(|m| ["download", "upload", "ping", "health"].contains(m))
+        .unwrap_or("download");
     let (window, days_back) = match q.window.as_deref() {
         Some("90d") => ("90d", 90),
         _ => ("30d", 30),

@@ -65,7 +65,7 @@ async fn base(web: &Web, req: &Request) -> Result<ProbesPage, AppError> {
     }
     let stale_after = i64::from(web.app.poll_interval_seconds * 3).max(180);
     let mut probes = web.app.storage.probes().await?;
-    probes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    probes.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let host = req
         .headers()
         .get("host")
@@ -211,7 +211,7 @@ pub(crate) async fn act(
                     .map(|p| p.name.as_str().to_owned())
                     .unwrap_or_default();
                 return respond(&web, req, StatusCode::OK, |p| {
-                    p.issued = Some((name, id.clone(), token))
+                    p.issued = Some((name, id.clone(), token));
                 })
                 .await;
             }
@@ -223,7 +223,7 @@ pub(crate) async fn act(
         Ok(()) => redirect("/settings/probes"),
         Err(AppError::Conflict(m)) => {
             respond(&web, req, StatusCode::CONFLICT, |p| {
-                p.errors.add("_form", m)
+                p.errors.add("_form", m);
             })
             .await
         }

@@ -178,7 +178,7 @@ pub(crate) async fn create_token(req: &Request, web: Data<&Web>, body: Body) -> 
     match result {
         Ok(()) => {
             respond(&web, req, StatusCode::CREATED, |p| {
-                p.issued = Some((name, secret))
+                p.issued = Some((name, secret));
             })
             .await
         }
@@ -239,7 +239,7 @@ pub(crate) async fn change_password(req: &Request, web: Data<&Web>, body: Body) 
     }
     if !errors.is_empty() {
         return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, |p| {
-            p.errors = errors
+            p.errors = errors;
         })
         .await;
     }
