@@ -9,6 +9,7 @@
 //! carries a strict Content-Security-Policy with a per-request nonce and the usual headers.
 
 pub mod assets;
+pub mod bench;
 pub mod csrf;
 pub mod format;
 pub mod forms;
