@@ -9,6 +9,7 @@ mod openapi;
 mod rest_api;
 mod web_auth;
 mod web_browser;
+mod web_pages;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.
 macro_rules! on_both_databases {
@@ -53,4 +54,7 @@ on_both_databases!(
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,
     web_browser::browser_flow,
+    web_pages::history_csv_and_share_links,
+    web_pages::heatmap_uses_the_site_time_zone,
+    web_pages::settings_probe_and_connection_forms,
 );
