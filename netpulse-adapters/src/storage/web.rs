@@ -692,13 +692,13 @@ macro_rules! web_store_impl {
                     push_filter(&mut q, filter);
                     if let Some(p) = after {
                         let at = p.completed_at.unix_millis();
-                        q.push(" AND (completed_at < ")
+                        // A row-value comparison: both databases walk the (completed_at, id)
+                        // index from the position instead of filtering an OR.
+                        q.push(" AND (completed_at, id) < (")
                             .push_bind(at)
-                            .push(" OR (completed_at = ")
-                            .push_bind(at)
-                            .push(" AND id < ")
+                            .push(", ")
                             .push_bind(p.id.as_str().to_owned())
-                            .push("))");
+                            .push(")");
                     }
                     q.push(" ORDER BY completed_at DESC, id DESC LIMIT ")
                         .push_bind(i64::from(limit.clamp(1, 10_000)));
