@@ -22,7 +22,7 @@ pub(crate) async fn history_csv_and_share_links(t: &TestApp) {
         } else {
             ookla_stdout()
         };
-        let code = if i == 5 { 1 } else { 0 };
+        let code = i32::from(i == 5);
         let (s, body) = t
             .push(
                 &agent,
@@ -320,7 +320,7 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
             assert_eq!(s.expressions(), ["0 8,20 * * *", "*/30 * * * 1-5"]);
             assert_eq!(s.time_zone(), "Europe/Berlin");
         }
-        other => panic!("{other:?}"),
+        other @ netpulse_domain::schedule::Schedule::Even(_) => panic!("{other:?}"),
     }
     assert_eq!(c.thresholds.max_ping_ms(), None, "an empty cap is off");
     assert_eq!(c.source_interface.as_deref(), Some("eth1"));
