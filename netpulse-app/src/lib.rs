@@ -1,7 +1,8 @@
 //! # netpulse-app
 //!
-//! The `netpulse` server: the agent API, the REST API with its OpenAPI document, the admin
-//! command line, and [`metrics`] (`/metrics`, remote write, OTLP), over the storage adapters. The binary (`src/main.rs`) is a thin wrapper around
+//! The `netpulse` server: the agent API, the REST API with its OpenAPI document, the web
+//! dashboard ([`web`]), [`metrics`] (`/metrics`, remote write, OTLP), notifications and the admin
+//! command line, over the storage adapters. The binary (`src/main.rs`) is a thin wrapper around
 //! [`cli::main`]; tests spawn [`http::run`] on port 0.
 #![deny(missing_docs)]
 
@@ -12,3 +13,4 @@ pub mod metrics;
 pub mod notify;
 pub mod service;
 pub mod tokens;
+pub mod web;

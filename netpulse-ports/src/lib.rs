@@ -13,3 +13,4 @@ pub mod notification_store;
 pub mod notify;
 pub mod runner;
 pub mod storage;
+pub mod web_store;

@@ -453,6 +453,7 @@ pub trait Storage:
     + StorageHealth
     + crate::notification_store::NotificationStore
     + crate::metrics_store::MetricsStore
+    + crate::web_store::WebStore
 {
 }
 
@@ -467,5 +468,6 @@ impl<T> Storage for T where
         + StorageHealth
         + crate::notification_store::NotificationStore
         + crate::metrics_store::MetricsStore
+        + crate::web_store::WebStore
 {
 }

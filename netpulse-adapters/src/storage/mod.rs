@@ -19,6 +19,7 @@ mod notify_imp;
 mod notify_rows;
 mod rows;
 mod sql;
+mod web;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

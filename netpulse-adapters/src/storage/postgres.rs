@@ -7,6 +7,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use super::imp::storage_impl;
 use super::metrics_imp::metrics_store_impl;
 use super::notify_imp::notification_store_impl;
+use super::web::web_store_impl;
 
 /// PostgreSQL storage.
 #[derive(Debug, Clone)]
@@ -58,3 +59,10 @@ notification_store_impl!(
     lock = " FOR UPDATE"
 );
 metrics_store_impl!(PostgresStorage, sqlx::Postgres);
+// Expanded in a child module (its own imports), hence the `super::` paths.
+web_store_impl!(
+    super::PostgresStorage,
+    sqlx::Postgres,
+    begin_write = super::begin_write,
+    lock = " FOR UPDATE"
+);

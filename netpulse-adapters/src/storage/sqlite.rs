@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 use super::imp::storage_impl;
 use super::metrics_imp::metrics_store_impl;
 use super::notify_imp::notification_store_impl;
+use super::web::web_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
 #[derive(Debug, Clone)]
@@ -69,3 +70,10 @@ notification_store_impl!(
     lock = ""
 );
 metrics_store_impl!(SqliteStorage, sqlx::Sqlite);
+// Expanded in a child module (its own imports), hence the `super::` paths.
+web_store_impl!(
+    super::SqliteStorage,
+    sqlx::Sqlite,
+    begin_write = super::begin_write,
+    lock = ""
+);

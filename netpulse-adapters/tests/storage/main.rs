@@ -7,6 +7,7 @@ mod metrics_contract;
 mod notifications;
 mod postgres_only;
 mod schema;
+mod web;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` tests for each contract function.
 macro_rules! contract_tests {
@@ -16,7 +17,7 @@ macro_rules! contract_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     let db = crate::helpers::sqlite().await;
-                    crate::contract::$name(db.storage.as_ref()).await;
+                    crate::$name(db.storage.as_ref()).await;
                 }
             )*
         }
@@ -25,7 +26,7 @@ macro_rules! contract_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     if let Some(db) = crate::helpers::pg().await {
-                        crate::contract::$name(db.storage.as_ref()).await;
+                        crate::$name(db.storage.as_ref()).await;
                     }
                 }
             )*
@@ -55,4 +56,13 @@ contract_tests!(
     reparse_replaces_typed_columns,
     users_settings_and_tokens,
     concurrent_writers_lose_nothing,
+    sessions_lifecycle,
+    login_throttle_counts_locks_and_clears,
+    share_links_point_to_one_result_and_can_be_revoked,
+    dashboard_reads,
+    servers_are_summarised_over_a_window,
+    export_pages_newest_first_without_gaps,
 );
+
+use contract::*;
+use web::*;

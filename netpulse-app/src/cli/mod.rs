@@ -56,6 +56,16 @@ pub enum Command {
     Measurements(admin::MeasurementsCommand),
     /// Print the OpenAPI document of the API.
     Openapi,
+    /// Benchmarks (they fill the database they are given: use an empty one).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The dashboard's endpoints on a generated history: p50/p95 latencies, CSV rows/s, memory.
+    Web(crate::web::bench::BenchArgs),
 }
 
 /// Shared by commands that talk to the database.
@@ -167,6 +177,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => admin::user(&cli.database_url, &out, cmd).await,
         Command::Token(cmd) => admin::token(&cli.database_url, &out, cmd).await,
         Command::Measurements(cmd) => admin::measurements(&cli.database_url, &out, cmd).await,
+        Command::Bench(BenchCommand::Web(args)) => {
+            let report = crate::web::bench::run(&cli.database_url, &args).await?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Openapi => {
             let app = admin::offline_app().await?;
             println!("{}", crate::http::openapi_json(&app));

@@ -67,6 +67,14 @@ pub struct ServeArgs {
     /// Metrics, remote write and OTLP.
     #[command(flatten)]
     pub metrics: crate::metrics::config::MetricsArgs,
+    /// The dashboard is reached over HTTPS (through a TLS-terminating proxy): session cookies
+    /// get `Secure` and answers get `Strict-Transport-Security`.
+    #[arg(long, env = "NETPULSE_BEHIND_HTTPS")]
+    pub behind_https: bool,
+    /// Trust the last `X-Forwarded-For` entry as the client address (only behind a proxy that
+    /// sets it): sign-in throttling per address uses it.
+    #[arg(long, env = "NETPULSE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -195,7 +203,11 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     };
-    let served = crate::http::run(acceptor, app, signal).await;
+    let web = crate::web::WebOptions {
+        behind_https: args.behind_https,
+        trust_forwarded_for: args.trust_forwarded_for,
+    };
+    let served = crate::http::run_with(acceptor, app, web, signal).await;
     if let Some(agent) = agent {
         let _ = agent.await;
     }

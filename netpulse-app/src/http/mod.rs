@@ -52,18 +52,27 @@ pub fn openapi_json(app: &App) -> String {
     openapi(app).spec()
 }
 
-/// Every route of the server.
+/// Every route of the server, with the dashboard's default options.
 pub fn routes(app: App) -> impl Endpoint {
+    routes_with(app, crate::web::WebOptions::default())
+}
+
+/// Every route of the server.
+pub fn routes_with(app: App, web: crate::web::WebOptions) -> impl Endpoint {
     let api = openapi(&app);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    let api = api.into_endpoint().catch_all_error(|err| async move {
-        if err.is_from_response() {
-            err.into_response()
-        } else {
-            problem::from_poem_error(&err)
-        }
-    });
+    // The cookie jar lets the REST API read the dashboard's session cookie.
+    let api = api
+        .into_endpoint()
+        .with(poem::middleware::CookieJarManager::new())
+        .catch_all_error(|err| async move {
+            if err.is_from_response() {
+                err.into_response()
+            } else {
+                problem::from_poem_error(&err)
+            }
+        });
     let metrics = app
         .metrics
         .clone()
@@ -77,7 +86,14 @@ pub fn routes(app: App) -> impl Endpoint {
         .nest("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/api", api)
-        .nest("/", netpulse_adapters::speedtest_target::routes())
+        .nest(
+            "/",
+            crate::web::routes(
+                netpulse_adapters::speedtest_target::routes(),
+                app.clone(),
+                web,
+            ),
+        )
         .data(app)
         .with(
             SetHeader::new()
@@ -94,7 +110,17 @@ pub async fn run(
     app: App,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    run_with(listener, app, crate::web::WebOptions::default(), shutdown).await
+}
+
+/// [`run`] with the dashboard's options.
+pub async fn run_with(
+    listener: TcpAcceptor,
+    app: App,
+    web: crate::web::WebOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
     Server::new_with_acceptor(listener)
-        .run_with_graceful_shutdown(routes(app), shutdown, None)
+        .run_with_graceful_shutdown(routes_with(app, web), shutdown, None)
         .await
 }

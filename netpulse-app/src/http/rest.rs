@@ -1,4 +1,5 @@
-//! The REST API (`/api/v1`, bearer API token): probes, connections, measurements, run-now.
+//! The REST API (`/api/v1`, bearer API token or dashboard session): probes, connections,
+//! measurements, run-now.
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ResultId};
@@ -41,6 +42,49 @@ impl std::fmt::Debug for ApiTokenAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("ApiTokenAuth").field(&self.0.name).finish()
     }
+}
+
+/// A signed-in dashboard session (the `np_session` cookie). Requests that change something must
+/// also send the session's CSRF token in `X-CSRF-Token`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "np_session",
+    key_in = "cookie",
+    checker = "check_session"
+)]
+pub struct SessionAuth(pub crate::web::session::Session);
+
+impl std::fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SessionAuth")
+            .field(&self.0.record.email)
+            .finish()
+    }
+}
+
+async fn check_session(
+    req: &Request,
+    cookie: poem_openapi::auth::ApiKey,
+) -> Option<crate::web::session::Session> {
+    let app = req.data::<App>()?;
+    let session = crate::web::session::check(app, &cookie.key)
+        .await
+        .ok()
+        .flatten()?;
+    let safe = !crate::web::csrf::is_unsafe(req.method());
+    let token_ok = crate::web::csrf::from_header(req)
+        .is_some_and(|t| crate::web::csrf::matches(&t, &session.record.csrf_token));
+    (safe || token_ok).then_some(session)
+}
+
+/// How REST calls authenticate: an API token, or a dashboard session.
+#[derive(Debug, SecurityScheme)]
+pub enum RestAuth {
+    /// `Authorization: Bearer <API token>`.
+    ApiToken(ApiTokenAuth),
+    /// The dashboard's session cookie (plus `X-CSRF-Token` for changes).
+    Session(SessionAuth),
 }
 
 async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
@@ -232,7 +276,7 @@ async fn run_state_dto(app: &App, id: &ConnectionId) -> Result<RunStateDto, AppE
 impl RestApi {
     /// Every probe.
     #[oai(path = "/probes", method = "get", tag = "Tag::Probes")]
-    async fn list_probes(&self, _auth: ApiTokenAuth) -> Result<Json<ProbeListDto>, ApiError> {
+    async fn list_probes(&self, _auth: RestAuth) -> Result<Json<ProbeListDto>, ApiError> {
         let probes = self.app.storage.probes().await.map_err(AppError::from)?;
         Ok(Json(ProbeListDto {
             items: probes.iter().map(Into::into).collect(),
@@ -244,7 +288,7 @@ impl RestApi {
     #[oai(path = "/probes", method = "post", tag = "Tag::Probes")]
     async fn create_probe(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         body: JsonBody<NewProbeDto>,
     ) -> Result<Created<IssuedProbeDto>, ApiError> {
         let f = Fields::of(&body.value)?;
@@ -261,7 +305,7 @@ impl RestApi {
     #[oai(path = "/probes/:probe_id", method = "get", tag = "Tag::Probes")]
     async fn get_probe(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         probe_id: Path<String>,
     ) -> Result<Json<ProbeDto>, ApiError> {
         let id = parse_probe_id(&probe_id)?;
@@ -272,7 +316,7 @@ impl RestApi {
     #[oai(path = "/probes/:probe_id", method = "patch", tag = "Tag::Probes")]
     async fn patch_probe(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         probe_id: Path<String>,
         body: JsonBody<ProbePatchDto>,
     ) -> Result<Json<ProbeDto>, ApiError> {
@@ -297,7 +341,7 @@ impl RestApi {
     )]
     async fn rotate_probe_token(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         probe_id: Path<String>,
     ) -> Result<Json<TokenDto>, ApiError> {
         let id = parse_probe_id(&probe_id)?;
@@ -310,7 +354,7 @@ impl RestApi {
     #[oai(path = "/probes/:probe_id", method = "delete", tag = "Tag::Probes")]
     async fn delete_probe(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         probe_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = parse_probe_id(&probe_id)?;
@@ -326,7 +370,7 @@ impl RestApi {
     #[oai(path = "/connections", method = "get", tag = "Tag::Connections")]
     async fn list_connections(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         probe: Query<Option<String>>,
     ) -> Result<Json<ConnectionListDto>, ApiError> {
         let probe = probe.0.as_deref().map(parse_probe_id).transpose()?;
@@ -346,7 +390,7 @@ impl RestApi {
     #[oai(path = "/connections", method = "post", tag = "Tag::Connections")]
     async fn create_connection(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         body: JsonBody<ConnectionInputDto>,
     ) -> Result<Created<ConnectionDto>, ApiError> {
         let f = Fields::of(&body.value)?;
@@ -367,7 +411,7 @@ impl RestApi {
     )]
     async fn get_connection(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
     ) -> Result<Json<ConnectionDto>, ApiError> {
         let id = self::connection_id(&connection_id)?;
@@ -382,7 +426,7 @@ impl RestApi {
     )]
     async fn patch_connection(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
         body: JsonBody<ConnectionInputDto>,
     ) -> Result<Json<ConnectionDto>, ApiError> {
@@ -409,7 +453,7 @@ impl RestApi {
     )]
     async fn delete_connection(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = self::connection_id(&connection_id)?;
@@ -430,7 +474,7 @@ impl RestApi {
     )]
     async fn run_connection(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
         body: JsonBody<RunRequestDto>,
     ) -> Result<Accepted, ApiError> {
@@ -461,7 +505,7 @@ impl RestApi {
     )]
     async fn run_state(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
     ) -> Result<Json<RunStateDto>, ApiError> {
         let id = self::connection_id(&connection_id)?;
@@ -474,7 +518,7 @@ impl RestApi {
     #[oai(path = "/measurements", method = "get", tag = "Tag::Measurements")]
     async fn list_measurements(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         /// Only this connection's.
         connection: Query<Option<String>>,
         /// Only this tool-reported server id.
@@ -545,7 +589,7 @@ impl RestApi {
     )]
     async fn get_measurement(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         measurement_id: Path<String>,
     ) -> Result<Json<MeasurementDetailDto>, ApiError> {
         let id = ResultId::parse(&measurement_id)

@@ -3,6 +3,7 @@
 
 mod agent_api;
 mod agent_e2e;
+mod browser;
 mod cli;
 mod deployment;
 mod helpers;
@@ -12,6 +13,9 @@ mod notifications;
 mod openapi;
 mod remote_write;
 mod rest_api;
+mod web_auth;
+mod web_browser;
+mod web_pages;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.
 macro_rules! on_both_databases {
@@ -60,6 +64,14 @@ on_both_databases!(
     notifications::maintenance_holds_alerts_until_it_ends,
     notifications::quiet_hours_hold_recoveries_but_not_alerts,
     notifications::digests_summarize_the_day_and_skip_empty_days,
+    web_auth::first_run_setup_and_sessions,
+    web_auth::sign_in_is_throttled,
+    web_auth::csrf_and_json_auth,
+    web_auth::static_assets_are_embedded,
+    web_browser::browser_flow,
+    web_pages::history_csv_and_share_links,
+    web_pages::heatmap_uses_the_site_time_zone,
+    web_pages::settings_probe_and_connection_forms,
 );
 
 /// Two server processes need PostgreSQL.

@@ -1,0 +1,273 @@
+//! The heatmap `/heatmap`: weekday × hour in the site's time zone (each result placed by its
+//! own local time, so DST changes inside the window are right), download / upload / ping /
+//! health over 30 or 90 days, colours on the p95 scale of the domain, and cells with fewer
+//! than 3 results shown as "not enough data".
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::stats::{
+    HEATMAP_MIN_SAMPLES, HeatmapScale, goodness, health_heatmap, value_heatmap,
+};
+use netpulse_ports::web_store::SeriesSample;
+use poem::http::StatusCode;
+use poem::web::{Data, Query};
+use poem::{Request, Response, handler};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::web::format;
+use crate::web::pages::history::Opt;
+use crate::web::settings::{self, SiteSettings};
+use crate::web::view::{Layout, ctx, html};
+use crate::web::{Web, pages};
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The heatmap's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct HeatmapQuery {
+    connection: Option<String>,
+    metric: Option<String>,
+    window: Option<String>,
+}
+
+/// One cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    /// `g0`…`g20` (goodness in 5 % steps), or `hm-none`.
+    pub class: String,
+    /// Value label, or "not enough data".
+    pub label: String,
+    /// Full text for screen readers and tooltips.
+    pub aria: String,
+}
+
+/// One weekday.
+#[derive(Debug, Clone, Serialize)]
+pub struct Day {
+    /// Its name.
+    pub name: String,
+    /// Short name.
+    pub short: String,
+    /// 24 cells.
+    pub cells: Vec<Cell>,
+}
+
+/// A legend stop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stop {
+    /// Class.
+    pub class: String,
+    /// Label.
+    pub label: String,
+}
+
+/// The heatmap's data.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatmapPage {
+    /// Connections.
+    pub connections: Vec<Opt>,
+    /// Metrics.
+    pub metrics: Vec<Opt>,
+    /// Windows.
+    pub windows: Vec<Opt>,
+    /// Rows (empty without connections).
+    pub days: Vec<Day>,
+    /// Hours 00–23.
+    pub hours: Vec<String>,
+    /// The legend.
+    pub legend: Vec<Stop>,
+    /// What is shown.
+    pub caption: String,
+    /// Results in the window.
+    pub results: usize,
+    /// The time zone.
+    pub time_zone: String,
+}
+
+fn label_of(metric: &str, v: f64) -> String {
+    match metric {
+        "ping" => format::millis(Some(v)),
+        "health" => format::percent(Some(v * 100.0)),
+        _ => format::speed(Some(v)),
+    }
+}
+
+fn choice(pairs: &[(&str, &str)], current: &str) -> Vec<Opt> {
+    pairs
+        .iter()
+        .map(|(v, l)| Opt {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: *v == current,
+        })
+        .collect()
+}
+
+/// Builds the grid from samples (public for the tests of the time-zone rule).
+pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec<Day>, Vec<Stop>) {
+    // Each result moves to its local wall-clock time; the domain then reads weekday and hour at
+    // offset 0.
+    let local = |at: Timestamp| at.plus_seconds(i64::from(format::offset_seconds(at, &site.tz)));
+    let (map, scale, lower_is_better) = if metric == "health" {
+        let s: Vec<_> = samples.iter().map(|s| (local(s.at), s.sample)).collect();
+        (
+            health_heatmap(&s, 0, HEATMAP_MIN_SAMPLES),
+            HeatmapScale::UNIT,
+            false,
+        )
+    } else {
+        let value = |s: &SeriesSample| match metric {
+            "upload" => s.upload_bps,
+            "ping" => s.ping_ms,
+            _ => s.download_bps,
+        };
+        let s: Vec<_> = samples.iter().map(|s| (local(s.at), value(s))).collect();
+        let map = value_heatmap(&s, 0, HEATMAP_MIN_SAMPLES);
+        let scale = HeatmapScale::for_values(map.values());
+        (map, scale, metric == "ping")
+    };
+    let days = (0..7u8)
+        .map(|d| Day {
+            name: WEEKDAYS[usize::from(d)].into(),
+            short: WEEKDAYS[usize::from(d)][..3].into(),
+            cells: (0..24u8)
+                .map(|h| {
+                    let cell = map.cell(d, h).copied();
+                    let (class, label) = match cell.and_then(|c| c.value) {
+                        Some(v) => (
+                            format!(
+                                "g{}",
+                                (goodness(v, scale, lower_is_better) * 20.0).round() as u32
+                            ),
+                            label_of(metric, v),
+                        ),
+                        None => ("hm-none".to_owned(), "not enough data".to_owned()),
+                    };
+                    let n = cell.map_or(0, |c| c.attempts);
+                    Cell {
+                        aria: format!(
+                            "{} {h:02}:00 — {label}, {n} result{}",
+                            WEEKDAYS[usize::from(d)],
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        class,
+                        label,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let legend = scale
+        .legend()
+        .iter()
+        .map(|v| Stop {
+            class: format!(
+                "g{}",
+                (goodness(*v, scale, lower_is_better) * 20.0).round() as u32
+            ),
+            label: label_of(metric, *v),
+        })
+        .collect();
+    (days, legend)
+}
+
+async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<HeatmapPage, AppError> {
+    let now = web.app.clock.now();
+    let connections = web.app.storage.connections(None).await?;
+    let metric = q
+        .metric
+        .as_deref()
+        .filter(|m| ["download", "upload", "ping", "health"].contains(m))
+        .unwrap_or("download");
+    let (window, days_back) = match q.window.as_deref() {
+        Some("90d") => ("90d", 90),
+        _ => ("30d", 30),
+    };
+    let selected = q
+        .connection
+        .as_deref()
+        .and_then(|id| connections.iter().find(|c| c.id.as_str() == id))
+        .or_else(|| connections.iter().find(|c| c.enabled))
+        .or(connections.first());
+    let mut page = HeatmapPage {
+        connections: connections
+            .iter()
+            .map(|c| Opt {
+                value: c.id.as_str().into(),
+                label: c.name.as_str().into(),
+                selected: selected.is_some_and(|s| s.id == c.id),
+            })
+            .collect(),
+        metrics: choice(
+            &[
+                ("download", "Download"),
+                ("upload", "Upload"),
+                ("ping", "Ping"),
+                ("health", "Health"),
+            ],
+            metric,
+        ),
+        windows: choice(&[("30d", "Last 30 days"), ("90d", "Last 90 days")], window),
+        days: vec![],
+        hours: (0..24).map(|h| format!("{h:02}")).collect(),
+        legend: vec![],
+        caption: String::new(),
+        results: 0,
+        time_zone: site.time_zone.clone(),
+    };
+    if let Some(c) = selected {
+        let samples = web
+            .app
+            .storage
+            .series_samples(&c.id, now.plus_seconds(-days_back * 86_400), now)
+            .await?;
+        let (days, legend) = grid(&samples, metric, site);
+        page.days = days;
+        page.legend = legend;
+        page.results = samples.len();
+        page.caption = format!(
+            "{} of {} by weekday and hour ({}), last {} days",
+            page.metrics
+                .iter()
+                .find(|m| m.selected)
+                .map_or("", |m| m.label.as_str()),
+            c.name,
+            site.time_zone,
+            days_back
+        );
+    }
+    Ok(page)
+}
+
+/// `GET /heatmap`.
+#[handler]
+pub(crate) async fn show(
+    req: &Request,
+    web: Data<&Web>,
+    Query(q): Query<HeatmapQuery>,
+) -> Response {
+    let result = async {
+        let site = settings::load(&web).await?;
+        let page = build(&web, &q, &site).await?;
+        Ok::<_, AppError>((site, page))
+    }
+    .await;
+    match result {
+        Ok((site, page)) => html(
+            &web,
+            StatusCode::OK,
+            "heatmap.html",
+            &Layout::new(&ctx(req), &site, "Heatmap", "heatmap"),
+            &page,
+        ),
+        Err(e) => pages::app_error(&web, req, &e).await,
+    }
+}

@@ -1,0 +1,212 @@
+//! Servers `/servers`: per-server averages over 30 or 90 days (all connections), sortable by
+//! any column.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Query};
+use poem::{Request, Response, handler};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::web::format;
+use crate::web::pages::history::{Column, Opt};
+use crate::web::settings::{self, SiteSettings};
+use crate::web::view::{Layout, ctx, html};
+use crate::web::{Web, pages};
+
+/// The query.
+#[derive(Debug, Default, Deserialize)]
+pub struct ServersQuery {
+    window: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+/// A row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerRow {
+    /// Name.
+    pub name: String,
+    /// Location.
+    pub location: String,
+    /// Tool id.
+    pub id: String,
+    /// Figures.
+    pub download: String,
+    /// Figures.
+    pub upload: String,
+    /// Figures.
+    pub ping: String,
+    /// Figures.
+    pub loss: String,
+    /// Results.
+    pub tests: u64,
+    /// Healthy share.
+    pub health: String,
+    /// Last seen.
+    pub last_seen: String,
+    /// History of this server.
+    pub history_href: String,
+}
+
+/// The page's data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServersPage {
+    /// Windows.
+    pub windows: Vec<Opt>,
+    /// Headers.
+    pub columns: Vec<Column>,
+    /// Rows.
+    pub rows: Vec<ServerRow>,
+}
+
+const COLUMNS: [(&str, &str, bool); 8] = [
+    ("name", "Server", false),
+    ("download", "Download", true),
+    ("upload", "Upload", true),
+    ("ping", "Ping", true),
+    ("loss", "Loss", true),
+    ("tests", "Tests", true),
+    ("health", "Healthy", true),
+    ("seen", "Last seen", false),
+];
+
+async fn build(web: &Web, q: &ServersQuery, site: &SiteSettings) -> Result<ServersPage, AppError> {
+    let now = web.app.clock.now();
+    let (window, days) = match q.window.as_deref() {
+        Some("90d") => ("90d", 90),
+        _ => ("30d", 30),
+    };
+    let sort = q
+        .sort
+        .as_deref()
+        .filter(|s| COLUMNS.iter().any(|(k, _, _)| k == s))
+        .unwrap_or("download");
+    let descending = q
+        .dir
+        .as_deref()
+        .map_or(sort != "name" && sort != "ping" && sort != "loss", |d| {
+            d != "asc"
+        });
+    let mut rows = web
+        .app
+        .storage
+        .server_summaries(now.plus_seconds(-days * 86_400), now)
+        .await?;
+    let health =
+        |s: &netpulse_ports::web_store::ServerSummary| s.healthy as f64 / s.tests.max(1) as f64;
+    let key = |s: &netpulse_ports::web_store::ServerSummary| -> f64 {
+        match sort {
+            "upload" => s.upload_bps.unwrap_or(f64::NAN),
+            "ping" => s.ping_ms.unwrap_or(f64::NAN),
+            "loss" => s.packet_loss_percent.unwrap_or(f64::NAN),
+            "tests" => s.tests as f64,
+            "health" => health(s),
+            "seen" => s.last_seen.unix_millis() as f64,
+            _ => s.download_bps.unwrap_or(f64::NAN),
+        }
+    };
+    if sort == "name" {
+        rows.sort_by_key(|s| s.server.name.clone().unwrap_or_default().to_lowercase());
+        if descending {
+            rows.reverse();
+        }
+    } else {
+        // Unknown values last in both directions.
+        rows.sort_by(|a, b| {
+            let (x, y) = (key(a), key(b));
+            match (x.is_nan(), y.is_nan()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                _ if descending => y.total_cmp(&x),
+                _ => x.total_cmp(&y),
+            }
+        });
+    }
+    let columns = COLUMNS
+        .iter()
+        .map(|(k, label, numeric)| {
+            let current = *k == sort;
+            let next_dir = if current && descending { "asc" } else { "desc" };
+            Column {
+                label: (*label).into(),
+                href: format!("/servers?window={window}&sort={k}&dir={next_dir}"),
+                sorted: if !current {
+                    "none"
+                } else if descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+                .into(),
+                numeric: *numeric,
+            }
+        })
+        .collect();
+    Ok(ServersPage {
+        windows: [("30d", "Last 30 days"), ("90d", "Last 90 days")]
+            .iter()
+            .map(|(v, l)| Opt {
+                value: (*v).into(),
+                label: (*l).into(),
+                selected: *v == window,
+            })
+            .collect(),
+        columns,
+        rows: rows
+            .iter()
+            .map(|s| ServerRow {
+                name: s
+                    .server
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("#{}", s.server.id)),
+                location: s.server.location.clone().unwrap_or_default(),
+                id: s.server.id.clone(),
+                download: format::speed(s.download_bps),
+                upload: format::speed(s.upload_bps),
+                ping: format::millis(s.ping_ms),
+                loss: format::percent(s.packet_loss_percent),
+                tests: s.tests,
+                health: format::percent(Some(health(s) * 100.0)),
+                last_seen: format!(
+                    "{} ({})",
+                    format::relative(s.last_seen, now),
+                    format::date_time(s.last_seen, &site.tz)
+                ),
+                history_href: format!(
+                    "/history?window={}&server={}",
+                    if days == 90 { "90d" } else { "30d" },
+                    serde_urlencoded::to_string([("s", s.server.id.as_str())])
+                        .unwrap_or_default()
+                        .trim_start_matches("s=")
+                ),
+            })
+            .collect(),
+    })
+}
+
+/// `GET /servers`.
+#[handler]
+pub(crate) async fn show(
+    req: &Request,
+    web: Data<&Web>,
+    Query(q): Query<ServersQuery>,
+) -> Response {
+    let result = async {
+        let site = settings::load(&web).await?;
+        let page = build(&web, &q, &site).await?;
+        Ok::<_, AppError>((site, page))
+    }
+    .await;
+    match result {
+        Ok((site, page)) => html(
+            &web,
+            StatusCode::OK,
+            "servers.html",
+            &Layout::new(&ctx(req), &site, "Servers", "servers"),
+            &page,
+        ),
+        Err(e) => pages::app_error(&web, req, &e).await,
+    }
+}

@@ -1,0 +1,261 @@
+//! Settings `/settings`: site name and time zone (used everywhere times are shown or bucketed),
+//! REST API tokens (shown once), and the signed-in user's password.
+
+use netpulse_domain::id::ApiTokenId;
+use netpulse_ports::storage::ApiToken;
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{Body, Request, Response, handler};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::service::new_uuid;
+use crate::web::forms::{FieldErrors, FormData};
+use crate::web::guard::{add_cookie, redirect};
+use crate::web::view::{Layout, ctx, html};
+use crate::web::{Web, format, pages, password, session, settings};
+
+/// A token as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Created.
+    pub created: String,
+    /// Last used.
+    pub last_used: String,
+}
+
+/// The page's data.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SettingsPage {
+    /// The site name as stored.
+    pub site_name: String,
+    /// The time zone.
+    pub time_zone: String,
+    /// Every IANA zone name (for the input's suggestions).
+    pub zones: Vec<String>,
+    /// API tokens.
+    pub tokens: Vec<TokenRow>,
+    /// A token just created (shown once) and its name.
+    pub issued: Option<(String, String)>,
+    /// A success message.
+    pub notice: String,
+    /// Errors by field.
+    pub errors: FieldErrors,
+}
+
+async fn base(web: &Web) -> Result<SettingsPage, AppError> {
+    let site = settings::load(web).await?;
+    let stored_name = web
+        .app
+        .storage
+        .setting(settings::SITE_NAME)
+        .await?
+        .unwrap_or_default();
+    let tokens = web.app.storage.api_tokens().await?;
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|z| z.as_str().to_owned())
+        .collect();
+    zones.sort();
+    Ok(SettingsPage {
+        site_name: stored_name,
+        time_zone: site.time_zone.clone(),
+        zones,
+        tokens: tokens
+            .iter()
+            .map(|t| TokenRow {
+                id: t.id.as_str().into(),
+                name: t.name.clone(),
+                created: format::date_time(t.created_at, &site.tz),
+                last_used: t
+                    .last_used_at
+                    .map_or_else(|| "never".into(), |u| format::date_time(u, &site.tz)),
+            })
+            .collect(),
+        ..SettingsPage::default()
+    })
+}
+
+async fn render(web: &Web, req: &Request, status: StatusCode, page: SettingsPage) -> Response {
+    let site = settings::load(web).await.unwrap_or_default();
+    let layout = Layout::new(&ctx(req), &site, "Settings", "settings").tab("general");
+    html(web, status, "settings.html", &layout, &page)
+}
+
+async fn respond(
+    web: &Web,
+    req: &Request,
+    status: StatusCode,
+    edit: impl FnOnce(&mut SettingsPage),
+) -> Response {
+    match base(web).await {
+        Ok(mut page) => {
+            edit(&mut page);
+            render(web, req, status, page).await
+        }
+        Err(e) => pages::app_error(web, req, &e).await,
+    }
+}
+
+/// `GET /settings`.
+#[handler]
+pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
+    let changed = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.contains("password=changed"));
+    respond(&web, req, StatusCode::OK, |p| {
+        if changed {
+            p.notice = "Password changed. Your other sessions were signed out.".into();
+        }
+    })
+    .await
+}
+
+/// `POST /settings/general`: site name and time zone.
+#[handler]
+pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> Response {
+    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let mut errors = FieldErrors::default();
+    let name = settings::check_site_name(&form.get("site_name"))
+        .map_err(|e| errors.add("site_name", e))
+        .ok();
+    let zone = settings::check_time_zone(&form.get("time_zone"))
+        .map_err(|e| errors.add("time_zone", e))
+        .ok();
+    let (Some(name), Some(zone)) = (name, zone) else {
+        let (n, z) = (form.get("site_name"), form.get("time_zone"));
+        return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
+            p.site_name = n;
+            p.time_zone = z;
+            p.errors = errors;
+        })
+        .await;
+    };
+    let now = web.app.clock.now();
+    for (key, value) in [(settings::SITE_NAME, name), (settings::TIME_ZONE, zone)] {
+        if let Err(e) = web.app.storage.set_setting(key, &value, now).await {
+            return pages::app_error(&web, req, &e.into()).await;
+        }
+    }
+    respond(&web, req, StatusCode::OK, |p| p.notice = "Saved.".into()).await
+}
+
+/// `POST /settings/tokens`: creates an API token and shows it once.
+#[handler]
+pub(crate) async fn create_token(req: &Request, web: Data<&Web>, body: Body) -> Response {
+    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let name = form.get("name");
+    if name.is_empty() || name.chars().count() > 100 {
+        return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, |p| {
+            p.errors.add(
+                "token_name",
+                "give the token a name (at most 100 characters)",
+            );
+        })
+        .await;
+    }
+    let secret = crate::tokens::generate();
+    let result = async {
+        let token = ApiToken {
+            id: ApiTokenId::parse(&new_uuid())
+                .map_err(|e| AppError::invalid("id", e.to_string()))?,
+            name: name.clone(),
+            created_at: web.app.clock.now(),
+            last_used_at: None,
+        };
+        web.app
+            .storage
+            .create_api_token(&token, &crate::tokens::digest(&secret))
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            respond(&web, req, StatusCode::CREATED, |p| {
+                p.issued = Some((name, secret));
+            })
+            .await
+        }
+        Err(e) => pages::app_error(&web, req, &e).await,
+    }
+}
+
+/// `POST /settings/tokens/{id}/revoke`.
+#[handler]
+pub(crate) async fn revoke_token(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id = ApiTokenId::parse(&id).map_err(|_| AppError::NotFound {
+            what: "API token",
+            id: id.clone(),
+        })?;
+        web.app.storage.revoke_api_token(&id).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => redirect("/settings#tokens"),
+        Err(e) => pages::app_error(&web, req, &e).await,
+    }
+}
+
+/// `POST /settings/password`: changes the signed-in user's password; every other session of
+/// the user ends.
+#[handler]
+pub(crate) async fn change_password(req: &Request, web: Data<&Web>, body: Body) -> Response {
+    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let Some(s) = ctx(req).session else {
+        return redirect("/login");
+    };
+    let user = match web.app.storage.user_by_email(&s.record.email).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return pages::app_error(&web, req, &e.into()).await,
+    };
+    let mut errors = FieldErrors::default();
+    if !password::verify(
+        form.raw("current_password"),
+        Some(user.password_hash.clone()),
+    )
+    .await
+    {
+        errors.add("current_password", "this is not your current password");
+    }
+    let new = form.raw("new_password");
+    if let Err(e) = password::check(&new) {
+        errors.add("new_password", e);
+    }
+    if new != form.raw("new_password_confirm") {
+        errors.add("new_password_confirm", "the passwords do not match");
+    }
+    if !errors.is_empty() {
+        return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, |p| {
+            p.errors = errors;
+        })
+        .await;
+    }
+    let result = async {
+        let hash = password::hash(new).await?;
+        web.app.storage.set_password_hash(&user.id, &hash).await?;
+        web.app.storage.delete_user_sessions(&user.id).await?;
+        session::start(&web, &user.id).await
+    }
+    .await;
+    match result {
+        Ok(cookie) => {
+            let mut resp = redirect("/settings?password=changed");
+            add_cookie(&mut resp, &cookie);
+            resp
+        }
+        Err(e) => pages::app_error(&web, req, &e).await,
+    }
+}

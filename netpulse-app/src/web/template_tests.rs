@@ -1,0 +1,631 @@
+//! Every template renders with a fully populated context and with empty data (tera 2 fails on
+//! anything undefined), and no template carries inline styles or event handlers (the CSP
+//! would block them).
+
+use std::collections::BTreeSet;
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::degradation::HealthSample;
+use netpulse_ports::web_store::SeriesSample;
+use serde::Serialize;
+
+use super::forms::FieldErrors;
+use super::pages::ErrorPage;
+use super::pages::auth::AuthPage;
+use super::pages::connections::{ConnectionForm, ConnectionRow, ConnectionsPage, FormPage};
+use super::pages::dashboard::{
+    Card, Choice, DashboardPage, Health, Latest, ProbeLiveness, RunRow, Selected, StripCell, Tile,
+};
+use super::pages::heatmap::{self, HeatmapPage};
+use super::pages::history::{Column, DetailPage, Fact, HistoryPage, Opt, Row, ShareRow};
+use super::pages::probes::{ProbeRow, ProbesPage};
+use super::pages::servers::{ServerRow, ServersPage};
+use super::pages::settings::{SettingsPage, TokenRow};
+use super::pages::share::SharePage;
+use super::render::Templates;
+use super::settings::SiteSettings;
+use super::sparkline::draw;
+use super::view::{Layout, PageContext};
+
+fn layout(user: bool) -> Layout {
+    Layout {
+        site_name: "Home <NetPulse>".into(),
+        title: "Page".into(),
+        active: "dashboard".into(),
+        settings_tab: if user {
+            "general".into()
+        } else {
+            String::new()
+        },
+        user: user.then(|| "admin@example.org".into()),
+        nonce: "bm9uY2U=".into(),
+        csrf: "csrf-token-value".into(),
+        time_zone: "Europe/Berlin".into(),
+        version: "0.1.0".into(),
+    }
+}
+
+fn render<T: Serialize>(t: &Templates, name: &str, page: &T, user: bool) -> String {
+    let l = layout(user);
+    t.render(name, &PageContext { layout: &l, page })
+        .unwrap_or_else(|e| panic!("{name} failed to render: {e:?}"))
+}
+
+fn errors(fields: &[&str]) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    for f in fields {
+        e.add(f, format!("{f} is wrong"));
+    }
+    e
+}
+
+fn opt(v: &str, selected: bool) -> Opt {
+    Opt {
+        value: v.into(),
+        label: format!("{v} label"),
+        selected,
+    }
+}
+
+fn fact(l: &str) -> Fact {
+    Fact {
+        label: l.into(),
+        value: format!("{l} value"),
+    }
+}
+
+fn full_dashboard() -> DashboardPage {
+    let spark = draw(&[Some(1.0), Some(3.0), None, Some(2.0)]);
+    DashboardPage {
+        cards: vec![Card {
+            id: "c1".into(),
+            name: "wan1 <fibre>".into(),
+            probe: "home".into(),
+            colour: "violet".into(),
+            isp: "Acme".into(),
+            status: "degraded".into(),
+            status_label: "Degraded".into(),
+            download: "931.6 Mbps".into(),
+            latest_when: "5 minutes ago".into(),
+            sparkline: spark.clone(),
+            selected: true,
+            enabled: false,
+            href: "/?connection=c1&range=7d".into(),
+        }],
+        selected: Some(Selected {
+            id: "c1".into(),
+            name: "wan1".into(),
+            colour: "violet".into(),
+            chart_json: r#"{"x":[1],"download":[1.0]}"#.into(),
+            chart_summary: "summary".into(),
+            sparse: true,
+            tiles: vec![Tile {
+                label: "Packet loss".into(),
+                value: "2 %".into(),
+                trend: "+5 %".into(),
+                trend_tone: "bad".into(),
+                warn: true,
+                sparkline: spark,
+            }],
+            health: Health {
+                uptime: "95 %".into(),
+                uptime_value: 95.0,
+                incidents: 2,
+                tests: 40,
+                failed: 1,
+                strip: vec![StripCell {
+                    tone: "failed".into(),
+                    label: "2026-06-06 14:05 — failed".into(),
+                }],
+            },
+            latest: Some(Latest {
+                when: "2026-06-06 14:05".into(),
+                ago: "just now".into(),
+                server: "Orange · Warsaw".into(),
+                download: "1 Mbps".into(),
+                upload: "1 Mbps".into(),
+                ping: "1 ms".into(),
+                jitter: "1 ms".into(),
+                loss: "0 %".into(),
+                verdict: "upload_below".into(),
+                healthy: false,
+                href: "/history/x".into(),
+            }),
+            pool: vec!["12746".into(), "iperf3://h?protocol=udp&streams=2".into()],
+            run_state: "running".into(),
+            enabled: true,
+        }),
+        range: "7d".into(),
+        ranges: vec![Choice {
+            value: "7d".into(),
+            href: "/?range=7d".into(),
+            selected: true,
+        }],
+        probes: vec![ProbeLiveness {
+            name: "home".into(),
+            online: true,
+            label: "polled just now".into(),
+            agent_version: "1.0".into(),
+        }],
+        runs: vec![RunRow {
+            connection: "wan1".into(),
+            phase: "queued".into(),
+            ago: "just now".into(),
+        }],
+        cursor: "1.2.3".into(),
+        rendered_at: "14:05".into(),
+        query: "connection=c1&range=7d".into(),
+    }
+}
+
+fn empty_dashboard() -> DashboardPage {
+    DashboardPage {
+        cards: vec![],
+        selected: None,
+        range: "7d".into(),
+        ranges: vec![],
+        probes: vec![],
+        runs: vec![],
+        cursor: "0.0.0".into(),
+        rendered_at: "00:00".into(),
+        query: String::new(),
+    }
+}
+
+fn history(full: bool) -> HistoryPage {
+    let column = |l: &str, sorted: &str| Column {
+        label: l.into(),
+        href: "/history?sort=x".into(),
+        sorted: sorted.into(),
+        numeric: true,
+    };
+    HistoryPage {
+        windows: vec![opt("7d", true)],
+        since: if full {
+            "2026-01-01".into()
+        } else {
+            String::new()
+        },
+        until: String::new(),
+        connections: vec![opt("", true)],
+        servers: vec![opt("", true), opt("12746", false)],
+        statuses: vec![opt("", true)],
+        verdicts: vec![opt("", true)],
+        kinds: vec![opt("", true)],
+        sorts: vec![opt("completed_at_desc", true)],
+        limits: vec![opt("25", true)],
+        columns: vec![
+            column("Time", "descending"),
+            column("Download", "ascending"),
+            column("Upload", "none"),
+        ],
+        rows: if full {
+            vec![Row {
+                href: "/history/x".into(),
+                when: "2026-06-06 14:05".into(),
+                connection: "wan1".into(),
+                colour: "primary".into(),
+                server: "Orange · Warsaw".into(),
+                download: "1 Mbps".into(),
+                upload: "1 Mbps".into(),
+                ping: "1 ms".into(),
+                jitter: "1 ms".into(),
+                loss: "—".into(),
+                status: "failed".into(),
+                status_label: "Failed".into(),
+                manual: true,
+            }]
+        } else {
+            vec![]
+        },
+        total: u64::from(full),
+        showing: "Showing 1–1 of 1".into(),
+        first_href: full.then(|| "/history".into()),
+        next_href: full.then(|| "/history?cursor=x".into()),
+        csv_href: "/history/export.csv".into(),
+        errors: if full {
+            errors(&["since", "window", "_form"])
+        } else {
+            FieldErrors::default()
+        },
+    }
+}
+
+fn detail(full: bool) -> DetailPage {
+    DetailPage {
+        id: "r1".into(),
+        heading: "wan1 · 2026-06-06".into(),
+        status: "failed".into(),
+        verdict: "Failed (network): boom".into(),
+        facts: if full { vec![fact("Download")] } else { vec![] },
+        meta: if full { vec![fact("Engine")] } else { vec![] },
+        stdout: if full {
+            "{\"type\":\"result\",\"x\":\"<script>\"}".into()
+        } else {
+            String::new()
+        },
+        stderr: if full {
+            "warning".into()
+        } else {
+            String::new()
+        },
+        result_url: full.then(|| "https://www.speedtest.net/result/c/x".into()),
+        shares: if full {
+            vec![ShareRow {
+                path: "/r/t".into(),
+                token: "t".into(),
+                created: "2026-06-06 14:05".into(),
+            }]
+        } else {
+            vec![]
+        },
+    }
+}
+
+fn heatmap_page(full: bool) -> HeatmapPage {
+    let site = SiteSettings::default();
+    let samples: Vec<SeriesSample> = (0..600)
+        .map(|i| SeriesSample {
+            at: Timestamp::from_unix_seconds(1_780_747_500 + i * 3600),
+            download_bps: Some(100e6 + i as f64 * 1e6),
+            upload_bps: None,
+            ping_ms: Some(10.0),
+            jitter_ms: None,
+            packet_loss_percent: None,
+            sample: HealthSample::Healthy,
+        })
+        .collect();
+    let (days, legend) = if full {
+        heatmap::grid(&samples, "download", &site)
+    } else {
+        (vec![], vec![])
+    };
+    HeatmapPage {
+        connections: if full { vec![opt("c1", true)] } else { vec![] },
+        metrics: vec![opt("download", true)],
+        windows: vec![opt("30d", true)],
+        days,
+        hours: (0..24).map(|h| format!("{h:02}")).collect(),
+        legend,
+        caption: "caption".into(),
+        results: 200,
+        time_zone: "UTC".into(),
+    }
+}
+
+fn connection_form(full: bool) -> FormPage {
+    let mut form = ConnectionForm::new_default(Some("p1"));
+    if full {
+        form.schedule = "cron".into();
+        form.cron = "0 8,20 * * *\n*/5 * * * *".into();
+    }
+    FormPage {
+        id: full.then(|| "c1".into()),
+        probes: if full { vec![opt("p1", true)] } else { vec![] },
+        colours: vec![opt("primary", true)],
+        form,
+        errors: if full {
+            errors(&[
+                "name",
+                "cron",
+                "timezone",
+                "probe_id",
+                "colour",
+                "labels",
+                "max_ping_ms",
+                "_form",
+            ])
+        } else {
+            FieldErrors::default()
+        },
+        preview: if full {
+            vec!["2026-06-07 08:00:00 CEST".into()]
+        } else {
+            vec![]
+        },
+    }
+}
+
+#[test]
+fn every_template_renders_full_and_empty() {
+    let t = Templates::load().expect("templates parse");
+    let mut covered = BTreeSet::new();
+    let mut check = |name: &str, full: String, empty: String, needles: &[&str]| {
+        covered.insert(name.to_owned());
+        for n in needles {
+            assert!(full.contains(n), "{name}: {n:?} missing from the full page");
+        }
+        assert!(
+            full.contains("nonce=\"bm9uY2U=\""),
+            "{name}: scripts carry the nonce"
+        );
+        assert!(!empty.is_empty());
+        assert!(!full.contains("<script>\""), "{name}: output is escaped");
+    };
+
+    let full = render(&t, "dashboard.html", &full_dashboard(), true);
+    let empty = render(&t, "dashboard.html", &empty_dashboard(), true);
+    check(
+        "dashboard.html",
+        full,
+        empty.clone(),
+        &[
+            "wan1 &lt;fibre&gt;",
+            "Degraded",
+            "931.6 Mbps",
+            "Run test",
+            "strip-failed",
+            "upload_below",
+            "polled just now",
+        ],
+    );
+    assert!(empty.contains("No connections yet"));
+    let live = t
+        .render_block(
+            "dashboard.html",
+            "live",
+            &PageContext {
+                layout: &layout(true),
+                page: &full_dashboard(),
+            },
+        )
+        .unwrap();
+    assert!(live.contains("931.6 Mbps") && !live.contains("<html"));
+
+    let full = render(&t, "history.html", &history(true), true);
+    let empty = render(&t, "history.html", &history(false), true);
+    check(
+        "history.html",
+        full,
+        empty.clone(),
+        &[
+            "Orange · Warsaw",
+            "run-now",
+            "aria-sort=\"descending\"",
+            "since is wrong",
+            "Older results",
+        ],
+    );
+    assert!(empty.contains("No measurements match"));
+
+    let full = render(&t, "history_detail.html", &detail(true), true);
+    let empty = render(&t, "history_detail.html", &detail(false), true);
+    check(
+        "history_detail.html",
+        full,
+        empty,
+        &["&lt;script&gt;", "/r/t", "Revoke", "Failed (network): boom"],
+    );
+
+    let share = SharePage {
+        when: "2026-06-06 14:05:00 CEST".into(),
+        status: "healthy".into(),
+        status_label: "Within the plan's thresholds".into(),
+        facts: vec![fact("Download")],
+    };
+    let empty_share = SharePage {
+        facts: vec![],
+        ..share.clone()
+    };
+    check(
+        "share.html",
+        render(&t, "share.html", &share, false),
+        render(&t, "share.html", &empty_share, false),
+        &["Download value"],
+    );
+
+    let full = render(&t, "heatmap.html", &heatmap_page(true), true);
+    let empty = render(&t, "heatmap.html", &heatmap_page(false), true);
+    check(
+        "heatmap.html",
+        full,
+        empty.clone(),
+        &["Monday 00:00 — ", "not enough data", "class=\"hm-cell g"],
+    );
+    assert!(empty.contains("No connections yet"));
+
+    let servers = ServersPage {
+        windows: vec![opt("30d", true)],
+        columns: vec![Column {
+            label: "Server".into(),
+            href: "/servers?sort=name".into(),
+            sorted: "ascending".into(),
+            numeric: false,
+        }],
+        rows: vec![ServerRow {
+            name: "Orange".into(),
+            location: "Warsaw".into(),
+            id: "12746".into(),
+            download: "1 Mbps".into(),
+            upload: "1 Mbps".into(),
+            ping: "1 ms".into(),
+            loss: "—".into(),
+            tests: 4,
+            health: "75 %".into(),
+            last_seen: "2 hours ago".into(),
+            history_href: "/history?server=12746".into(),
+        }],
+    };
+    let empty_servers = ServersPage {
+        rows: vec![],
+        ..servers.clone()
+    };
+    check(
+        "servers.html",
+        render(&t, "servers.html", &servers, true),
+        render(&t, "servers.html", &empty_servers, true),
+        &["Orange", "75 %"],
+    );
+
+    let settings = SettingsPage {
+        site_name: "Home".into(),
+        time_zone: "Europe/Berlin".into(),
+        zones: vec!["Europe/Berlin".into()],
+        tokens: vec![TokenRow {
+            id: "t1".into(),
+            name: "scripts".into(),
+            created: "2026".into(),
+            last_used: "never".into(),
+        }],
+        issued: Some(("scripts".into(), "SECRET-TOKEN".into())),
+        notice: "Saved.".into(),
+        errors: errors(&[
+            "site_name",
+            "time_zone",
+            "token_name",
+            "current_password",
+            "new_password",
+            "_form",
+        ]),
+    };
+    check(
+        "settings.html",
+        render(&t, "settings.html", &settings, true),
+        render(&t, "settings.html", &SettingsPage::default(), true),
+        &[
+            "SECRET-TOKEN",
+            "scripts",
+            "time_zone is wrong",
+            "current_password is wrong",
+        ],
+    );
+
+    let probes = ProbesPage {
+        probes: vec![ProbeRow {
+            id: "p1".into(),
+            name: "home".into(),
+            labels: "site=berlin".into(),
+            enabled: false,
+            online: false,
+            liveness: "never polled".into(),
+            agent: "—".into(),
+            created: "2026".into(),
+            connections: 2,
+        }],
+        issued: Some(("home".into(), "p1".into(), "PROBE-TOKEN".into())),
+        name: "x".into(),
+        labels: "bad".into(),
+        errors: errors(&["name", "labels", "_form"]),
+        server_url: "http://127.0.0.1:8080".into(),
+    };
+    check(
+        "settings_probes.html",
+        render(&t, "settings_probes.html", &probes, true),
+        render(&t, "settings_probes.html", &ProbesPage::default(), true),
+        &[
+            "PROBE-TOKEN",
+            "PROBE_ID=p1",
+            "site=berlin",
+            "labels is wrong",
+        ],
+    );
+
+    let connections = ConnectionsPage {
+        connections: vec![ConnectionRow {
+            id: "c1".into(),
+            name: "wan1".into(),
+            colour: "amber".into(),
+            probe: "home".into(),
+            isp: "Acme".into(),
+            plan: "1.0 Gbps / 500 Mbps".into(),
+            schedule: "24/day · jitter 120 s".into(),
+            pool: "automatic".into(),
+            enabled: false,
+        }],
+        has_probes: true,
+        errors: errors(&["_form"]),
+    };
+    let no_connections = ConnectionsPage {
+        connections: vec![],
+        has_probes: false,
+        errors: FieldErrors::default(),
+    };
+    check(
+        "settings_connections.html",
+        render(&t, "settings_connections.html", &connections, true),
+        render(&t, "settings_connections.html", &no_connections, true),
+        &["wan1", "24/day", "disabled"],
+    );
+
+    check(
+        "connection_form.html",
+        render(&t, "connection_form.html", &connection_form(true), true),
+        render(&t, "connection_form.html", &connection_form(false), true),
+        &[
+            "0 8,20 * * *",
+            "cron is wrong",
+            "2026-06-07 08:00:00 CEST",
+            "/settings/connections/c1",
+        ],
+    );
+
+    let auth = AuthPage {
+        email: "a@b.cd".into(),
+        next: "/history".into(),
+        errors: errors(&["email", "password", "password_confirm", "_form"]),
+    };
+    check(
+        "setup.html",
+        render(&t, "setup.html", &auth, false),
+        render(&t, "setup.html", &AuthPage::default(), false),
+        &["email is wrong", "password_confirm is wrong"],
+    );
+    check(
+        "login.html",
+        render(&t, "login.html", &auth, false),
+        render(&t, "login.html", &AuthPage::default(), false),
+        &["_form is wrong", "/history"],
+    );
+
+    let error = ErrorPage {
+        status: 404,
+        message: "gone".into(),
+    };
+    check(
+        "error.html",
+        render(&t, "error.html", &error, true),
+        render(&t, "error.html", &error, false),
+        &["404", "gone"],
+    );
+
+    let pages: BTreeSet<String> = t
+        .names()
+        .into_iter()
+        .filter(|n| !n.starts_with('_') && n != "base.html")
+        .collect();
+    assert_eq!(
+        covered, pages,
+        "every page template is rendered by this test"
+    );
+}
+
+#[test]
+fn templates_have_no_inline_styles_or_handlers() {
+    use rust_embed::RustEmbed;
+    #[derive(RustEmbed)]
+    #[folder = "templates/"]
+    struct Files;
+    for name in Files::iter() {
+        let text = String::from_utf8(Files::get(&name).unwrap().data.into_owned()).unwrap();
+        let lower = text.to_lowercase();
+        assert!(!lower.contains(" style="), "{name} has an inline style");
+        for handler in [
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            " onchange=",
+            " oninput=",
+            "javascript:",
+        ] {
+            assert!(!lower.contains(handler), "{name} has {handler}");
+        }
+        assert!(!lower.contains("<style"), "{name} has a style element");
+        // Every inline script carries the nonce.
+        for (i, _) in lower.match_indices("<script") {
+            assert!(
+                lower[i..].split('>').next().unwrap().contains("nonce="),
+                "{name}: a script without nonce"
+            );
+        }
+    }
+}
