@@ -1,5 +1,6 @@
-//! The notification API (`/api/v1/notifications/…`, maintenance windows, incidents), bearer API
-//! token: what the `/settings/notifications` page calls. Channel secrets are write-only: answers
+//! The notification API (`/api/v1/notifications/…`, maintenance windows, incidents), with an
+//! API token or the dashboard's session (plus `X-CSRF-Token` for changes): what the
+//! `/settings/notifications` page calls. Channel secrets are write-only: answers
 //! name the secrets that are set (`secretsSet`), never their values.
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use serde_json::Value;
 
 use super::payload::{Fields, JsonBody};
 use super::problem::ApiError;
-use super::rest::{ApiTokenAuth, Created, NoContent};
+use super::rest::{Created, NoContent, RestAuth};
 use crate::error::AppError;
 use crate::notify::{Notifications, default_events};
 use crate::service::{App, new_uuid};
@@ -574,7 +575,7 @@ impl NotificationsApi {
     )]
     async fn get_settings(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
     ) -> Result<Json<NotificationSettingsDto>, ApiError> {
         Ok(Json(settings_dto(
             &service(&self.app)?
@@ -592,7 +593,7 @@ impl NotificationsApi {
     )]
     async fn patch_settings(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         body: JsonBody<NotificationSettingsDto>,
     ) -> Result<Json<NotificationSettingsDto>, ApiError> {
         let svc = service(&self.app)?;
@@ -704,7 +705,7 @@ impl NotificationsApi {
         tag = "Tag::Notifications"
     )]
     #[allow(clippy::unused_async)] // poem-openapi handlers are async
-    async fn channel_types(&self, _auth: ApiTokenAuth) -> Json<ChannelTypesDto> {
+    async fn channel_types(&self, _auth: RestAuth) -> Json<ChannelTypesDto> {
         Json(ChannelTypesDto {
             items: ChannelKind::ALL
                 .iter()
@@ -731,7 +732,7 @@ impl NotificationsApi {
         method = "get",
         tag = "Tag::Notifications"
     )]
-    async fn list_channels(&self, _auth: ApiTokenAuth) -> Result<Json<ChannelListDto>, ApiError> {
+    async fn list_channels(&self, _auth: RestAuth) -> Result<Json<ChannelListDto>, ApiError> {
         let list = self.app.storage.channels().await.map_err(AppError::from)?;
         Ok(Json(ChannelListDto {
             items: list.iter().map(channel_dto).collect(),
@@ -746,7 +747,7 @@ impl NotificationsApi {
     )]
     async fn create_channel(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         body: JsonBody<ChannelInputDto>,
     ) -> Result<Created<ChannelDto>, ApiError> {
         let svc = service(&self.app)?;
@@ -796,7 +797,7 @@ impl NotificationsApi {
     )]
     async fn get_channel(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         channel_id: Path<String>,
     ) -> Result<Json<ChannelDto>, ApiError> {
         Ok(Json(channel_dto(
@@ -813,7 +814,7 @@ impl NotificationsApi {
     )]
     async fn patch_channel(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         channel_id: Path<String>,
         body: JsonBody<ChannelInputDto>,
     ) -> Result<Json<ChannelDto>, ApiError> {
@@ -884,7 +885,7 @@ impl NotificationsApi {
     )]
     async fn delete_channel(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         channel_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         self.app
@@ -903,7 +904,7 @@ impl NotificationsApi {
     )]
     async fn test_channel(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         channel_id: Path<String>,
     ) -> Result<Json<TestResultDto>, ApiError> {
         let svc = service(&self.app)?;
@@ -923,7 +924,7 @@ impl NotificationsApi {
     )]
     async fn deliveries(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         /// 1–500, default 50.
         limit: Query<Option<u32>>,
         /// The `nextCursor` of the previous page.
@@ -966,7 +967,7 @@ impl NotificationsApi {
     )]
     async fn list_maintenance(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         /// Only this connection's.
         connection: Query<Option<String>>,
         /// RFC 3339.
@@ -996,7 +997,7 @@ impl NotificationsApi {
     )]
     async fn create_maintenance(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         connection_id: Path<String>,
         body: JsonBody<MaintenanceInputDto>,
     ) -> Result<Created<MaintenanceDto>, ApiError> {
@@ -1032,7 +1033,7 @@ impl NotificationsApi {
     )]
     async fn delete_maintenance(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         window_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         self.app
@@ -1048,7 +1049,7 @@ impl NotificationsApi {
     #[oai(path = "/incidents", method = "get", tag = "Tag::Maintenance")]
     async fn list_incidents(
         &self,
-        _auth: ApiTokenAuth,
+        _auth: RestAuth,
         /// Only this connection's.
         connection: Query<Option<String>>,
         /// RFC 3339.

@@ -97,7 +97,10 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
     let web = Web::new(app, options);
     let g =
         |ep: poem::endpoint::BoxEndpoint<'static>| ep.with(guard::Guard).data(web.clone()).boxed();
-    use pages::{auth, connections, dashboard, heatmap, history, probes, servers, settings, share};
+    use pages::{
+        auth, connections, dashboard, heatmap, history, notifications, probes, servers, settings,
+        share,
+    };
     route
         .at("/static/*path", assets::StaticFiles.into_endpoint())
         .at("/setup", g(get(auth::setup_form).post(auth::setup).boxed()))
@@ -137,6 +140,10 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
             g(get(probes::show).post(probes::create).boxed()),
         )
         .at("/settings/probes/:id/:action", g(post(probes::act).boxed()))
+        .at(
+            "/settings/notifications",
+            g(get(notifications::show).boxed()),
+        )
         .at(
             "/settings/connections",
             g(get(connections::show).post(connections::create).boxed()),

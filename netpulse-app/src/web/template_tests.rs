@@ -18,6 +18,7 @@ use super::pages::dashboard::{
 };
 use super::pages::heatmap::{self, HeatmapPage};
 use super::pages::history::{Column, DetailPage, Fact, HistoryPage, Opt, Row, ShareRow};
+use super::pages::notifications::NotificationsPage;
 use super::pages::probes::{ProbeRow, ProbesPage};
 use super::pages::servers::{ServerRow, ServersPage};
 use super::pages::settings::{SettingsPage, TokenRow};
@@ -517,6 +518,37 @@ fn every_template_renders_full_and_empty() {
             "PROBE_ID=p1",
             "site=berlin",
             "labels is wrong",
+        ],
+    );
+
+    let notifications = NotificationsPage {
+        time_zone: "Europe/Berlin".into(),
+        zones: vec!["Europe/Berlin".into(), "UTC".into()],
+        running: false,
+    };
+    let running = NotificationsPage {
+        running: true,
+        ..NotificationsPage::default()
+    };
+    let shell = render(&t, "settings_notifications.html", &running, true);
+    assert!(
+        !shell.contains("not running") && shell.contains("/static/notifications.js"),
+        "{shell}"
+    );
+    check(
+        "settings_notifications.html",
+        render(&t, "settings_notifications.html", &notifications, true),
+        render(
+            &t,
+            "settings_notifications.html",
+            &NotificationsPage::default(),
+            true,
+        ),
+        &[
+            "not running in this server process",
+            "data-timezone=\"Europe/Berlin\"",
+            "<option value=\"UTC\">",
+            "x-data=\"notifications\"",
         ],
     );
 

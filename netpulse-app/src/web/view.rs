@@ -18,7 +18,8 @@ pub struct Layout {
     pub title: String,
     /// The active navigation entry (`dashboard`, `history`, …, `settings`), or empty.
     pub active: String,
-    /// The active settings tab (`general`, `probes`, `connections`), or empty.
+    /// The active settings tab (`general`, `probes`, `connections`,
+    /// `notifications`), or empty.
     pub settings_tab: String,
     /// The signed-in user's e-mail, or `null` on public pages.
     pub user: Option<String>,

@@ -72,6 +72,8 @@ on_both_databases!(
     web_pages::history_csv_and_share_links,
     web_pages::heatmap_uses_the_site_time_zone,
     web_pages::settings_probe_and_connection_forms,
+    web_pages::notifications_page_and_its_api_with_a_session,
+    web_browser::notifications_page_in_a_browser,
 );
 
 /// Two server processes need PostgreSQL.

@@ -269,3 +269,150 @@ fn db_label() -> String {
         .unwrap_or("db")
         .to_owned()
 }
+
+/// Settings → Notifications in Chromium: a webhook channel pointing at a loopback receiver (a
+/// missing URL is reported next to its field), its test message arrives and the page says so,
+/// the secret URL is shown only as "set", and the master switch survives a reload.
+pub(crate) async fn notifications_page_in_a_browser(t: &TestApp) {
+    let hook = crate::notifications::Receiver::start(&[200]).await;
+    let b = Browser::start(&t.base, &db_label()).await;
+    b.goto("/").await;
+    assert_eq!(b.path().await, "/setup");
+    b.fill("#email", EMAIL).await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password_confirm", PASSWORD).await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_until("the dashboard", "location.pathname === '/'")
+        .await;
+
+    b.goto("/settings/notifications").await;
+    b.watch_errors().await;
+    assert!(
+        b.text("nav.subnav [aria-current=page]")
+            .await
+            .contains("Notifications")
+    );
+    b.wait_until(
+        "the channel types",
+        "document.querySelectorAll('#c-type option').length === 7",
+    )
+    .await;
+    assert!(b.text("#channels").await.contains("No channels yet"));
+    b.click("#add-channel").await;
+    b.fill("#c-name", "hook").await;
+    b.css("#c-type")
+        .await
+        .select_by_value("webhook")
+        .await
+        .unwrap();
+    b.wait_until(
+        "the webhook fields",
+        "document.querySelector('#c-setting-url') !== null",
+    )
+    .await;
+    b.click("#c-save").await;
+    b.wait_until(
+        "the missing URL's error",
+        "document.querySelector('#c-setting-url-error').textContent.trim() !== ''",
+    )
+    .await;
+    assert_eq!(
+        b.count(".channel-row").await,
+        0,
+        "nothing is created on an error"
+    );
+    b.fill("#c-setting-url", &hook.url).await;
+    b.click("#c-save").await;
+    b.wait_until(
+        "the new channel",
+        "document.querySelector('.channel-row[data-channel=hook]') !== null",
+    )
+    .await;
+    let stored = t.app.storage.channels().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].secret_names, vec!["url".to_owned()]);
+
+    // Send test: the receiver gets it, the row says so.
+    b.click(".channel-row[data-channel=hook] .btn-test").await;
+    b.wait_until(
+        "the test result",
+        "document.querySelector('.channel-row .test-result').textContent.includes('Test sent.')",
+    )
+    .await;
+    crate::notifications::eventually("the test message", || hook.got().len() == 1).await;
+    assert_eq!(hook.got()[0].path, "/hook");
+    assert_eq!(hook.kinds(), vec!["test".to_owned()]);
+    b.screenshots("settings-notifications").await;
+
+    // Editing shows the secret as set, never its value.
+    b.click(".channel-row[data-channel=hook] .btn-edit").await;
+    b.wait_until(
+        "the editor",
+        "document.querySelector('#c-setting-url') !== null && document.querySelector('#c-name').value === 'hook'",
+    )
+    .await;
+    assert_eq!(
+        b.text("label[for=c-setting-url] .secret-state").await,
+        "set"
+    );
+    let url_value = b
+        .client
+        .execute(
+            "return document.querySelector('#c-setting-url').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(url_value, json!(""));
+    assert!(!b.text("main").await.contains(&hook.url));
+    b.screenshots("settings-notifications-edit").await;
+    b.click("#channel-form button.btn:not(.btn-primary)").await;
+
+    // The master switch, saved and read back after a reload.
+    let switch_on = "document.querySelector('#n-enabled').checked";
+    assert_eq!(
+        b.client
+            .execute(&format!("return {switch_on};"), vec![])
+            .await
+            .unwrap(),
+        json!(true)
+    );
+    b.click("#n-enabled").await;
+    b.click("#n-save").await;
+    b.wait_until(
+        "saved",
+        "document.querySelector('#n-status').textContent === 'Saved.'",
+    )
+    .await;
+    b.goto("/settings/notifications").await;
+    b.watch_errors().await;
+    b.wait_until(
+        "the channels after the reload",
+        "document.querySelector('.channel-row[data-channel=hook]') !== null",
+    )
+    .await;
+    b.wait_until("the switch off after the reload", &format!("!{switch_on}"))
+        .await;
+    let settings = b
+        .run_async("fetch('/api/v1/notifications/settings').then(r => r.json()).then(done);")
+        .await;
+    assert_eq!(settings["enabled"], json!(false), "{settings}");
+
+    // Delete (confirmed).
+    b.client
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    b.click(".channel-row[data-channel=hook] .btn-delete").await;
+    b.wait_until(
+        "the channel gone",
+        "document.querySelector('.channel-row') === null",
+    )
+    .await;
+    assert!(t.app.storage.channels().await.unwrap().is_empty());
+    assert!(
+        b.errors().await.is_empty(),
+        "script errors: {:?}",
+        b.errors().await
+    );
+}

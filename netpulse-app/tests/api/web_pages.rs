@@ -512,3 +512,103 @@ async fn post(
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.post_form(path, &refs).await
 }
+
+/// `/settings/notifications`: closed when signed out, a page shell for a signed-in user, and the
+/// notification API it calls takes the session cookie (and the CSRF header for changes).
+pub(crate) async fn notifications_page_and_its_api_with_a_session(t: &TestApp) {
+    let mut w = WebClient::new(t);
+    w.setup().await;
+    let mut anon = WebClient::new(t);
+    let closed = anon.get("/settings/notifications").await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    assert!(
+        closed
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/login")),
+        "{:?}",
+        closed.location
+    );
+    assert_eq!(anon.get_json("/api/v1/notifications/settings").await.0, 401);
+
+    let page = w.get("/settings/notifications").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("x-data=\"notifications\""));
+    assert!(
+        page.body
+            .contains("<script defer src=\"/static/notifications.js\" nonce=\"")
+    );
+    assert!(
+        page.body.contains(
+            "<a href=\"/settings/notifications\" aria-current=\"page\">Notifications</a>"
+        ),
+        "the settings sub-navigation marks the tab"
+    );
+    assert!(!page.body.contains("not running in this server process"));
+    let other = w.get("/settings").await;
+    assert!(
+        other
+            .body
+            .contains("<a href=\"/settings/notifications\" >Notifications</a>")
+    );
+    let js = w.get("/static/notifications.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.body.contains("Alpine.data(\"notifications\""));
+
+    let token = csrf_of(&page.body);
+    let (s, body) = w.get_json("/api/v1/notifications/settings").await;
+    assert_eq!(
+        (s, &body["enabled"]),
+        (200, &serde_json::json!(true)),
+        "{body}"
+    );
+    let (s, body) = w.get_json("/api/v1/notifications/channel-types").await;
+    assert_eq!(s, 200);
+    assert!(
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "webhook"),
+        "{body}"
+    );
+    let base = w.base.clone();
+    let patch = |csrf: Option<&str>, body: serde_json::Value| {
+        let mut r = w
+            .http
+            .patch(format!("{base}/api/v1/notifications/settings"))
+            .header(
+                "Cookie",
+                w.cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+            .json(&body);
+        if let Some(c) = csrf {
+            r = r.header("X-CSRF-Token", c);
+        }
+        r.send()
+    };
+    let refused = patch(None, serde_json::json!({"enabled": false}))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "a cookie alone cannot change anything"
+    );
+    let bad = patch(Some(&token), serde_json::json!({"alertAfter": 0}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let problem: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(problem["field"], "alertAfter", "{problem}");
+    let ok = patch(Some(&token), serde_json::json!({"enabled": false}))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let (_, body) = w.get_json("/api/v1/notifications/settings").await;
+    assert_eq!(body["enabled"], false);
+}

@@ -5,6 +5,7 @@ pub mod connections;
 pub mod dashboard;
 pub mod heatmap;
 pub mod history;
+pub mod notifications;
 pub mod probes;
 pub mod servers;
 pub mod settings;
