@@ -8,7 +8,6 @@ use netpulse_domain::stats::{
     HEATMAP_MIN_SAMPLES, HeatmapScale, goodness, health_heatmap, value_heatmap,
 };
 use netpulse_ports::web_store::SeriesSample;
-use poem::http::StatusCode;
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
@@ -16,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::web::format;
 use crate::web::pages::history::Opt;
-use crate::web::settings::{self, SiteSettings};
-use crate::web::view::{Layout, ctx, html};
+use crate::web::settings::SiteSettings;
 use crate::web::{Web, pages};
 
 const WEEKDAYS: [&str; 7] = [
@@ -254,20 +252,13 @@ pub(crate) async fn show(
     web: Data<&Web>,
     Query(q): Query<HeatmapQuery>,
 ) -> Response {
-    let result = async {
-        let site = settings::load(&web).await?;
-        let page = build(&web, &q, &site).await?;
-        Ok::<_, AppError>((site, page))
-    }
-    .await;
-    match result {
-        Ok((site, page)) => html(
-            &web,
-            StatusCode::OK,
-            "heatmap.html",
-            &Layout::new(&ctx(req), &site, "Heatmap", "heatmap"),
-            &page,
-        ),
-        Err(e) => pages::app_error(&web, req, &e).await,
-    }
+    pages::show(
+        req,
+        &web,
+        "heatmap.html",
+        "Heatmap",
+        "heatmap",
+        async |site| build(&web, &q, site).await,
+    )
+    .await
 }

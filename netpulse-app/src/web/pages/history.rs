@@ -790,22 +790,15 @@ async fn load_detail(web: &Web, id: &str, site: &SiteSettings) -> Result<DetailP
 /// `GET /history/{id}`: every field and the raw output.
 #[handler]
 pub(crate) async fn detail(req: &Request, web: Data<&Web>, Path(id): Path<String>) -> Response {
-    let result = async {
-        let site = settings::load(&web).await?;
-        let page = load_detail(&web, &id, &site).await?;
-        Ok::<_, AppError>((site, page))
-    }
-    .await;
-    match result {
-        Ok((site, page)) => html(
-            &web,
-            StatusCode::OK,
-            "history_detail.html",
-            &Layout::new(&ctx(req), &site, "Result", "history"),
-            &page,
-        ),
-        Err(e) => pages::app_error(&web, req, &e).await,
-    }
+    pages::show(
+        req,
+        &web,
+        "history_detail.html",
+        "Result",
+        "history",
+        async |site| load_detail(&web, &id, site).await,
+    )
+    .await
 }
 
 /// `POST /history/{id}/share`: creates a public link.

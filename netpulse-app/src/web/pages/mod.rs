@@ -72,6 +72,34 @@ pub async fn error_for(web: &Web, req: &Request, status: StatusCode, message: &s
     )
 }
 
+/// A read-only page: loads the site settings, builds the page's data with them and renders
+/// `template` in the layout (`title`, navigation entry `nav`); an error renders the error page.
+pub async fn show<P: Serialize>(
+    req: &Request,
+    web: &Web,
+    template: &str,
+    title: &str,
+    nav: &str,
+    build: impl AsyncFnOnce(&SiteSettings) -> Result<P, AppError>,
+) -> Response {
+    let result = async {
+        let site = super::settings::load(web).await?;
+        let page = build(&site).await?;
+        Ok::<_, AppError>((site, page))
+    }
+    .await;
+    match result {
+        Ok((site, page)) => html(
+            web,
+            StatusCode::OK,
+            template,
+            &Layout::new(&ctx(req), &site, title, nav),
+            &page,
+        ),
+        Err(e) => app_error(web, req, &e).await,
+    }
+}
+
 /// An application error as a page (404 for not found, 409 for conflicts, 503 for the database).
 pub async fn app_error(web: &Web, req: &Request, e: &AppError) -> Response {
     let (status, message) = match e {

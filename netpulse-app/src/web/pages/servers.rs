@@ -1,7 +1,6 @@
 //! Servers `/servers`: per-server averages over 30 or 90 days (all connections), sortable by
 //! any column.
 
-use poem::http::StatusCode;
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
@@ -9,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::web::format;
 use crate::web::pages::history::{Column, Opt};
-use crate::web::settings::{self, SiteSettings};
-use crate::web::view::{Layout, ctx, html};
+use crate::web::settings::SiteSettings;
 use crate::web::{Web, pages};
 
 /// The query.
@@ -193,20 +191,13 @@ pub(crate) async fn show(
     web: Data<&Web>,
     Query(q): Query<ServersQuery>,
 ) -> Response {
-    let result = async {
-        let site = settings::load(&web).await?;
-        let page = build(&web, &q, &site).await?;
-        Ok::<_, AppError>((site, page))
-    }
-    .await;
-    match result {
-        Ok((site, page)) => html(
-            &web,
-            StatusCode::OK,
-            "servers.html",
-            &Layout::new(&ctx(req), &site, "Servers", "servers"),
-            &page,
-        ),
-        Err(e) => pages::app_error(&web, req, &e).await,
-    }
+    pages::show(
+        req,
+        &web,
+        "servers.html",
+        "Servers",
+        "servers",
+        async |site| build(&web, &q, site).await,
+    )
+    .await
 }
