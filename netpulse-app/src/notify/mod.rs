@@ -575,6 +575,11 @@ impl Notifications {
                 Some(Ok(id)) => self.storage.measurement(&id).await?,
                 _ => None,
             };
+            // The tick read the settings when it began; the master switch may have been turned
+            // off since (held incidents are rare, so reading it again costs nothing).
+            if !self.settings().await?.enabled {
+                return Ok(());
+            }
             let n = render::late_alert(
                 &probe,
                 &connection,
