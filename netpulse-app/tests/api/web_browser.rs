@@ -85,7 +85,9 @@ pub(crate) async fn browser_flow(t: &TestApp) {
     b.fill("#timezone", "Europe/Berlin").await;
     b.wait_until(
         "the cron preview",
-        "document.querySelectorAll('#cron-preview li:not([style*=none])').length >= 5",
+        // Five runs, recomputed for the typed time zone (not the first preview, in UTC).
+        "document.querySelectorAll('#cron-preview li:not([style*=none])').length >= 5 \
+         && document.querySelector('#cron-preview').textContent.includes('08:00:00 CE')",
     )
     .await;
     assert!(b.text("#cron-preview").await.contains("08:00:00 CE"));
