@@ -32,9 +32,15 @@ pub enum AppError {
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
-    /// The database is unreachable or failed.
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
+    /// The database (or another service the operation needs) is unreachable or failed.
+    #[error("service unavailable: {message}")]
+    Unavailable {
+        /// What failed.
+        message: String,
+        /// The cause, kept for logs.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
 }
 
 impl AppError {
@@ -43,6 +49,24 @@ impl AppError {
         Self::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+}
+
+impl AppError {
+    /// A failure of something the operation needs, without an underlying error value.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of something the operation needs, caused by `source`.
+    pub fn unavailable_from(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable {
+            message: source.to_string(),
+            source: Some(Box::new(source)),
         }
     }
 }
@@ -63,10 +87,11 @@ impl From<StorageError> for AppError {
             StorageError::NotFound { what, id } => Self::NotFound { what, id },
             StorageError::Conflict(m) => Self::Conflict(m),
             StorageError::Invalid(v) if v.field == "cursor" => Self::from(v),
-            StorageError::Invalid(v) => {
-                Self::Unavailable(format!("stored data failed validation: {v}"))
-            }
-            StorageError::Unavailable(m) => Self::Unavailable(m),
+            StorageError::Invalid(v) => Self::Unavailable {
+                message: format!("stored data failed validation: {v}"),
+                source: Some(Box::new(StorageError::Invalid(v))),
+            },
+            StorageError::Unavailable { message, source } => Self::Unavailable { message, source },
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod notify;
 pub mod service;

@@ -8,6 +8,7 @@
 
 pub mod agent_api;
 pub mod clock;
+pub mod listener;
 pub mod metrics_store;
 pub mod notification_store;
 pub mod notify;

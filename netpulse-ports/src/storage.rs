@@ -28,9 +28,45 @@ pub enum StorageError {
     /// A stored value no longer passes validation.
     #[error("stored data is invalid: {0}")]
     Invalid(#[from] InvalidValue),
-    /// The database could not be reached or failed.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    /// The database could not be reached or failed. `message` says what failed (for sqlx
+    /// errors, the driver's text); `source` keeps the cause for logs and callers.
+    #[error("database unavailable: {message}")]
+    Unavailable {
+        /// What failed.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+}
+
+impl StorageError {
+    /// The database failed without an underlying error value.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The database failed with `source`; the message is `source`'s text.
+    pub fn unavailable_from(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable {
+            message: source.to_string(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The database failed with `source`, described by `context`.
+    pub fn unavailable_with(
+        context: &str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            message: format!("{context}: {source}"),
+            source: Some(Box::new(source)),
+        }
+    }
 }
 
 /// A SHA-256 digest of a secret token; tokens themselves are never stored.

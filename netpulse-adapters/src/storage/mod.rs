@@ -39,7 +39,7 @@ pub(crate) fn unavailable(e: sqlx::Error) -> StorageError {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StorageError::Conflict(db.message().to_owned())
         }
-        _ => StorageError::Unavailable(e.to_string()),
+        _ => StorageError::unavailable_from(e),
     }
 }
 
@@ -54,7 +54,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
         #[cfg(feature = "postgres")]
         return Ok(Arc::new(postgres::PostgresStorage::open(url).await?));
     }
-    Err(StorageError::Unavailable(format!(
+    Err(StorageError::unavailable(format!(
         "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
         redact(url)
     )))

@@ -28,7 +28,7 @@ impl PostgresStorage {
             .run(&pool)
             .await
             .map_err(|e| {
-                netpulse_ports::storage::StorageError::Unavailable(format!("migration failed: {e}"))
+                netpulse_ports::storage::StorageError::unavailable_with("migration failed", e)
             })?;
         Ok(Self { pool })
     }

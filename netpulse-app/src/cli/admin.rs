@@ -122,7 +122,7 @@ pub async fn probe(url: &str, out: &Output, cmd: ProbeCommand) -> Result<(), Cli
             );
         }
         ProbeCommand::List => {
-            let list = app.storage.probes().await.map_err(AppError::from)?;
+            let list = probes::list(&app).await?;
             let items: Vec<Value> = list.iter().map(|p| json_of(&ProbeDto::from(p))).collect();
             print(out, &json!({ "items": items }), || {
                 let mut s = format!("{:<36}  {:<8}  {:<25}  NAME", "ID", "ENABLED", "LAST POLL");
@@ -150,10 +150,7 @@ pub async fn probe(url: &str, out: &Output, cmd: ProbeCommand) -> Result<(), Cli
         ProbeCommand::Disable { id } => set_probe(&app, out, &id, false).await?,
         ProbeCommand::Delete { id } => {
             let id = parse_probe(&id)?;
-            app.storage
-                .delete_probe(&id)
-                .await
-                .map_err(AppError::from)?;
+            probes::delete(&app, &id).await?;
             print(out, &json!({ "id": id.as_str(), "deleted": true }), || {
                 format!("probe {id} deleted")
             });
@@ -164,10 +161,7 @@ pub async fn probe(url: &str, out: &Output, cmd: ProbeCommand) -> Result<(), Cli
 
 async fn set_probe(app: &App, out: &Output, id: &str, enabled: bool) -> Result<(), CliError> {
     let id = parse_probe(id)?;
-    app.storage
-        .set_probe_enabled(&id, enabled)
-        .await
-        .map_err(AppError::from)?;
+    probes::set_enabled(app, &id, enabled).await?;
     print(
         out,
         &json!({ "id": id.as_str(), "enabled": enabled }),
@@ -390,11 +384,7 @@ pub async fn connection(url: &str, out: &Output, cmd: ConnectionCommand) -> Resu
             let probe = probe
                 .map(|p| ProbeId::parse(&p).map_err(|e| CliError::usage("--probe", e)))
                 .transpose()?;
-            let list = app
-                .storage
-                .connections(probe.as_ref())
-                .await
-                .map_err(AppError::from)?;
+            let list = connections::list(&app, probe.as_ref()).await?;
             let items: Vec<Value> = list
                 .iter()
                 .map(|c| json_of(&ConnectionDto::from(c)))
@@ -426,10 +416,7 @@ pub async fn connection(url: &str, out: &Output, cmd: ConnectionCommand) -> Resu
         ConnectionCommand::Disable { id } => set_connection(&app, out, &id, false).await?,
         ConnectionCommand::Delete { id } => {
             let id = parse_connection(&id)?;
-            app.storage
-                .delete_connection(&id)
-                .await
-                .map_err(AppError::from)?;
+            connections::delete(&app, &id).await?;
             print(out, &json!({ "id": id.as_str(), "deleted": true }), || {
                 format!("connection {id} and its measurements deleted")
             });
@@ -440,10 +427,7 @@ pub async fn connection(url: &str, out: &Output, cmd: ConnectionCommand) -> Resu
 
 async fn set_connection(app: &App, out: &Output, id: &str, enabled: bool) -> Result<(), CliError> {
     let id = parse_connection(id)?;
-    app.storage
-        .set_connection_enabled(&id, enabled)
-        .await
-        .map_err(AppError::from)?;
+    connections::set_enabled(app, &id, enabled).await?;
     print(
         out,
         &json!({ "id": id.as_str(), "enabled": enabled }),

@@ -302,9 +302,9 @@ pub struct NotificationsApi {
 }
 
 fn service(app: &App) -> Result<&Arc<Notifications>, AppError> {
-    app.notifications.as_ref().ok_or_else(|| {
-        AppError::Unavailable("notifications are not running in this process".into())
-    })
+    app.notifications
+        .as_ref()
+        .ok_or_else(|| AppError::unavailable("notifications are not running in this process"))
 }
 
 fn parse_kind(field: &str, text: &str) -> Result<ChannelKind, AppError> {

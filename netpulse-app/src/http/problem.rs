@@ -94,7 +94,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict(m) => ApiError::Conflict(problem("conflict", m, None)),
             AppError::Unauthorized => unauthorized(),
             AppError::Forbidden(m) => ApiError::Forbidden(problem("forbidden", m, None)),
-            AppError::Unavailable(m) => {
+            AppError::Unavailable { message: m, .. } => {
                 tracing::error!(error = %m, "database unavailable");
                 ApiError::Unavailable(problem("unavailable", "the database is unavailable", None))
             }

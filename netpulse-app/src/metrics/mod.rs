@@ -47,7 +47,7 @@ use self::remote_write::RemoteWriteStats;
 use self::state::{
     Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, Results, build_frame,
 };
-use crate::service::RecordListener;
+use netpulse_ports::listener::RecordListener;
 
 /// Series per instrument before the SDK folds the rest into an overflow series. Sized for
 /// 100,000 connections × 2 statuses; the SDK pre-sizes its map, so this costs address space

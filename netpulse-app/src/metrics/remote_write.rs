@@ -21,7 +21,7 @@ use netpulse_domain::model::Measurement;
 use tokio::sync::Notify;
 
 use super::state::{ConnectionLabels, RemoteWriteCounts};
-use crate::service::RecordListener;
+use netpulse_ports::listener::RecordListener;
 
 /// Counters shared with `/metrics`.
 #[derive(Debug, Default)]

@@ -2,7 +2,7 @@
 //!
 //! - [`Results`]: the newest completed result per connection and per (connection, engine), and
 //!   event counters (runs by engine, status and verdict). Loaded once at startup, then kept
-//!   current by ingest (the metrics [`RecordListener`](crate::service::RecordListener)).
+//!   current by ingest (the metrics [`RecordListener`](netpulse_ports::listener::RecordListener)).
 //! - [`Catalog`]: probes and connections with their state rows (names, `site`, plan, enabled,
 //!   degraded, last poll), re-read at every scrape: one row per probe and per connection.
 //! - [`Frame`]: every series of one scrape, built from both by [`build_frame`] (a pure

@@ -53,8 +53,9 @@ use netpulse_ports::notify::{ChannelConfig, Notification, NotificationKind, Seve
 use netpulse_ports::storage::{MeasurementFilter, MeasurementSort, Storage, StorageError};
 use tokio::sync::{Notify, mpsc};
 
-use crate::service::{RecordListener, new_uuid};
+use crate::ids::new_uuid;
 pub use counter::{SentCounter, SentKey, notifications_sent_total};
+use netpulse_ports::listener::RecordListener;
 
 /// Timing of the background tasks.
 #[derive(Debug, Clone, Copy)]

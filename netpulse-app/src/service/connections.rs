@@ -300,3 +300,18 @@ pub async fn update(
     app.storage.update_connection(&updated).await?;
     Ok(updated)
 }
+
+/// The connections of one probe, or of every probe.
+pub async fn list(app: &App, probe: Option<&ProbeId>) -> Result<Vec<Connection>, AppError> {
+    Ok(app.storage.connections(probe).await?)
+}
+
+/// Starts (`true`) or stops (`false`) testing a connection.
+pub async fn set_enabled(app: &App, id: &ConnectionId, enabled: bool) -> Result<(), AppError> {
+    Ok(app.storage.set_connection_enabled(id, enabled).await?)
+}
+
+/// Deletes a connection and its measurements.
+pub async fn delete(app: &App, id: &ConnectionId) -> Result<(), AppError> {
+    Ok(app.storage.delete_connection(id).await?)
+}

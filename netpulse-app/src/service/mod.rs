@@ -9,22 +9,12 @@ pub mod probes;
 use std::sync::Arc;
 
 use netpulse_adapters::cron_calendar::CronerCalendar;
-use netpulse_domain::alert::{AlertEdge, AlertPolicy};
-use netpulse_domain::model::Measurement;
+use netpulse_domain::alert::AlertPolicy;
 use netpulse_ports::clock::Clock;
 use netpulse_ports::storage::Storage;
 
 /// Seconds between two recorded polls of one probe (writes are debounced).
 pub const POLL_DEBOUNCE_SECONDS: i64 = 30;
-
-/// Told about every newly recorded measurement (not about duplicates), after its transaction
-/// committed. Implementations must not block: they update in-memory state or hand work to a
-/// background task (metrics, notifications, remote write).
-pub trait RecordListener: Send + Sync {
-    /// A measurement was recorded; `edge` is the alert edge it crossed, claimed in the same
-    /// transaction (so exactly one process sees each edge).
-    fn recorded(&self, measurement: &Measurement, edge: Option<AlertEdge>);
-}
 
 /// Everything the services need.
 #[derive(Clone)]
@@ -56,7 +46,5 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// A new random UUID (v7: time-ordered, so ids created together sort together).
-pub fn new_uuid() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
+pub use crate::ids::new_uuid;
+pub use netpulse_ports::listener::RecordListener;

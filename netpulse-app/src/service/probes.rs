@@ -57,6 +57,21 @@ pub async fn get(app: &App, id: &ProbeId) -> Result<Probe, AppError> {
         })
 }
 
+/// Every probe, by name.
+pub async fn list(app: &App) -> Result<Vec<Probe>, AppError> {
+    Ok(app.storage.probes().await?)
+}
+
+/// Lets the probe poll and push again (`true`) or refuses it (`false`).
+pub async fn set_enabled(app: &App, id: &ProbeId, enabled: bool) -> Result<(), AppError> {
+    Ok(app.storage.set_probe_enabled(id, enabled).await?)
+}
+
+/// Deletes a probe; refused (conflict) while it has connections.
+pub async fn delete(app: &App, id: &ProbeId) -> Result<(), AppError> {
+    Ok(app.storage.delete_probe(id).await?)
+}
+
 /// Replaces the token; the old one stops working at once.
 pub async fn rotate_token(app: &App, id: &ProbeId) -> Result<String, AppError> {
     let token = tokens::generate();

@@ -49,7 +49,7 @@ impl Pool {
             Self::Sqlite(p) => q.execute(p).await.map(|_| ()),
             Self::Postgres(p) => q.execute(p).await.map(|_| ()),
         }
-        .map_err(|e| AppError::Unavailable(e.to_string()))
+        .map_err(AppError::unavailable_from)
     }
 }
 
@@ -244,10 +244,10 @@ async fn time<E: Endpoint>(
             .into_body()
             .into_bytes()
             .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            .map_err(AppError::unavailable_from)?;
         let elapsed = t.elapsed();
         if !status.is_success() {
-            return Err(AppError::Unavailable(format!("{path} answered {status}")));
+            return Err(AppError::unavailable(format!("{path} answered {status}")));
         }
         size = body.len();
         if i >= 3 {
@@ -405,7 +405,7 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
     loop {
         let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf)
             .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            .map_err(AppError::unavailable_from)?;
         if n == 0 {
             break;
         }
@@ -430,7 +430,7 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
         peak.saturating_sub(before) as f64 / 1024.0
     );
     if rows != args.measurements {
-        return Err(AppError::Unavailable(format!(
+        return Err(AppError::unavailable(format!(
             "the export returned {rows} rows, expected {}",
             args.measurements
         )));

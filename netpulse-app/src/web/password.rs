@@ -24,8 +24,8 @@ pub fn check(password: &str) -> Result<(), String> {
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || crate::cli::admin::hash_password(&password))
         .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?
-        .map_err(|e| AppError::Unavailable(e.message))
+        .map_err(|e| AppError::unavailable_from(e))?
+        .map_err(|e| AppError::unavailable(e.message))
 }
 
 /// Whether `password` matches `hash` (`None`: compare with a dummy hash, always `false`).

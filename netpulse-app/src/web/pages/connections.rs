@@ -730,19 +730,14 @@ pub(crate) async fn act(
         )
         .await;
     };
-    let storage = &web.app.storage;
     let result = match action.as_str() {
-        "enable" | "disable" => {
-            storage
-                .set_connection_enabled(&cid, action == "enable")
-                .await
-        }
-        "delete" => storage.delete_connection(&cid).await,
+        "enable" | "disable" => connections::set_enabled(&web.app, &cid, action == "enable").await,
+        "delete" => connections::delete(&web.app, &cid).await,
         _ => return pages::error_for(&web, req, StatusCode::NOT_FOUND, "Unknown action.").await,
     };
     match result {
         Ok(()) => redirect("/settings/connections"),
-        Err(e) => pages::app_error(&web, req, &e.into()).await,
+        Err(e) => pages::app_error(&web, req, &e).await,
     }
 }
 

@@ -113,7 +113,7 @@ pub async fn app_error(web: &Web, req: &Request, e: &AppError) -> Response {
         }
         AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in first.".into()),
         AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-        AppError::Unavailable(m) => {
+        AppError::Unavailable { message: m, .. } => {
             tracing::error!(error = %m, "dashboard page failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -139,7 +139,7 @@ pub fn app_error_json(e: &AppError) -> Response {
             ),
         AppError::Unauthorized => json_error(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first"),
         AppError::Forbidden(m) => json_error(StatusCode::FORBIDDEN, "forbidden", m),
-        AppError::Unavailable(m) => {
+        AppError::Unavailable { message: m, .. } => {
             tracing::error!(error = %m, "dashboard request failed");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable")
         }

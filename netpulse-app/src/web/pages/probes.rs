@@ -197,13 +197,9 @@ pub(crate) async fn act(
         )
         .await;
     };
-    let storage = &web.app.storage;
     let result = match action.as_str() {
-        "enable" | "disable" => storage
-            .set_probe_enabled(&pid, action == "enable")
-            .await
-            .map_err(AppError::from),
-        "delete" => storage.delete_probe(&pid).await.map_err(AppError::from),
+        "enable" | "disable" => probes::set_enabled(&web.app, &pid, action == "enable").await,
+        "delete" => probes::delete(&web.app, &pid).await,
         "rotate" => match probes::rotate_token(&web.app, &pid).await {
             Ok(token) => {
                 let name = probes::get(&web.app, &pid)
