@@ -134,7 +134,6 @@ async fn run(name: &str, db: TestDatabase) {
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
-        metrics: None,
     };
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
@@ -142,9 +141,13 @@ async fn run(name: &str, db: TestDatabase) {
         .unwrap();
     let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(netpulse_app::http::run(acceptor, app, async move {
-        let _ = rx.await;
-    }));
+    let server = tokio::spawn(netpulse_app::startup::run(
+        acceptor,
+        netpulse_app::startup::Server::new(app),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     let base = format!("http://{addr}");
     // Warm up: every probe polls once (records its poll; the first run of each connection is due).
     drive(&base, clients, 2, true, due_path).await;

@@ -3,15 +3,19 @@
 //! The `netpulse` server: the agent API, the REST API with its OpenAPI document, the web
 //! dashboard ([`web`]), [`metrics`] (`/metrics`, remote write, OTLP), notifications and the admin
 //! command line, over the storage adapters. The binary (`src/main.rs`) is a thin wrapper around
-//! [`cli::main`]; tests spawn [`http::run`] on port 0.
+//! [`cli::main`]; [`startup`] is the composition root, and tests spawn [`startup::run`] on
+//! port 0.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod cli;
+pub mod dto;
 pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod notify;
 pub mod service;
+pub mod startup;
 pub mod tokens;
 pub mod web;

@@ -25,6 +25,12 @@ pub fn matches(token: &str, stored: &TokenDigest) -> bool {
     digest(token).0.ct_eq(&stored.0).into()
 }
 
+/// Whether two texts (e.g. CSRF tokens) are equal, in constant time; an empty `expected` never
+/// matches.
+pub fn matches_text(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && given.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,15 +3,21 @@
 //! exactly one JSON object. Exit status: 0 on success, 2 on invalid input (the message names the
 //! flag), 1 on other errors.
 
-pub mod admin;
-pub mod local_agent;
+pub mod connection;
+pub mod measurements;
+pub mod output;
+pub mod probe;
 pub mod serve;
+pub mod token;
+pub mod user;
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::AppError;
+use crate::metrics::config::FlagError;
+use crate::startup::StartupError;
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://netpulse.db";
@@ -41,19 +47,19 @@ pub enum Command {
     Migrate,
     /// Manage probes (agent installations).
     #[command(subcommand)]
-    Probe(admin::ProbeCommand),
+    Probe(probe::ProbeCommand),
     /// Manage connections (monitored links).
     #[command(subcommand)]
-    Connection(admin::ConnectionCommand),
+    Connection(connection::ConnectionCommand),
     /// Manage user accounts of the web dashboard.
     #[command(subcommand)]
-    User(admin::UserCommand),
+    User(user::UserCommand),
     /// Manage REST API tokens.
     #[command(subcommand)]
-    Token(admin::TokenCommand),
+    Token(token::TokenCommand),
     /// Maintain stored measurements.
     #[command(subcommand)]
-    Measurements(admin::MeasurementsCommand),
+    Measurements(measurements::MeasurementsCommand),
     /// Print the OpenAPI document of the API.
     Openapi,
     /// Benchmarks (they fill the database they are given: use an empty one).
@@ -65,7 +71,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// The dashboard's endpoints on a generated history: p50/p95 latencies, CSV rows/s, memory.
-    Web(crate::web::bench::BenchArgs),
+    Web(crate::bench::BenchArgs),
 }
 
 /// Shared by commands that talk to the database.
@@ -101,16 +107,46 @@ pub fn flag_for(field: &str) -> String {
 }
 
 impl From<AppError> for CliError {
+    /// The exit status comes from the error table ([`AppError::exit_status`]); invalid input
+    /// names the flag.
     fn from(e: AppError) -> Self {
+        e.log("command failed");
+        let message = match &e {
+            AppError::Invalid { field, message } => {
+                format!("invalid {}: {message}", flag_for(field))
+            }
+            other => other.to_string(),
+        };
+        Self {
+            status: e.exit_status(),
+            message,
+        }
+    }
+}
+
+impl From<StartupError> for CliError {
+    /// A bad setting exits with 2 and names its flag; a service error keeps its table's exit
+    /// status; anything else exits with 1.
+    fn from(e: StartupError) -> Self {
         match e {
-            AppError::Invalid { field, message } => Self {
+            StartupError::App(e) => Self::from(e),
+            e @ (StartupError::Setting { .. } | StartupError::Listen { .. }) => Self {
                 status: 2,
-                message: format!("invalid {}: {message}", flag_for(&field)),
+                message: e.to_string(),
             },
-            other => Self {
+            e => Self {
                 status: 1,
-                message: other.to_string(),
+                message: e.to_string(),
             },
+        }
+    }
+}
+
+impl From<FlagError> for CliError {
+    fn from(e: FlagError) -> Self {
+        Self {
+            status: 2,
+            message: e.to_string(),
         }
     }
 }
@@ -166,25 +202,27 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve::serve(&cli.database_url, args).await,
         Command::Migrate => {
-            admin::open_app(&cli.database_url).await?;
-            admin::print(&out, &serde_json::json!({ "migrated": true }), || {
+            crate::startup::open_app(&cli.database_url).await?;
+            output::print(&out, &serde_json::json!({ "migrated": true }), || {
                 "database is up to date".into()
             });
             Ok(())
         }
-        Command::Probe(cmd) => admin::probe(&cli.database_url, &out, cmd).await,
-        Command::Connection(cmd) => admin::connection(&cli.database_url, &out, cmd).await,
-        Command::User(cmd) => admin::user(&cli.database_url, &out, cmd).await,
-        Command::Token(cmd) => admin::token(&cli.database_url, &out, cmd).await,
-        Command::Measurements(cmd) => admin::measurements(&cli.database_url, &out, cmd).await,
+        Command::Probe(cmd) => probe::probe(&cli.database_url, &out, cmd).await,
+        Command::Connection(cmd) => connection::connection(&cli.database_url, &out, cmd).await,
+        Command::User(cmd) => user::user(&cli.database_url, &out, cmd).await,
+        Command::Token(cmd) => token::token(&cli.database_url, &out, cmd).await,
+        Command::Measurements(cmd) => {
+            measurements::measurements(&cli.database_url, &out, cmd).await
+        }
         Command::Bench(BenchCommand::Web(args)) => {
-            let report = crate::web::bench::run(&cli.database_url, &args).await?;
+            let report = crate::bench::run(&cli.database_url, &args).await?;
             print!("{report}");
             Ok(())
         }
         Command::Openapi => {
-            let app = admin::offline_app().await?;
-            println!("{}", crate::http::openapi_json(&app));
+            let app = crate::startup::offline_app().await?;
+            println!("{}", crate::startup::openapi_json(&app));
             Ok(())
         }
     }

@@ -3,13 +3,10 @@
 use std::net::SocketAddr;
 
 use clap::{Args, ValueEnum};
-use poem::listener::{Listener, TcpListener};
-
-use netpulse_adapters::secrets::{KeySource, SecretBox};
 
 use super::CliError;
-use super::admin::open_app;
-use crate::notify::{Notifications, SentCounter, Timing};
+use crate::startup::local_agent::LocalAgent;
+use crate::startup::serve::ServeConfig;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,107 +110,27 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Migrates, binds, serves.
+/// Checks the flags, starts logging, then hands over to the composition root
+/// ([`crate::startup::serve::serve`]) until SIGTERM or SIGINT.
 pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> {
     init_logging(args.log_format);
-    let metrics_config = args.metrics.config(args.poll_interval)?;
-    let mut app = open_app(database_url).await?;
-    app.poll_interval_seconds = args.poll_interval;
-    let env_key = std::env::var("NETPULSE_SECRET_KEY").ok();
-    let (secrets, source) =
-        SecretBox::load(env_key.as_deref(), &args.secret_key_file).map_err(|e| CliError {
-            status: 1,
-            message: e.to_string(),
-        })?;
-    match source {
-        KeySource::Environment => tracing::info!("channel secrets: key from NETPULSE_SECRET_KEY"),
-        KeySource::File | KeySource::CreatedFile => {
-            tracing::info!(
-                file = %args.secret_key_file.display(),
-                created = source == KeySource::CreatedFile,
-                "channel secrets: key file (back it up: without it stored channel secrets cannot be read)"
-            );
-            if SecretBox::file_is_exposed(&args.secret_key_file) {
-                tracing::warn!(file = %args.secret_key_file.display(), "the secret key file is readable by others: chmod 600 it");
-            }
-        }
-    }
-    let notifications = Notifications::new(
-        app.storage.clone(),
-        app.clock.clone(),
-        std::sync::Arc::new(secrets),
-        SentCounter::global(),
-        app.poll_interval_seconds,
-        app.default_alerts,
-        Timing::default(),
-    );
-    app.listeners.push(notifications.listener());
-    app.notifications = Some(notifications.clone());
-    let _tasks = notifications.start();
-    let metrics = crate::metrics::install(&mut app, metrics_config)
-        .await
-        .map_err(|e| CliError {
-            status: 1,
-            message: e.to_string(),
-        })?;
-    // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
-    let exporter = std::sync::Arc::clone(&metrics.metrics);
-    SentCounter::global().subscribe(Box::new(move |kind, channel, status| {
-        exporter.notification_sent(kind, channel, status);
-    }));
-    let acceptor = TcpListener::bind(args.listen)
-        .into_acceptor()
-        .await
-        .map_err(|e| {
-            CliError::usage("--listen", format!("cannot listen on {}: {e}", args.listen))
-        })?;
-    tracing::info!(
-        listen = %args.listen,
-        database = %netpulse_adapters::storage::redact(database_url),
-        version = env!("CARGO_PKG_VERSION"),
-        "netpulse serving"
-    );
-    // One signal stops both the server and the local agent.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let agent = if args.local_agent {
-        let listen = if args.listen.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], args.listen.port()))
-        } else {
-            args.listen
-        };
-        let settings = super::local_agent::LocalAgent {
-            spool_dir: args.local_agent_spool_dir.clone(),
-            ookla_binary: args.ookla_binary.clone(),
-            iperf3_binary: args.iperf3_binary.clone(),
-            http_target: args.local_agent_target.clone(),
-        };
-        let run = super::local_agent::start(&app, settings, format!("http://{listen}"), stopped())
-            .await?;
-        Some(tokio::spawn(run))
-    } else {
-        None
-    };
-    let signal = async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    };
-    let web = crate::web::WebOptions {
+    let metrics = args.metrics.config(args.poll_interval)?;
+    let local_agent = args.local_agent.then(|| LocalAgent {
+        spool_dir: args.local_agent_spool_dir.clone(),
+        ookla_binary: args.ookla_binary.clone(),
+        iperf3_binary: args.iperf3_binary.clone(),
+        http_target: args.local_agent_target.clone(),
+    });
+    let config = ServeConfig {
+        database_url: database_url.to_owned(),
+        listen: args.listen,
+        poll_interval: args.poll_interval,
+        secret_key: std::env::var("NETPULSE_SECRET_KEY").ok(),
+        secret_key_file: args.secret_key_file,
+        metrics,
         behind_https: args.behind_https,
         trust_forwarded_for: args.trust_forwarded_for,
+        local_agent,
     };
-    let served = crate::http::run_with(acceptor, app, web, signal).await;
-    if let Some(agent) = agent {
-        let _ = agent.await;
-    }
-    metrics.shutdown(std::time::Duration::from_secs(5)).await;
-    served.map_err(|e| CliError {
-        status: 1,
-        message: format!("server failed: {e}"),
-    })
+    Ok(crate::startup::serve::serve(config, shutdown_signal()).await?)
 }

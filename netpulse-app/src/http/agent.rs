@@ -138,9 +138,9 @@ pub enum RecordedResponse {
 #[oai(rename_all = "camelCase")]
 pub struct ProbeConfigDto {
     /// The probe.
-    pub probe: super::dto::ProbeDto,
+    pub probe: crate::dto::ProbeDto,
     /// All its connections (enabled or not).
-    pub connections: Vec<super::dto::ConnectionDto>,
+    pub connections: Vec<crate::dto::ConnectionDto>,
 }
 
 /// A probe's liveness, for container health checks.

@@ -1,17 +1,16 @@
-//! The HTTP edge: routes, the OpenAPI document, and `run(listener, app, shutdown)`.
+//! The HTTP edge: the agent and REST APIs, their OpenAPI document, the JSON error shape and
+//! `/metrics`. The composition root (`startup`) mounts them beside the dashboard and runs them.
 
 pub mod agent;
-pub mod dto;
+pub mod auth;
+pub mod metrics;
 pub mod notifications;
 pub mod payload;
 pub mod problem;
 pub mod rest;
 
-use std::future::Future;
-
-use poem::listener::TcpAcceptor;
 use poem::middleware::{SetHeader, Tracing};
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, Server};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
 use crate::service::App;
@@ -52,14 +51,11 @@ pub fn openapi_json(app: &App) -> String {
     openapi(app).spec()
 }
 
-/// Every route of the server, with the dashboard's default options.
-pub fn routes(app: App) -> impl Endpoint {
-    routes_with(app, crate::web::WebOptions::default())
-}
-
-/// Every route of the server.
-pub fn routes_with(app: App, web: crate::web::WebOptions) -> impl Endpoint {
-    let api = openapi(&app);
+/// Adds the API's routes to `route`: the agent and REST APIs under `/api` (with the JSON error
+/// shape for poem's own errors), `/api/openapi.json` and `/api/docs`. The composition root
+/// (`startup`) mounts them beside the dashboard.
+pub fn api_routes(route: Route, app: &App) -> Route {
+    let api = openapi(app);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     // The cookie jar lets the REST API read the dashboard's session cookie.
@@ -73,28 +69,15 @@ pub fn routes_with(app: App, web: crate::web::WebOptions) -> impl Endpoint {
                 problem::from_poem_error(&err)
             }
         });
-    let metrics = app
-        .metrics
-        .clone()
-        .filter(|m| m.settings().enabled)
-        .map(|m| poem::get(crate::metrics::endpoint::metrics).data(m));
-    let mut route = Route::new();
-    if let Some(endpoint) = metrics {
-        route = route.at("/metrics", endpoint);
-    }
     route
         .nest("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/api", api)
-        .nest(
-            "/",
-            crate::web::routes(
-                netpulse_adapters::speedtest_target::routes(),
-                app.clone(),
-                web,
-            ),
-        )
-        .data(app)
+}
+
+/// Headers every answer carries, and request tracing, around the whole route tree.
+pub fn common_middleware(endpoint: impl Endpoint) -> impl Endpoint {
+    endpoint
         .with(
             SetHeader::new()
                 .overriding("X-Content-Type-Options", "nosniff")
@@ -102,25 +85,4 @@ pub fn routes_with(app: App, web: crate::web::WebOptions) -> impl Endpoint {
         )
         .with(Tracing)
         .into_endpoint()
-}
-
-/// Serves until `shutdown` completes, then finishes in-flight requests.
-pub async fn run(
-    listener: TcpAcceptor,
-    app: App,
-    shutdown: impl Future<Output = ()> + Send,
-) -> std::io::Result<()> {
-    run_with(listener, app, crate::web::WebOptions::default(), shutdown).await
-}
-
-/// [`run`] with the dashboard's options.
-pub async fn run_with(
-    listener: TcpAcceptor,
-    app: App,
-    web: crate::web::WebOptions,
-    shutdown: impl Future<Output = ()> + Send,
-) -> std::io::Result<()> {
-    Server::new_with_acceptor(listener)
-        .run_with_graceful_shutdown(routes_with(app, web), shutdown, None)
-        .await
 }

@@ -78,26 +78,28 @@ pub fn unauthorized() -> ApiError {
 }
 
 impl From<AppError> for ApiError {
+    /// The status and code come from the error table ([`AppError::status`], [`AppError::code`]);
+    /// this only words the message for API clients.
     fn from(e: AppError) -> Self {
-        match e {
+        e.log("API request failed");
+        let code = e.code();
+        let body = match &e {
             AppError::Invalid { field, message } => {
-                let field = camel(&field);
-                ApiError::BadRequest(problem(
-                    "invalid",
-                    format!("{field}: {message}"),
-                    Some(field),
-                ))
+                let field = camel(field);
+                problem(code, format!("{field}: {message}"), Some(field))
             }
-            AppError::NotFound { what, id } => {
-                ApiError::NotFound(problem("not_found", format!("{what} {id} not found"), None))
+            AppError::Unauthorized => return unauthorized(),
+            AppError::Unavailable { .. } => problem(code, "the database is unavailable", None),
+            AppError::NotFound { .. } | AppError::Conflict(_) | AppError::Forbidden(_) => {
+                problem(code, e.to_string(), None)
             }
-            AppError::Conflict(m) => ApiError::Conflict(problem("conflict", m, None)),
-            AppError::Unauthorized => unauthorized(),
-            AppError::Forbidden(m) => ApiError::Forbidden(problem("forbidden", m, None)),
-            AppError::Unavailable { message: m, .. } => {
-                tracing::error!(error = %m, "database unavailable");
-                ApiError::Unavailable(problem("unavailable", "the database is unavailable", None))
-            }
+        };
+        match e.status() {
+            400 => ApiError::BadRequest(body),
+            403 => ApiError::Forbidden(body),
+            404 => ApiError::NotFound(body),
+            409 => ApiError::Conflict(body),
+            _ => ApiError::Unavailable(body),
         }
     }
 }

@@ -4,24 +4,22 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ResultId};
 use netpulse_domain::pool::PoolEntry;
-use netpulse_ports::storage::{ApiToken, MeasurementFilter, MeasurementSort, RunScope};
-use poem::Request;
-use poem_openapi::auth::Bearer;
+use netpulse_ports::storage::{MeasurementFilter, MeasurementSort, RunScope};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use super::agent::parse_probe_id;
-use super::dto::{
+pub use super::auth::RestAuth;
+use super::payload::{Fields, JsonBody};
+use super::problem::ApiError;
+use crate::dto::{
     ConnectionDto, ConnectionInputDto, ConnectionListDto, IssuedProbeDto, MeasurementDetailDto,
     MeasurementDto, MeasurementPageDto, ProbeDto, ProbeListDto, TokenDto,
 };
-use super::payload::{Fields, JsonBody};
-use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::connections::ConnectionInput;
 use crate::service::{App, connections, probes};
-use crate::tokens;
 
 #[derive(Tags)]
 enum Tag {
@@ -31,69 +29,6 @@ enum Tag {
     Connections,
     /// Measurements (recorded tests).
     Measurements,
-}
-
-/// A REST API token (create one with `netpulse token create`).
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer", checker = "check_api_token")]
-pub struct ApiTokenAuth(pub ApiToken);
-
-impl std::fmt::Debug for ApiTokenAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ApiTokenAuth").field(&self.0.name).finish()
-    }
-}
-
-/// A signed-in dashboard session (the `np_session` cookie). Requests that change something must
-/// also send the session's CSRF token in `X-CSRF-Token`.
-#[derive(SecurityScheme)]
-#[oai(
-    ty = "api_key",
-    key_name = "np_session",
-    key_in = "cookie",
-    checker = "check_session"
-)]
-pub struct SessionAuth(pub crate::web::session::Session);
-
-impl std::fmt::Debug for SessionAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SessionAuth")
-            .field(&self.0.record.email)
-            .finish()
-    }
-}
-
-async fn check_session(
-    req: &Request,
-    cookie: poem_openapi::auth::ApiKey,
-) -> Option<crate::web::session::Session> {
-    let app = req.data::<App>()?;
-    let session = crate::web::session::check(app, &cookie.key)
-        .await
-        .ok()
-        .flatten()?;
-    let safe = !crate::web::csrf::is_unsafe(req.method());
-    let token_ok = crate::web::csrf::from_header(req)
-        .is_some_and(|t| crate::web::csrf::matches(&t, &session.record.csrf_token));
-    (safe || token_ok).then_some(session)
-}
-
-/// How REST calls authenticate: an API token, or a dashboard session.
-#[derive(Debug, SecurityScheme)]
-pub enum RestAuth {
-    /// `Authorization: Bearer <API token>`.
-    ApiToken(ApiTokenAuth),
-    /// The dashboard's session cookie (plus `X-CSRF-Token` for changes).
-    Session(SessionAuth),
-}
-
-async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
-    let app = req.data::<App>()?;
-    app.storage
-        .api_token_by_digest(&tokens::digest(&bearer.token))
-        .await
-        .ok()
-        .flatten()
 }
 
 /// Probe creation.
@@ -277,7 +212,7 @@ impl RestApi {
     /// Every probe.
     #[oai(path = "/probes", method = "get", tag = "Tag::Probes")]
     async fn list_probes(&self, _auth: RestAuth) -> Result<Json<ProbeListDto>, ApiError> {
-        let probes = self.app.storage.probes().await.map_err(AppError::from)?;
+        let probes = probes::list(&self.app).await?;
         Ok(Json(ProbeListDto {
             items: probes.iter().map(Into::into).collect(),
             next_cursor: None,
@@ -324,11 +259,7 @@ impl RestApi {
         let f = Fields::of(&body.value)?;
         f.only(&["enabled"])?;
         if let Some(enabled) = f.opt_bool("enabled")? {
-            self.app
-                .storage
-                .set_probe_enabled(&id, enabled)
-                .await
-                .map_err(AppError::from)?;
+            probes::set_enabled(&self.app, &id, enabled).await?;
         }
         Ok(Json((&probes::get(&self.app, &id).await?).into()))
     }
@@ -358,11 +289,7 @@ impl RestApi {
         probe_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = parse_probe_id(&probe_id)?;
-        self.app
-            .storage
-            .delete_probe(&id)
-            .await
-            .map_err(AppError::from)?;
+        probes::delete(&self.app, &id).await?;
         Ok(NoContent::Done)
     }
 
@@ -374,12 +301,7 @@ impl RestApi {
         probe: Query<Option<String>>,
     ) -> Result<Json<ConnectionListDto>, ApiError> {
         let probe = probe.0.as_deref().map(parse_probe_id).transpose()?;
-        let list = self
-            .app
-            .storage
-            .connections(probe.as_ref())
-            .await
-            .map_err(AppError::from)?;
+        let list = connections::list(&self.app, probe.as_ref()).await?;
         Ok(Json(ConnectionListDto {
             items: list.iter().map(Into::into).collect(),
             next_cursor: None,
@@ -457,11 +379,7 @@ impl RestApi {
         connection_id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         let id = self::connection_id(&connection_id)?;
-        self.app
-            .storage
-            .delete_connection(&id)
-            .await
-            .map_err(AppError::from)?;
+        connections::delete(&self.app, &id).await?;
         Ok(NoContent::Done)
     }
 

@@ -1,10 +1,17 @@
 //! The application services: what the server does, shared by the HTTP API and the admin CLI.
 //! Each takes the [`App`] and returns domain values or an [`AppError`](crate::error::AppError).
 
+pub mod api_tokens;
+pub mod auth;
 pub mod connections;
 pub mod due;
 pub mod ingest;
+pub mod local_agent;
+pub mod passwords;
 pub mod probes;
+pub mod reparse;
+pub mod sessions;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -34,8 +41,6 @@ pub struct App {
     /// Notification channels, settings and the delivery log (`None`: not configured, e.g. the
     /// admin CLI; the notification API then answers 503).
     pub notifications: Option<Arc<crate::notify::Notifications>>,
-    /// The metrics exporter (`/metrics` is mounted when it is set and enabled).
-    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for App {

@@ -9,13 +9,11 @@
 //! carries a strict Content-Security-Policy with a per-request nonce and the usual headers.
 
 pub mod assets;
-pub mod bench;
 pub mod csrf;
 pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod pages;
-pub mod password;
 pub mod render;
 pub mod security;
 pub mod session;

@@ -85,7 +85,7 @@ pub(crate) async fn spawn_with_metrics(
         .unwrap();
     let metrics = match metrics {
         Some(config) => Some(
-            netpulse_app::metrics::install(&mut app, config)
+            netpulse_app::startup::install_metrics(&mut app, config)
                 .await
                 .expect("install metrics"),
         ),
@@ -100,7 +100,9 @@ pub(crate) async fn spawn_with_metrics(
         .copied()
         .expect("a TCP address");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(netpulse_app::http::run(acceptor, app.clone(), async move {
+    let server = netpulse_app::startup::Server::new(app.clone())
+        .metrics(metrics.as_ref().map(|m| m.metrics.clone()));
+    let server = tokio::spawn(netpulse_app::startup::run(acceptor, server, async move {
         let _ = rx.await;
     }));
     let db_url = database.url.clone();
@@ -147,7 +149,6 @@ pub(crate) fn app_over(
         default_alerts: AlertPolicy::default(),
         listeners: vec![notify.listener()],
         notifications: Some(notify.clone()),
-        metrics: None,
     };
     (app, notify, tasks)
 }

@@ -593,7 +593,7 @@ pub(crate) async fn counters_survive_a_restart_and_deleted_connections_leave(t: 
     // A second exporter over the same database (a restart) starts from the stored counts.
     let mut app = t.app.clone();
     app.listeners.clear();
-    let restarted = netpulse_app::metrics::install(&mut app, config(&[]))
+    let restarted = netpulse_app::startup::install_metrics(&mut app, config(&[]))
         .await
         .unwrap();
     let again = Exposition::parse(&restarted.metrics.render().await);
@@ -687,11 +687,13 @@ async fn disabled_metrics_answer_404_and_the_allowlist_403() {
     let (status, _, _) = scrape(&t).await;
     assert_eq!(status, 200);
 
-    let bad = Flags::try_parse_from(["netpulse", "--metrics-allow", "localhost"])
-        .unwrap()
-        .metrics
-        .config(60)
-        .unwrap_err();
+    let bad: netpulse_app::cli::CliError =
+        Flags::try_parse_from(["netpulse", "--metrics-allow", "localhost"])
+            .unwrap()
+            .metrics
+            .config(60)
+            .unwrap_err()
+            .into();
     assert_eq!(bad.status, 2);
     assert!(bad.message.contains("--metrics-allow"), "{}", bad.message);
 }

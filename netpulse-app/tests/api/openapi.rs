@@ -15,7 +15,7 @@ async fn openapi_document_is_current() {
         .text()
         .await
         .unwrap();
-    assert_eq!(served, netpulse_app::http::openapi_json(&t.app));
+    assert_eq!(served, netpulse_app::startup::openapi_json(&t.app));
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
     let document = format!("{served}\n");
     if std::env::var_os("UPDATE_OPENAPI").is_some() {

@@ -632,11 +632,12 @@ async fn bad_remote_write_flags_are_usage_errors() {
     ] {
         let mut argv = vec!["netpulse"];
         argv.extend(flags.iter().copied());
-        let err = Flags::try_parse_from(argv)
+        let err: netpulse_app::cli::CliError = Flags::try_parse_from(argv)
             .unwrap()
             .m
             .config(60)
-            .unwrap_err();
+            .unwrap_err()
+            .into();
         assert_eq!(err.status, 2);
         assert!(err.message.contains(flag), "{}: {flags:?}", err.message);
     }

@@ -100,48 +100,37 @@ pub async fn show<P: Serialize>(
     }
 }
 
-/// An application error as a page (404 for not found, 409 for conflicts, 503 for the database).
+/// An application error as a page; the status comes from the error table
+/// ([`AppError::status`]), the wording is the dashboard's.
 pub async fn app_error(web: &Web, req: &Request, e: &AppError) -> Response {
-    let (status, message) = match e {
-        AppError::NotFound { what, .. } => (
-            StatusCode::NOT_FOUND,
-            format!("That {what} does not exist (any more)."),
-        ),
-        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
-        AppError::Invalid { field, message } => {
-            (StatusCode::BAD_REQUEST, format!("{field}: {message}"))
+    e.log("dashboard page failed");
+    let message = match e {
+        AppError::NotFound { what, .. } => format!("That {what} does not exist (any more)."),
+        AppError::Unauthorized => "Sign in first.".into(),
+        AppError::Unavailable { .. } => {
+            "The database is unavailable. Try again in a moment.".into()
         }
-        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "Sign in first.".into()),
-        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-        AppError::Unavailable { message: m, .. } => {
-            tracing::error!(error = %m, "dashboard page failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is unavailable. Try again in a moment.".into(),
-            )
-        }
+        AppError::Invalid { .. } | AppError::Conflict(_) | AppError::Forbidden(_) => e.to_string(),
     };
-    error_for(web, req, status, &message).await
+    error_for(web, req, status_of(e), &message).await
 }
 
-/// A JSON error answer for an application error.
+/// A JSON error answer for an application error, in the API's shape; the status and code come
+/// from the error table.
 pub fn app_error_json(e: &AppError) -> Response {
-    use super::guard::json_error;
-    match e {
-        AppError::NotFound { what, id } => json_error(StatusCode::NOT_FOUND, "not_found", &format!("{what} {id} not found")),
-        AppError::Conflict(m) => json_error(StatusCode::CONFLICT, "conflict", m),
-        AppError::Invalid { field, message } => Response::builder()
-            .status(StatusCode::BAD_REQUEST)
-            .content_type("application/json; charset=utf-8")
-            .body(
-                serde_json::json!({"code": "invalid", "message": format!("{field}: {message}"), "field": field})
-                    .to_string(),
-            ),
-        AppError::Unauthorized => json_error(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first"),
-        AppError::Forbidden(m) => json_error(StatusCode::FORBIDDEN, "forbidden", m),
-        AppError::Unavailable { message: m, .. } => {
-            tracing::error!(error = %m, "dashboard request failed");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable")
-        }
-    }
+    e.log("dashboard request failed");
+    let message = match e {
+        AppError::Unauthorized => "sign in first".to_owned(),
+        AppError::Unavailable { .. } => "the database is unavailable".to_owned(),
+        _ => e.to_string(),
+    };
+    let body = serde_json::json!({"code": e.code(), "message": message, "field": e.field()});
+    Response::builder()
+        .status(status_of(e))
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

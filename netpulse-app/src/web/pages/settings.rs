@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::error::AppError;
 use crate::service::new_uuid;
+use crate::service::{passwords as password, users};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::{add_cookie, redirect};
 use crate::web::view::{Layout, ctx, html};
-use crate::web::{Web, format, pages, password, session, settings};
+use crate::web::{Web, format, pages, session, settings};
 
 /// A token as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -216,10 +217,10 @@ pub(crate) async fn change_password(req: &Request, web: Data<&Web>, body: Body) 
     let Some(s) = ctx(req).session else {
         return redirect("/login");
     };
-    let user = match web.app.storage.user_by_email(&s.record.email).await {
+    let user = match users::by_email(&web.app, &s.record.email).await {
         Ok(Some(u)) => u,
         Ok(None) => return redirect("/login"),
-        Err(e) => return pages::app_error(&web, req, &e.into()).await,
+        Err(e) => return pages::app_error(&web, req, &e).await,
     };
     let mut errors = FieldErrors::default();
     if !password::verify(
@@ -243,17 +244,10 @@ pub(crate) async fn change_password(req: &Request, web: Data<&Web>, body: Body) 
         })
         .await;
     }
-    let result = async {
-        let hash = password::hash(new).await?;
-        web.app.storage.set_password_hash(&user.id, &hash).await?;
-        web.app.storage.delete_user_sessions(&user.id).await?;
-        session::start(&web, &user.id).await
-    }
-    .await;
-    match result {
-        Ok(cookie) => {
+    match users::change_password(&web.app, &user.id, new).await {
+        Ok(secret) => {
             let mut resp = redirect("/settings?password=changed");
-            add_cookie(&mut resp, &cookie);
+            add_cookie(&mut resp, &session::session_cookie(&web, &secret));
             resp
         }
         Err(e) => pages::app_error(&web, req, &e).await,

@@ -6,9 +6,9 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response, handler};
 
-use super::Metrics;
+use crate::metrics::{CONTENT_TYPE, Metrics};
 
-/// The handler; mounted by [`crate::http::routes`] when metrics are enabled.
+/// The handler; mounted by the composition root (`startup`) when metrics are enabled.
 #[handler]
 pub(crate) async fn metrics(req: &Request, Data(metrics): Data<&Arc<Metrics>>) -> Response {
     let peer = req
@@ -21,6 +21,6 @@ pub(crate) async fn metrics(req: &Request, Data(metrics): Data<&Arc<Metrics>>) -
     }
     Response::builder()
         .status(StatusCode::OK)
-        .content_type(super::CONTENT_TYPE)
+        .content_type(CONTENT_TYPE)
         .body(metrics.render().await)
 }

@@ -1,7 +1,7 @@
-//! Passwords: argon2id (the argon2 crate's defaults, as the CLI uses), hashed and verified off
-//! the async threads.
+//! Passwords: the policy, argon2id hashing (the argon2 crate's defaults) and verification, off
+//! the async threads. The dashboard and the CLI use the same functions.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::AppError;
 
@@ -20,12 +20,23 @@ pub fn check(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Hashes a password (argon2id, random salt).
+/// Hashes a password with argon2id and a random salt (a PHC string), on this thread.
+pub fn hash_blocking(password: &str) -> Result<String, AppError> {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| AppError::unavailable(format!("cannot make a salt: {e}")))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::unavailable(format!("cannot hash the password: {e}")))
+}
+
+/// Hashes a password (argon2id, random salt) off the async threads.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || crate::cli::admin::hash_password(&password))
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
-        .map_err(|e| AppError::unavailable_from(e))?
-        .map_err(|e| AppError::unavailable(e.message))
+        .map_err(AppError::unavailable_from)?
 }
 
 /// Whether `password` matches `hash` (`None`: compare with a dummy hash, always `false`).
@@ -51,5 +62,13 @@ mod tests {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
         assert!(super::check("short").is_err());
         assert!(super::check("twelve chars").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let h = super::hash("correct horse battery".into()).await.unwrap();
+        assert!(super::verify("correct horse battery".into(), Some(h.clone())).await);
+        assert!(!super::verify("wrong horse battery".into(), Some(h)).await);
+        assert!(!super::verify("anything at all".into(), None).await);
     }
 }

@@ -286,7 +286,6 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
         default_alerts: netpulse_domain::alert::AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
-        metrics: None,
     };
     let now = app.clock.now();
     let seeding = Instant::now();
@@ -310,7 +309,7 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
         })
         .await?;
     let cookie = format!("np_session={secret}");
-    let ep = crate::http::routes(app.clone());
+    let ep = crate::startup::routes(crate::startup::Server::new(app.clone()));
 
     // A cursor 50,000 rows deep (page 2001 of 25 rows), newest first over all time.
     let all = MeasurementFilter::default();

@@ -1,0 +1,77 @@
+//! How REST calls authenticate: a REST API token (`Authorization: Bearer`) or the dashboard's
+//! session cookie plus its CSRF token for changes.
+
+use netpulse_ports::storage::ApiToken;
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+use crate::service::App;
+use crate::service::sessions::{self, Session};
+use crate::tokens;
+
+/// A REST API token (create one with `netpulse token create`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_api_token")]
+pub struct ApiTokenAuth(pub ApiToken);
+
+impl std::fmt::Debug for ApiTokenAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ApiTokenAuth").field(&self.0.name).finish()
+    }
+}
+
+/// A signed-in dashboard session (the `np_session` cookie). Requests that change something must
+/// also send the session's CSRF token in `X-CSRF-Token`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "np_session",
+    key_in = "cookie",
+    checker = "check_session"
+)]
+pub struct SessionAuth(pub Session);
+
+impl std::fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SessionAuth")
+            .field(&self.0.record.email)
+            .finish()
+    }
+}
+
+/// The header a session's requests carry their CSRF token in (the dashboard's scripts send it).
+const CSRF_HEADER: &str = "X-CSRF-Token";
+
+async fn check_session(req: &Request, cookie: poem_openapi::auth::ApiKey) -> Option<Session> {
+    let app = req.data::<App>()?;
+    let session = sessions::check(app, &cookie.key).await.ok().flatten()?;
+    let safe = matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::OPTIONS
+    );
+    let token_ok = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| sessions::csrf_matches(&session, t));
+    (safe || token_ok).then_some(session)
+}
+
+/// How REST calls authenticate: an API token, or a dashboard session.
+#[derive(Debug, SecurityScheme)]
+pub enum RestAuth {
+    /// `Authorization: Bearer <API token>`.
+    ApiToken(ApiTokenAuth),
+    /// The dashboard's session cookie (plus `X-CSRF-Token` for changes).
+    Session(SessionAuth),
+}
+
+async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
+    let app = req.data::<App>()?;
+    app.storage
+        .api_token_by_digest(&tokens::digest(&bearer.token))
+        .await
+        .ok()
+        .flatten()
+}
