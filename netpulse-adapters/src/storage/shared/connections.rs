@@ -6,8 +6,8 @@ use netpulse_domain::model::{Connection, ConnectionState};
 use netpulse_ports::storage::{ConnectionStore, StorageError};
 use sqlx::AssertSqlSafe;
 
-use super::binds::bind_connection;
-use super::{Db, Store, begin_write};
+use super::binds::{Conn, bind_connection};
+use super::{Store, begin_write};
 use crate::storage::rows::{ConnectionRow, ConnectionValues, StateRow};
 use crate::storage::{found, sql, unavailable};
 
@@ -132,15 +132,13 @@ impl ConnectionStore for Store {
     }
 }
 
-async fn cancel_queued(
-    tx: &mut sqlx::Transaction<'static, Db>,
-    id: &ConnectionId,
-) -> Result<(), StorageError> {
+/// Cancels the connection's queued run-now request (it was disabled).
+async fn cancel_queued(conn: &mut Conn, id: &ConnectionId) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE run_requests SET phase = 'cancelled' WHERE connection_id = $1 AND phase = 'queued'",
     )
     .bind(id.as_str().to_owned())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(unavailable)?;
     Ok(())
