@@ -3,7 +3,8 @@
 //! NetPulse's rules, in plain synchronous Rust with no dependency at all: when a link is tested
 //! ([`due_work`]), how a result is judged ([`health`]), when a link is degraded
 //! ([`degradation`]), what badge it wears ([`status`]), when people are told ([`alert`]), and the
-//! statistics dashboards and reports use ([`stats`]).
+//! statistics dashboards and reports use ([`stats`]). What recording one result changes is
+//! decided in [`ingest`]; how failed sign-ins lock a key in [`throttle`].
 //!
 //! The semantics follow the PHP NetPulse (see `shared/reference/netpulse-php-behaviour.md`)
 //! except for these deliberate differences:
@@ -37,6 +38,7 @@ pub mod due_work;
 pub mod error;
 pub mod health;
 pub mod id;
+pub mod ingest;
 pub mod measurement;
 pub mod model;
 pub mod notify;
@@ -44,6 +46,7 @@ pub mod pool;
 pub mod schedule;
 pub mod stats;
 pub mod status;
+pub mod throttle;
 pub mod time;
 pub mod values;
 

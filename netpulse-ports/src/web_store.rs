@@ -66,56 +66,7 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<u64, StorageError>;
 }
 
-/// How many failures lock a key, within which window, and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleRule {
-    /// Failures that lock the key.
-    pub limit: u32,
-    /// The window the failures are counted in, seconds (it starts at the first failure).
-    pub window_seconds: i64,
-    /// How long the key stays locked, seconds.
-    pub lock_seconds: i64,
-}
-
-/// The failure count of one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleState {
-    /// Failures in the current window.
-    pub failures: u32,
-    /// When the window started (the first failure of it).
-    pub window_start: Timestamp,
-    /// Locked until then, if locked.
-    pub locked_until: Option<Timestamp>,
-}
-
-impl ThrottleState {
-    /// The state after one more failure at `at`: a window older than the rule's starts over;
-    /// reaching the limit locks the key for the rule's lock time.
-    #[must_use]
-    pub fn after_failure(previous: Option<Self>, at: Timestamp, rule: ThrottleRule) -> Self {
-        let fresh = Self {
-            failures: 1,
-            window_start: at,
-            locked_until: None,
-        };
-        let mut next = match previous {
-            Some(p) if at.seconds_since(p.window_start) < rule.window_seconds => Self {
-                failures: p.failures.saturating_add(1),
-                ..p
-            },
-            _ => fresh,
-        };
-        if next.failures >= rule.limit {
-            next.locked_until = Some(at.plus_seconds(rule.lock_seconds));
-        }
-        next
-    }
-
-    /// Whether the key is locked at `now`.
-    pub fn locked_at(&self, now: Timestamp) -> bool {
-        self.locked_until.is_some_and(|until| now < until)
-    }
-}
+pub use netpulse_domain::throttle::{ThrottleRule, ThrottleState};
 
 /// Failed sign-ins per account and per address.
 #[async_trait]
@@ -356,33 +307,3 @@ pub trait DashboardStore: Send + Sync {
 pub trait WebStore: SessionStore + LoginThrottleStore + ShareLinkStore + DashboardStore {}
 
 impl<T> WebStore for T where T: SessionStore + LoginThrottleStore + ShareLinkStore + DashboardStore {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const RULE: ThrottleRule = ThrottleRule {
-        limit: 3,
-        window_seconds: 60,
-        lock_seconds: 300,
-    };
-
-    #[test]
-    fn failures_lock_within_the_window_and_start_over_after_it() {
-        let t = Timestamp::from_unix_seconds;
-        let a = ThrottleState::after_failure(None, t(0), RULE);
-        assert_eq!((a.failures, a.locked_until), (1, None));
-        let b = ThrottleState::after_failure(Some(a), t(30), RULE);
-        assert_eq!(b.failures, 2);
-        assert!(!b.locked_at(t(30)));
-        let c = ThrottleState::after_failure(Some(b), t(59), RULE);
-        assert_eq!(c.locked_until, Some(t(359)));
-        assert!(c.locked_at(t(358)));
-        assert!(!c.locked_at(t(359)));
-        let d = ThrottleState::after_failure(Some(b), t(60), RULE);
-        assert_eq!(
-            (d.failures, d.window_start, d.locked_until),
-            (1, t(60), None)
-        );
-    }
-}

@@ -6,7 +6,7 @@
 //! a sentinel for NULL). The cursor is opaque text: `<sort>.<key bits hex>.<completed ms>.<id>`.
 
 use netpulse_domain::model::Measurement;
-use netpulse_ports::storage::{MeasurementSort, StorageError};
+use netpulse_ports::storage::{MeasurementFilter, MeasurementSort, StorageError};
 use sqlx::QueryBuilder;
 
 use crate::storage::rows::invalid;
@@ -201,5 +201,44 @@ impl Cursor {
                 .push_bind(self.id.clone())
                 .push("))))");
         }
+    }
+}
+
+/// Appends the filter's conditions (after a `WHERE …`).
+pub(crate) fn push_filter<DB>(q: &mut QueryBuilder<DB>, filter: &MeasurementFilter)
+where
+    DB: sqlx::Database,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'static str: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(p) = &filter.probe {
+        q.push(" AND probe_id = ").push_bind(p.as_str().to_owned());
+    }
+    if let Some(c) = &filter.connection {
+        q.push(" AND connection_id = ")
+            .push_bind(c.as_str().to_owned());
+    }
+    if let Some(s) = &filter.server_id {
+        q.push(" AND server_id = ").push_bind(s.clone());
+    }
+    if let Some(done) = filter.completed {
+        q.push(" AND status = ")
+            .push_bind(if done { "completed" } else { "failed" });
+    }
+    if let Some(h) = filter.healthy {
+        q.push(" AND healthy = ").push_bind(h);
+    }
+    if let Some(s) = filter.scheduled {
+        q.push(" AND scheduled = ").push_bind(s);
+    }
+    if let Some(since) = filter.since {
+        q.push(" AND completed_at >= ")
+            .push_bind(since.unix_millis());
+    }
+    if let Some(until) = filter.until {
+        q.push(" AND completed_at < ")
+            .push_bind(until.unix_millis());
     }
 }

@@ -86,8 +86,8 @@ pub(crate) struct ChannelRow {
     pub updated_at: i64,
 }
 
-pub(crate) const CHANNEL_COLUMNS: &str = "id, name, kind, enabled, options, sealed_secrets, secret_names, \
-     events, quiet_start, quiet_end, quiet_time_zone, created_at, updated_at";
+pub(crate) const CHANNEL_COLUMNS: &str = "id, name, kind, enabled, options, sealed_secrets, \
+     secret_names, events, quiet_start, quiet_end, quiet_time_zone, created_at, updated_at";
 
 pub(crate) fn events_to_text(events: &[NotificationKind]) -> String {
     events
@@ -183,7 +183,10 @@ impl ChannelValues {
 pub(crate) fn context_to_json(n: &Notification) -> String {
     json!({
         "probe": n.probe.as_ref().map(|p| json!({"id": p.id, "name": p.name})),
-        "connection": n.connection.as_ref().map(|c| json!({"id": c.id, "name": c.name, "isp": c.isp})),
+        "connection": n
+            .connection
+            .as_ref()
+            .map(|c| json!({"id": c.id, "name": c.name, "isp": c.isp})),
         "result": n.result.as_ref().map(|r| json!({
             "id": r.id,
             "status": r.status,

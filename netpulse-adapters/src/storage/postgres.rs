@@ -2,12 +2,8 @@
 
 use std::time::Duration;
 
+use sqlx::Transaction;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-
-use super::imp::storage_impl;
-use super::metrics_imp::metrics_store_impl;
-use super::notify_imp::notification_store_impl;
-use super::web::web_store_impl;
 
 /// PostgreSQL storage.
 #[derive(Debug, Clone)]
@@ -39,30 +35,22 @@ impl PostgresStorage {
     }
 }
 
-async fn begin_write(
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+/// The sqlx database the shared queries run on.
+type Db = sqlx::Postgres;
+/// The type the shared queries implement the ports for.
+type Store = PostgresStorage;
+/// The row-lock suffix of reads that precede a write: lock the rows read.
+const LOCK: &str = " FOR UPDATE";
+
+/// Begins a write transaction.
+async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Db>, sqlx::Error> {
     pool.begin().await
 }
 
-storage_impl!(
-    PostgresStorage,
-    sqlx::Postgres,
-    begin_write = begin_write,
-    lock = " FOR UPDATE"
-);
-
-notification_store_impl!(
-    PostgresStorage,
-    sqlx::Postgres,
-    begin_write = begin_write,
-    lock = " FOR UPDATE"
-);
-metrics_store_impl!(PostgresStorage, sqlx::Postgres);
-// Expanded in a child module (its own imports), hence the `super::` paths.
-web_store_impl!(
-    super::PostgresStorage,
-    sqlx::Postgres,
-    begin_write = super::begin_write,
-    lock = " FOR UPDATE"
-);
+// The queries shared with the other database, compiled here against this one.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "compiled once per database on purpose"
+)]
+#[path = "shared/mod.rs"]
+mod shared;

@@ -11,7 +11,7 @@ use netpulse_domain::model::{Connection, ConnectionState, Measurement, Probe, Ra
 use netpulse_domain::pool::{Engine, PoolEntry, ServerPool};
 use netpulse_domain::schedule::{CronCalendar, CronSchedule, EvenSchedule, Schedule};
 use netpulse_domain::values::{Colour, ExpectedSpeed, Labels, Name};
-use netpulse_ports::storage::{ApiToken, StorageError, User};
+use netpulse_ports::storage::{ApiToken, StorageError, TokenDigest, User};
 
 use crate::cron_calendar::CronerCalendar;
 
@@ -499,4 +499,12 @@ impl ApiTokenRow {
 /// Bytes as stored (BIGINT), saturating.
 pub(crate) fn stored_bytes(v: Option<u64>) -> Option<i64> {
     v.map(i64_of)
+}
+
+/// A stored token digest (32 bytes).
+pub(crate) fn digest_of(row: Vec<u8>) -> Result<TokenDigest, StorageError> {
+    let bytes: [u8; 32] = row
+        .try_into()
+        .map_err(|_| invalid("token_digest", "(binary)", "must be 32 bytes"))?;
+    Ok(TokenDigest(bytes))
 }

@@ -3,14 +3,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Transaction;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-
-use super::imp::storage_impl;
-use super::metrics_imp::metrics_store_impl;
-use super::notify_imp::notification_store_impl;
-use super::web::web_store_impl;
 
 /// SQLite storage: one file, WAL, `BEGIN IMMEDIATE` for writes.
 #[derive(Debug, Clone)]
@@ -50,30 +46,24 @@ impl SqliteStorage {
     }
 }
 
-async fn begin_write(
-    pool: &SqlitePool,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+/// The sqlx database the shared queries run on.
+type Db = sqlx::Sqlite;
+/// The type the shared queries implement the ports for.
+type Store = SqliteStorage;
+/// The row-lock suffix of reads that precede a write: none, `BEGIN IMMEDIATE` already holds
+/// the database's write lock.
+const LOCK: &str = "";
+
+/// Begins a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so
+/// concurrent writers queue on the busy timeout instead of failing when they upgrade.
+async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Db>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-storage_impl!(
-    SqliteStorage,
-    sqlx::Sqlite,
-    begin_write = begin_write,
-    lock = ""
-);
-
-notification_store_impl!(
-    SqliteStorage,
-    sqlx::Sqlite,
-    begin_write = begin_write,
-    lock = ""
-);
-metrics_store_impl!(SqliteStorage, sqlx::Sqlite);
-// Expanded in a child module (its own imports), hence the `super::` paths.
-web_store_impl!(
-    super::SqliteStorage,
-    sqlx::Sqlite,
-    begin_write = super::begin_write,
-    lock = ""
-);
+// The queries shared with the other database, compiled here against this one.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "compiled once per database on purpose"
+)]
+#[path = "shared/mod.rs"]
+mod shared;

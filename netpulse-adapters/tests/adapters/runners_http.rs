@@ -1,7 +1,6 @@
 //! The built-in HTTP engine against [`speedtest_target::routes`] served by poem on 127.0.0.1.
 //!
-//! Run with `--features http-engine,speedtest-target`.
-#![cfg(all(feature = "http-engine", feature = "speedtest-target"))]
+//! Needs the features `http-engine` and `speedtest-target`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

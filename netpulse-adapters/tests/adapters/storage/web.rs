@@ -7,8 +7,8 @@ use netpulse_domain::model::RunPhase;
 use netpulse_ports::storage::{MeasurementFilter, RunScope, Storage, StorageError, User};
 use netpulse_ports::web_store::{ExportPosition, NewSession, ShareLink, ThrottleRule};
 
-use crate::contract::futures_join_all;
-use crate::helpers::{
+use crate::storage::contract::futures_join_all;
+use crate::storage::helpers::{
     at, connection, digest, failed, measurement, new_id, observation, probe, record, seeded,
 };
 

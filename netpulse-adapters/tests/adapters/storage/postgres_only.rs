@@ -7,7 +7,7 @@ use netpulse_ports::storage::{
     IncomingResult, MeasurementStore, RecordOutcome, RunScope, SchedulingStore, Storage,
 };
 
-use crate::helpers::{at, measurement, observation, pg, seeded};
+use crate::storage::helpers::{at, measurement, observation, pg, seeded};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_polls_never_take_the_same_run_request() {

@@ -1,6 +1,5 @@
 //! The iperf3 runner against a real `iperf3 -s` on 127.0.0.1 (the `iperf3` binary must be
 //! installed: these tests fail without it), plus a fake old iperf3 for `--bind-dev` detection.
-#![cfg(feature = "iperf3")]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -16,8 +16,8 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let db = crate::helpers::sqlite().await;
-                    crate::$name(db.storage.as_ref()).await;
+                    let db = crate::storage::helpers::sqlite().await;
+                    crate::storage::$name(db.storage.as_ref()).await;
                 }
             )*
         }
@@ -25,8 +25,8 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    if let Some(db) = crate::helpers::pg().await {
-                        crate::$name(db.storage.as_ref()).await;
+                    if let Some(db) = crate::storage::helpers::pg().await {
+                        crate::storage::$name(db.storage.as_ref()).await;
                     }
                 }
             )*

@@ -1,5 +1,4 @@
 //! The Ookla runner against fake CLIs (`tests/fake-tools/`) that print real CLI output.
-#![cfg(feature = "ookla")]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

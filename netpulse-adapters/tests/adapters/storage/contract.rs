@@ -14,7 +14,7 @@ use netpulse_ports::storage::{
     RunScope, Storage, StorageError, User,
 };
 
-use crate::helpers::{
+use crate::storage::helpers::{
     at, connection, digest, failed, measurement, new_id, observation, probe, record, seeded,
 };
 

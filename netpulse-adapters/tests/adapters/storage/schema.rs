@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::helpers::{pg, sqlite};
+use crate::storage::helpers::{pg, sqlite};
 
 #[tokio::test]
 async fn sqlite_and_postgres_schemas_match() {

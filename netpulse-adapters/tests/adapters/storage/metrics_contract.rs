@@ -8,7 +8,7 @@ use netpulse_domain::pool::Engine;
 use netpulse_ports::metrics_store::MeasurementTally;
 use netpulse_ports::storage::Storage;
 
-use crate::helpers::{
+use crate::storage::helpers::{
     at, connection, digest, failed, measurement, observation, probe, record, seeded,
 };
 
@@ -170,7 +170,7 @@ macro_rules! metrics_contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = crate::helpers::sqlite().await;
+                    let db = crate::storage::helpers::sqlite().await;
                     super::$name(db.storage.as_ref()).await;
                 }
             )*
@@ -179,7 +179,7 @@ macro_rules! metrics_contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(db) = crate::helpers::pg().await {
+                    if let Some(db) = crate::storage::helpers::pg().await {
                         super::$name(db.storage.as_ref()).await;
                     }
                 }

@@ -19,7 +19,7 @@ use netpulse_ports::notify::{
 };
 use netpulse_ports::storage::{Storage, StorageError};
 
-use crate::helpers::{at, new_id, pg, seeded, sqlite};
+use crate::storage::helpers::{at, new_id, pg, seeded, sqlite};
 
 macro_rules! notification_tests {
     ($($name:ident),* $(,)?) => {
@@ -27,7 +27,7 @@ macro_rules! notification_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let db = crate::helpers::sqlite().await;
+                    let db = crate::storage::helpers::sqlite().await;
                     super::$name(db.storage.as_ref()).await;
                 }
             )*
@@ -36,7 +36,7 @@ macro_rules! notification_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    if let Some(db) = crate::helpers::pg().await {
+                    if let Some(db) = crate::storage::helpers::pg().await {
                         super::$name(db.storage.as_ref()).await;
                     }
                 }

@@ -1,0 +1,16 @@
+//! The storage ports, written once for both databases. This module is compiled twice: as
+//! `sqlite::shared` and as `postgres::shared` (see the module doc of `storage`); its parent
+//! provides `Db`, `Store`, `begin_write` and `LOCK`.
+
+use super::{Db, LOCK, Store, begin_write};
+
+mod accounts;
+mod binds;
+mod connections;
+mod dashboard;
+mod measurements;
+mod metrics;
+mod notifications;
+mod probes;
+mod scheduling;
+mod sessions;

@@ -1,0 +1,19 @@
+//! The integration tests of `netpulse-adapters`, in one binary. Each module needs the features
+//! of the adapters it tests; the crate's self dev-dependency enables all of them, so
+//! `cargo test -p netpulse-adapters` runs every module, as `cargo test --workspace` does.
+//!
+//! - `storage`: the storage contract on SQLite and PostgreSQL (`NETPULSE_TEST_PG_URL`).
+//! - `notify_channels`: every notification channel against loopback receivers.
+//! - `runners_ookla`, `runners_iperf3`, `runners_http`: the speed-test runners against fake
+//!   CLIs (`tests/fake-tools/`), a real `iperf3 -s`, and the built-in speed-test target.
+
+#[cfg(all(feature = "notify-all", feature = "secrets"))]
+mod notify_channels;
+#[cfg(all(feature = "http-engine", feature = "speedtest-target"))]
+mod runners_http;
+#[cfg(feature = "iperf3")]
+mod runners_iperf3;
+#[cfg(feature = "ookla")]
+mod runners_ookla;
+#[cfg(feature = "test-support")]
+mod storage;
