@@ -4,8 +4,8 @@
 //!   task.
 //! - `POST /api/v1/probes/{probeId}/results` takes a [`ResultPushBody`].
 //!
-//! Every user of the contract goes through these types: the agent client
-//! ([`crate::agent_client`]) serialises pushes and reads `/due` with them, the agent's spool
+//! Every user of the contract goes through these types: the agent client (`agent_client`,
+//! feature `agent-client`) serialises pushes and reads `/due` with them, the agent's spool
 //! stores a push as a [`ResultPushBody`] plus a format number, and the server's poem-openapi
 //! DTOs (which document the API in `openapi/openapi.json`) convert from and to them; a test
 //! of the server checks that the DTOs and these types produce and accept the same JSON.
