@@ -11,9 +11,10 @@
 //! redirect, a body that is not the documented JSON) → `InvalidResponse`. Redirects are not
 //! followed: a `POST` redirected by a proxy would silently turn into a `GET`.
 //!
-//! The `/due` answer is read leniently where that is safe: unknown fields are ignored, a missing
-//! or malformed `pollAfterSeconds` reads as 0 (the agent then uses its own interval), and a task
-//! with an invalid id, engine or pool entry is skipped and reported to the warning sink
+//! The JSON bodies are those of the wire contract, [`crate::wire`]. The `/due` answer is read
+//! leniently where that is safe: unknown fields are ignored, a missing or malformed
+//! `pollAfterSeconds` reads as 0 (the agent then uses its own interval), and a task with an
+//! invalid id, engine or pool entry is skipped and reported to the warning sink
 //! ([`HttpAgentApi::on_warning`]) rather than failing the whole poll.
 
 use std::fmt;
@@ -21,13 +22,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use netpulse_domain::id::{ConnectionId, ProbeId, TaskId};
-use netpulse_domain::pool::{Engine, PoolEntry};
+use netpulse_domain::id::ProbeId;
 use netpulse_ports::agent_api::{
     AgentApi, AgentApiError, AgentInfo, DuePlan, PushOutcome, ResultPush, Task,
 };
-use serde::Serialize;
+use serde::Deserialize as _;
 use serde_json::Value;
+
+use crate::wire::{DueAnswerBody, DueTaskBody, ResultPushBody};
 
 /// The default timeout of one request (connect, send, answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -214,44 +216,9 @@ impl HttpAgentApi {
     }
 }
 
-/// The wire form of a pushed result.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PushBody<'a> {
-    result_id: &'a str,
-    connection_id: &'a str,
-    task_id: Option<&'a str>,
-    engine: &'static str,
-    pool_entry: Option<&'a str>,
-    started_at: String,
-    finished_at: String,
-    scheduled: bool,
-    exit_code: Option<i32>,
-    stdout: &'a str,
-    stderr: &'a str,
-}
-
-impl<'a> PushBody<'a> {
-    fn new(result: &'a ResultPush) -> Self {
-        Self {
-            result_id: result.result_id.as_str(),
-            connection_id: result.connection_id.as_str(),
-            task_id: result.task_id.as_ref().map(TaskId::as_str),
-            engine: result.engine.as_str(),
-            pool_entry: result.pool_entry.as_ref().map(PoolEntry::as_str),
-            started_at: result.started_at.to_rfc3339(),
-            finished_at: result.finished_at.to_rfc3339(),
-            scheduled: result.scheduled,
-            exit_code: result.raw.exit_code,
-            stdout: &result.raw.stdout,
-            stderr: &result.raw.stderr,
-        }
-    }
-}
-
-/// The JSON body of a push, exactly as [`HttpAgentApi`] sends it.
+/// The JSON body of a push, exactly as [`HttpAgentApi`] sends it ([`ResultPushBody`]).
 pub fn push_body_json(result: &ResultPush) -> Value {
-    serde_json::to_value(PushBody::new(result)).unwrap_or(Value::Null)
+    serde_json::to_value(ResultPushBody::from(result)).unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -286,7 +253,7 @@ impl AgentApi for HttpAgentApi {
         let request = self
             .client
             .post(&self.results_url)
-            .json(&PushBody::new(result));
+            .json(&ResultPushBody::from(result));
         let (status, body) = self.send(request, &what).await?;
         parse_push_answer(status, &body).map_err(|reason| {
             AgentApiError::InvalidResponse(format!("{what}: {reason}: {}", excerpt(&body)))
@@ -312,38 +279,32 @@ fn parse_push_answer(status: u16, body: &str) -> Result<PushOutcome, String> {
     }
 }
 
-/// Reads a `/due` answer. Returns the plan and one warning per task that was skipped.
+/// Reads a `/due` answer ([`DueAnswerBody`]). Returns the plan and one warning per task that
+/// was skipped.
 pub fn parse_due(body: &str) -> Result<(DuePlan, Vec<String>), AgentApiError> {
     let invalid = |reason: String| AgentApiError::InvalidResponse(format!("/due: {reason}"));
     let value: Value = serde_json::from_str(body)
         .map_err(|e| invalid(format!("the answer is not JSON ({e}): {}", excerpt(body))))?;
-    let object = value.as_object().ok_or_else(|| {
-        invalid(format!(
+    if !value.is_object() {
+        return Err(invalid(format!(
             "the answer is not a JSON object: {}",
+            excerpt(body)
+        )));
+    }
+    // Tasks are read one by one, so that one the agent cannot run does not fail the poll.
+    let answer: DueAnswerBody<Value> = serde_json::from_value(value).map_err(|e| {
+        invalid(format!(
+            "the answer is not a due plan ({e}): {}",
             excerpt(body)
         ))
     })?;
-    let tasks = match object.get("tasks") {
-        Some(Value::Array(tasks)) => tasks.as_slice(),
-        Some(other) => {
-            return Err(invalid(format!(
-                "\"tasks\" is not a list: {}",
-                excerpt(&other.to_string())
-            )));
-        }
-        None => return Err(invalid("the answer has no \"tasks\" list".to_owned())),
-    };
-    let poll_after_seconds = object
-        .get("pollAfterSeconds")
-        .and_then(Value::as_i64)
-        .map_or(0, |s| u32::try_from(s.max(0)).unwrap_or(u32::MAX));
     let mut plan = DuePlan {
-        tasks: Vec::with_capacity(tasks.len()),
-        poll_after_seconds,
+        tasks: Vec::with_capacity(answer.tasks.len()),
+        poll_after_seconds: answer.poll_after_seconds,
     };
     let mut warnings = Vec::new();
-    for (index, raw) in tasks.iter().enumerate() {
-        match parse_task(raw) {
+    for (index, raw) in answer.tasks.into_iter().enumerate() {
+        match parse_task(&raw) {
             Ok(task) => plan.tasks.push(task),
             Err(reason) => warnings.push(format!(
                 "/due: skipped task #{index} ({reason}): {}",
@@ -355,50 +316,11 @@ pub fn parse_due(body: &str) -> Result<(DuePlan, Vec<String>), AgentApiError> {
 }
 
 fn parse_task(raw: &Value) -> Result<Task, String> {
-    let object = raw.as_object().ok_or("not a JSON object")?;
-    let text = |key: &str| -> Result<&str, String> {
-        object
-            .get(key)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{key} is missing or not a string"))
-    };
-    let optional_text = |key: &str| -> Option<String> {
-        object
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let task_id = TaskId::parse(text("taskId")?).map_err(|e| e.to_string())?;
-    let connection_id = ConnectionId::parse(text("connectionId")?).map_err(|e| e.to_string())?;
-    let engine = Engine::parse(text("engine")?).map_err(|e| e.to_string())?;
-    let pool_entry = match object.get("poolEntry") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(entry)) => Some(PoolEntry::parse(entry).map_err(|e| e.to_string())?),
-        Some(_) => return Err("poolEntry is neither a string nor null".to_owned()),
-    };
-    let scheduled = match object.get("scheduled") {
-        Some(Value::Bool(b)) => *b,
-        // Not sent: only run-now tasks are unscheduled.
-        _ => object.get("reason").and_then(Value::as_str) != Some("run_now"),
-    };
-    Ok(Task {
-        task_id,
-        connection_id,
-        pool_entry,
-        engine,
-        scheduled,
-        source_interface: optional_text("sourceInterface"),
-        source_address: optional_text("sourceAddress"),
-        // A positive whole number of seconds, at most a day; anything else leaves the timeout
-        // to the agent.
-        timeout: object
-            .get("timeoutSeconds")
-            .and_then(Value::as_u64)
-            .filter(|s| (1..=86_400).contains(s))
-            .map(Duration::from_secs),
-    })
+    if !raw.is_object() {
+        return Err("not a JSON object".to_owned());
+    }
+    let body = DueTaskBody::deserialize(raw).map_err(|e| e.to_string())?;
+    Task::try_from(body).map_err(|e| e.to_string())
 }
 
 /// The first [`BODY_EXCERPT_CHARS`] characters of a body, for error messages.
@@ -429,8 +351,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use netpulse_domain::Timestamp;
-    use netpulse_domain::id::ResultId;
+    use netpulse_domain::id::{ConnectionId, ResultId, TaskId};
     use netpulse_domain::model::RawOutput;
+    use netpulse_domain::pool::{Engine, PoolEntry};
 
     const TASK: &str = "11111111-1111-4111-8111-111111111111";
     const CONN: &str = "22222222-2222-4222-8222-222222222222";

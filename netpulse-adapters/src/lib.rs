@@ -10,6 +10,7 @@
 //! | `sqlite`, `postgres` | `storage` | the storage port on sqlx |
 //! | `ookla`, `iperf3`, `http-engine` | `runners` | speed-test engines |
 //! | `speedtest-target` | `speedtest_target` | the server endpoints the HTTP engine measures against |
+//! | `wire` | `wire` | the agent wire contract: the `/due` answer and the result push (serde) |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 //! | `notify-email`, `notify-webhook`, `notify-ntfy`, `notify-gotify`, `notify-discord`, `notify-slack`, `notify-telegram` | [`notify`] | notification channels (server only) |
 //! | `secrets` | `secrets` | channel secrets encrypted at rest |
@@ -33,3 +34,5 @@ pub mod speedtest_target;
 pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "wire")]
+pub mod wire;

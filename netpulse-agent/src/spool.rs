@@ -2,8 +2,9 @@
 //!
 //! Layout of the spool directory:
 //!
-//! - `<result-id>.json`: one pending result each, in the JSON shape of the push body plus
-//!   `"format": 1` (see [`SpoolRecord`]). Result ids are UUID v7, which sort by creation time,
+//! - `<result-id>.json`: one pending result each, in the JSON shape of the push body (the wire
+//!   contract, `netpulse_adapters::wire::ResultPushBody`) plus `"format": 1` (see
+//!   [`SpoolRecord`]). Result ids are UUID v7, which sort by creation time,
 //!   so file-name order is age order: replay and eviction go oldest first.
 //! - `.<result-id>.json.tmp`: a result being written. A crash can leave one behind; they are
 //!   deleted when the spool is opened (the result they held had not been stored yet, so it was
@@ -22,10 +23,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use netpulse_domain::Timestamp;
-use netpulse_domain::id::{ConnectionId, ResultId, TaskId};
-use netpulse_domain::model::RawOutput;
-use netpulse_domain::pool::{Engine, PoolEntry};
+use netpulse_adapters::wire::ResultPushBody;
 use netpulse_ports::agent_api::ResultPush;
 use serde::{Deserialize, Serialize};
 
@@ -78,34 +76,15 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
     }
 }
 
-/// One spooled result, exactly as stored: the push body's fields plus the format version.
+/// One spooled result, exactly as stored: the push body ([`ResultPushBody`], the wire
+/// contract) plus the format version, `{"format":1,"resultId":…,…}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct SpoolRecord {
     /// Always [`SPOOL_FORMAT`].
     pub format: u32,
-    /// The result id.
-    pub result_id: String,
-    /// The connection tested.
-    pub connection_id: String,
-    /// The task answered, if any.
-    pub task_id: Option<String>,
-    /// The engine (`ookla`, `iperf3`, `http`).
-    pub engine: String,
-    /// The requested pool entry.
-    pub pool_entry: Option<String>,
-    /// RFC 3339 UTC.
-    pub started_at: String,
-    /// RFC 3339 UTC.
-    pub finished_at: String,
-    /// Scheduled or run-now.
-    pub scheduled: bool,
-    /// The tool's exit status.
-    pub exit_code: Option<i32>,
-    /// The tool's stdout.
-    pub stdout: String,
-    /// The tool's stderr.
-    pub stderr: String,
+    /// The result, as it is pushed.
+    #[serde(flatten)]
+    pub push: ResultPushBody,
 }
 
 impl SpoolRecord {
@@ -113,17 +92,7 @@ impl SpoolRecord {
     pub fn from_result(result: &ResultPush) -> Self {
         Self {
             format: SPOOL_FORMAT,
-            result_id: result.result_id.to_string(),
-            connection_id: result.connection_id.to_string(),
-            task_id: result.task_id.as_ref().map(ToString::to_string),
-            engine: result.engine.as_str().to_owned(),
-            pool_entry: result.pool_entry.as_ref().map(ToString::to_string),
-            started_at: result.started_at.to_rfc3339(),
-            finished_at: result.finished_at.to_rfc3339(),
-            scheduled: result.scheduled,
-            exit_code: result.raw.exit_code,
-            stdout: result.raw.stdout.clone(),
-            stderr: result.raw.stderr.clone(),
+            push: ResultPushBody::from(result),
         }
     }
 
@@ -135,32 +104,7 @@ impl SpoolRecord {
                 self.format
             ));
         }
-        let text = |e: &dyn std::fmt::Display| e.to_string();
-        Ok(ResultPush {
-            result_id: ResultId::parse(&self.result_id).map_err(|e| text(&e))?,
-            connection_id: ConnectionId::parse(&self.connection_id).map_err(|e| text(&e))?,
-            task_id: self
-                .task_id
-                .as_deref()
-                .map(TaskId::parse)
-                .transpose()
-                .map_err(|e| text(&e))?,
-            engine: Engine::parse(&self.engine).map_err(|e| text(&e))?,
-            pool_entry: self
-                .pool_entry
-                .as_deref()
-                .map(PoolEntry::parse)
-                .transpose()
-                .map_err(|e| text(&e))?,
-            started_at: Timestamp::parse_rfc3339(&self.started_at).map_err(|e| text(&e))?,
-            finished_at: Timestamp::parse_rfc3339(&self.finished_at).map_err(|e| text(&e))?,
-            scheduled: self.scheduled,
-            raw: RawOutput {
-                exit_code: self.exit_code,
-                stdout: self.stdout,
-                stderr: self.stderr,
-            },
-        })
+        ResultPush::try_from(self.push).map_err(|e| e.to_string())
     }
 }
 
@@ -400,5 +344,64 @@ impl Spool {
             sync_dir(self.dir())?;
         }
         Ok(evicted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file exactly as the agent wrote it before the push body moved to the wire contract.
+    const WRITTEN_BEFORE: &str = r#"{
+  "format": 1,
+  "resultId": "01890000-0000-7000-8000-000000000001",
+  "connectionId": "22222222-2222-4222-8222-222222222222",
+  "taskId": null,
+  "engine": "ookla",
+  "poolEntry": "12345",
+  "startedAt": "2026-06-06T12:05:00.250Z",
+  "finishedAt": "2026-06-06T12:05:30Z",
+  "scheduled": true,
+  "exitCode": 0,
+  "stdout": "{\"type\":\"result\"}",
+  "stderr": ""
+}"#;
+
+    #[test]
+    fn files_written_before_still_load_and_are_written_the_same_way() {
+        let record: SpoolRecord = serde_json::from_str(WRITTEN_BEFORE).unwrap();
+        let result = record.into_result().unwrap();
+        assert_eq!(
+            result.result_id.as_str(),
+            "01890000-0000-7000-8000-000000000001"
+        );
+        assert_eq!(result.task_id, None);
+        assert_eq!(result.raw.exit_code, Some(0));
+        assert_eq!(
+            result.started_at,
+            netpulse_domain::Timestamp::from_unix_millis(1_780_747_500_250)
+        );
+        let written = serde_json::to_string_pretty(&SpoolRecord::from_result(&result)).unwrap();
+        assert_eq!(written, WRITTEN_BEFORE);
+    }
+
+    #[test]
+    fn other_formats_and_bad_fields_are_refused() {
+        let mut record: SpoolRecord = serde_json::from_str(WRITTEN_BEFORE).unwrap();
+        record.format = 2;
+        assert!(
+            record
+                .clone()
+                .into_result()
+                .unwrap_err()
+                .contains("unknown format 2")
+        );
+        record.format = SPOOL_FORMAT;
+        record.push.started_at = "yesterday".to_owned();
+        assert!(record.into_result().unwrap_err().contains("yesterday"));
+        // A missing optional field reads as null, as before.
+        let without_task: SpoolRecord =
+            serde_json::from_str(&WRITTEN_BEFORE.replace("  \"taskId\": null,\n", "")).unwrap();
+        assert_eq!(without_task.push.task_id, None);
     }
 }

@@ -99,7 +99,7 @@ fn damaged_files_are_reported_as_corrupt_and_can_be_set_aside() {
     )
     .unwrap();
     let mut record = SpoolRecord::from_result(&result(CONN_B, Engine::Ookla));
-    record.engine = "ping".to_owned();
+    record.push.engine = "ping".to_owned();
     let bad_engine = "01000000-0000-7000-8000-000000000002.json";
     fs::write(
         dir.path().join(bad_engine),

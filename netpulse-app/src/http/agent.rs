@@ -1,10 +1,16 @@
 //! The agent API (`/api/v1/probes/{id}/…`, probe bearer token) and the unauthenticated system
 //! endpoints (`/api/v1/ping`, `/api/v1/healthcheck`).
 
+use std::time::Duration;
+
+use netpulse_adapters::wire::{
+    DueAnswerBody, DueTaskBody, InvalidField, RESULT_PUSH_FIELDS, ResultPushBody,
+};
 use netpulse_domain::Timestamp;
-use netpulse_domain::id::{ConnectionId, ProbeId, ResultId, TaskId};
+use netpulse_domain::id::{ConnectionId, ProbeId};
 use netpulse_domain::model::RawOutput;
 use netpulse_domain::pool::{Engine, PoolEntry};
+use netpulse_ports::agent_api::Task;
 use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path};
@@ -104,6 +110,102 @@ pub struct ResultPushDto {
     pub stdout: String,
     /// What the tool printed on stderr.
     pub stderr: String,
+}
+
+// The DTOs document the agent API; the wire contract (`netpulse_adapters::wire`) defines it.
+// They convert into each other field by field, and the tests below check that both write and
+// accept the same JSON.
+
+impl From<DueTaskBody> for TaskDto {
+    fn from(t: DueTaskBody) -> Self {
+        let scheduled = t.is_scheduled();
+        Self {
+            task_id: t.task_id,
+            connection_id: t.connection_id,
+            pool_entry: t.pool_entry,
+            engine: t.engine,
+            reason: t.reason.unwrap_or_default(),
+            scheduled,
+            source_interface: t.source_interface,
+            source_address: t.source_address,
+            timeout_seconds: t
+                .timeout_seconds
+                .and_then(|s| u32::try_from(s).ok())
+                .unwrap_or(TASK_TIMEOUT_SECONDS),
+            server_id: t.server_id,
+        }
+    }
+}
+
+impl From<TaskDto> for DueTaskBody {
+    fn from(t: TaskDto) -> Self {
+        Self {
+            task_id: t.task_id,
+            connection_id: t.connection_id,
+            pool_entry: t.pool_entry,
+            engine: t.engine,
+            reason: Some(t.reason),
+            scheduled: Some(t.scheduled),
+            source_interface: t.source_interface,
+            source_address: t.source_address,
+            timeout_seconds: Some(u64::from(t.timeout_seconds)),
+            server_id: t.server_id,
+        }
+    }
+}
+
+impl From<DueAnswerBody> for DueDto {
+    fn from(answer: DueAnswerBody) -> Self {
+        Self {
+            tasks: answer.tasks.into_iter().map(Into::into).collect(),
+            poll_after_seconds: answer.poll_after_seconds,
+        }
+    }
+}
+
+impl From<DueDto> for DueAnswerBody {
+    fn from(due: DueDto) -> Self {
+        Self {
+            tasks: due.tasks.into_iter().map(Into::into).collect(),
+            poll_after_seconds: due.poll_after_seconds,
+        }
+    }
+}
+
+impl From<ResultPushBody> for ResultPushDto {
+    fn from(b: ResultPushBody) -> Self {
+        Self {
+            result_id: b.result_id,
+            connection_id: b.connection_id,
+            task_id: b.task_id,
+            engine: b.engine,
+            pool_entry: b.pool_entry,
+            started_at: b.started_at,
+            finished_at: b.finished_at,
+            scheduled: b.scheduled,
+            exit_code: b.exit_code,
+            stdout: b.stdout,
+            stderr: b.stderr,
+        }
+    }
+}
+
+impl From<ResultPushDto> for ResultPushBody {
+    fn from(d: ResultPushDto) -> Self {
+        Self {
+            result_id: d.result_id,
+            connection_id: d.connection_id,
+            task_id: d.task_id,
+            engine: d.engine,
+            pool_entry: d.pool_entry,
+            started_at: d.started_at,
+            finished_at: d.finished_at,
+            scheduled: d.scheduled,
+            exit_code: d.exit_code,
+            stdout: d.stdout,
+            stderr: d.stderr,
+        }
+    }
 }
 
 /// How the server took a result.
@@ -228,19 +330,6 @@ fn parse_engines(header: Option<&str>) -> Vec<Engine> {
         .collect()
 }
 
-fn php_server_id(entry: Option<&PoolEntry>) -> Option<String> {
-    let e = entry?;
-    if e.engine() != Engine::Ookla {
-        return None;
-    }
-    Some(
-        e.as_str()
-            .strip_prefix("ookla:")
-            .unwrap_or(e.as_str())
-            .to_owned(),
-    )
-}
-
 /// Reads the agent's body, or the PHP agent's (which has no `resultId`).
 fn submission(body: &Value) -> Result<ResultPush, AppError> {
     let f = Fields::of(body)?;
@@ -253,46 +342,8 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
             f.opt_bool("scheduled")?.unwrap_or(false),
         );
     }
-    f.only(&[
-        "resultId",
-        "connectionId",
-        "taskId",
-        "engine",
-        "poolEntry",
-        "startedAt",
-        "finishedAt",
-        "scheduled",
-        "exitCode",
-        "stdout",
-        "stderr",
-    ])?;
-    let result_id = ResultId::parse(f.string("resultId")?)
-        .map_err(|e| AppError::invalid("resultId", e.reason))?;
-    let task_id = f
-        .opt_string("taskId")?
-        .map(|t| TaskId::parse(t).map_err(|e| AppError::invalid("taskId", e.reason)))
-        .transpose()?;
-    let engine =
-        Engine::parse(f.string("engine")?).map_err(|e| AppError::invalid("engine", e.rule))?;
-    let pool_entry = f
-        .opt_string("poolEntry")?
-        .map(|p| PoolEntry::parse(p).map_err(|e| AppError::invalid("poolEntry", e.rule)))
-        .transpose()?;
-    let time = |key: &str| -> Result<Timestamp, AppError> {
-        Timestamp::parse_rfc3339(f.string(key)?).map_err(|e| AppError::invalid(key, e.to_string()))
-    };
-    let started_at = time("startedAt")?;
-    let finished_at = time("finishedAt")?;
-    if finished_at < started_at {
-        return Err(AppError::invalid("finishedAt", "is before startedAt"));
-    }
-    let exit_code = f
-        .opt_i64("exitCode")?
-        .map(|c| {
-            i32::try_from(c)
-                .map_err(|_| AppError::invalid("exitCode", format!("is out of range (got {c})")))
-        })
-        .transpose()?;
+    f.only(&RESULT_PUSH_FIELDS)?;
+    // Types first (each error names its field), then the values, by the wire contract.
     let text = |key: &str| -> Result<String, AppError> {
         let s = f.opt_string(key)?.unwrap_or("");
         if s.len() > 4 * 1024 * 1024 {
@@ -300,23 +351,34 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
         }
         Ok(s.to_owned())
     };
-    Ok(ResultPush {
-        result_id,
-        connection_id,
-        task_id,
-        engine,
-        pool_entry,
-        started_at,
-        finished_at,
+    let body = ResultPushBody {
+        result_id: f.string("resultId")?.to_owned(),
+        connection_id: connection_id.to_string(),
+        task_id: f.opt_string("taskId")?.map(str::to_owned),
+        engine: f.string("engine")?.to_owned(),
+        pool_entry: f.opt_string("poolEntry")?.map(str::to_owned),
+        started_at: f.string("startedAt")?.to_owned(),
+        finished_at: f.string("finishedAt")?.to_owned(),
         scheduled: f
             .opt_bool("scheduled")?
             .ok_or_else(|| AppError::invalid("scheduled", "is required"))?,
-        raw: RawOutput {
-            exit_code,
-            stdout: text("stdout")?,
-            stderr: text("stderr")?,
-        },
-    })
+        exit_code: f
+            .opt_i64("exitCode")?
+            .map(|c| {
+                i32::try_from(c).map_err(|_| {
+                    AppError::invalid("exitCode", format!("is out of range (got {c})"))
+                })
+            })
+            .transpose()?,
+        stdout: text("stdout")?,
+        stderr: text("stderr")?,
+    };
+    let push = ResultPush::try_from(body)
+        .map_err(|InvalidField { field, reason, .. }| AppError::invalid(field, reason))?;
+    if push.finished_at < push.started_at {
+        return Err(AppError::invalid("finishedAt", "is before startedAt"));
+    }
+    Ok(push)
 }
 
 /// The PHP agent pushed the Ookla JSON itself, merged with `connectionId` and `scheduled`
@@ -405,25 +467,27 @@ impl AgentApi {
             engines: parse_engines(engines.0.as_deref()),
         };
         let plan = due::plan(&self.app, &id, &known, &details).await?;
-        Ok(Json(DueDto {
+        let answer = DueAnswerBody {
             tasks: plan
                 .tasks
                 .into_iter()
-                .map(|t| TaskDto {
-                    task_id: t.task_id.to_string(),
-                    connection_id: t.connection_id.to_string(),
-                    server_id: php_server_id(t.pool_entry.as_ref()),
-                    pool_entry: t.pool_entry.map(|p| p.as_str().to_owned()),
-                    engine: t.engine.as_str().to_owned(),
-                    reason: t.reason.as_str().to_owned(),
-                    scheduled: t.reason != netpulse_domain::due_work::DueReason::RunNow,
-                    source_interface: t.source_interface,
-                    source_address: t.source_address,
-                    timeout_seconds: TASK_TIMEOUT_SECONDS,
+                .map(|t| {
+                    let task = Task {
+                        task_id: t.task_id,
+                        connection_id: t.connection_id,
+                        pool_entry: t.pool_entry,
+                        engine: t.engine,
+                        scheduled: t.reason != netpulse_domain::due_work::DueReason::RunNow,
+                        source_interface: t.source_interface,
+                        source_address: t.source_address,
+                        timeout: Some(Duration::from_secs(u64::from(TASK_TIMEOUT_SECONDS))),
+                    };
+                    DueTaskBody::new(&task, t.reason)
                 })
                 .collect(),
             poll_after_seconds: plan.poll_after_seconds,
-        }))
+        };
+        Ok(Json(answer.into()))
     }
 
     /// Pushes one result. 201 when stored now, 200 when this `resultId` was stored before.
@@ -520,4 +584,147 @@ impl AgentApi {
 /// Used by the REST API too.
 pub(crate) fn parse_probe_id(text: &str) -> Result<ProbeId, ApiError> {
     probe_id(text)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The poem-openapi DTOs (the documented API) and the wire contract (what the agent sends
+    //! and reads) must write and accept the same JSON.
+
+    use netpulse_adapters::agent_client::{parse_due, push_body_json};
+    use netpulse_domain::due_work::DueReason;
+    use netpulse_domain::id::{ResultId, TaskId};
+    use poem_openapi::types::{ParseFromJSON, ToJSON};
+    use serde_json::json;
+
+    use super::*;
+
+    const CONN: &str = "22222222-2222-4222-8222-222222222222";
+
+    fn due_answer() -> DueAnswerBody {
+        let task = |id: &str, entry: Option<&str>, engine, reason: DueReason| {
+            let task = Task {
+                task_id: TaskId::parse(id).unwrap(),
+                connection_id: ConnectionId::parse(CONN).unwrap(),
+                pool_entry: entry.map(|e| PoolEntry::parse(e).unwrap()),
+                engine,
+                scheduled: reason != DueReason::RunNow,
+                source_interface: (reason == DueReason::RunNow).then(|| "eth1".to_owned()),
+                source_address: None,
+                timeout: Some(Duration::from_secs(u64::from(TASK_TIMEOUT_SECONDS))),
+            };
+            DueTaskBody::new(&task, reason)
+        };
+        DueAnswerBody {
+            tasks: vec![
+                task(
+                    "11111111-1111-4111-8111-111111111111",
+                    Some("ookla:4711"),
+                    Engine::Ookla,
+                    DueReason::Schedule,
+                ),
+                task(
+                    "33333333-3333-4333-8333-333333333333",
+                    None,
+                    Engine::Http,
+                    DueReason::RunNow,
+                ),
+            ],
+            poll_after_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn the_due_dto_and_the_wire_answer_are_the_same_json() {
+        let wire = due_answer();
+        let wire_json = serde_json::to_value(&wire).unwrap();
+        let dto = DueDto::from(wire.clone());
+        assert_eq!(dto.to_json(), Some(wire_json.clone()));
+        assert_eq!(
+            wire_json,
+            json!({
+                "tasks": [{
+                    "taskId": "11111111-1111-4111-8111-111111111111",
+                    "connectionId": CONN,
+                    "poolEntry": "ookla:4711",
+                    "engine": "ookla",
+                    "reason": "schedule",
+                    "scheduled": true,
+                    "sourceInterface": null,
+                    "sourceAddress": null,
+                    "timeoutSeconds": 180,
+                    "serverId": "4711",
+                }, {
+                    "taskId": "33333333-3333-4333-8333-333333333333",
+                    "connectionId": CONN,
+                    "poolEntry": null,
+                    "engine": "http",
+                    "reason": "run_now",
+                    "scheduled": false,
+                    "sourceInterface": "eth1",
+                    "sourceAddress": null,
+                    "timeoutSeconds": 180,
+                    "serverId": null,
+                }],
+                "pollAfterSeconds": 60,
+            })
+        );
+        // Each side accepts what the other writes.
+        let parsed = DueDto::parse_from_json(Some(wire_json.clone())).unwrap();
+        assert_eq!(DueAnswerBody::from(parsed), wire);
+        let read: DueAnswerBody = serde_json::from_value(dto.to_json().unwrap()).unwrap();
+        assert_eq!(read, wire);
+        // And the agent client reads the server's answer into the tasks the server meant.
+        let (plan, warnings) = parse_due(&dto.to_json_string()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(plan.poll_after_seconds, 60);
+        assert_eq!(plan.tasks.len(), 2);
+        assert!(plan.tasks[0].scheduled);
+        assert_eq!(plan.tasks[1].source_interface.as_deref(), Some("eth1"));
+        assert_eq!(
+            plan.tasks[1].timeout,
+            Some(Duration::from_secs(u64::from(TASK_TIMEOUT_SECONDS)))
+        );
+    }
+
+    #[test]
+    fn the_push_dto_and_the_wire_push_are_the_same_json() {
+        for (task_id, pool_entry, exit_code) in [
+            (None, None, None),
+            (
+                Some("11111111-1111-4111-8111-111111111111"),
+                Some("12345"),
+                Some(0),
+            ),
+        ] {
+            let push = ResultPush {
+                result_id: ResultId::parse("01890000-0000-7000-8000-000000000001").unwrap(),
+                connection_id: ConnectionId::parse(CONN).unwrap(),
+                task_id: task_id.map(|t| TaskId::parse(t).unwrap()),
+                engine: Engine::Ookla,
+                pool_entry: pool_entry.map(|p| PoolEntry::parse(p).unwrap()),
+                started_at: Timestamp::from_unix_millis(1_780_747_500_250),
+                finished_at: Timestamp::from_unix_seconds(1_780_747_530),
+                scheduled: task_id.is_some(),
+                raw: RawOutput {
+                    exit_code,
+                    stdout: "{\"type\":\"result\"}".to_owned(),
+                    stderr: "warning: x".to_owned(),
+                },
+            };
+            let sent = push_body_json(&push);
+            let wire = ResultPushBody::from(&push);
+            assert_eq!(serde_json::to_value(&wire).unwrap(), sent);
+            let dto = ResultPushDto::parse_from_json(Some(sent.clone())).unwrap();
+            assert_eq!(dto.to_json(), Some(sent.clone()));
+            assert_eq!(ResultPushBody::from(dto), wire);
+            assert_eq!(
+                ResultPushDto::from(wire).to_json().unwrap(),
+                sent,
+                "{task_id:?}"
+            );
+            // The server reads what the agent sends back into the same result.
+            assert_eq!(submission(&sent).unwrap(), push);
+        }
+    }
 }
