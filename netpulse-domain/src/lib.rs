@@ -40,6 +40,7 @@ pub mod id;
 pub mod measurement;
 pub mod model;
 pub mod notify;
+pub mod notify_settings;
 pub mod pool;
 pub mod schedule;
 pub mod stats;

@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod due;
 pub mod ingest;
+pub mod notifications;
 pub mod probes;
 
 use std::sync::Arc;
