@@ -142,7 +142,7 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         app.storage.clone(),
         app.clock.clone(),
         std::sync::Arc::new(secrets),
-        SentCounter::global(),
+        std::sync::Arc::new(SentCounter::default()),
         app.poll_interval_seconds,
         app.default_alerts,
         Timing::default(),
@@ -158,9 +158,11 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         })?;
     // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
     let exporter = std::sync::Arc::clone(&metrics.metrics);
-    SentCounter::global().subscribe(Box::new(move |kind, channel, status| {
-        exporter.notification_sent(kind, channel, status);
-    }));
+    notifications
+        .counter()
+        .subscribe(Box::new(move |kind, channel, status| {
+            exporter.notification_sent(kind, channel, status);
+        }));
     let acceptor = TcpListener::bind(args.listen)
         .into_acceptor()
         .await

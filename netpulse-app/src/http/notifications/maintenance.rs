@@ -112,17 +112,29 @@ fn connection_param(text: Option<&str>) -> Result<Option<ConnectionId>, AppError
         .transpose()
 }
 
-/// The `connection`, `since` and `until` query parameters (read in the order `connection`,
-/// `until`, `since`).
-fn history_query(
-    connection: Option<&str>,
-    since: Option<&str>,
-    until: Option<&str>,
-) -> Result<(Option<ConnectionId>, Option<Timestamp>, Option<Timestamp>), AppError> {
-    let connection = connection_param(connection)?;
-    let until = time_param("until", until)?;
-    let since = time_param("since", since)?;
-    Ok((connection, since, until))
+/// The `connection`, `since` and `until` query parameters of the history lists.
+struct HistoryQuery {
+    connection: Option<ConnectionId>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+}
+
+impl HistoryQuery {
+    /// Reads them in the order `connection`, `until`, `since` (the first bad one is reported).
+    fn parse(
+        connection: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let connection = connection_param(connection)?;
+        let until = time_param("until", until)?;
+        let since = time_param("since", since)?;
+        Ok(Self {
+            connection,
+            since,
+            until,
+        })
+    }
 }
 
 /// The maintenance-window and incident endpoints.
@@ -151,12 +163,12 @@ impl MaintenanceApi {
         /// RFC 3339.
         until: Query<Option<String>>,
     ) -> Result<Json<MaintenanceListDto>, ApiError> {
-        let (connection, since, until) = history_query(
+        let q = HistoryQuery::parse(
             connection.0.as_deref(),
             since.0.as_deref(),
             until.0.as_deref(),
         )?;
-        let list = maintenance::list(&self.app, connection.as_ref(), since, until).await?;
+        let list = maintenance::list(&self.app, q.connection.as_ref(), q.since, q.until).await?;
         Ok(Json(MaintenanceListDto {
             items: list.into_iter().map(maintenance_dto).collect(),
         }))
@@ -215,12 +227,13 @@ impl MaintenanceApi {
         /// RFC 3339.
         until: Query<Option<String>>,
     ) -> Result<Json<IncidentListDto>, ApiError> {
-        let (connection, since, until) = history_query(
+        let q = HistoryQuery::parse(
             connection.0.as_deref(),
             since.0.as_deref(),
             until.0.as_deref(),
         )?;
-        let list = maintenance::incidents(&self.app, connection.as_ref(), since, until).await?;
+        let list =
+            maintenance::incidents(&self.app, q.connection.as_ref(), q.since, q.until).await?;
         Ok(Json(IncidentListDto {
             items: list.into_iter().map(incident_dto).collect(),
         }))

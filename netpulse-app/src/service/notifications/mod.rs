@@ -39,5 +39,6 @@ fn rule_only(e: InvalidValue) -> AppError {
 
 /// A broken rule as an input error `rule (got value)` (the value unquoted).
 fn rule_and_value(e: InvalidValue) -> AppError {
-    AppError::invalid(e.field, format!("{} (got {})", e.rule, e.value))
+    let InvalidValue { field, value, rule } = e;
+    AppError::invalid(field, format!("{rule} (got {value})"))
 }

@@ -1,9 +1,9 @@
 //! The global notification settings: read them, change some of them.
 
-use netpulse_adapters::cron_calendar::CronerCalendar;
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::notify::LocalTime;
 use netpulse_domain::notify_settings::{digest_weekday, log_retention_days, public_url};
+use netpulse_domain::schedule::CronCalendar;
 use netpulse_ports::notification_store::NotificationSettings;
 
 use super::{engine, rule_and_value, rule_only};
@@ -62,7 +62,7 @@ pub async fn save(app: &App, change: &SettingsChange) -> Result<NotificationSett
 fn apply(
     s: &mut NotificationSettings,
     change: &SettingsChange,
-    calendar: &CronerCalendar,
+    calendar: &dyn CronCalendar,
 ) -> Result<(), AppError> {
     if let Some(v) = change.enabled {
         s.enabled = v;
@@ -114,6 +114,8 @@ fn apply(
 
 #[cfg(test)]
 mod tests {
+    use netpulse_adapters::cron_calendar::CronerCalendar;
+
     use super::*;
 
     fn field_and_message(change: &SettingsChange) -> (String, String) {
