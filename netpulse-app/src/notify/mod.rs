@@ -25,6 +25,14 @@
 //!   digests (each slot claimed with a conditional write) and prunes the delivery log. The
 //!   lease keeps the work in one place; the claims keep it exactly-once even if two processes
 //!   overlap (e.g. a paused process whose lease expired).
+//! - **Counting.** Finished deliveries are counted in the [`SentCounter`] passed to
+//!   [`Notifications::new`] (the metrics exporter subscribes to it).
+//!
+//! # Files
+//!
+//! `edges` (the listener and alert/recovery edges), `delivery` (the outbox and the worker),
+//! `channels` (secrets, redaction, default events, test messages), `housekeeping`, `digest`,
+//! `render` (message texts) and `counter`.
 
 mod channels;
 pub mod counter;
