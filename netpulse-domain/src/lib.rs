@@ -42,6 +42,7 @@ pub mod ingest;
 pub mod measurement;
 pub mod model;
 pub mod notify;
+pub mod notify_settings;
 pub mod pool;
 pub mod schedule;
 pub mod stats;

@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use super::agent::parse_probe_id;
-pub use super::auth::RestAuth;
+use super::auth::RestAuth;
 use super::payload::{Fields, JsonBody};
 use super::problem::ApiError;
 use crate::dto::{

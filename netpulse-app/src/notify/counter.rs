@@ -5,11 +5,12 @@
 //! `sent` (delivered, after any retries) or `failed` (given up: a permanent error, or retries
 //! exhausted); `channel` is the channel type (`email`, `webhook`, …); `kind` is the
 //! notification kind (`alert`, `recovery`, `probe_offline`, `probe_back`, `digest`). Test
-//! messages are not counted. The server counts into [`SentCounter::global`]; read it with
-//! [`notifications_sent_total`].
+//! messages are not counted. Whoever builds the [`Notifications`](super::Notifications) creates
+//! the counter and passes it in; the metrics exporter [subscribes](SentCounter::subscribe) to
+//! that instance.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Mutex;
 
 /// One series of the counter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,14 +38,7 @@ impl std::fmt::Debug for SentCounter {
     }
 }
 
-static GLOBAL: LazyLock<Arc<SentCounter>> = LazyLock::new(|| Arc::new(SentCounter::default()));
-
 impl SentCounter {
-    /// The process-wide counter the server uses.
-    pub fn global() -> Arc<Self> {
-        GLOBAL.clone()
-    }
-
     /// Calls `subscriber` for every delivery counted from now on (the metrics exporter uses it
     /// for `netpulse_notifications_sent_total`).
     pub fn subscribe(&self, subscriber: SentSubscriber) {
@@ -96,13 +90,10 @@ impl SentCounter {
     }
 }
 
-/// The server's counts: what `/metrics` renders as `netpulse_notifications_sent_total`.
-pub fn notifications_sent_total() -> Vec<(SentKey, u64)> {
-    GLOBAL.snapshot()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]

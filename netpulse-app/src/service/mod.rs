@@ -7,6 +7,7 @@ pub mod connections;
 pub mod due;
 pub mod ingest;
 pub mod local_agent;
+pub mod notifications;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;

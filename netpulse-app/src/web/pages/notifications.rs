@@ -7,6 +7,7 @@ use poem::web::Data;
 use poem::{Request, Response, handler};
 use serde::Serialize;
 
+use crate::service::notifications;
 use crate::web::view::{Layout, ctx, html};
 use crate::web::{Web, pages, settings};
 
@@ -36,7 +37,7 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
     let page = NotificationsPage {
         time_zone: site.time_zone.clone(),
         zones,
-        running: web.app.notifications.is_some(),
+        running: notifications::is_running(&web.app),
     };
     let layout = Layout::new(&ctx(req), &site, "Notifications", "settings").tab("notifications");
     html(

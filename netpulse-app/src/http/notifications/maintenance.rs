@@ -1,0 +1,242 @@
+//! `/maintenance-windows`, `/connections/{id}/maintenance-windows` and `/incidents`:
+//! maintenance windows and incidents, as shown in history.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::id::ConnectionId;
+use netpulse_ports::notification_store::{Incident, StoredMaintenance};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::Tag;
+use crate::error::AppError;
+use crate::http::auth::RestAuth;
+use crate::http::payload::{Fields, JsonBody};
+use crate::http::problem::ApiError;
+use crate::http::rest::{Created, NoContent};
+use crate::service::App;
+use crate::service::notifications::maintenance;
+
+/// A maintenance window: alerts of the connection are held back during it.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct MaintenanceDto {
+    /// Its id.
+    pub id: String,
+    /// The connection.
+    pub connection_id: String,
+    /// Start (RFC 3339).
+    pub starts_at: String,
+    /// End (RFC 3339).
+    pub ends_at: String,
+    /// Why.
+    pub note: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+}
+
+/// A new maintenance window.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct MaintenanceInputDto {
+    /// Start (RFC 3339).
+    pub starts_at: String,
+    /// End (RFC 3339), after the start.
+    pub ends_at: String,
+    /// Why.
+    pub note: Option<String>,
+}
+
+/// Maintenance windows.
+#[derive(Debug, Object)]
+pub struct MaintenanceListDto {
+    /// By start.
+    pub items: Vec<MaintenanceDto>,
+}
+
+/// An incident: an alert and, once it came, its recovery.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct IncidentDto {
+    /// Its id.
+    pub id: String,
+    /// The connection.
+    pub connection_id: String,
+    /// When the alerting result completed (RFC 3339).
+    pub opened_at: String,
+    /// When the recovering result completed (RFC 3339), null while open.
+    pub closed_at: Option<String>,
+    /// Whether people were told.
+    pub announced: bool,
+    /// The result that raised it.
+    pub result_id: Option<String>,
+}
+
+/// Incidents.
+#[derive(Debug, Object)]
+pub struct IncidentListDto {
+    /// By opening time.
+    pub items: Vec<IncidentDto>,
+}
+
+fn maintenance_dto(w: StoredMaintenance) -> MaintenanceDto {
+    MaintenanceDto {
+        id: w.id,
+        connection_id: w.connection_id.to_string(),
+        starts_at: w.starts_at.to_rfc3339(),
+        ends_at: w.ends_at.to_rfc3339(),
+        note: w.note,
+        created_at: w.created_at.to_rfc3339(),
+    }
+}
+
+fn incident_dto(i: Incident) -> IncidentDto {
+    IncidentDto {
+        id: i.id,
+        connection_id: i.connection_id.to_string(),
+        opened_at: i.opened_at.to_rfc3339(),
+        closed_at: i.closed_at.map(Timestamp::to_rfc3339),
+        announced: i.announced,
+        result_id: i.result_id,
+    }
+}
+
+/// An optional RFC 3339 query or body value.
+fn time_param(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, AppError> {
+    text.map(|t| Timestamp::parse_rfc3339(t).map_err(|e| AppError::invalid(field, e.to_string())))
+        .transpose()
+}
+
+/// The optional `connection` query parameter.
+fn connection_param(text: Option<&str>) -> Result<Option<ConnectionId>, AppError> {
+    text.map(|t| ConnectionId::parse(t).map_err(|e| AppError::invalid("connection", e.to_string())))
+        .transpose()
+}
+
+/// The `connection`, `since` and `until` query parameters of the history lists.
+struct HistoryQuery {
+    connection: Option<ConnectionId>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+}
+
+impl HistoryQuery {
+    /// Reads them in the order `connection`, `until`, `since` (the first bad one is reported).
+    fn parse(
+        connection: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let connection = connection_param(connection)?;
+        let until = time_param("until", until)?;
+        let since = time_param("since", since)?;
+        Ok(Self {
+            connection,
+            since,
+            until,
+        })
+    }
+}
+
+/// The maintenance-window and incident endpoints.
+#[derive(Debug)]
+pub struct MaintenanceApi {
+    /// The services.
+    pub app: App,
+}
+
+#[OpenApi(prefix_path = "/v1")]
+impl MaintenanceApi {
+    /// Maintenance windows overlapping `[since, until)` (default: the last 30 days onwards),
+    /// of one connection or all.
+    #[oai(
+        path = "/maintenance-windows",
+        method = "get",
+        tag = "Tag::Maintenance"
+    )]
+    async fn list_maintenance(
+        &self,
+        _auth: RestAuth,
+        /// Only this connection's.
+        connection: Query<Option<String>>,
+        /// RFC 3339.
+        since: Query<Option<String>>,
+        /// RFC 3339.
+        until: Query<Option<String>>,
+    ) -> Result<Json<MaintenanceListDto>, ApiError> {
+        let q = HistoryQuery::parse(
+            connection.0.as_deref(),
+            since.0.as_deref(),
+            until.0.as_deref(),
+        )?;
+        let list = maintenance::list(&self.app, q.connection.as_ref(), q.since, q.until).await?;
+        Ok(Json(MaintenanceListDto {
+            items: list.into_iter().map(maintenance_dto).collect(),
+        }))
+    }
+
+    /// Plans a maintenance window of a connection: its alerts are held back during it and sent
+    /// afterwards if the link is still unhealthy.
+    #[oai(
+        path = "/connections/:connection_id/maintenance-windows",
+        method = "post",
+        tag = "Tag::Maintenance"
+    )]
+    async fn create_maintenance(
+        &self,
+        _auth: RestAuth,
+        connection_id: Path<String>,
+        body: JsonBody<MaintenanceInputDto>,
+    ) -> Result<Created<MaintenanceDto>, ApiError> {
+        let id = ConnectionId::parse(&connection_id)
+            .map_err(|e| AppError::invalid("connectionId", e.to_string()))?;
+        let f = Fields::of(&body.value)?;
+        f.only(&["startsAt", "endsAt", "note"])?;
+        let starts =
+            time_param("startsAt", Some(f.string("startsAt")?))?.unwrap_or(Timestamp::EPOCH);
+        let ends = time_param("endsAt", Some(f.string("endsAt")?))?.unwrap_or(Timestamp::EPOCH);
+        let note = f.opt_string("note")?;
+        let stored = maintenance::create(&self.app, id, starts, ends, note).await?;
+        Ok(Created::Created(Json(maintenance_dto(stored))))
+    }
+
+    /// Deletes a maintenance window.
+    #[oai(
+        path = "/maintenance-windows/:window_id",
+        method = "delete",
+        tag = "Tag::Maintenance"
+    )]
+    async fn delete_maintenance(
+        &self,
+        _auth: RestAuth,
+        window_id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        maintenance::delete(&self.app, &window_id).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Incidents overlapping `[since, until)` (default: the last 30 days onwards), of one
+    /// connection or all.
+    #[oai(path = "/incidents", method = "get", tag = "Tag::Maintenance")]
+    async fn list_incidents(
+        &self,
+        _auth: RestAuth,
+        /// Only this connection's.
+        connection: Query<Option<String>>,
+        /// RFC 3339.
+        since: Query<Option<String>>,
+        /// RFC 3339.
+        until: Query<Option<String>>,
+    ) -> Result<Json<IncidentListDto>, ApiError> {
+        let q = HistoryQuery::parse(
+            connection.0.as_deref(),
+            since.0.as_deref(),
+            until.0.as_deref(),
+        )?;
+        let list =
+            maintenance::incidents(&self.app, q.connection.as_ref(), q.since, q.until).await?;
+        Ok(Json(IncidentListDto {
+            items: list.into_iter().map(incident_dto).collect(),
+        }))
+    }
+}

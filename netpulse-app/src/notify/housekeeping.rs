@@ -1,0 +1,140 @@
+//! Housekeeping, one process at a time (the `housekeeping` lease): probe-offline and probe-back
+//! messages, incidents held back by maintenance or the master switch, due digests, and pruning
+//! the delivery log.
+
+use std::collections::BTreeSet;
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::notify::{DigestPeriod, LivenessEdge, liveness_edge, offline_after_seconds};
+use netpulse_ports::notification_store::NotificationSettings;
+use netpulse_ports::storage::StorageError;
+
+use super::{LEASE_SECONDS, Notifications, render};
+
+impl Notifications {
+    /// One round of housekeeping (see the module docs); does nothing without the lease.
+    pub async fn housekeeping(&self) -> Result<(), StorageError> {
+        let now = self.clock.now();
+        if !self
+            .storage
+            .acquire_lease(
+                "housekeeping",
+                &self.holder,
+                now,
+                now.plus_seconds(LEASE_SECONDS),
+            )
+            .await?
+        {
+            return Ok(());
+        }
+        let settings = self.settings().await?;
+        if settings.enabled {
+            if settings.probe_offline {
+                self.check_probes(now).await?;
+            }
+            self.announce_held_incidents(&settings, now).await?;
+            for period in [DigestPeriod::Daily, DigestPeriod::Weekly] {
+                if settings.digest.enabled(period) {
+                    self.digest_if_due(&settings, period, now).await?;
+                }
+            }
+        }
+        let retention = i64::from(settings.log_retention_days.max(1)) * 86_400;
+        let pruned = self
+            .storage
+            .prune_notifications(now.plus_seconds(-retention))
+            .await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "delivery log pruned");
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::collapsible_match)]
+    async fn check_probes(&self, now: Timestamp) -> Result<(), StorageError> {
+        let offline: BTreeSet<String> = self
+            .storage
+            .offline_probes()
+            .await?
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect();
+        let limit = offline_after_seconds(self.poll_interval_seconds);
+        for probe in self.storage.probes().await? {
+            let Some(last) = probe.last_poll_at else {
+                continue;
+            };
+            if !probe.enabled {
+                continue;
+            }
+            // Silence is counted from this process's start at the earliest, so a server that was
+            // down itself does not call every probe offline when it comes back.
+            let silent = now.seconds_since(last.max(self.started_at));
+            match liveness_edge(offline.contains(probe.id.as_str()), silent, limit) {
+                Some(LivenessEdge::Offline) => {
+                    if self
+                        .storage
+                        .claim_probe_liveness(&probe.id, true, now)
+                        .await?
+                    {
+                        self.enqueue(render::probe_offline(&probe, last, limit, now), None)
+                            .await?;
+                    }
+                }
+                Some(LivenessEdge::Back) => {
+                    if self
+                        .storage
+                        .claim_probe_liveness(&probe.id, false, now)
+                        .await?
+                    {
+                        self.enqueue(render::probe_back(&probe, None, now), None)
+                            .await?;
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn announce_held_incidents(
+        &self,
+        settings: &NotificationSettings,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        for incident in self.storage.unannounced_incidents().await? {
+            let Some(connection) = self.storage.connection(&incident.connection_id).await? else {
+                continue;
+            };
+            if !connection.enabled || self.in_maintenance(&connection.id, now).await? {
+                continue;
+            }
+            let Some(probe) = self.storage.probe(&connection.probe_id).await? else {
+                continue;
+            };
+            let result = match incident
+                .result_id
+                .as_deref()
+                .map(netpulse_domain::id::ResultId::parse)
+            {
+                Some(Ok(id)) => self.storage.measurement(&id).await?,
+                _ => None,
+            };
+            // The tick read the settings when it began; the master switch may have been turned
+            // off since (held incidents are rare, so reading it again costs nothing).
+            if !self.settings().await?.enabled {
+                return Ok(());
+            }
+            let n = render::late_alert(
+                &probe,
+                &connection,
+                result.as_ref(),
+                incident.opened_at,
+                now,
+                settings.public_url.as_deref(),
+            );
+            self.enqueue(n, Some(&incident.id)).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! Maintenance windows (alerts of the connection are held back during them) and incidents (an
+//! alert and, once it came, its recovery), as shown in history.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::id::ConnectionId;
+use netpulse_domain::notify::MaintenanceWindow;
+use netpulse_domain::notify_settings::history_range;
+use netpulse_ports::notification_store::{Incident, StoredMaintenance};
+
+use super::rule_only;
+use crate::error::AppError;
+use crate::service::{App, new_uuid};
+
+/// Maintenance windows overlapping `[since, until)` (default: the last 30 days onwards), of
+/// one connection or all.
+pub async fn list(
+    app: &App,
+    connection: Option<&ConnectionId>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<Vec<StoredMaintenance>, AppError> {
+    let (since, until) = history_range(app.clock.now(), since, until).map_err(rule_only)?;
+    Ok(app
+        .storage
+        .maintenance_windows(connection, since, until)
+        .await?)
+}
+
+/// Plans a maintenance window `[starts_at, ends_at)` of a connection.
+pub async fn create(
+    app: &App,
+    connection: ConnectionId,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    note: Option<&str>,
+) -> Result<StoredMaintenance, AppError> {
+    let window = MaintenanceWindow::new(starts_at, ends_at)?;
+    let stored = StoredMaintenance {
+        id: new_uuid(),
+        connection_id: connection,
+        starts_at: window.starts_at,
+        ends_at: window.ends_at,
+        note: note.unwrap_or_default().to_owned(),
+        created_at: app.clock.now(),
+    };
+    app.storage.create_maintenance(&stored).await?;
+    Ok(stored)
+}
+
+/// Deletes a maintenance window.
+pub async fn delete(app: &App, id: &str) -> Result<(), AppError> {
+    Ok(app.storage.delete_maintenance(id).await?)
+}
+
+/// Incidents overlapping `[since, until)` (default: the last 30 days onwards), of one
+/// connection or all.
+pub async fn incidents(
+    app: &App,
+    connection: Option<&ConnectionId>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<Vec<Incident>, AppError> {
+    let (since, until) = history_range(app.clock.now(), since, until).map_err(rule_only)?;
+    Ok(app.storage.incidents(connection, since, until).await?)
+}
