@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod due;
 pub mod ingest;
+pub mod measurements;
 pub mod probes;
 
 use std::sync::Arc;
