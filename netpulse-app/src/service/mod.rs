@@ -6,6 +6,7 @@ pub mod due;
 pub mod ingest;
 pub mod measurements;
 pub mod probes;
+pub mod runs;
 
 use std::sync::Arc;
 
