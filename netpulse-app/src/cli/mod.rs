@@ -125,6 +125,12 @@ impl CliError {
     }
 }
 
+impl From<crate::metrics::config::FlagError> for CliError {
+    fn from(e: crate::metrics::config::FlagError) -> Self {
+        Self::usage(e.flag, e.message)
+    }
+}
+
 /// Runs the command line and returns the exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

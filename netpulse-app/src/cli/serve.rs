@@ -150,12 +150,14 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
     app.listeners.push(notifications.listener());
     app.notifications = Some(notifications.clone());
     let _tasks = notifications.start();
-    let metrics = crate::metrics::install(&mut app, metrics_config)
+    let metrics = crate::metrics::install(app.storage.clone(), app.clock.clone(), metrics_config)
         .await
         .map_err(|e| CliError {
             status: 1,
             message: e.to_string(),
         })?;
+    app.listeners.extend(metrics.listeners());
+    app.metrics = Some(std::sync::Arc::clone(&metrics.metrics));
     // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
     let exporter = std::sync::Arc::clone(&metrics.metrics);
     SentCounter::global().subscribe(Box::new(move |kind, channel, status| {

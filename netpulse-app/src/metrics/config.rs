@@ -10,7 +10,25 @@ use opentelemetry_sdk::metrics::{PeriodicReader, Temporality};
 use super::MetricsSettings;
 use super::access::AllowList;
 use super::remote_write::{RemoteWriteAuth, RemoteWriteConfig, parse_extra_labels};
-use crate::cli::CliError;
+
+/// A flag whose value cannot be used (`invalid --flag: why`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {flag}: {message}")]
+pub struct FlagError {
+    /// The flag, e.g. `--remote-write-url`.
+    pub flag: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FlagError {
+    fn new(flag: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            flag,
+            message: message.to_string(),
+        }
+    }
+}
 
 /// OTLP encodings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,24 +171,21 @@ pub struct MetricsConfig {
     pub otlp: Option<OtlpSettings>,
 }
 
-fn url(flag: &str, text: &str) -> Result<String, CliError> {
+fn url(flag: &'static str, text: &str) -> Result<String, FlagError> {
     let t = text.trim();
     if (t.starts_with("http://") || t.starts_with("https://")) && t.len() > "https://".len() {
         Ok(t.to_owned())
     } else {
-        Err(CliError::usage(
-            flag,
-            format!("{t:?} is not an http(s) URL"),
-        ))
+        Err(FlagError::new(flag, format!("{t:?} is not an http(s) URL")))
     }
 }
 
 impl MetricsArgs {
     /// Checks the flags; `poll_interval` sets how soon a silent probe is reported down
     /// (`max(3 × poll interval, 180 s)`, as the agent health endpoint).
-    pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, CliError> {
+    pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, FlagError> {
         let allow = AllowList::parse(&self.metrics_allow)
-            .map_err(|e| CliError::usage("--metrics-allow", e))?;
+            .map_err(|e| FlagError::new("--metrics-allow", e))?;
         let metrics = MetricsSettings {
             enabled: self.metrics_enabled,
             renderer: self.metrics_renderer,
@@ -185,7 +200,7 @@ impl MetricsArgs {
         let remote_write = match (self.remote_write_enabled, url_given) {
             (Some(false), _) | (None, None) => None,
             (Some(true), None) => {
-                return Err(CliError::usage(
+                return Err(FlagError::new(
                     "--remote-write-url",
                     "remote write is enabled but no URL is set",
                 ));
@@ -198,9 +213,9 @@ impl MetricsArgs {
                     .filter(|a| !a.trim().is_empty())
                     .map(RemoteWriteAuth::parse)
                     .transpose()
-                    .map_err(|e| CliError::usage("--remote-write-auth", e))?,
+                    .map_err(|e| FlagError::new("--remote-write-auth", e))?,
                 extra_labels: parse_extra_labels(&self.remote_write_labels)
-                    .map_err(|e| CliError::usage("--remote-write-label", e))?,
+                    .map_err(|e| FlagError::new("--remote-write-label", e))?,
                 capacity: self.remote_write_queue_capacity as usize,
                 max_attempts: self.remote_write_max_attempts,
                 timeout: Duration::from_secs(10),

@@ -8,7 +8,7 @@ use poem::{Request, Response, handler};
 
 use super::Metrics;
 
-/// The handler; mounted by [`crate::http::routes`] when metrics are enabled.
+/// The handler; the HTTP routes mount it when metrics are enabled.
 #[handler]
 pub(crate) async fn metrics(req: &Request, Data(metrics): Data<&Arc<Metrics>>) -> Response {
     let peer = req

@@ -418,13 +418,22 @@ impl remote_write::LabelSource for Metrics {
 /// What [`install`] started.
 #[derive(Debug)]
 pub struct Installed {
-    /// The exporter (also in `app.metrics` and `app.listeners`).
+    /// The exporter (to register as a listener and as the app's metrics).
     pub metrics: Arc<Metrics>,
-    /// The remote-write queue, when configured (also in `app.listeners`).
+    /// The remote-write queue, when configured (to register as a listener).
     pub remote_write: Option<Arc<remote_write::RemoteWriter>>,
 }
 
 impl Installed {
+    /// The record listeners to register, in order: the exporter, then the remote-write queue.
+    pub fn listeners(&self) -> Vec<Arc<dyn RecordListener>> {
+        let mut listeners: Vec<Arc<dyn RecordListener>> = vec![self.metrics.clone()];
+        if let Some(w) = &self.remote_write {
+            listeners.push(w.clone());
+        }
+        listeners
+    }
+
     /// At shutdown: gives queued remote writes up to `grace` to leave, then a last OTLP export.
     pub async fn shutdown(self, grace: Duration) {
         if let Some(w) = &self.remote_write
@@ -437,10 +446,12 @@ impl Installed {
     }
 }
 
-/// Composition: starts the exporter (and remote write) and registers them as listeners of
-/// `app` (and the exporter as `app.metrics`, which mounts `/metrics` when enabled).
+/// Starts the exporter (and remote write, and the OTLP catalog refresh). The caller registers
+/// [`Installed::listeners`] as record listeners and the exporter as the app's metrics (which
+/// mounts `/metrics` when enabled).
 pub async fn install(
-    app: &mut crate::service::App,
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
     config: config::MetricsConfig,
 ) -> Result<Installed, MetricsError> {
     let stats = Arc::new(RemoteWriteStats::default());
@@ -460,14 +471,13 @@ pub async fn install(
         "metrics"
     );
     let metrics = Metrics::start(
-        Arc::clone(&app.storage),
-        Arc::clone(&app.clock),
+        storage,
+        clock,
         config.metrics,
         Arc::clone(&stats),
         config.otlp,
     )
     .await?;
-    app.listeners.push(metrics.clone());
     if let Some(interval) = otlp_interval {
         // OTLP exports run on their own schedule, not after a scrape: keep the catalog (new,
         // renamed, disabled connections; probe polls) as fresh as half the export interval.
@@ -485,12 +495,10 @@ pub async fn install(
         Some(rw) => {
             let writer = remote_write::RemoteWriter::start(rw, metrics.clone(), stats)
                 .map_err(MetricsError::Exporter)?;
-            app.listeners.push(writer.clone());
             Some(writer)
         }
         None => None,
     };
-    app.metrics = Some(Arc::clone(&metrics));
     Ok(Installed {
         metrics,
         remote_write,

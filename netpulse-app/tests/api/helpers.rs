@@ -84,11 +84,15 @@ pub(crate) async fn spawn_with_metrics(
         .await
         .unwrap();
     let metrics = match metrics {
-        Some(config) => Some(
-            netpulse_app::metrics::install(&mut app, config)
-                .await
-                .expect("install metrics"),
-        ),
+        Some(config) => {
+            let installed =
+                netpulse_app::metrics::install(app.storage.clone(), app.clock.clone(), config)
+                    .await
+                    .expect("install metrics");
+            app.listeners.extend(installed.listeners());
+            app.metrics = Some(Arc::clone(&installed.metrics));
+            Some(installed)
+        }
         None => None,
     };
     let acceptor = TcpListener::bind("127.0.0.1:0")

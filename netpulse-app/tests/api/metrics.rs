@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use clap::Parser;
+use netpulse_app::cli::CliError;
 use netpulse_app::metrics::config::{MetricsArgs, MetricsConfig};
 use netpulse_app::service::connections::{self, ConnectionInput};
 use netpulse_domain::model::Connection;
@@ -593,9 +594,11 @@ pub(crate) async fn counters_survive_a_restart_and_deleted_connections_leave(t: 
     // A second exporter over the same database (a restart) starts from the stored counts.
     let mut app = t.app.clone();
     app.listeners.clear();
-    let restarted = netpulse_app::metrics::install(&mut app, config(&[]))
-        .await
-        .unwrap();
+    let restarted =
+        netpulse_app::metrics::install(app.storage.clone(), app.clock.clone(), config(&[]))
+            .await
+            .unwrap();
+    app.listeners.extend(restarted.listeners());
     let again = Exposition::parse(&restarted.metrics.render().await);
     for sample in before.samples.iter().filter(|s| s.name.ends_with("_total")) {
         let other = again
@@ -691,6 +694,7 @@ async fn disabled_metrics_answer_404_and_the_allowlist_403() {
         .unwrap()
         .metrics
         .config(60)
+        .map_err(CliError::from)
         .unwrap_err();
     assert_eq!(bad.status, 2);
     assert!(bad.message.contains("--metrics-allow"), "{}", bad.message);

@@ -636,6 +636,7 @@ async fn bad_remote_write_flags_are_usage_errors() {
             .unwrap()
             .m
             .config(60)
+            .map_err(netpulse_app::cli::CliError::from)
             .unwrap_err();
         assert_eq!(err.status, 2);
         assert!(err.message.contains(flag), "{}: {flags:?}", err.message);
