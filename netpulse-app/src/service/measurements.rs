@@ -4,10 +4,12 @@
 use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
 use netpulse_domain::Timestamp;
-use netpulse_domain::id::ResultId;
+use netpulse_domain::id::{ConnectionId, ResultId};
 use netpulse_domain::model::{Connection, Measurement};
 use netpulse_ports::storage::{MeasurementFilter, MeasurementPage, MeasurementSort};
-use netpulse_ports::web_store::{ExportPosition, ExportRow, SeenServer, ShareLink};
+use netpulse_ports::web_store::{
+    ExportPosition, ExportRow, SeenServer, SeriesSample, ServerSummary, ShareLink,
+};
 
 use super::App;
 use crate::error::AppError;
@@ -92,8 +94,20 @@ pub async fn revoke_share(app: &App, token: &str) -> Result<(), AppError> {
     Ok(app.storage.revoke_share_link(token).await?)
 }
 
-/// The measurement a public link shows (`None` for a revoked or unknown token).
+/// Whether `token` has the shape of a share token (43 URL-safe base64 characters).
+pub fn is_share_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The measurement a public link shows (`None` for a revoked, unknown or malformed token; a
+/// malformed one is not looked up).
 pub async fn shared(app: &App, token: &str) -> Result<Option<Measurement>, AppError> {
+    if !is_share_token(token) {
+        return Ok(None);
+    }
     Ok(app.storage.shared_measurement(token).await?)
 }
 
@@ -148,4 +162,23 @@ pub fn export(
 /// The servers results since `since` were measured against.
 pub async fn servers_seen(app: &App, since: Timestamp) -> Result<Vec<SeenServer>, AppError> {
     Ok(app.storage.servers_seen(since).await?)
+}
+
+/// Per-server averages over `since <= completed_at < until`.
+pub async fn server_summaries(
+    app: &App,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<ServerSummary>, AppError> {
+    Ok(app.storage.server_summaries(since, until).await?)
+}
+
+/// A connection's chart samples over `since <= completed_at < until`.
+pub async fn series_samples(
+    app: &App,
+    connection: &ConnectionId,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<SeriesSample>, AppError> {
+    Ok(app.storage.series_samples(connection, since, until).await?)
 }

@@ -1,12 +1,14 @@
 //! The application services: what the server does, shared by the HTTP API and the admin CLI.
 //! Each takes the [`App`] and returns domain values or an [`AppError`](crate::error::AppError).
 
+pub mod api_tokens;
 pub mod connections;
 pub mod due;
 pub mod ingest;
 pub mod measurements;
 pub mod probes;
 pub mod runs;
+pub mod settings;
 
 use std::sync::Arc;
 
