@@ -7,11 +7,14 @@ pub mod connections;
 pub mod due;
 pub mod ingest;
 pub mod local_agent;
+pub mod measurements;
 pub mod notifications;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;
+pub mod runs;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 
 use std::sync::Arc;

@@ -1,77 +1,14 @@
 //! Site-wide settings: the site name and the time zone used everywhere times are shown or
 //! bucketed (history, dashboard, heatmap, CSV). Stored in the `settings` table.
 
-use jiff::tz::TimeZone;
-
 use super::Web;
 use crate::error::AppError;
 
-/// The site name's key.
-pub const SITE_NAME: &str = "general.site_name";
-/// The time zone's key.
-pub const TIME_ZONE: &str = "general.time_zone";
-/// The site name when none is set.
-pub const DEFAULT_SITE_NAME: &str = "NetPulse";
-
-/// The settings as pages use them.
-#[derive(Debug, Clone)]
-pub struct SiteSettings {
-    /// The site name.
-    pub site_name: String,
-    /// The IANA time-zone name.
-    pub time_zone: String,
-    /// The time zone.
-    pub tz: TimeZone,
-}
-
-impl Default for SiteSettings {
-    fn default() -> Self {
-        Self {
-            site_name: DEFAULT_SITE_NAME.into(),
-            time_zone: "UTC".into(),
-            tz: TimeZone::UTC,
-        }
-    }
-}
+pub use crate::service::settings::{
+    DEFAULT_SITE_NAME, SITE_NAME, SiteSettings, TIME_ZONE, check_site_name, check_time_zone,
+};
 
 /// Reads the settings (defaults for missing or unusable values).
 pub async fn load(web: &Web) -> Result<SiteSettings, AppError> {
-    let name = web.app.storage.setting(SITE_NAME).await?;
-    let zone = web.app.storage.setting(TIME_ZONE).await?;
-    let site_name = name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| DEFAULT_SITE_NAME.into());
-    let (time_zone, tz) = match zone.as_deref().map(|z| (z, TimeZone::get(z))) {
-        Some((z, Ok(tz))) => (z.to_owned(), tz),
-        _ => ("UTC".to_owned(), TimeZone::UTC),
-    };
-    Ok(SiteSettings {
-        site_name,
-        time_zone,
-        tz,
-    })
-}
-
-/// Checks a site name: at most 100 characters, no control characters (blank = default).
-pub fn check_site_name(name: &str) -> Result<String, String> {
-    let n = name.trim();
-    if n.chars().count() > 100 {
-        return Err("must be at most 100 characters".into());
-    }
-    if n.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(n.to_owned())
-}
-
-/// Checks an IANA time-zone name.
-pub fn check_time_zone(name: &str) -> Result<String, String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Ok("UTC".into());
-    }
-    TimeZone::get(n)
-        .map(|_| n.to_owned())
-        .map_err(|_| format!("{n:?} is not an IANA time zone (e.g. Europe/Berlin, UTC)"))
+    crate::service::settings::load(&web.app).await
 }

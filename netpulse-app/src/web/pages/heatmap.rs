@@ -13,6 +13,7 @@ use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::service::{connections, measurements};
 use crate::web::format;
 use crate::web::pages::history::Opt;
 use crate::web::settings::SiteSettings;
@@ -179,7 +180,7 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
 
 async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<HeatmapPage, AppError> {
     let now = web.app.clock.now();
-    let connections = web.app.storage.connections(None).await?;
+    let connections = connections::list(&web.app, None).await?;
     let metric = q
         .metric
         .as_deref()
@@ -222,11 +223,13 @@ async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<Heatm
         time_zone: site.time_zone.clone(),
     };
     if let Some(c) = selected {
-        let samples = web
-            .app
-            .storage
-            .series_samples(&c.id, now.plus_seconds(-days_back * 86_400), now)
-            .await?;
+        let samples = measurements::series_samples(
+            &web.app,
+            &c.id,
+            now.plus_seconds(-days_back * 86_400),
+            now,
+        )
+        .await?;
         let (days, legend) = grid(&samples, metric, site);
         page.days = days;
         page.legend = legend;

@@ -6,6 +6,7 @@ use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::service::measurements;
 use crate::web::format;
 use crate::web::pages::history::{Column, Opt};
 use crate::web::settings::SiteSettings;
@@ -85,11 +86,8 @@ async fn build(web: &Web, q: &ServersQuery, site: &SiteSettings) -> Result<Serve
         .map_or(sort != "name" && sort != "ping" && sort != "loss", |d| {
             d != "asc"
         });
-    let mut rows = web
-        .app
-        .storage
-        .server_summaries(now.plus_seconds(-days * 86_400), now)
-        .await?;
+    let mut rows =
+        measurements::server_summaries(&web.app, now.plus_seconds(-days * 86_400), now).await?;
     let health =
         |s: &netpulse_ports::web_store::ServerSummary| s.healthy as f64 / s.tests.max(1) as f64;
     let key = |s: &netpulse_ports::web_store::ServerSummary| -> f64 {

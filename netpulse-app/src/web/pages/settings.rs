@@ -2,15 +2,14 @@
 //! REST API tokens (shown once), and the signed-in user's password.
 
 use netpulse_domain::id::ApiTokenId;
-use netpulse_ports::storage::ApiToken;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::new_uuid;
-use crate::service::{passwords as password, users};
+use crate::service::settings::{self as site_settings, General};
+use crate::service::{api_tokens, passwords as password, users};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::{add_cookie, redirect};
 use crate::web::view::{Layout, ctx, html};
@@ -50,13 +49,8 @@ pub struct SettingsPage {
 
 async fn base(web: &Web) -> Result<SettingsPage, AppError> {
     let site = settings::load(web).await?;
-    let stored_name = web
-        .app
-        .storage
-        .setting(settings::SITE_NAME)
-        .await?
-        .unwrap_or_default();
-    let tokens = web.app.storage.api_tokens().await?;
+    let stored_name = site_settings::stored_site_name(&web.app).await?;
+    let tokens = api_tokens::list(&web.app).await?;
     let mut zones: Vec<String> = jiff::tz::db()
         .available()
         .map(|z| z.as_str().to_owned())
@@ -121,27 +115,24 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
 #[handler]
 pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> Response {
     let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
-    let mut errors = FieldErrors::default();
-    let name = settings::check_site_name(&form.get("site_name"))
-        .map_err(|e| errors.add("site_name", e))
-        .ok();
-    let zone = settings::check_time_zone(&form.get("time_zone"))
-        .map_err(|e| errors.add("time_zone", e))
-        .ok();
-    let (Some(name), Some(zone)) = (name, zone) else {
-        let (n, z) = (form.get("site_name"), form.get("time_zone"));
-        return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-            p.site_name = n;
-            p.time_zone = z;
-            p.errors = errors;
-        })
-        .await;
-    };
-    let now = web.app.clock.now();
-    for (key, value) in [(settings::SITE_NAME, name), (settings::TIME_ZONE, zone)] {
-        if let Err(e) = web.app.storage.set_setting(key, &value, now).await {
-            return pages::app_error(&web, req, &e.into()).await;
+    let general = match General::check(&form.get("site_name"), &form.get("time_zone")) {
+        Ok(g) => g,
+        Err(field_errors) => {
+            let mut errors = FieldErrors::default();
+            for (field, message) in field_errors {
+                errors.add(field, message);
+            }
+            let (n, z) = (form.get("site_name"), form.get("time_zone"));
+            return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
+                p.site_name = n;
+                p.time_zone = z;
+                p.errors = errors;
+            })
+            .await;
         }
+    };
+    if let Err(e) = site_settings::save_general(&web.app, &general).await {
+        return pages::app_error(&web, req, &e).await;
     }
     respond(&web, req, StatusCode::OK, |p| p.notice = "Saved.".into()).await
 }
@@ -150,36 +141,19 @@ pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> 
 #[handler]
 pub(crate) async fn create_token(req: &Request, web: Data<&Web>, body: Body) -> Response {
     let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
-    let name = form.get("name");
-    if name.is_empty() || name.chars().count() > 100 {
-        return respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, |p| {
-            p.errors.add(
-                "token_name",
-                "give the token a name (at most 100 characters)",
-            );
-        })
-        .await;
-    }
-    let secret = crate::tokens::generate();
-    let result = async {
-        let token = ApiToken {
-            id: ApiTokenId::parse(&new_uuid())
-                .map_err(|e| AppError::invalid("id", e.to_string()))?,
-            name: name.clone(),
-            created_at: web.app.clock.now(),
-            last_used_at: None,
-        };
-        web.app
-            .storage
-            .create_api_token(&token, &crate::tokens::digest(&secret))
-            .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
+    match api_tokens::create(&web.app, &form.get("name")).await {
+        Ok(issued) => {
             respond(&web, req, StatusCode::CREATED, |p| {
-                p.issued = Some((name, secret));
+                p.issued = Some((issued.token.name, issued.secret));
+            })
+            .await
+        }
+        Err(AppError::Invalid { field, .. }) if field == "name" => {
+            respond(&web, req, StatusCode::UNPROCESSABLE_ENTITY, |p| {
+                p.errors.add(
+                    "token_name",
+                    "give the token a name (at most 100 characters)",
+                );
             })
             .await
         }
@@ -199,8 +173,7 @@ pub(crate) async fn revoke_token(
             what: "API token",
             id: id.clone(),
         })?;
-        web.app.storage.revoke_api_token(&id).await?;
-        Ok::<_, AppError>(())
+        api_tokens::revoke(&web.app, &id).await
     }
     .await;
     match result {

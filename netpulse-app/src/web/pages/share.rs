@@ -8,6 +8,7 @@ use poem::{Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::service::measurements;
 use crate::web::format::{self, UNKNOWN};
 use crate::web::pages::history::Fact;
 use crate::web::settings;
@@ -30,17 +31,9 @@ pub struct SharePage {
 /// `GET /r/{token}`.
 #[handler]
 pub(crate) async fn show(req: &Request, web: Data<&Web>, Path(token): Path<String>) -> Response {
-    let valid = token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     let result = async {
         let site = settings::load(&web).await?;
-        let m = if valid {
-            web.app.storage.shared_measurement(&token).await?
-        } else {
-            None
-        };
+        let m = measurements::shared(&web.app, &token).await?;
         let m = m.ok_or(AppError::NotFound {
             what: "shared result",
             id: String::new(),

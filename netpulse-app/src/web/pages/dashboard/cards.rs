@@ -1,0 +1,153 @@
+//! The connection cards (status badge, newest download, 24 h sparkline) and probe liveness.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::model::Measurement;
+use netpulse_domain::stats::{SeriesRange, bucket_series};
+use netpulse_domain::status::{ConnectionStatus, connection_status};
+use netpulse_ports::web_store::ConnectionOverview;
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::service::probes;
+use crate::web::Web;
+use crate::web::format;
+use crate::web::sparkline::{Sparkline, draw};
+
+/// The window the status badge looks at (§1.9).
+const STATUS_WINDOW_SECONDS: i64 = 7 * 86_400;
+
+/// A connection's card.
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its probe's name.
+    pub probe: String,
+    /// Its colour name.
+    pub colour: String,
+    /// The configured ISP.
+    pub isp: String,
+    /// `healthy`, `degraded` or `down`.
+    pub status: String,
+    /// `Healthy`, `Degraded`, `Down`.
+    pub status_label: String,
+    /// The newest completed download.
+    pub download: String,
+    /// When that was.
+    pub latest_when: String,
+    /// 24 h of downloads.
+    pub sparkline: Sparkline,
+    /// Whether it is the selected one.
+    pub selected: bool,
+    /// Whether it is tested.
+    pub enabled: bool,
+    /// The link selecting it.
+    pub href: String,
+}
+
+/// A probe's liveness.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeLiveness {
+    /// Its name.
+    pub name: String,
+    /// Polled recently.
+    pub online: bool,
+    /// `polled 2 minutes ago`, `never polled`.
+    pub label: String,
+    /// The agent's version.
+    pub agent_version: String,
+}
+
+fn status_of(o: &ConnectionOverview, now: Timestamp) -> ConnectionStatus {
+    let since = now.plus_seconds(-STATUS_WINDOW_SECONDS);
+    let newest = o
+        .state
+        .last
+        .as_ref()
+        .filter(|l| l.completed_at >= since)
+        .and_then(|_| o.state.history.newest_first().first().copied());
+    connection_status(
+        o.state.last_completed_at.is_some(),
+        newest,
+        o.connection.adaptive.is_degraded(&o.state.history),
+    )
+}
+
+fn status_label(s: ConnectionStatus) -> &'static str {
+    match s {
+        ConnectionStatus::Healthy => "Healthy",
+        ConnectionStatus::Degraded => "Degraded",
+        ConnectionStatus::Down => "Down",
+    }
+}
+
+/// A connection's card (and its newest completed result, which the selected part shows too).
+pub(super) async fn card(
+    web: &Web,
+    o: &ConnectionOverview,
+    now: Timestamp,
+    href: String,
+    selected: bool,
+) -> Result<(Card, Option<Measurement>), AppError> {
+    let storage = &web.app.storage;
+    let status = status_of(o, now);
+    let latest = storage.latest_completed(&o.connection.id).await?;
+    let day = storage
+        .series_samples(&o.connection.id, now.plus_seconds(-86_400), now)
+        .await?;
+    let spark = bucket_series(
+        SeriesRange::Day,
+        now,
+        &day.iter()
+            .map(|s| (s.at, s.download_bps))
+            .collect::<Vec<_>>(),
+    );
+    let card = Card {
+        href,
+        name: o.connection.name.as_str().to_owned(),
+        probe: o.probe_name.clone(),
+        colour: o.connection.colour.as_str().to_owned(),
+        isp: o.connection.isp.clone(),
+        status: status.as_str().to_owned(),
+        status_label: status_label(status).to_owned(),
+        download: format::speed(latest.as_ref().and_then(|m| m.observation.download_bps)),
+        latest_when: latest.as_ref().map_or_else(
+            || "no completed test yet".to_owned(),
+            |m| format::relative(m.completed_at, now),
+        ),
+        sparkline: draw(&spark.points.iter().map(|p| p.value).collect::<Vec<_>>()),
+        selected,
+        enabled: o.connection.enabled,
+        id: o.connection.id.as_str().to_owned(),
+    };
+    Ok((card, latest))
+}
+
+/// Every probe and whether its agent polled recently (`max(3 × poll interval, 180 s)`).
+pub(super) async fn probe_liveness(
+    web: &Web,
+    now: Timestamp,
+) -> Result<Vec<ProbeLiveness>, AppError> {
+    Ok(probes::list(&web.app)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let stale_after = i64::from(web.app.poll_interval_seconds * 3).max(180);
+            let online = p
+                .last_poll_at
+                .is_some_and(|t| now.seconds_since(t) <= stale_after);
+            ProbeLiveness {
+                name: p.name.as_str().to_owned(),
+                online: online && p.enabled,
+                label: match (p.enabled, p.last_poll_at) {
+                    (false, _) => "disabled".to_owned(),
+                    (true, None) => "never polled".to_owned(),
+                    (true, Some(t)) => format!("polled {}", format::relative(t, now)),
+                },
+                agent_version: p.agent_version.unwrap_or_default(),
+            }
+        })
+        .collect())
+}

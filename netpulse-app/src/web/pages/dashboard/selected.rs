@@ -1,0 +1,265 @@
+//! The selected connection's part: tiles with trends, the health card and strip, the latest
+//! test and its run-now state.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::degradation::HealthSample;
+use netpulse_domain::stats::{SeriesRange, window_trend_percent};
+use netpulse_ports::storage::RunState;
+use netpulse_ports::web_store::ConnectionOverview;
+use serde::Serialize;
+
+use super::chart::{Chart, script_json};
+use super::server_label;
+use crate::error::AppError;
+use crate::service::runs;
+use crate::web::Web;
+use crate::web::format;
+use crate::web::settings::SiteSettings;
+use crate::web::sparkline::Sparkline;
+
+/// Results in the health strip.
+const STRIP_LENGTH: u32 = 60;
+/// Packet loss above this is shown as a warning, percent.
+const LOSS_WARN_PERCENT: f64 = 1.0;
+
+/// A tile of the selected connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tile {
+    /// `Download`, `Upload`, `Ping`, `Packet loss`.
+    pub label: String,
+    /// The window's mean.
+    pub value: String,
+    /// The window-over-window trend.
+    pub trend: String,
+    /// `good`, `bad` or `flat` (for colour), `none` when unknown.
+    pub trend_tone: String,
+    /// Whether the value deserves attention.
+    pub warn: bool,
+    /// The window's series.
+    pub sparkline: Sparkline,
+}
+
+/// One result in the health strip.
+#[derive(Debug, Clone, Serialize)]
+pub struct StripCell {
+    /// `healthy`, `unhealthy`, `failed` or `unknown`.
+    pub tone: String,
+    /// For screen readers and tooltips.
+    pub label: String,
+}
+
+/// The health card.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// Healthy share of the window.
+    pub uptime: String,
+    /// The same, 0–100, for the meter.
+    pub uptime_value: f64,
+    /// Unhealthy results in the window.
+    pub incidents: u64,
+    /// Results in the window.
+    pub tests: u64,
+    /// Failed results in the window.
+    pub failed: u64,
+    /// The last results, oldest first.
+    pub strip: Vec<StripCell>,
+}
+
+/// The newest completed test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latest {
+    /// When, in the site's time zone.
+    pub when: String,
+    /// How long ago.
+    pub ago: String,
+    /// Server name · location.
+    pub server: String,
+    /// Figures.
+    pub download: String,
+    /// Figures.
+    pub upload: String,
+    /// Figures.
+    pub ping: String,
+    /// Figures.
+    pub jitter: String,
+    /// Figures.
+    pub loss: String,
+    /// `Healthy` or the breaches.
+    pub verdict: String,
+    /// Whether it was healthy.
+    pub healthy: bool,
+    /// Its detail page.
+    pub href: String,
+}
+
+/// The selected connection's part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selected {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its colour.
+    pub colour: String,
+    /// The chart's data (JSON, safe inside a `<script type="application/json">`).
+    pub chart_json: String,
+    /// What the chart shows, for screen readers.
+    pub chart_summary: String,
+    /// Whether the chart shows single results (fewer than 12 in the window).
+    pub sparse: bool,
+    /// The tiles.
+    pub tiles: Vec<Tile>,
+    /// The health card.
+    pub health: Health,
+    /// The newest completed test.
+    pub latest: Option<Latest>,
+    /// Its pool entries (for pinning a run).
+    pub pool: Vec<String>,
+    /// Its current run-now state (`idle`, `queued`, `running`, `done`, `cancelled`).
+    pub run_state: String,
+    /// Whether it is tested (a disabled one cannot be run).
+    pub enabled: bool,
+}
+
+fn sample_tone(s: HealthSample) -> (&'static str, &'static str) {
+    match s {
+        HealthSample::Healthy => ("healthy", "healthy"),
+        HealthSample::Unhealthy => ("unhealthy", "below thresholds"),
+        HealthSample::Failed => ("failed", "failed"),
+        HealthSample::Unjudged => ("unknown", "not judged"),
+    }
+}
+
+fn trend_tone(trend: Option<f64>, higher_is_better: bool) -> &'static str {
+    match trend.filter(|t| t.is_finite()) {
+        None => "none",
+        Some(t) if t.abs() < 0.5 => "flat",
+        Some(t) if (t > 0.0) == higher_is_better => "good",
+        Some(_) => "bad",
+    }
+}
+
+/// The selected connection's part (`latest`: its newest completed result).
+pub(super) async fn selected_part(
+    web: &Web,
+    o: &ConnectionOverview,
+    range: SeriesRange,
+    now: Timestamp,
+    site: &SiteSettings,
+    latest: Option<netpulse_domain::model::Measurement>,
+) -> Result<Selected, AppError> {
+    let storage = &web.app.storage;
+    let c = &o.connection;
+    let since = range.since(now);
+    // The previous window too, for the trends.
+    let samples = storage
+        .series_samples(&c.id, range.since(since), now)
+        .await?;
+    let chart = Chart::of(&samples, range, now);
+    let mean = |col: &[(Timestamp, Option<f64>)]| {
+        let v: Vec<f64> = col
+            .iter()
+            .filter(|(t, _)| *t >= since)
+            .filter_map(|(_, v)| *v)
+            .collect();
+        netpulse_domain::stats::mean(&v)
+    };
+    let tile = |label: &str, idx: usize, higher_is_better: bool, fmt: fn(Option<f64>) -> String| {
+        let col = &chart.columns[idx];
+        let m = mean(col);
+        let trend = window_trend_percent(range, now, col);
+        Tile {
+            label: label.to_owned(),
+            value: fmt(m),
+            trend: format::trend(trend),
+            trend_tone: trend_tone(trend, higher_is_better).to_owned(),
+            warn: label == "Packet loss" && m.is_some_and(|v| v > LOSS_WARN_PERCENT),
+            sparkline: chart.sparkline(idx),
+        }
+    };
+    let tiles = vec![
+        tile("Download", 0, true, format::speed),
+        tile("Upload", 1, true, format::speed),
+        tile("Ping", 2, false, format::millis),
+        tile("Jitter", 3, false, format::millis),
+        tile("Packet loss", 4, false, format::percent),
+    ];
+    let counts = storage.window_counts(&c.id, since, now).await?;
+    let uptime = (counts.tests > 0).then(|| counts.healthy as f64 / counts.tests as f64 * 100.0);
+    let mut recent = storage.recent_samples(&c.id, STRIP_LENGTH).await?;
+    recent.reverse();
+    let strip = recent
+        .iter()
+        .map(|(at, s)| {
+            let (tone, label) = sample_tone(*s);
+            StripCell {
+                tone: tone.to_owned(),
+                label: format!("{} — {label}", format::date_time(*at, &site.tz)),
+            }
+        })
+        .collect();
+    let run_state = runs::state(&web.app, &c.id)
+        .await?
+        .map_or("idle", |r: RunState| r.phase.as_str())
+        .to_owned();
+    let summary = format!(
+        "{} over {}: mean download {}, upload {}, ping {}; {} tests.",
+        c.name,
+        range.as_str(),
+        tiles[0].value,
+        tiles[1].value,
+        tiles[2].value,
+        counts.tests
+    );
+    Ok(Selected {
+        id: c.id.as_str().to_owned(),
+        name: c.name.as_str().to_owned(),
+        colour: c.colour.as_str().to_owned(),
+        chart_json: script_json(&chart.json(&site.time_zone, c.colour.as_str())),
+        chart_summary: summary,
+        sparse: chart.sparse(),
+        tiles,
+        health: Health {
+            uptime: format::percent(uptime),
+            uptime_value: uptime.unwrap_or(0.0),
+            incidents: counts.incidents(),
+            tests: counts.tests,
+            failed: counts.failed,
+            strip,
+        },
+        latest: latest.map(|m| Latest {
+            when: format::date_time(m.completed_at, &site.tz),
+            ago: format::relative(m.completed_at, now),
+            server: server_label(
+                m.observation.server.name.as_deref(),
+                m.observation.server.location.as_deref(),
+                m.observation.server.id.as_deref(),
+            ),
+            download: format::speed(m.observation.download_bps),
+            upload: format::speed(m.observation.upload_bps),
+            ping: format::millis(m.observation.ping_ms),
+            jitter: format::millis(m.observation.jitter_ms),
+            loss: format::percent(m.observation.packet_loss_percent),
+            verdict: if m.verdict.healthy() {
+                "Healthy".to_owned()
+            } else {
+                m.verdict
+                    .breaches
+                    .iter()
+                    .map(|b| b.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            healthy: m.verdict.healthy(),
+            href: format!("/history/{}", m.id),
+        }),
+        pool: c
+            .pool
+            .entries()
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+        run_state,
+        enabled: c.enabled,
+    })
+}
