@@ -39,6 +39,7 @@ pub mod error;
 pub mod health;
 pub mod id;
 pub mod ingest;
+pub mod liveness;
 pub mod measurement;
 pub mod model;
 pub mod notify;

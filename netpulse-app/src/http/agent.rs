@@ -1,6 +1,7 @@
 //! The agent API (`/api/v1/probes/{id}/…`, probe bearer token) and the unauthenticated system
 //! endpoints (`/api/v1/ping`, `/api/v1/healthcheck`).
 
+use netpulse_domain::liveness;
 use std::time::Duration;
 
 use netpulse_adapters::wire::{
@@ -22,7 +23,7 @@ use super::payload::{Fields, JsonBody};
 use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::ingest::fresh_result_id;
-use crate::service::{App, due, ingest, probes};
+use crate::service::{self, App, due, ingest, probes};
 use netpulse_ports::agent_api::ResultPush;
 
 /// Default time an agent gives one test, seconds.
@@ -517,12 +518,7 @@ impl AgentApi {
     ) -> Result<Json<ProbeConfigDto>, ApiError> {
         let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
         let probe = probes::get(&self.app, &id).await?;
-        let connections = self
-            .app
-            .storage
-            .connections(Some(&id))
-            .await
-            .map_err(AppError::from)?;
+        let connections = service::connections::list(&self.app, Some(&id)).await?;
         Ok(Json(ProbeConfigDto {
             probe: (&probe).into(),
             connections: connections.iter().map(Into::into).collect(),
@@ -539,10 +535,10 @@ impl AgentApi {
         let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
         let probe = probes::get(&self.app, &id).await?;
         let now = self.app.clock.now();
-        let stale_after = i64::from(self.app.poll_interval_seconds * 3).max(180);
+        let stale_after = liveness::stale_after_seconds(self.app.poll_interval_seconds);
         let since = probe.last_poll_at.map(|t| now.seconds_since(t).max(0));
         let dto = ProbeHealthDto {
-            healthy: since.is_some_and(|s| s <= stale_after),
+            healthy: liveness::is_alive(probe.last_poll_at, now, stale_after),
             last_poll_at_unix: probe.last_poll_at.map(Timestamp::unix_seconds),
             seconds_since_poll: since,
             stale_after_seconds: stale_after,

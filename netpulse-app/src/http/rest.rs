@@ -4,7 +4,7 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ResultId};
 use netpulse_domain::pool::PoolEntry;
-use netpulse_ports::storage::{MeasurementFilter, MeasurementSort, RunScope};
+use netpulse_ports::storage::{MeasurementFilter, MeasurementSort};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -19,7 +19,8 @@ use crate::dto::{
 };
 use crate::error::AppError;
 use crate::service::connections::ConnectionInput;
-use crate::service::{App, connections, probes};
+use crate::service::runs::{self, RunTarget};
+use crate::service::{App, connections, measurements, probes};
 
 #[derive(Tags)]
 enum Tag {
@@ -191,7 +192,7 @@ fn bool_param(
 }
 
 async fn run_state_dto(app: &App, id: &ConnectionId) -> Result<RunStateDto, AppError> {
-    Ok(match app.storage.run_state(id).await? {
+    Ok(match runs::state(app, id).await? {
         None => RunStateDto {
             state: "idle".into(),
             pool_entry: None,
@@ -403,15 +404,7 @@ impl RestApi {
             .opt_string("poolEntry")?
             .map(|p| PoolEntry::parse(p).map_err(|e| AppError::invalid("poolEntry", e.rule)))
             .transpose()?;
-        self.app
-            .storage
-            .request_run(
-                RunScope::Connection(&id),
-                pin.as_ref(),
-                self.app.clock.now(),
-            )
-            .await
-            .map_err(AppError::from)?;
+        runs::request(&self.app, &RunTarget::Connection(id.clone()), pin.as_ref()).await?;
         Ok(Accepted::Queued(Json(run_state_dto(&self.app, &id).await?)))
     }
 
@@ -487,12 +480,7 @@ impl RestApi {
         if !(1..=1000).contains(&limit) {
             return Err(AppError::invalid("limit", format!("must be 1–1000 (got {limit})")).into());
         }
-        let page = self
-            .app
-            .storage
-            .measurements(&filter, sort, limit, cursor.0.as_deref())
-            .await
-            .map_err(AppError::from)?;
+        let page = measurements::list(&self.app, &filter, sort, limit, cursor.0.as_deref()).await?;
         Ok(Json(MeasurementPageDto {
             items: page.items.iter().map(MeasurementDto::from).collect(),
             next_cursor: page.next_cursor,
@@ -512,16 +500,7 @@ impl RestApi {
     ) -> Result<Json<MeasurementDetailDto>, ApiError> {
         let id = ResultId::parse(&measurement_id)
             .map_err(|e| AppError::invalid("measurementId", e.to_string()))?;
-        let m = self
-            .app
-            .storage
-            .measurement(&id)
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(|| AppError::NotFound {
-                what: "measurement",
-                id: id.to_string(),
-            })?;
+        let m = measurements::get(&self.app, &id).await?;
         Ok(Json(MeasurementDetailDto {
             measurement: (&m).into(),
             exit_code: m.raw.exit_code,

@@ -1,6 +1,7 @@
 //! The metrics flags of `netpulse serve` (each also an environment variable; the names of the
 //! PHP NetPulse's variables are kept so that an existing `.env` keeps working).
 
+use netpulse_domain::liveness;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, ValueEnum};
@@ -191,7 +192,7 @@ impl MetricsArgs {
             renderer: self.metrics_renderer,
             allow,
             freshness_window_seconds: i64::from(self.freshness_window),
-            probe_stale_after_seconds: i64::from(poll_interval.saturating_mul(3)).max(180),
+            probe_stale_after_seconds: liveness::stale_after_seconds(poll_interval),
         };
         let url_given = self
             .remote_write_url

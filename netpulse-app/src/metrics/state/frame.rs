@@ -1,6 +1,7 @@
 //! The frame: every series of one scrape, built by [`build_frame`] (a pure function) from the
 //! catalog, the results, the remote-write counters and the time now.
 
+use netpulse_domain::liveness;
 use std::sync::Arc;
 
 use netpulse_domain::Timestamp;
@@ -251,7 +252,11 @@ pub fn build_frame(
             F::ProbeUp,
             &pb,
             vec![],
-            flag(last.is_some_and(|t| now.seconds_since(t) <= settings.probe_stale_after_seconds)),
+            flag(liveness::is_alive(
+                last,
+                now,
+                settings.probe_stale_after_seconds,
+            )),
         );
         if let Some(t) = last {
             f.push(F::ProbeLastPoll, &pb, vec![], seconds(t));

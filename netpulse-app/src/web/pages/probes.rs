@@ -1,6 +1,7 @@
 //! Settings → Probes: everything `netpulse probe …` does. New and rotated tokens are shown
 //! once; deleting a probe that still has connections is refused with the reason.
 
+use netpulse_domain::liveness;
 use std::collections::HashMap;
 
 use netpulse_domain::id::ProbeId;
@@ -10,7 +11,7 @@ use poem::{Body, Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::probes;
+use crate::service::{connections, probes};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::redirect;
 use crate::web::view::{Layout, ctx, html};
@@ -60,11 +61,11 @@ async fn base(web: &Web, req: &Request) -> Result<ProbesPage, AppError> {
     let site = settings::load(web).await?;
     let now = web.app.clock.now();
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for c in web.app.storage.connections(None).await? {
+    for c in connections::list(&web.app, None).await? {
         *counts.entry(c.probe_id.as_str().to_owned()).or_default() += 1;
     }
-    let stale_after = i64::from(web.app.poll_interval_seconds * 3).max(180);
-    let mut probes = web.app.storage.probes().await?;
+    let stale_after = liveness::stale_after_seconds(web.app.poll_interval_seconds);
+    let mut probes = probes::list(&web.app).await?;
     probes.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let host = req
         .headers()
@@ -89,9 +90,7 @@ async fn base(web: &Web, req: &Request) -> Result<ProbesPage, AppError> {
                     .collect::<Vec<_>>()
                     .join(", "),
                 enabled: p.enabled,
-                online: p.enabled
-                    && p.last_poll_at
-                        .is_some_and(|t| now.seconds_since(t) <= stale_after),
+                online: p.enabled && liveness::is_alive(p.last_poll_at, now, stale_after),
                 liveness: p.last_poll_at.map_or_else(
                     || "never polled".to_owned(),
                     |t| format!("polled {}", format::relative(t, now)),

@@ -1,6 +1,7 @@
 //! The connection cards (status badge, newest download, 24 h sparkline) and probe liveness.
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::liveness;
 use netpulse_domain::model::Measurement;
 use netpulse_domain::stats::{SeriesRange, bucket_series};
 use netpulse_domain::status::{ConnectionStatus, connection_status};
@@ -134,10 +135,8 @@ pub(super) async fn probe_liveness(
         .await?
         .into_iter()
         .map(|p| {
-            let stale_after = i64::from(web.app.poll_interval_seconds * 3).max(180);
-            let online = p
-                .last_poll_at
-                .is_some_and(|t| now.seconds_since(t) <= stale_after);
+            let stale_after = liveness::stale_after_seconds(web.app.poll_interval_seconds);
+            let online = liveness::is_alive(p.last_poll_at, now, stale_after);
             ProbeLiveness {
                 name: p.name.as_str().to_owned(),
                 online: online && p.enabled,
