@@ -9,10 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netpulse_adapters::cron_calendar::CronerCalendar;
 use netpulse_adapters::testing::{TestDatabase, bulk_measurements, seed_topology, seeded_probe_id};
-use netpulse_app::service::App;
-use netpulse_domain::alert::AlertPolicy;
 use netpulse_ports::clock::{Clock, SystemClock};
 use poem::listener::{Acceptor, Listener, TcpListener};
 
@@ -126,15 +123,7 @@ async fn run(name: &str, db: TestDatabase) {
         "{name}: seeded {PROBES} probes × {PER_PROBE} connections and {measurements} measurements in {:.1?}",
         t.elapsed()
     );
-    let app = App {
-        storage,
-        clock: Arc::new(SystemClock),
-        calendar: CronerCalendar,
-        poll_interval_seconds: 60,
-        default_alerts: AlertPolicy::default(),
-        listeners: vec![],
-        notifications: None,
-    };
+    let app = netpulse_app::startup::app_over(storage, Arc::new(SystemClock));
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await

@@ -278,15 +278,7 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
         ));
     }
     let clock = Arc::new(netpulse_ports::clock::SystemClock);
-    let app = App {
-        storage: storage.clone(),
-        clock,
-        calendar: netpulse_adapters::cron_calendar::CronerCalendar,
-        poll_interval_seconds: 60,
-        default_alerts: netpulse_domain::alert::AlertPolicy::default(),
-        listeners: vec![],
-        notifications: None,
-    };
+    let app = crate::startup::app_over(storage.clone(), clock);
     let now = app.clock.now();
     let seeding = Instant::now();
     let ids = seed(&app, &pool, args, now).await?;

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 use netpulse_domain::id::ProbeId;
 use serde_json::{Value, json};
 
-use super::output::{json_of, parse_connection, print};
+use super::output::{json_of, parse_connection, print, print_enabled};
 use super::{CliError, Output};
 use crate::dto::ConnectionDto;
 use crate::service::connections::ConnectionInput;
@@ -264,15 +264,6 @@ pub async fn connection(url: &str, out: &Output, cmd: ConnectionCommand) -> Resu
 async fn set_connection(app: &App, out: &Output, id: &str, enabled: bool) -> Result<(), CliError> {
     let id = parse_connection(id)?;
     connections::set_enabled(app, &id, enabled).await?;
-    print(
-        out,
-        &json!({ "id": id.as_str(), "enabled": enabled }),
-        || {
-            format!(
-                "connection {id} {}",
-                if enabled { "enabled" } else { "disabled" }
-            )
-        },
-    );
+    print_enabled(out, "connection", id.as_str(), enabled);
     Ok(())
 }

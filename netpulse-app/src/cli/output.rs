@@ -15,6 +15,16 @@ pub fn print(out: &Output, value: &Value, text: impl FnOnce() -> String) {
     }
 }
 
+/// Prints that `what` (`probe`, `connection`) `id` is now enabled or disabled.
+pub(crate) fn print_enabled(out: &Output, what: &str, id: &str, enabled: bool) {
+    let state = if enabled { "enabled" } else { "disabled" };
+    print(
+        out,
+        &serde_json::json!({ "id": id, "enabled": enabled }),
+        || format!("{what} {id} {state}"),
+    );
+}
+
 pub(crate) fn json_of<T: poem_openapi::types::ToJSON>(v: &T) -> Value {
     v.to_json().unwrap_or(Value::Null)
 }

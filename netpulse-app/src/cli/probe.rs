@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::output::{json_of, parse_probe, print};
+use super::output::{json_of, parse_probe, print, print_enabled};
 use super::{CliError, Output};
 use crate::dto::ProbeDto;
 use crate::service::{App, probes};
@@ -103,15 +103,6 @@ pub async fn probe(url: &str, out: &Output, cmd: ProbeCommand) -> Result<(), Cli
 async fn set_probe(app: &App, out: &Output, id: &str, enabled: bool) -> Result<(), CliError> {
     let id = parse_probe(id)?;
     probes::set_enabled(app, &id, enabled).await?;
-    print(
-        out,
-        &json!({ "id": id.as_str(), "enabled": enabled }),
-        || {
-            format!(
-                "probe {id} {}",
-                if enabled { "enabled" } else { "disabled" }
-            )
-        },
-    );
+    print_enabled(out, "probe", id.as_str(), enabled);
     Ok(())
 }

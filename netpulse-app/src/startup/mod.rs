@@ -94,15 +94,24 @@ pub async fn open_app(url: &str) -> Result<App, StartupError> {
             url: netpulse_adapters::storage::redact(url),
             source,
         })?;
-    Ok(App {
+    Ok(app_over(storage, Arc::new(SystemClock)))
+}
+
+/// The service context over `storage` and `clock`, with the default poll interval (60 s) and
+/// alert thresholds, and no listeners or notifications yet.
+pub fn app_over(
+    storage: Arc<dyn netpulse_ports::storage::Storage>,
+    clock: Arc<dyn netpulse_ports::clock::Clock>,
+) -> App {
+    App {
         storage,
-        clock: Arc::new(SystemClock),
+        clock,
         calendar: CronerCalendar,
         poll_interval_seconds: 60,
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
-    })
+    }
 }
 
 /// A service context over a private in-memory database (for printing the OpenAPI document).

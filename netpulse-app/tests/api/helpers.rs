@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use netpulse_adapters::cron_calendar::CronerCalendar;
 use netpulse_adapters::secrets::SecretBox;
 use netpulse_adapters::testing::TestDatabase;
 use netpulse_app::notify::{Notifications, SentCounter, Tasks, Timing};
 use netpulse_app::service::{App, connections, probes};
-use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::id::{ApiTokenId, ProbeId};
 use netpulse_domain::model::{Connection, Probe};
 use netpulse_ports::clock::{Clock, ManualClock, SystemClock};
@@ -128,28 +126,16 @@ pub(crate) fn app_over(
     storage: Arc<dyn netpulse_ports::storage::Storage>,
     clock: Arc<ManualClock>,
 ) -> (App, Arc<Notifications>, Tasks) {
-    let notify = Notifications::new(
-        storage.clone(),
-        clock.clone(),
+    let mut app = netpulse_app::startup::app_over(storage, clock);
+    let (notify, tasks) = netpulse_app::startup::start_notifications(
+        &mut app,
         Arc::new(SecretBox::new(&[42; 32])),
         Arc::new(SentCounter::default()),
-        60,
-        AlertPolicy::default(),
         Timing {
             worker_idle: std::time::Duration::from_millis(50),
             housekeeping_every: std::time::Duration::from_millis(100),
         },
     );
-    let tasks = notify.start();
-    let app = App {
-        storage,
-        clock,
-        calendar: CronerCalendar,
-        poll_interval_seconds: 60,
-        default_alerts: AlertPolicy::default(),
-        listeners: vec![notify.listener()],
-        notifications: Some(notify.clone()),
-    };
     (app, notify, tasks)
 }
 
