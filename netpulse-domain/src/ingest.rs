@@ -353,10 +353,10 @@ mod tests {
         }
     }
 
-    /// A result of kind `kind % 3` (healthy, unhealthy, failed).
+    /// A result of kind `kind` (0 healthy, 1 unhealthy, 2 failed).
     fn result_of(n: u32, at: Timestamp, kind: u8) -> Measurement {
-        let mut m = measurement(n, at, if kind % 3 == 0 { FAST } else { SLOW });
-        if kind % 3 == 2 {
+        let mut m = measurement(n, at, if kind == 0 { FAST } else { SLOW });
+        if kind == 2 {
             m.observation = Observation::failed(FailureClass::Network, "unreachable");
         }
         m
