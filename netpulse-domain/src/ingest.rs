@@ -2,8 +2,29 @@
 //!
 //! Storage loads the connection and its state (locked, so ingest is serialised per
 //! connection), calls [`decide`], and stores exactly what it returns: the judged measurement,
-//! the next [`ConnectionState`] and the alert edge to announce. Every rule of ingest lives here,
-//! so a change to it (e.g. how an out-of-order result moves the state) is made in one place.
+//! the next [`ConnectionState`], the alert edge to announce, and whether the measurement is
+//! late (a late one does not answer a running run-now request). Every rule of ingest lives here, so a change to it is
+//! made in one place.
+//!
+//! # Late results
+//!
+//! Results arrive out of order: an agent replays a spool after an outage, a backfill imports
+//! last month. The live state advances only on a result that is **not older than the newest
+//! one applied** ([`ConnectionState::is_late`]). Ties: a result completed in the same
+//! millisecond as the newest one is not late, whichever of the two arrives first (they are
+//! simultaneous; a tie-break on the result id would drop one of a burst of results sharing a
+//! completion time at random). A late result is judged and stored like any other (history,
+//! charts, CSV), but:
+//!
+//! - the last-run marker, the degradation history (so the degraded flag and the status) and
+//!   the alert debouncer stay as they were;
+//! - it crosses no edge: no alert, no recovery, no incident opened or closed;
+//! - it does not finish a running run-now request (it cannot be the answer to a request handed
+//!   out after a newer result was recorded; the next newer result finishes it).
+//!
+//! The one figure a late result can move is `last_completed_at` (and with it the dashboard's
+//! and `/metrics`' latest completed figures): it is the newest *completed* result, whatever the
+//! arrival order, so a late completed result becomes it only when every newer result failed.
 
 use crate::alert::{AlertEdge, AlertPolicy};
 use crate::health::evaluate;
@@ -18,17 +39,20 @@ pub struct IngestDecision {
     pub next: ConnectionState,
     /// The alert or recovery the measurement triggers, if any.
     pub edge: Option<AlertEdge>,
+    /// Whether the measurement is late: older than the newest result applied before it. A late
+    /// one moved no live state and does not finish the connection's running run-now request.
+    pub late: bool,
 }
 
 /// Decides what recording `measurement` for `connection` does, given the connection's state
 /// before it.
 ///
 /// - The verdict is computed from the connection's current thresholds and plan (whatever the
-///   agent sent is replaced).
-/// - The alert debouncer steps with the measurement's sample under the connection's own alert
-///   policy, or `default_alerts` when it has none.
-/// - The state advances as [`ConnectionState::after`] describes (the last-run marker only moves
-///   forward; the sample always joins the history as the newest).
+///   agent sent is replaced), for late results too.
+/// - A result that is not late ([`ConnectionState::is_late`]) steps the alert debouncer with
+///   its sample, under the connection's own alert policy or `default_alerts` when it has none,
+///   and advances the state as [`ConnectionState::after`] describes.
+/// - A late result crosses no edge and leaves the state as it was (see the module doc).
 #[must_use]
 pub fn decide(
     previous: &ConnectionState,
@@ -42,8 +66,13 @@ pub fn decide(
         &connection.expected,
     );
     let sample = measurement.sample();
-    let policy = connection.alerts.unwrap_or(*default_alerts);
-    let (alert, edge) = previous.alert.step(sample, &policy);
+    let late = previous.is_late(measurement.completed_at);
+    let (alert, edge) = if late {
+        (previous.alert, None)
+    } else {
+        let policy = connection.alerts.unwrap_or(*default_alerts);
+        previous.alert.step(sample, &policy)
+    };
     let mut next = previous.clone().after(
         measurement.completed_at,
         measurement.pool_entry.clone(),
@@ -54,6 +83,7 @@ pub fn decide(
         measurement,
         next,
         edge,
+        late,
     }
 }
 
@@ -190,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn an_older_result_joins_the_history_without_moving_the_last_run_back() {
+    fn an_older_result_moves_neither_the_last_run_nor_the_history() {
         let previous = ConnectionState {
             last: Some(LastRun {
                 completed_at: t(600),
@@ -198,80 +228,6 @@ mod tests {
             }),
             history: HealthHistory::from_newest_first(vec![HealthSample::Healthy]),
             last_completed_at: Some(t(600)),
-            alert: AlertState::default(),
-        };
-        let d = decide(
-            &previous,
-            &connection(None),
-            measurement(1, t(0), SLOW),
-            &AlertPolicy::default(),
-        );
-        assert_eq!(d.next.last, previous.last);
-        assert_eq!(d.next.last_completed_at, Some(t(600)));
-        assert_eq!(
-            d.next.history.newest_first(),
-            &[HealthSample::Unhealthy, HealthSample::Healthy][..]
-        );
-    }
-
-    /// Feeds `speeds` one at a time from a fresh state; returns each step's edge.
-    fn edges(connection: &Connection, speeds: &[f64]) -> Vec<Option<AlertEdge>> {
-        let mut state = ConnectionState::default();
-        let mut out = Vec::new();
-        for (i, speed) in speeds.iter().enumerate() {
-            let n = u32::try_from(i).unwrap();
-            let at = t(i64::from(n) * 3600);
-            let d = decide(
-                &state,
-                connection,
-                measurement(n, at, *speed),
-                &AlertPolicy::default(),
-            );
-            state = d.next;
-            out.push(d.edge);
-        }
-        out
-    }
-
-    #[test]
-    fn the_debouncer_alerts_once_on_the_nth_unhealthy_result_and_recovers_once() {
-        let got = edges(&connection(None), &[SLOW, SLOW, SLOW, SLOW, FAST, FAST]);
-        assert_eq!(
-            got,
-            vec![
-                None,
-                None,
-                Some(AlertEdge::Alert { consecutive: 3 }),
-                None,
-                Some(AlertEdge::Recovery { consecutive: 1 }),
-                None,
-            ]
-        );
-    }
-
-    #[test]
-    fn the_connections_own_policy_overrides_the_default() {
-        let own = AlertPolicy::new(1, 2).unwrap();
-        let got = edges(&connection(Some(own)), &[SLOW, FAST, FAST, SLOW]);
-        assert_eq!(
-            got,
-            vec![
-                Some(AlertEdge::Alert { consecutive: 1 }),
-                None,
-                Some(AlertEdge::Recovery { consecutive: 2 }),
-                Some(AlertEdge::Alert { consecutive: 1 }),
-            ]
-        );
-    }
-
-    #[test]
-    fn the_debouncer_continues_from_the_stored_state() {
-        let previous = ConnectionState {
-            alert: AlertState {
-                alerting: false,
-                unhealthy_run: 2,
-                healthy_run: 0,
-            },
             ..ConnectionState::default()
         };
         let d = decide(
@@ -280,7 +236,225 @@ mod tests {
             measurement(1, t(0), SLOW),
             &AlertPolicy::default(),
         );
-        assert_eq!(d.edge, Some(AlertEdge::Alert { consecutive: 3 }));
-        assert!(d.next.alert.alerting);
+        assert!(d.late);
+        assert_eq!(d.next, previous);
+        assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
+    }
+
+    /// The state after `speeds` pushed in order, an hour apart from `t(0)`, ids 1, 2, ...
+    fn alerting_state(connection: &Connection, speeds: &[f64]) -> ConnectionState {
+        let mut state = ConnectionState::default();
+        for (i, speed) in speeds.iter().enumerate() {
+            let n = u32::try_from(i).unwrap() + 1;
+            let at = t(i64::from(n) * 3600);
+            state = decide(
+                &state,
+                connection,
+                measurement(n, at, *speed),
+                &AlertPolicy::default(),
+            )
+            .next;
+        }
+        state
+    }
+
+    #[test]
+    fn an_older_result_sends_nothing_and_leaves_the_live_state_as_it_was() {
+        let c = connection(None);
+        let previous = alerting_state(&c, &[SLOW, SLOW, SLOW]);
+        assert!(previous.alert.alerting);
+        // Healthy and failed results from days before the newest one (a replayed spool).
+        for (n, days) in [(100, 7), (101, 30), (102, 8)] {
+            let mut m = measurement(n, t(-86_400 * days), FAST);
+            if n == 102 {
+                m.observation = Observation::failed(FailureClass::Network, "unreachable");
+            }
+            let d = decide(&previous, &c, m, &AlertPolicy::default());
+            assert_eq!(d.edge, None, "no recovery, no alert");
+            assert_eq!(d.next, previous, "no live state moves");
+        }
+        // Its verdict is still judged (and stored with it).
+        let d = decide(
+            &previous,
+            &c,
+            measurement(103, t(-86_400 * 7), SLOW),
+            &AlertPolicy::default(),
+        );
+        assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
+        assert_eq!(d.next, previous);
+    }
+
+    #[test]
+    fn a_newer_result_after_older_ones_still_advances() {
+        let c = connection(None);
+        let mut state = alerting_state(&c, &[SLOW, SLOW, SLOW]);
+        for n in 0..5 {
+            state = decide(
+                &state,
+                &c,
+                measurement(200 + n, t(-3600 * i64::from(n + 1)), FAST),
+                &AlertPolicy::default(),
+            )
+            .next;
+        }
+        let d = decide(
+            &state,
+            &c,
+            measurement(300, t(5 * 3600), FAST),
+            &AlertPolicy::default(),
+        );
+        assert_eq!(d.edge, Some(AlertEdge::Recovery { consecutive: 1 }));
+        assert_eq!(d.next.last.map(|l| l.completed_at), Some(t(5 * 3600)));
+        assert_eq!(
+            d.next.history.newest_first(),
+            &[
+                HealthSample::Healthy,
+                HealthSample::Unhealthy,
+                HealthSample::Unhealthy,
+                HealthSample::Unhealthy
+            ][..]
+        );
+    }
+
+    #[test]
+    fn a_late_unhealthy_result_does_not_make_a_healthy_link_degraded() {
+        let c = connection(None);
+        let previous = alerting_state(&c, &[FAST, FAST, FAST]);
+        assert!(!c.adaptive.is_degraded(&previous.history));
+        let mut state = previous.clone();
+        for n in 0..3 {
+            let d = decide(
+                &state,
+                &c,
+                measurement(400 + n, t(-60 * i64::from(n + 1)), SLOW),
+                &AlertPolicy::default(),
+            );
+            assert_eq!(d.edge, None);
+            state = d.next;
+        }
+        assert_eq!(state, previous);
+        assert!(!c.adaptive.is_degraded(&state.history));
+    }
+
+    #[test]
+    fn a_result_completed_at_the_same_time_as_the_newest_one_is_not_late() {
+        let c = connection(None);
+        let first = measurement(2, t(0), SLOW);
+        let second = measurement(1, t(0), SLOW);
+        for order in [[&first, &second], [&second, &first]] {
+            let mut state = ConnectionState::default();
+            for m in order {
+                let d = decide(&state, &c, m.clone(), &AlertPolicy::default());
+                assert!(!d.late, "{order:?}");
+                state = d.next;
+            }
+            assert_eq!(state.history.encode(), "UU");
+            assert_eq!(state.alert.unhealthy_run, 2);
+        }
+    }
+
+    /// A result of kind `kind` (0 healthy, 1 unhealthy, 2 failed).
+    fn result_of(n: u32, at: Timestamp, kind: u8) -> Measurement {
+        let mut m = measurement(n, at, if kind == 0 { FAST } else { SLOW });
+        if kind == 2 {
+            m.observation = Observation::failed(FailureClass::Network, "unreachable");
+        }
+        m
+    }
+
+    /// Pushes `results` in order from a fresh state; returns the final state and the edges.
+    fn push_all(c: &Connection, results: &[Measurement]) -> (ConnectionState, Vec<AlertEdge>) {
+        let mut state = ConnectionState::default();
+        let mut edges = Vec::new();
+        for m in results {
+            let d = decide(&state, c, m.clone(), &AlertPolicy::default());
+            state = d.next;
+            edges.extend(d.edge);
+        }
+        (state, edges)
+    }
+
+    proptest::proptest! {
+        /// A live stream in order, with late results (each older than one already pushed)
+        /// slipped in at two different places: the same final state and the same messages
+        /// as the live stream alone.
+        #[test]
+        fn late_results_never_change_the_outcome(
+            live in proptest::collection::vec(0u8..3, 1..16),
+            late in proptest::collection::vec((0u8..3, 0usize..16, 1i64..2_592_000, 0usize..16, 0usize..16), 0..16),
+        ) {
+            let c = connection(None);
+            let live: Vec<Measurement> = live
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let n = u32::try_from(i).unwrap() + 1;
+                    result_of(n, t(i64::from(n) * 3600), *k)
+                })
+                .collect();
+            // Each late result: older than live[pivot], inserted after live[p] with p >= pivot.
+            let mut first: Vec<Vec<Measurement>> = vec![Vec::new(); live.len()];
+            let mut second = first.clone();
+            for (j, (kind, pivot, age, a, b)) in late.iter().enumerate() {
+                let pivot = pivot % live.len();
+                let m = result_of(
+                    1000 + u32::try_from(j).unwrap(),
+                    live[pivot].completed_at.plus_seconds(-age),
+                    *kind,
+                );
+                let span = live.len() - pivot;
+                first[pivot + a % span].push(m.clone());
+                second[pivot + b % span].insert(0, m);
+            }
+            let interleave = |extra: &[Vec<Measurement>]| -> Vec<Measurement> {
+                live.iter()
+                    .zip(extra)
+                    .flat_map(|(m, e)| std::iter::once(m.clone()).chain(e.iter().cloned()))
+                    .collect()
+            };
+            let (alone, alone_edges) = push_all(&c, &live);
+            let (one, one_edges) = push_all(&c, &interleave(&first));
+            let (two, two_edges) = push_all(&c, &interleave(&second));
+            proptest::prop_assert_eq!(&one.last, &alone.last);
+            proptest::prop_assert_eq!(&one.history, &alone.history);
+            proptest::prop_assert_eq!(one.alert, alone.alert);
+            proptest::prop_assert_eq!(&one_edges, &alone_edges);
+            proptest::prop_assert_eq!(&one, &two);
+            proptest::prop_assert_eq!(&one_edges, &two_edges);
+        }
+
+        /// Whatever the arrival order, the last run and the last completion are those of the
+        /// newest results.
+        #[test]
+        fn the_newest_result_does_not_depend_on_the_arrival_order(
+            results in proptest::collection::vec((0u8..3, 0i64..4), 1..12),
+            seed in 0usize..1000,
+        ) {
+            let c = connection(None);
+            let set: Vec<Measurement> = results
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, hour))| {
+                    result_of(u32::try_from(i).unwrap() + 1, t(hour * 3600), *kind)
+                })
+                .collect();
+            let mut shuffled = set.clone();
+            shuffled.rotate_left(seed % set.len());
+            shuffled.reverse();
+            let newest = set.iter().map(|m| m.completed_at).max();
+            let newest_completed = set
+                .iter()
+                .filter(|m| m.observation.completed())
+                .map(|m| m.completed_at)
+                .max();
+            for order in [&set, &shuffled] {
+                let (state, _) = push_all(&c, order);
+                proptest::prop_assert_eq!(state.last.as_ref().map(|l| l.completed_at), newest);
+                proptest::prop_assert_eq!(state.last_completed_at, newest_completed);
+                // Only results of the newest time joined the history after the first of them.
+                let simultaneous = set.iter().filter(|m| Some(m.completed_at) == newest).count();
+                proptest::prop_assert!(state.history.newest_first().len() >= simultaneous);
+            }
+        }
     }
 }

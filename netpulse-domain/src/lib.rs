@@ -26,6 +26,11 @@
 //!   N+1 results: alerts and recoveries strictly alternate, M healthy results (default 1) are
 //!   needed to recover, and an unjudged result between an alert and the next healthy result no
 //!   longer swallows the recovery (the §5.2 example `[H, null, U, U, U]` gives a recovery here).
+//! - **Late results** change no live state: the last run, the degradation history (status,
+//!   degraded flag) and the alert debouncer advance only on a result not older than the newest
+//!   one applied (one completed in the same millisecond is not late, whichever arrives first).
+//!   A late result is judged and stored, but sends no alert or recovery and moves no incident
+//!   (see "Late results" in [`ingest`]).
 //! - **Status** uses each connection's own degraded flag (no (probe, connection) name
 //!   collisions, §11.11).
 //! - **Even schedules** accept at most 1,440 tests a day (one a minute).

@@ -72,11 +72,14 @@ pub struct Connection {
 
 /// What the scheduler and the status need to know about a connection, kept up to date by
 /// ingest in the same transaction as each measurement.
+///
+/// Only a result that is not late moves it: see [`ConnectionState::is_late`] and
+/// [`ConnectionState::after`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionState {
-    /// The last result (completion time and requested pool entry).
+    /// The newest result applied (completion time and requested pool entry).
     pub last: Option<LastRun>,
-    /// Recent verdicts, newest first.
+    /// Verdicts of the results applied, newest first.
     pub history: HealthHistory,
     /// When the newest *completed* result finished, if any.
     pub last_completed_at: Option<Timestamp>,
@@ -85,10 +88,22 @@ pub struct ConnectionState {
 }
 
 impl ConnectionState {
+    /// Whether a result that completed at `completed_at` is late: older than the newest result
+    /// applied. A result completed in the same millisecond as that one is not late (the two are
+    /// simultaneous: neither is older, whichever arrives first).
+    pub fn is_late(&self, completed_at: Timestamp) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|last| completed_at < last.completed_at)
+    }
+
     /// The state after recording a result that finished at `completed_at`.
     ///
-    /// Results can arrive out of order (an agent replays its spool): the last-run marker only
-    /// moves forward, while the verdict always joins the history as the newest sample.
+    /// Results arrive out of order (an agent replays its spool, a backfill). A late result
+    /// ([`Self::is_late`]) moves neither the last-run marker nor the history (so a late
+    /// unhealthy result cannot make a link degraded, nor a late healthy one end it).
+    /// `last_completed_at` is the newest completed result's time whatever the order, so a late
+    /// completed result moves it only when every newer result failed.
     #[must_use]
     pub fn after(
         mut self,
@@ -96,23 +111,19 @@ impl ConnectionState {
         pool_entry: Option<PoolEntry>,
         sample: HealthSample,
     ) -> Self {
-        if self
-            .last
-            .as_ref()
-            .is_none_or(|l| completed_at >= l.completed_at)
-        {
-            self.last = Some(LastRun {
-                completed_at,
-                pool_entry,
-            });
-        }
         if sample != HealthSample::Failed {
             self.last_completed_at = Some(
                 self.last_completed_at
                     .map_or(completed_at, |t| t.max(completed_at)),
             );
         }
-        self.history.push_newest(sample);
+        if !self.is_late(completed_at) {
+            self.last = Some(LastRun {
+                completed_at,
+                pool_entry,
+            });
+            self.history.push_newest(sample);
+        }
         self
     }
 }
@@ -224,12 +235,34 @@ mod tests {
         let t = Timestamp::from_unix_seconds;
         let a = PoolEntry::parse("a").ok();
         let b = PoolEntry::parse("b").ok();
+        let newest = ConnectionState::default().after(t(100), a.clone(), HealthSample::Healthy);
+        let s = newest
+            .clone()
+            .after(t(50), b.clone(), HealthSample::Failed)
+            .after(t(99), b.clone(), HealthSample::Unhealthy);
+        assert_eq!(s, newest, "late results move nothing");
+        assert_eq!(s.last.as_ref().unwrap().pool_entry, a);
+        assert_eq!(s.history.encode(), "H");
+        let s = s.after(t(100), b.clone(), HealthSample::Unhealthy);
+        assert_eq!(
+            s.history.encode(),
+            "UH",
+            "a simultaneous result is not late"
+        );
+        assert_eq!(s.last.unwrap().pool_entry, b);
+    }
+
+    #[test]
+    fn the_last_completion_is_the_newest_completed_result_whatever_the_order() {
+        let t = Timestamp::from_unix_seconds;
         let s = ConnectionState::default()
-            .after(t(100), a.clone(), HealthSample::Healthy)
-            .after(t(50), b, HealthSample::Failed);
-        assert_eq!(s.last.as_ref().unwrap().completed_at, t(100));
-        assert_eq!(s.last.unwrap().pool_entry, a);
-        assert_eq!(s.last_completed_at, Some(t(100)));
-        assert_eq!(s.history.encode(), "FH");
+            .after(t(100), None, HealthSample::Failed)
+            .after(t(80), None, HealthSample::Healthy);
+        assert_eq!(s.last_completed_at, Some(t(80)));
+        assert_eq!(
+            s.history.encode(),
+            "F",
+            "but the late result changes no live state"
+        );
     }
 }

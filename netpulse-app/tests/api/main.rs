@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod deployment;
 mod helpers;
+mod late_results;
 mod maintenance;
 mod metrics;
 mod notifications;
@@ -126,4 +127,5 @@ on_both_databases_with_metrics!(
     metrics::counters_survive_a_restart_and_deleted_connections_leave,
     metrics::duplicate_names_get_distinct_series,
     metrics::both_renderers_write_the_same_exposition,
+    late_results::old_results_replayed_during_an_incident_change_no_live_state,
 );

@@ -1,5 +1,5 @@
 //! Measurements: ingest (the decision is [`netpulse_domain::ingest::decide`]; this stores what
-//! it returns), reads, the keyset-paginated list, and re-parsing of stored raw output.
+//! it returns, a late result included: stored, with the state it left unchanged), reads, the keyset-paginated list, and re-parsing of stored raw output.
 
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
@@ -60,7 +60,10 @@ impl MeasurementStore for Store {
         let m = decision.measurement;
         insert_measurement(&mut tx, &m).await?;
         store_state(&mut tx, &m.connection_id, &decision.next).await?;
-        finish_run_request(&mut tx, &m.connection_id, m.received_at).await?;
+        if !decision.late {
+            // A late result is not the answer to a request handed out after a newer one.
+            finish_run_request(&mut tx, &m.connection_id, m.received_at).await?;
+        }
         tx.commit().await.map_err(unavailable)?;
         Ok(RecordOutcome::Recorded {
             measurement: Box::new(m),

@@ -261,12 +261,12 @@ pub(crate) async fn record_judges_with_current_thresholds_and_updates_state(s: &
     let again = measurement(&c, at(200), Some("b"), observation(300.0, 150.0));
     assert!(record(s, again).await.measurement().verdict.healthy());
 
-    // A late result from the past joins the history but does not move the clock back.
+    // A late result from the past is stored but moves neither the clock nor the history.
     let late = measurement(&c, at(50), Some("c"), failed());
     record(s, late).await;
     let state = s.connection_state(&c.id).await.unwrap().unwrap();
     assert_eq!(state.last.unwrap().completed_at, at(200));
-    assert_eq!(state.history.encode(), "FHU");
+    assert_eq!(state.history.encode(), "HU");
     assert_eq!(state.last_completed_at, Some(at(200)));
 }
 
@@ -863,10 +863,9 @@ pub(crate) async fn concurrent_writers_lose_nothing(s: &dyn Storage) {
         .unwrap();
     assert_eq!(shared_rows.items.len(), 8 * 13);
     let state = s.connection_state(&shared.id).await.unwrap().unwrap();
-    assert_eq!(
-        state.history.newest_first().len(),
-        netpulse_domain::degradation::HISTORY_LENGTH
-    );
+    // Writers race, so only results newer than every one applied before them join the
+    // history; the 13 of the last writer always are (its times are the newest, in order).
+    assert!(state.history.newest_first().len() >= 13, "{state:?}");
     assert_eq!(state.last.unwrap().completed_at, at(7 * 1000 + 24));
 }
 

@@ -3,6 +3,7 @@
 
 mod contract;
 mod helpers;
+mod late;
 mod metrics_contract;
 mod notifications;
 mod postgres_only;
@@ -62,7 +63,9 @@ contract_tests!(
     dashboard_reads,
     servers_are_summarised_over_a_window,
     export_pages_newest_first_without_gaps,
+    late_results_are_stored_but_change_no_live_state,
 );
 
 use contract::*;
+use late::*;
 use web::*;

@@ -76,6 +76,9 @@ impl LatestResult {
         })
     }
 
+    /// A later completion time, or the same one and a greater id. A late result
+    /// (`netpulse_domain::ingest`, "Late results") is counted, but its figures replace the
+    /// latest ones only when it is the newest completed result, whatever the arrival order.
     fn newer_than(&self, other: &Self) -> bool {
         (self.completed_at, self.id.as_str()) > (other.completed_at, other.id.as_str())
     }
