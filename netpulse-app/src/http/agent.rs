@@ -496,6 +496,7 @@ impl AgentApi {
     }
 
     /// Pushes one result. 201 when stored now, 200 when this `resultId` was stored before.
+    ///
     /// The token is checked before the body is read; a body over 16 MiB answers 413.
     #[oai(
         path = "/probes/:probe_id/results",
