@@ -100,8 +100,8 @@ pub fn init_logging(format: LogFormat) {
 /// The fields of the text format, with control characters escaped (`\n`, `\u{1b}`): values
 /// that carry user input (an e-mail typed at sign-in, a connection name) can neither start a
 /// forged log line nor send terminal escapes. The JSON format escapes them already.
-pub fn text_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static
-{
+pub fn text_fields()
+-> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
     use tracing_subscriber::field::MakeExt;
     tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
         let text = escape_control(&format!("{value:?}"));
@@ -213,7 +213,10 @@ mod tests {
         let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         assert_eq!(out.matches('\n').count(), 1, "one line: {out:?}");
         assert!(!out.contains('\u{1b}'), "{out:?}");
-        assert!(out.contains(r"email=a@b.c\nINFO forged line \u{1b}[31mred"), "{out:?}");
+        assert!(
+            out.contains(r"email=a@b.c\nINFO forged line \u{1b}[31mred"),
+            "{out:?}"
+        );
         assert!(out.contains("sign-in failed"), "{out:?}");
     }
 }

@@ -514,17 +514,9 @@ impl AgentApi {
         let value = match body.read(request, crate::http::MAX_BODY_BYTES).await {
             Ok(value) => value,
             Err(e @ BodyError::TooLarge { .. }) => {
-                return Ok(RecordedResponse::TooLarge(Json(
-                    crate::http::problem::Problem {
-                        code: "payload_too_large".into(),
-                        message: e.message(),
-                        field: None,
-                    },
-                )));
+                return Ok(RecordedResponse::TooLarge(e.problem()));
             }
-            Err(e @ BodyError::Invalid(_)) => {
-                return Err(AppError::invalid("body", e.message()).into());
-            }
+            Err(e) => return Err(e.into()),
         };
         let submission = submission(&value)?;
         let outcome = ingest::ingest(&self.app, &id, submission).await?;

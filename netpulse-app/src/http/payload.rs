@@ -65,6 +65,26 @@ impl BodyError {
             Self::Invalid(why) => why.clone(),
         }
     }
+
+    /// The JSON error body.
+    pub fn problem(&self) -> poem_openapi::payload::Json<super::problem::Problem> {
+        let code = match self {
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::Invalid(_) => "invalid",
+        };
+        poem_openapi::payload::Json(super::problem::Problem {
+            code: code.into(),
+            message: self.message(),
+            field: matches!(self, Self::Invalid(_)).then(|| "body".into()),
+        })
+    }
+}
+
+impl From<BodyError> for super::problem::ApiError {
+    /// An unreadable body is 400 naming `body` (a too-large one needs the route's 413 answer).
+    fn from(e: BodyError) -> Self {
+        AppError::invalid("body", e.message()).into()
+    }
 }
 
 impl From<BodyError> for poem::Error {
@@ -93,10 +113,13 @@ pub async fn read_json(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge { limit });
     }
-    let data = body.into_bytes_limit(limit).await.map_err(|err| match err {
-        poem::error::ReadBodyError::PayloadTooLarge => BodyError::TooLarge { limit },
-        other => BodyError::Invalid(format!("cannot read the body: {other}")),
-    })?;
+    let data = body
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => BodyError::TooLarge { limit },
+            other => BodyError::Invalid(format!("cannot read the body: {other}")),
+        })?;
     serde_json::from_slice(&data)
         .map_err(|err| BodyError::Invalid(format!("the body is not valid JSON: {err}")))
 }

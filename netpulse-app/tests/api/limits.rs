@@ -103,7 +103,7 @@ async fn head_only(t: &TestApp, path: &str, token: &str, length: usize) -> Strin
     let mut answer = vec![0; 1024];
     let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer))
         .await
-        .expect("the server answered without waiting for the body")
+        .expect("an answer without the server waiting for the body")
         .unwrap();
     String::from_utf8_lossy(&answer[..n])
         .lines()
@@ -136,7 +136,10 @@ pub(crate) async fn results_authenticate_before_reading_the_body(t: &TestApp) {
         .await
         .unwrap();
     let (status, answer) = crate::helpers::answer(r).await;
-    assert_eq!((status, &answer["code"]), (413, &json!("payload_too_large")));
+    assert_eq!(
+        (status, &answer["code"]),
+        (413, &json!("payload_too_large"))
+    );
 }
 
 /// Every string and list of a connection is capped; the 400 names the field.
@@ -149,11 +152,19 @@ pub(crate) async fn connection_fields_are_capped(t: &TestApp) {
             body[k] = v.clone();
         }
         let (s, answer) = t.send(Method::POST, "/api/v1/connections", &body).await;
-        assert_eq!((s, answer["field"].as_str()), (400, Some(field)), "{answer}");
+        assert_eq!(
+            (s, answer["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
         assert!(answer["message"].as_str().unwrap().len() < 400, "{answer}");
     };
     bad(json!({ "isp": "x".repeat(256) }), "isp").await;
-    bad(json!({ "sourceInterface": "e".repeat(65) }), "sourceInterface").await;
+    bad(
+        json!({ "sourceInterface": "e".repeat(65) }),
+        "sourceInterface",
+    )
+    .await;
     bad(json!({ "sourceAddress": "1".repeat(65) }), "sourceAddress").await;
     bad(json!({ "colour": "c".repeat(10_000) }), "colour").await;
     let labels: serde_json::Map<String, Value> =
@@ -179,7 +190,11 @@ pub(crate) async fn connection_fields_are_capped(t: &TestApp) {
             &json!({ "name": "p", "labels": labels }),
         )
         .await;
-    assert_eq!((s, answer["field"].as_str()), (400, Some("labels")), "{answer}");
+    assert_eq!(
+        (s, answer["field"].as_str()),
+        (400, Some("labels")),
+        "{answer}"
+    );
     // At the caps, everything is accepted.
     let labels: serde_json::Map<String, Value> =
         (0..32).map(|i| (format!("k{i}"), json!("v"))).collect();
@@ -227,9 +242,8 @@ async fn server_with_timeouts(header_read: Duration, idle: Duration) -> String {
         .await
         .unwrap();
     let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-    let server = netpulse_app::startup::Server::new(app).timeouts(
-        netpulse_app::startup::timeouts::Timeouts { header_read, idle },
-    );
+    let server = netpulse_app::startup::Server::new(app)
+        .timeouts(netpulse_app::startup::timeouts::Timeouts { header_read, idle });
     tokio::spawn(netpulse_app::startup::run(
         acceptor,
         server,
@@ -246,7 +260,7 @@ async fn closed_after(socket: &mut tokio::net::TcpStream, within: Duration) -> D
         match tokio::time::timeout(within, socket.read(&mut buf)).await {
             Ok(Ok(0) | Err(_)) => return start.elapsed(),
             Ok(Ok(_)) => {}
-            Err(_) => panic!("the server kept the connection open for {within:?}"),
+            Err(elapsed) => panic!("the server kept the connection open ({elapsed}, {within:?})"),
         }
     }
 }
@@ -269,7 +283,8 @@ async fn slow_and_silent_clients_are_disconnected() {
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let drip = tokio::spawn({
         async move {
-            for b in b"GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            for b in b"GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            {
                 if s.write_all(&[*b]).await.is_err() {
                     return s;
                 }
@@ -281,7 +296,10 @@ async fn slow_and_silent_clients_are_disconnected() {
     let mut s = drip.await.unwrap();
     closed_after(&mut s, Duration::from_secs(5)).await;
     let took = start.elapsed();
-    assert!(took < Duration::from_millis(1500), "closed while dripping: {took:?}");
+    assert!(
+        took < Duration::from_millis(1500),
+        "closed while dripping: {took:?}"
+    );
     // Nothing at all: closed after the idle timeout.
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let took = closed_after(&mut s, Duration::from_secs(5)).await;
