@@ -52,6 +52,11 @@ impl fmt::Display for Engine {
     }
 }
 
+/// The most entries a server pool has.
+pub const MAX_POOL_ENTRIES: usize = 64;
+/// The longest pool entry, in bytes.
+pub const MAX_POOL_ENTRY_BYTES: usize = 512;
+
 /// One entry of a server pool, as the user wrote it (trimmed, no whitespace or commas).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PoolEntry(String);
@@ -67,11 +72,11 @@ impl PoolEntry {
                 "entries must not be empty",
             ));
         }
-        if t.len() > 512 {
+        if t.len() > MAX_POOL_ENTRY_BYTES {
             return Err(InvalidValue::new(
                 "server_pool",
-                text,
-                "entries must be at most 512 bytes",
+                crate::values::shown(t),
+                format!("entries must be at most {MAX_POOL_ENTRY_BYTES} bytes"),
             ));
         }
         if t.chars()
@@ -143,8 +148,15 @@ impl ServerPool {
         Self(entries)
     }
 
-    /// Validates every text as an entry.
+    /// Validates every text as an entry; a pool has at most [`MAX_POOL_ENTRIES`].
     pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Self, InvalidValue> {
+        if texts.len() > MAX_POOL_ENTRIES {
+            return Err(InvalidValue::new(
+                "server_pool",
+                format!("{} entries", texts.len()),
+                format!("must have at most {MAX_POOL_ENTRIES} entries"),
+            ));
+        }
         texts
             .iter()
             .map(|t| PoolEntry::parse(t.as_ref()))
@@ -186,6 +198,16 @@ mod tests {
 
     fn pool(entries: &[&str]) -> ServerPool {
         ServerPool::parse_all(entries).unwrap()
+    }
+
+    #[test]
+    fn a_pool_has_at_most_64_entries() {
+        let entries = vec!["1234"; MAX_POOL_ENTRIES];
+        assert_eq!(ServerPool::parse_all(&entries).unwrap().entries().len(), 64);
+        let entries = vec!["1234"; MAX_POOL_ENTRIES + 1];
+        let e = ServerPool::parse_all(&entries).unwrap_err();
+        assert_eq!(e.field, "server_pool");
+        assert!(e.rule.contains("at most 64 entries"), "{e}");
     }
 
     #[test]

@@ -93,6 +93,11 @@ impl EvenSchedule {
     }
 }
 
+/// The most expressions a cron schedule has.
+pub const MAX_CRON_EXPRESSIONS: usize = 32;
+/// The longest cron expression, in characters.
+pub const MAX_CRON_EXPRESSION_CHARS: usize = 128;
+
 /// A cron schedule: a non-empty list of 5-field expressions (kept as a list, never split on
 /// commas, so `0 8,20 * * *` is one expression) and the IANA time zone they are read in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +120,15 @@ impl CronSchedule {
                 "needs at least one expression",
             ));
         }
+        if expressions.len() > MAX_CRON_EXPRESSIONS {
+            return Err(InvalidValue::new(
+                "cron",
+                format!("{} expressions", expressions.len()),
+                format!("must have at most {MAX_CRON_EXPRESSIONS} expressions"),
+            ));
+        }
         let time_zone = time_zone.trim();
+        crate::values::check_length("timezone", time_zone, 64)?;
         if time_zone.is_empty() {
             return Err(InvalidValue::new(
                 "timezone",
@@ -125,6 +138,7 @@ impl CronSchedule {
         }
         let mut cleaned = Vec::with_capacity(expressions.len());
         for expr in expressions {
+            crate::values::check_length("cron", &expr, MAX_CRON_EXPRESSION_CHARS)?;
             let e = expr.split_whitespace().collect::<Vec<_>>().join(" ");
             if e.split(' ').count() != 5 {
                 return Err(InvalidValue::new(
@@ -293,6 +307,18 @@ impl CronCalendar for ListedTicks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cron_schedule_has_at_most_32_short_expressions() {
+        let many = vec!["* * * * *".to_owned(); MAX_CRON_EXPRESSIONS + 1];
+        let e = CronSchedule::new(many, "UTC", &ListedTicks::new()).unwrap_err();
+        assert_eq!(e.field, "cron");
+        assert!(e.rule.contains("at most 32 expressions"), "{e}");
+        let long = vec![format!("0 0 * * {}", "1,".repeat(100))];
+        let e = CronSchedule::new(long, "UTC", &ListedTicks::new()).unwrap_err();
+        assert_eq!(e.field, "cron");
+        assert!(e.rule.contains("at most 128 characters"), "{e}");
+    }
 
     fn id(text: &str) -> ConnectionId {
         ConnectionId::parse(text).unwrap()

@@ -5,6 +5,38 @@ use std::fmt;
 
 use crate::error::InvalidValue;
 
+/// The longest connection ISP text, in characters.
+pub const MAX_ISP_CHARS: usize = 255;
+/// The longest source interface or source address, in characters.
+pub const MAX_SOURCE_CHARS: usize = 64;
+/// The most labels a probe or connection has.
+pub const MAX_LABELS: usize = 32;
+/// The longest label key, in characters.
+pub const MAX_LABEL_KEY_CHARS: usize = 64;
+/// The longest label value, in characters.
+pub const MAX_LABEL_VALUE_CHARS: usize = 255;
+
+/// At most the first 64 characters of a rejected value, for error messages (a value may be
+/// megabytes long).
+pub fn shown(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Refuses a text of `field` longer than `max` characters.
+pub fn check_length(field: &'static str, text: &str, max: usize) -> Result<(), InvalidValue> {
+    if text.chars().count() > max {
+        return Err(InvalidValue::new(
+            field,
+            shown(text),
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A display name of a probe or connection: trimmed, 1 to 255 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(String);
@@ -16,13 +48,7 @@ impl Name {
         if trimmed.is_empty() {
             return Err(InvalidValue::new(field, text, "must not be blank"));
         }
-        if trimmed.chars().count() > 255 {
-            return Err(InvalidValue::new(
-                field,
-                text,
-                "must be at most 255 characters",
-            ));
-        }
+        check_length(field, trimmed, 255)?;
         if trimmed.chars().any(char::is_control) {
             return Err(InvalidValue::new(
                 field,
@@ -45,9 +71,9 @@ impl fmt::Display for Name {
     }
 }
 
-/// Free-form `key=value` labels. Keys follow Prometheus label-name rules
-/// (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`) so that they can be exported; values are
-/// any text up to 255 characters. The `site` label is exported with every metric.
+/// Free-form `key=value` labels, at most [`MAX_LABELS`]. Keys follow Prometheus label-name rules
+/// (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`, at most [`MAX_LABEL_KEY_CHARS`]) so that
+/// they can be exported; values are any text up to [`MAX_LABEL_VALUE_CHARS`] characters. The `site` label is exported with every metric.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Labels(BTreeMap<String, String>);
 
@@ -67,15 +93,29 @@ impl Labels {
         if !valid_key {
             return Err(InvalidValue::new(
                 "labels",
-                key,
+                shown(key),
                 "keys must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __",
             ));
         }
-        if value.chars().count() > 255 {
+        if key.len() > MAX_LABEL_KEY_CHARS {
             return Err(InvalidValue::new(
                 "labels",
-                value,
-                "values must be at most 255 characters",
+                shown(key),
+                format!("keys must be at most {MAX_LABEL_KEY_CHARS} characters"),
+            ));
+        }
+        if value.chars().count() > MAX_LABEL_VALUE_CHARS {
+            return Err(InvalidValue::new(
+                "labels",
+                shown(value),
+                format!("values must be at most {MAX_LABEL_VALUE_CHARS} characters"),
+            ));
+        }
+        if self.0.len() >= MAX_LABELS && !self.0.contains_key(key) {
+            return Err(InvalidValue::new(
+                "labels",
+                shown(key),
+                format!("at most {MAX_LABELS} labels"),
             ));
         }
         self.0.insert(key.to_owned(), value.to_owned());
@@ -87,7 +127,7 @@ impl Labels {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(InvalidValue::new(
                 "labels",
-                pair,
+                shown(pair),
                 "must be written key=value",
             ));
         };
@@ -159,7 +199,7 @@ impl Colour {
             .ok_or_else(|| {
                 InvalidValue::new(
                     "colour",
-                    text,
+                    shown(text),
                     "must be one of primary, violet, amber, teal, rose, slate",
                 )
             })
@@ -189,6 +229,25 @@ impl ExpectedSpeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_and_texts_are_capped() {
+        let mut labels = Labels::new();
+        for i in 0..MAX_LABELS {
+            labels.insert(&format!("k{i}"), "v").unwrap();
+        }
+        // Replacing an existing key is fine; a new one is one too many.
+        labels.insert("k0", "w").unwrap();
+        let e = labels.insert("one_more", "v").unwrap_err();
+        assert_eq!(e.field, "labels");
+        assert!(e.rule.contains("at most 32 labels"), "{e}");
+        let long_key = "k".repeat(MAX_LABEL_KEY_CHARS + 1);
+        assert!(Labels::new().insert(&long_key, "v").is_err());
+        let e = check_length("isp", &"x".repeat(1_000_000), MAX_ISP_CHARS).unwrap_err();
+        assert_eq!(e.field, "isp");
+        assert!(e.to_string().len() < 200, "the value is shown shortened");
+        assert!(check_length("isp", &"é".repeat(MAX_ISP_CHARS), MAX_ISP_CHARS).is_ok());
+    }
 
     #[test]
     fn names_are_trimmed_and_checked() {

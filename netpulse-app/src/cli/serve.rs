@@ -1,12 +1,14 @@
 //! `netpulse serve`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use super::CliError;
 use crate::startup::local_agent::LocalAgent;
 use crate::startup::serve::ServeConfig;
+use crate::startup::timeouts::Timeouts;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,6 +74,14 @@ pub struct ServeArgs {
     /// sets it): sign-in throttling per address uses it.
     #[arg(long, env = "NETPULSE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Seconds a client may take from the first byte of a request to the end of its headers;
+    /// slower (or stalled) clients are disconnected.
+    #[arg(long, env = "NETPULSE_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay silent (keep-alive between requests, a stalled body)
+    /// before it is closed.
+    #[arg(long, env = "NETPULSE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout: u64,
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -82,9 +92,39 @@ pub fn init_logging(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(text_fields()).try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// The fields of the text format, with control characters escaped (`\n`, `\u{1b}`): values
+/// that carry user input (an e-mail typed at sign-in, a connection name) can neither start a
+/// forged log line nor send terminal escapes. The JSON format escapes them already.
+pub fn text_fields()
+-> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = escape_control(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(w, "{text}")
+        } else {
+            write!(w, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// `text` with every control character written as its Rust escape.
+pub fn escape_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Resolves when SIGTERM or SIGINT arrives.
@@ -131,6 +171,52 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         behind_https: args.behind_https,
         trust_forwarded_for: args.trust_forwarded_for,
         local_agent,
+        timeouts: Timeouts {
+            header_read: Duration::from_secs(args.header_read_timeout),
+            idle: Duration::from_secs(args.idle_timeout),
+        },
     };
     Ok(crate::startup::serve::serve(config, shutdown_signal()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_logs_escape_newlines_and_terminal_escapes() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .fmt_fields(super::text_fields())
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let email = "a@b.c\nINFO forged line \u{1b}[31mred";
+            tracing::warn!(email = %email, "sign-in failed");
+        });
+        let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out.matches('\n').count(), 1, "one line: {out:?}");
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        assert!(
+            out.contains(r"email=a@b.c\nINFO forged line \u{1b}[31mred"),
+            "{out:?}"
+        );
+        assert!(out.contains("sign-in failed"), "{out:?}");
+    }
 }

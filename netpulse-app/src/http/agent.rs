@@ -13,13 +13,14 @@ use netpulse_domain::model::RawOutput;
 use netpulse_domain::pool::{Engine, PoolEntry};
 use netpulse_ports::agent_api::Task;
 use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
+use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use serde_json::Value;
 
-use super::payload::{Fields, JsonBody};
+use super::payload::{BodyError, DeferredJsonBody, Fields};
 use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::ingest::fresh_result_id;
@@ -234,6 +235,9 @@ pub enum RecordedResponse {
     /// This result id was stored before; nothing changed.
     #[oai(status = 200)]
     AlreadyRecorded(Json<RecordedDto>),
+    /// The body is larger than 16 MiB (`payload_too_large`).
+    #[oai(status = 413)]
+    TooLarge(Json<crate::http::problem::Problem>),
 }
 
 /// A probe's configuration.
@@ -492,6 +496,8 @@ impl AgentApi {
     }
 
     /// Pushes one result. 201 when stored now, 200 when this `resultId` was stored before.
+    ///
+    /// The token is checked before the body is read; a body over 16 MiB answers 413.
     #[oai(
         path = "/probes/:probe_id/results",
         method = "post",
@@ -499,12 +505,20 @@ impl AgentApi {
     )]
     async fn results(
         &self,
+        request: &Request,
         probe_id: Path<String>,
         auth: ProbeToken,
-        body: JsonBody<ResultPushDto>,
+        body: DeferredJsonBody<ResultPushDto>,
     ) -> Result<RecordedResponse, ApiError> {
         let (id, _) = authenticate(&self.app, &probe_id, &auth).await?;
-        let submission = submission(&body.value)?;
+        let value = match body.read(request, crate::http::MAX_BODY_BYTES).await {
+            Ok(value) => value,
+            Err(e @ BodyError::TooLarge { .. }) => {
+                return Ok(RecordedResponse::TooLarge(e.problem()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let submission = submission(&value)?;
         let outcome = ingest::ingest(&self.app, &id, submission).await?;
         Ok(recorded(&outcome))
     }

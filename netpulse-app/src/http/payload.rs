@@ -26,8 +26,7 @@ impl<T: Type> Payload for JsonBody<T> {
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 
     fn check_content_type(content_type: &str) -> bool {
-        matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.type_() == "application"
-            && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")))
+        is_json(content_type)
     }
 
     fn schema_ref() -> MetaSchemaRef {
@@ -39,25 +38,190 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
+/// The largest JSON body of the REST API (1 MiB; agent results have their own,
+/// [`crate::http::MAX_BODY_BYTES`]).
+pub const MAX_JSON_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the route's cap (413, `payload_too_large`).
+    TooLarge {
+        /// The cap, bytes.
+        limit: usize,
+    },
+    /// Not readable, or not JSON (400, `invalid`, field `body`).
+    Invalid(String),
+}
+
+impl BodyError {
+    /// The message for people.
+    pub fn message(&self) -> String {
+        match self {
+            Self::TooLarge { limit } => format!(
+                "the request body is larger than {} KiB, the most this route accepts",
+                limit / 1024
+            ),
+            Self::Invalid(why) => why.clone(),
+        }
+    }
+
+    /// The JSON error body.
+    pub fn problem(&self) -> poem_openapi::payload::Json<super::problem::Problem> {
+        let code = match self {
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::Invalid(_) => "invalid",
+        };
+        poem_openapi::payload::Json(super::problem::Problem {
+            code: code.into(),
+            message: self.message(),
+            field: matches!(self, Self::Invalid(_)).then(|| "body".into()),
+        })
+    }
+}
+
+impl From<BodyError> for super::problem::ApiError {
+    /// An unreadable body is 400 naming `body` (a too-large one needs the route's 413 answer).
+    fn from(e: BodyError) -> Self {
+        AppError::invalid("body", e.message()).into()
+    }
+}
+
+impl From<BodyError> for poem::Error {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge { .. } => {
+                poem::Error::from_string(e.message(), poem::http::StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            BodyError::Invalid(reason) => ParseRequestPayloadError { reason }.into(),
+        }
+    }
+}
+
+/// Reads `body` as JSON, at most `limit` bytes: a larger `Content-Length` is refused before
+/// reading, and the count is checked while streaming (nothing past the cap is buffered).
+pub async fn read_json(
+    request: &Request,
+    body: poem::Body,
+    limit: usize,
+) -> std::result::Result<Value, BodyError> {
+    let declared = request
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let data = body
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => BodyError::TooLarge { limit },
+            other => BodyError::Invalid(format!("cannot read the body: {other}")),
+        })?;
+    serde_json::from_slice(&data)
+        .map_err(|err| BodyError::Invalid(format!("the body is not valid JSON: {err}")))
+}
+
 impl<T: Type> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
-    async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let data = body
-            .take()?
-            .into_bytes_limit(crate::http::MAX_BODY_BYTES)
-            .await
-            .map_err(|err| ParseRequestPayloadError {
-                reason: format!("cannot read the body: {err}"),
-            })?;
-        let value = serde_json::from_slice(&data).map_err(|err| ParseRequestPayloadError {
-            reason: format!("the body is not valid JSON: {err}"),
-        })?;
+    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
+        let value = read_json(request, body.take()?, MAX_JSON_BODY_BYTES).await?;
         Ok(Self {
             value,
             _schema: PhantomData,
         })
     }
+}
+
+/// Like [`JsonBody`] (same OpenAPI description), but not read before the handler runs: the
+/// handler authenticates first, then calls [`DeferredJsonBody::read`] with the route's cap, so an
+/// unauthenticated caller cannot make the server read a body.
+#[derive(Debug)]
+pub struct DeferredJsonBody<T> {
+    body: poem::Body,
+    _schema: PhantomData<fn() -> T>,
+}
+
+impl<T> DeferredJsonBody<T> {
+    /// Reads the body as JSON, at most `limit` bytes (see [`read_json`]).
+    pub async fn read(
+        self,
+        request: &Request,
+        limit: usize,
+    ) -> std::result::Result<Value, BodyError> {
+        read_json(request, self.body, limit).await
+    }
+}
+
+impl<T: Type> Payload for DeferredJsonBody<T> {
+    const CONTENT_TYPE: &'static str = <JsonBody<T> as Payload>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        <JsonBody<T> as Payload>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type> ParsePayload for DeferredJsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
+        Ok(Self {
+            body: body.take()?,
+            _schema: PhantomData,
+        })
+    }
+}
+
+impl<'a, T: Type> ApiExtractor<'a> for DeferredJsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        <JsonBody<T> as ApiExtractor<'a>>::request_meta()
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        check_json_content_type(request)?;
+        <Self as ParsePayload>::from_request(request, body).await
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.type_() == "application"
+        && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")))
+}
+
+/// A missing content type is accepted (some old agents omit it); a wrong one is not.
+fn check_json_content_type(request: &Request) -> Result<()> {
+    if let Some(ct) = request.content_type()
+        && !is_json(ct)
+    {
+        return Err(ParseRequestPayloadError {
+            reason: format!("expected Content-Type application/json, got {ct}"),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 impl<'a, T: Type> ApiExtractor<'a> for JsonBody<T> {
@@ -85,15 +249,7 @@ impl<'a, T: Type> ApiExtractor<'a> for JsonBody<T> {
         body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> Result<Self> {
-        // A missing content type is accepted (some old agents omit it); a wrong one is not.
-        if let Some(ct) = request.content_type()
-            && !<Self as Payload>::check_content_type(ct)
-        {
-            return Err(ParseRequestPayloadError {
-                reason: format!("expected Content-Type application/json, got {ct}"),
-            }
-            .into());
-        }
+        check_json_content_type(request)?;
         <Self as ParsePayload>::from_request(request, body).await
     }
 }

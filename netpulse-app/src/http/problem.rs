@@ -12,7 +12,7 @@ use crate::error::AppError;
 #[oai(rename_all = "camelCase")]
 pub struct Problem {
     /// A stable machine-readable code: `invalid`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `unavailable`, `method_not_allowed`.
+    /// `conflict`, `unavailable`, `method_not_allowed`, `payload_too_large`.
     pub code: String,
     /// What went wrong, for people.
     pub message: String,
@@ -120,6 +120,7 @@ pub fn from_poem_error(err: &poem::Error) -> poem::Response {
             "method not allowed on this route".to_owned(),
             None,
         ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", err.to_string(), None),
         s if s.is_client_error() => {
             let text = err.to_string();
             // poem-openapi names parameters as `failed to parse parameter `name`: …`.

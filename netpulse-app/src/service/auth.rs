@@ -49,6 +49,9 @@ fn minutes_until(until: Timestamp, now: Timestamp) -> i64 {
     (until.seconds_since(now) + 59) / 60
 }
 
+/// The longest e-mail address accepted (RFC 5321's 254), for accounts and sign-in attempts.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
 /// Signs in with an e-mail (lower-cased here) and a password from `client_ip`: refused while
 /// the account or the address is locked; a failure counts against both; a success forgets the
 /// account's failures and starts a session. Unknown accounts cost the same time as known ones.
@@ -59,9 +62,26 @@ pub async fn sign_in(
     client_ip: &str,
 ) -> Result<SignIn, AppError> {
     let now = app.clock.now();
+    let address_key = format!("address:{client_ip}");
+    // No account has a longer e-mail (`check_email`): such an attempt is a wrong sign-in that
+    // counts against the address only, so the throttle table keeps bounded keys.
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        if let Some(state) = app.storage.throttle_state(&address_key).await?
+            && state.locked_at(now)
+        {
+            let minutes = state.locked_until.map_or(15, |u| minutes_until(u, now));
+            return Ok(SignIn::Throttled {
+                minutes,
+                key: address_key,
+            });
+        }
+        app.storage
+            .record_login_failure(&address_key, now, ADDRESS_RULE)
+            .await?;
+        return Ok(SignIn::WrongCredentials);
+    }
     let email = email.to_lowercase();
     let account_key = format!("account:{email}");
-    let address_key = format!("address:{client_ip}");
     for key in [&account_key, &address_key] {
         if let Some(state) = app.storage.throttle_state(key).await?
             && state.locked_at(now)
@@ -93,7 +113,7 @@ pub async fn sign_in(
 /// Checks an e-mail address and returns it trimmed and lower-cased.
 pub fn check_email(text: &str) -> Result<String, String> {
     let e = text.trim().to_lowercase();
-    let valid = e.len() <= 254
+    let valid = e.len() <= MAX_EMAIL_CHARS
         && e.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')

@@ -7,7 +7,9 @@ use netpulse_domain::id::{ConnectionId, ProbeId};
 use netpulse_domain::model::Connection;
 use netpulse_domain::pool::ServerPool;
 use netpulse_domain::schedule::{CronSchedule, EvenSchedule, Schedule};
-use netpulse_domain::values::{Colour, ExpectedSpeed, Name};
+use netpulse_domain::values::{
+    Colour, ExpectedSpeed, MAX_ISP_CHARS, MAX_SOURCE_CHARS, Name, check_length,
+};
 
 use super::probes::labels_from_pairs;
 use super::{App, new_uuid};
@@ -73,17 +75,37 @@ pub struct ConnectionInput {
     pub enabled: Option<bool>,
 }
 
-fn non_empty(field: &str, v: Option<String>) -> Result<Option<String>, AppError> {
+fn non_empty(field: &'static str, v: Option<String>) -> Result<Option<String>, AppError> {
     match v {
         Some(s) if s.trim().is_empty() => Err(AppError::invalid(
             field,
             "must not be empty (omit it to clear)",
         )),
-        Some(s) if s.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(
-            AppError::invalid(field, format!("must not contain spaces (got {s:?})")),
-        ),
-        other => Ok(other),
+        Some(s) => {
+            check_length(field, &s, MAX_SOURCE_CHARS)?;
+            if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(AppError::invalid(
+                    field,
+                    format!("must not contain spaces (got {s:?})"),
+                ));
+            }
+            Ok(Some(s))
+        }
+        None => Ok(None),
     }
+}
+
+/// The ISP text: trimmed, at most [`MAX_ISP_CHARS`], no control characters.
+fn isp(text: &str) -> Result<String, AppError> {
+    let t = text.trim();
+    check_length("isp", t, MAX_ISP_CHARS)?;
+    if t.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "isp",
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_owned())
 }
 
 impl ConnectionInput {
@@ -176,10 +198,10 @@ impl ConnectionInput {
             id,
             probe_id,
             name,
-            isp: self.isp.map_or_else(
-                || base.map(|b| b.isp.clone()).unwrap_or_default(),
-                |s| s.trim().to_owned(),
-            ),
+            isp: match self.isp {
+                Some(s) => isp(&s)?,
+                None => base.map(|b| b.isp.clone()).unwrap_or_default(),
+            },
             expected,
             colour,
             labels,

@@ -11,6 +11,7 @@
 
 pub mod local_agent;
 pub mod serve;
+pub mod timeouts;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -169,6 +170,8 @@ pub struct Server {
     pub metrics: Option<Arc<Metrics>>,
     /// The dashboard's options.
     pub web: WebOptions,
+    /// The connection timeouts (header read, idle).
+    pub timeouts: timeouts::Timeouts,
 }
 
 impl Server {
@@ -178,7 +181,15 @@ impl Server {
             app,
             metrics: None,
             web: WebOptions::default(),
+            timeouts: timeouts::Timeouts::default(),
         }
+    }
+
+    /// With these connection timeouts.
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: timeouts::Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 
     /// With the metrics exporter (mounted at `/metrics` when enabled).
@@ -218,12 +229,14 @@ pub fn routes(server: Server) -> impl Endpoint {
 }
 
 /// Serves [`routes`] on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Every connection gets the server's [`timeouts::Timeouts`].
 pub async fn run(
     listener: TcpAcceptor,
     server: Server,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    PoemServer::new_with_acceptor(listener)
+    let acceptor = timeouts::TimeoutAcceptor::new(listener, server.timeouts);
+    PoemServer::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(routes(server), shutdown, None)
         .await
 }

@@ -10,7 +10,22 @@ pub struct FormData {
     values: Vec<(String, String)>,
 }
 
+/// The largest dashboard request body (every form, the dashboard's JSON calls): 64 KiB. The
+/// guard refuses a larger one with 413 before any handler runs.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
 impl FormData {
+    /// Reads and parses a form body, at most [`MAX_FORM_BYTES`] (the guard has already refused
+    /// larger ones; a body that cannot be read is an empty form).
+    pub async fn read(body: poem::Body) -> Self {
+        Self::parse(
+            &body
+                .into_bytes_limit(MAX_FORM_BYTES)
+                .await
+                .unwrap_or_default(),
+        )
+    }
+
     /// Parses an url-encoded body.
     pub fn parse(body: &[u8]) -> Self {
         Self {

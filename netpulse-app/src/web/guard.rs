@@ -12,6 +12,7 @@
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
+use super::forms::MAX_FORM_BYTES;
 use super::session::{self, Session};
 use super::{Web, csrf, security};
 
@@ -122,9 +123,6 @@ pub struct Guarded<E> {
     inner: E,
 }
 
-/// The largest form body accepted (the connection form is the biggest).
-const MAX_FORM_BYTES: usize = 256 * 1024;
-
 impl<E: Endpoint> Endpoint for Guarded<E> {
     type Output = Response;
 
@@ -162,13 +160,16 @@ fn json_or_page_error(web: &Web, nonce: &str, json: bool, status: StatusCode) ->
             "The form expired or did not come from this site. Reload the page and try again."
         }
         StatusCode::SERVICE_UNAVAILABLE => "The database is unavailable. Try again in a moment.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The form is too large (at most 64 KiB).",
+        StatusCode::BAD_REQUEST => "The request body could not be read.",
         _ => "Something went wrong.",
     };
     if json {
-        let code = if status == StatusCode::FORBIDDEN {
-            "forbidden"
-        } else {
-            "unavailable"
+        let code = match status {
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::BAD_REQUEST => "invalid",
+            _ => "unavailable",
         };
         return json_error(status, code, message);
     }
@@ -239,20 +240,18 @@ impl<E> Guarded<E> {
                 Some(s) => s.record.csrf_token.clone(),
                 None => existing.clone().unwrap_or_default(),
             };
+            // Every body of a dashboard route is read here, capped while streaming, so no
+            // handler can be made to buffer more.
+            let body = match read_capped(req).await {
+                Ok(body) => body,
+                Err(status) => return Ok(Some(json_or_page_error(web, nonce, json, status))),
+            };
             let given = match csrf::from_header(req) {
                 Some(h) => Some(h),
-                None if is_form(req) => {
-                    let body = req
-                        .take_body()
-                        .into_bytes_limit(MAX_FORM_BYTES)
-                        .await
-                        .map_err(|e| crate::error::AppError::invalid("body", e.to_string()))?;
-                    let token = csrf::from_form(&body);
-                    req.set_body(body);
-                    token
-                }
+                None if is_form(req) => csrf::from_form(&body),
                 None => None,
             };
+            req.set_body(body);
             if !given.is_some_and(|g| csrf::matches(&g, &expected)) {
                 tracing::warn!(path = %path, "request refused: missing or invalid CSRF token");
                 return Ok(Some(json_or_page_error(
@@ -284,6 +283,26 @@ impl<E> Guarded<E> {
         }
         Ok(None)
     }
+}
+
+/// The request's body, at most [`MAX_FORM_BYTES`]: a larger declared or streamed body is
+/// 413, an unreadable one 400.
+async fn read_capped(req: &mut Request) -> Result<bytes::Bytes, StatusCode> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM_BYTES as u64) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    req.take_body()
+        .into_bytes_limit(MAX_FORM_BYTES)
+        .await
+        .map_err(|e| match e {
+            poem::error::ReadBodyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        })
 }
 
 /// A pre-session CSRF cookie the answer must set.

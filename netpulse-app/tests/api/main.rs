@@ -8,6 +8,7 @@ mod cli;
 mod deployment;
 mod helpers;
 mod late_results;
+mod limits;
 mod maintenance;
 mod metrics;
 mod notifications;
@@ -75,6 +76,11 @@ on_both_databases!(
     web_pages::settings_probe_and_connection_forms,
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
+    limits::oversized_dashboard_forms_answer_413,
+    limits::rest_json_bodies_are_capped_at_one_mib,
+    limits::results_authenticate_before_reading_the_body,
+    limits::connection_fields_are_capped,
+    limits::long_sign_in_emails_store_no_throttle_key,
 );
 
 /// Two server processes need PostgreSQL.

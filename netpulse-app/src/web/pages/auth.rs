@@ -58,7 +58,7 @@ pub(crate) async fn setup_form(req: &Request, web: Data<&Web>) -> Response {
 /// `POST /setup`: creates the first administrator and signs them in.
 #[handler]
 pub(crate) async fn setup(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     let mut page = AuthPage {
         email: form.get("email"),
         ..AuthPage::default()
@@ -124,7 +124,7 @@ pub(crate) async fn login_form(
 /// `POST /login`: signs in, or counts a failure.
 #[handler]
 pub(crate) async fn login(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     let c = ctx(req);
     let email = form.get("email").to_lowercase();
     let mut page = AuthPage {

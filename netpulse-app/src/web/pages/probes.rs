@@ -142,7 +142,7 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
 /// `POST /settings/probes`: creates a probe and shows its token once.
 #[handler]
 pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     let (name, labels_text) = (form.get("name"), form.raw("labels"));
     let pairs: Vec<String> = labels_text
         .split([',', '\n'])

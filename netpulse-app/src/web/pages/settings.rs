@@ -114,7 +114,7 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
 /// `POST /settings/general`: site name and time zone.
 #[handler]
 pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     let general = match General::check(&form.get("site_name"), &form.get("time_zone")) {
         Ok(g) => g,
         Err(field_errors) => {
@@ -140,7 +140,7 @@ pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> 
 /// `POST /settings/tokens`: creates an API token and shows it once.
 #[handler]
 pub(crate) async fn create_token(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     match api_tokens::create(&web.app, &form.get("name")).await {
         Ok(issued) => {
             respond(&web, req, StatusCode::CREATED, |p| {
@@ -186,7 +186,7 @@ pub(crate) async fn revoke_token(
 /// the user ends.
 #[handler]
 pub(crate) async fn change_password(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = FormData::read(body).await;
     let Some(s) = ctx(req).session else {
         return redirect("/login");
     };

@@ -127,9 +127,7 @@ pub(crate) async fn new_form(
 /// `POST /settings/connections`: creates a connection.
 #[handler]
 pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Response {
-    let form = ConnectionForm::read(&FormData::parse(
-        &body.into_bytes().await.unwrap_or_default(),
-    ));
+    let form = ConnectionForm::read(&FormData::read(body).await);
     let mut errors = FieldErrors::default();
     let input = form.input(&mut errors);
     let probe = ProbeId::parse(&form.probe_id).ok();
@@ -195,9 +193,7 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Response {
-    let mut form = ConnectionForm::read(&FormData::parse(
-        &body.into_bytes().await.unwrap_or_default(),
-    ));
+    let mut form = ConnectionForm::read(&FormData::read(body).await);
     let Ok(cid) = ConnectionId::parse(&id) else {
         return pages::error_for(
             &web,

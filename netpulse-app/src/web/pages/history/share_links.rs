@@ -36,7 +36,7 @@ pub(crate) async fn revoke(
     Path(id): Path<String>,
     body: Body,
 ) -> Response {
-    let form = crate::web::forms::FormData::parse(&body.into_bytes().await.unwrap_or_default());
+    let form = crate::web::forms::FormData::read(body).await;
     match measurements::revoke_share(&web.app, &form.get("token")).await {
         Ok(()) => redirect(&format!("/history/{id}#share")),
         Err(e) => pages::app_error(&web, req, &e).await,
