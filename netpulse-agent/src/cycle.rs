@@ -110,7 +110,7 @@ fn log_finished(engine: Engine, result: &ResultPush) {
         Some(failure) => {
             tracing::warn!(result = %result.result_id, connection = %result.connection_id,
             exit_code, seconds, fail_reason = failure.class.as_str(), message = %failure.message,
-            "test failed")
+            "test failed");
         }
     }
 }

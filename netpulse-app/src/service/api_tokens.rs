@@ -73,7 +73,7 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<ApiToken>, A
         match app.storage.set_api_token_last_used(&token.id, now).await {
             Ok(()) => token.last_used_at = Some(now),
             Err(e) => {
-                tracing::warn!(token = %token.id, error = %e, "could not record the API token's use")
+                tracing::warn!(token = %token.id, error = %e, "could not record the API token's use");
             }
         }
     }

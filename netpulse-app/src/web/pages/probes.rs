@@ -76,6 +76,7 @@ impl AgentSetup {
     #[must_use]
     pub fn new(server_url: &str, id: &str, token: &str) -> Self {
         use netpulse_agent::config::env::{PROBE_ID, PROBE_TOKEN, SERVER_URL};
+        use std::fmt::Write as _;
         let vars = [
             (SERVER_URL, server_url),
             (PROBE_ID, id),
@@ -96,7 +97,10 @@ impl AgentSetup {
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
-            env_file: vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect(),
+            env_file: vars.iter().fold(String::new(), |mut file, (k, v)| {
+                let _ = writeln!(file, "{k}={v}");
+                file
+            }),
         }
     }
 }
