@@ -35,6 +35,17 @@ pub const DEFAULT_SPOOL_MAX_RESULTS: usize = 10_000;
 /// The agent's version, as reported to the server.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The environment variables that name the server and the probe: what a probe's set-up
+/// instructions (the dashboard's probe-created banner) must set.
+pub mod env {
+    /// The server's base URL (`--server-url`).
+    pub const SERVER_URL: &str = "NETPULSE_SERVER_URL";
+    /// The probe's id (`--probe-id`).
+    pub const PROBE_ID: &str = "PROBE_ID";
+    /// The probe's token (`--probe-token`).
+    pub const PROBE_TOKEN: &str = "PROBE_TOKEN";
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum LogFormat {
@@ -55,17 +66,17 @@ pub enum LogFormat {
 )]
 pub struct Args {
     /// The server's base URL, e.g. https://netpulse.example.com.
-    #[arg(long, env = "NETPULSE_SERVER_URL", value_name = "URL")]
+    #[arg(long, env = env::SERVER_URL, value_name = "URL")]
     pub server_url: Option<String>,
 
     /// This probe's id (a UUID, shown when the probe is created).
-    #[arg(long, env = "PROBE_ID", value_name = "UUID")]
+    #[arg(long, env = env::PROBE_ID, value_name = "UUID")]
     pub probe_id: Option<String>,
 
     /// This probe's token.
     #[arg(
         long,
-        env = "PROBE_TOKEN",
+        env = env::PROBE_TOKEN,
         value_name = "TOKEN",
         hide_env_values = true
     )]

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use netpulse_domain::pool::Engine;
 use netpulse_ports::agent_api::{AgentApiError, AgentInfo, PushOutcome, ResultPush};
 
 use crate::agent::Agent;
@@ -97,6 +98,23 @@ where
         })
 }
 
+/// Logs how a test ended: INFO when it completed, WARN with the failure class (the
+/// `fail_reason` the server will record) and the tool's message when it failed. The exit code
+/// is a number, absent when the tool was killed or never started.
+fn log_finished(engine: Engine, result: &ResultPush) {
+    let seconds = result.finished_at.seconds_since(result.started_at);
+    let exit_code = result.raw.exit_code;
+    match netpulse_adapters::parse::parse(engine, &result.raw).failure {
+        None => tracing::info!(result = %result.result_id, connection = %result.connection_id,
+            exit_code, seconds, "test finished"),
+        Some(failure) => {
+            tracing::warn!(result = %result.result_id, connection = %result.connection_id,
+            exit_code, seconds, fail_reason = failure.class.as_str(), message = %failure.message,
+            "test failed");
+        }
+    }
+}
+
 /// How one push of a spooled result ended.
 enum Delivery {
     Delivered(PushOutcome),
@@ -146,8 +164,7 @@ impl Agent {
                 )
                 .await;
             report.tasks += 1;
-            tracing::info!(result = %result.result_id, task = %task.task_id, exit_code = ?result.raw.exit_code,
-                seconds = result.finished_at.seconds_since(result.started_at), "test finished");
+            log_finished(task.engine, &result);
             self.store_and_push(result, &mut report).await;
         }
         report.pending = self.count_pending().await;

@@ -468,6 +468,12 @@ pub trait ApiTokenStore: Send + Sync {
     ) -> Result<Option<ApiToken>, StorageError>;
     /// Revokes (deletes) a token.
     async fn revoke_api_token(&self, id: &ApiTokenId) -> Result<(), StorageError>;
+    /// Records that the token was used at `at` (a revoked token is ignored).
+    async fn set_api_token_last_used(
+        &self,
+        id: &ApiTokenId,
+        at: Timestamp,
+    ) -> Result<(), StorageError>;
 }
 
 /// Health of the database itself.

@@ -524,3 +524,73 @@ async fn the_probe_id_is_in_the_path() {
         format!("/api/v1/probes/{PROBE}/due")
     );
 }
+
+/// Log lines written while the guard lives (current-thread runtime: every event of the test).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_test_is_logged_as_a_warning_with_its_reason() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = FakeServer::start().await;
+    server.script_due([Reply::json(
+        200,
+        &due(
+            &[task(
+                &task_id(1),
+                CONN_A,
+                "iperf3",
+                Some("iperf.example:5201"),
+            )],
+            30,
+        ),
+    )]);
+    let failing = CannedRunner::new(
+        Engine::Iperf3,
+        Behaviour::Output(netpulse_domain::model::RawOutput {
+            exit_code: Some(1),
+            stdout: r#"{"start":{},"error":"unable to connect to server: Connection refused"}"#
+                .to_owned(),
+            stderr: String::new(),
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent(&server.url(), dir.path(), &[&failing]);
+    let report = agent.cycle().await;
+    assert_eq!(report.tasks, 1, "{report:?}");
+
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("test failed"))
+        .unwrap_or_else(|| panic!("no `test failed` line in:\n{text}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("exit_code=1"), "{line}");
+    assert!(!text.contains("Some(1)"), "{text}");
+    assert!(line.contains("fail_reason=\"network\""), "{line}");
+    assert!(line.contains("Connection refused"), "{line}");
+}

@@ -6,9 +6,8 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
-use crate::service::App;
 use crate::service::sessions::{self, Session};
-use crate::tokens;
+use crate::service::{App, api_tokens};
 
 /// A REST API token (create one with `netpulse token create`).
 #[derive(SecurityScheme)]
@@ -69,8 +68,7 @@ pub enum RestAuth {
 
 async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
     let app = req.data::<App>()?;
-    app.storage
-        .api_token_by_digest(&tokens::digest(&bearer.token))
+    api_tokens::authenticate(app, &bearer.token)
         .await
         .ok()
         .flatten()

@@ -7,9 +7,10 @@ pub mod metrics;
 pub mod notifications;
 pub mod payload;
 pub mod problem;
+pub mod request_log;
 pub mod rest;
 
-use poem::middleware::{SetHeader, Tracing};
+use poem::middleware::SetHeader;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
@@ -83,6 +84,6 @@ pub fn common_middleware(endpoint: impl Endpoint) -> impl Endpoint {
                 .overriding("X-Content-Type-Options", "nosniff")
                 .overriding("Referrer-Policy", "no-referrer"),
         )
-        .with(Tracing)
+        .with(request_log::RequestLog)
         .into_endpoint()
 }

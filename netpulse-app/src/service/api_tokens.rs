@@ -51,6 +51,35 @@ pub async fn list(app: &App) -> Result<Vec<ApiToken>, AppError> {
     Ok(app.storage.api_tokens().await?)
 }
 
+/// How often a token's `last_used_at` is written at most: a use within this many seconds of
+/// the recorded one is not written again.
+pub const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+
+/// The token whose secret is `secret`, if any; its use is recorded as `last_used_at` (at most
+/// once per [`LAST_USED_RESOLUTION_SECONDS`]; a failure to record it is logged, not fatal).
+pub async fn authenticate(app: &App, secret: &str) -> Result<Option<ApiToken>, AppError> {
+    let Some(mut token) = app
+        .storage
+        .api_token_by_digest(&tokens::digest(secret))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = app.clock.now();
+    let due = token
+        .last_used_at
+        .is_none_or(|at| now.seconds_since(at) >= LAST_USED_RESOLUTION_SECONDS);
+    if due {
+        match app.storage.set_api_token_last_used(&token.id, now).await {
+            Ok(()) => token.last_used_at = Some(now),
+            Err(e) => {
+                tracing::warn!(token = %token.id, error = %e, "could not record the API token's use");
+            }
+        }
+    }
+    Ok(Some(token))
+}
+
 /// Revokes a token: it stops working at once.
 pub async fn revoke(app: &App, id: &ApiTokenId) -> Result<(), AppError> {
     Ok(app.storage.revoke_api_token(id).await?)

@@ -138,6 +138,12 @@ pub struct FirstAdmin {
     pub secret: String,
 }
 
+/// Whether no account exists yet, so the first administrator is still to be created at
+/// `/setup`.
+pub async fn setup_pending(app: &App) -> Result<bool, AppError> {
+    Ok(app.storage.user_count().await? == 0)
+}
+
 /// Creates the first administrator and signs them in; `None` when an account exists already
 /// (checked here, uncached). `email` must have passed [`check_email`], `password`
 /// [`passwords::check`].

@@ -62,6 +62,23 @@ fn load_secrets(config: &ServeConfig) -> Result<SecretBox, StartupError> {
     Ok(secrets)
 }
 
+/// Logs where to point a browser: `/setup` while no account exists, else the sign-in page. An
+/// unspecified listen address (`0.0.0.0`, `::`) is shown as loopback.
+async fn tell_where_to_go(app: &crate::service::App, listen: SocketAddr) {
+    let shown = if listen.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], listen.port()))
+    } else {
+        listen
+    };
+    match crate::service::auth::setup_pending(app).await {
+        Ok(true) => tracing::info!(
+            "open http://{shown}/setup in a browser to create the administrator account"
+        ),
+        Ok(false) => tracing::info!("open http://{shown}/ in a browser and sign in"),
+        Err(e) => tracing::warn!(error = %e, "could not tell whether an account exists"),
+    }
+}
+
 /// Migrates, binds, serves until `shutdown` completes (which also stops the local agent), then
 /// finishes in-flight requests and drains remote write.
 pub async fn serve(
@@ -97,6 +114,7 @@ pub async fn serve(
         version = env!("CARGO_PKG_VERSION"),
         "netpulse serving"
     );
+    tell_where_to_go(&app, config.listen).await;
     // One signal stops both the server and the local agent.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let agent = match config.local_agent {

@@ -19,7 +19,7 @@ use super::pages::dashboard::{
 use super::pages::heatmap::{self, HeatmapPage};
 use super::pages::history::{Column, DetailPage, Fact, HistoryPage, Opt, Row, ShareRow};
 use super::pages::notifications::NotificationsPage;
-use super::pages::probes::{ProbeRow, ProbesPage};
+use super::pages::probes::{AgentSetup, ProbeRow, ProbesPage};
 use super::pages::servers::{ServerRow, ServersPage};
 use super::pages::settings::{SettingsPage, TokenRow};
 use super::pages::share::SharePage;
@@ -508,14 +508,41 @@ fn every_template_renders_full_and_empty() {
         labels: "bad".into(),
         errors: errors(&["name", "labels", "_form"]),
         server_url: "http://127.0.0.1:8080".into(),
+        setup: Some(AgentSetup::new(
+            "http://127.0.0.1:8080",
+            "p1",
+            "PROBE-TOKEN",
+        )),
     };
+    let banner = render(&t, "settings_probes.html", &probes, true);
+    assert!(!banner.contains("NETPULSE_API_URL"), "{banner}");
+    for var in [
+        netpulse_agent::config::env::SERVER_URL,
+        netpulse_agent::config::env::PROBE_ID,
+        netpulse_agent::config::env::PROBE_TOKEN,
+    ] {
+        for form in [format!("{var}=&#39;"), format!("-e {var}=")] {
+            assert!(banner.contains(&form), "{form} missing: {banner}");
+        }
+    }
+    let setup = AgentSetup::new("http://h:8080", "p1", "T");
+    assert_eq!(
+        setup.env_file,
+        "NETPULSE_SERVER_URL=http://h:8080\nPROBE_ID=p1\nPROBE_TOKEN=T\n"
+    );
+    assert_eq!(
+        setup.shell,
+        "NETPULSE_SERVER_URL='http://h:8080' PROBE_ID='p1' PROBE_TOKEN='T' netpulse-agent"
+    );
     check(
         "settings_probes.html",
         render(&t, "settings_probes.html", &probes, true),
         render(&t, "settings_probes.html", &ProbesPage::default(), true),
         &[
             "PROBE-TOKEN",
-            "PROBE_ID=p1",
+            "PROBE_ID=&#39;p1&#39;",
+            "docker run",
+            "agent.env",
             "site=berlin",
             "labels is wrong",
         ],

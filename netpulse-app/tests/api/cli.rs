@@ -327,3 +327,93 @@ fn users_tokens_and_help() {
         "flags show their env var: {text}"
     );
 }
+
+/// Runs `netpulse serve` on a free loopback port with stderr piped (not a terminal), makes
+/// `requests` (paths) once it answers, stops it and returns what it logged.
+fn serve_log(db: &TestDatabase, requests: &[&str]) -> String {
+    use std::io::Read;
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Killed and waited for below.
+    #[allow(clippy::zombie_processes)]
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netpulse"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("NETPULSE_DATABASE_URL", &db.url)
+        .env(
+            "NETPULSE_SECRET_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        std::io::Write::write_all(
+            &mut stream,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let mut up = false;
+    for _ in 0..200 {
+        if get("/api/v1/ping").is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for path in requests {
+        if up {
+            get(path).unwrap();
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(up, "the server did not start:\n{log}");
+    log
+}
+
+#[test]
+fn serve_says_where_to_go_and_keeps_speedtest_requests_out_of_its_log() {
+    let db = TestDatabase::sqlite();
+    let log = serve_log(&db, &["/speedtest/ping", "/speedtest/ping", "/api/v1/ping"]);
+    assert!(!log.contains('\u{1b}'), "colour codes on a pipe:\n{log}");
+    assert!(
+        log.contains("/setup in a browser to create the administrator account"),
+        "{log}"
+    );
+    assert!(!log.contains("/speedtest/ping"), "{log}");
+    assert!(log.contains("uri=/api/v1/ping"), "{log}");
+
+    let (code, _, text) = netpulse(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "admin@example.org",
+            "--password",
+            "correct horse battery",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let log = serve_log(&db, &[]);
+    assert!(log.contains("/ in a browser and sign in"), "{log}");
+    assert!(!log.contains("/setup"), "{log}");
+}

@@ -57,6 +57,7 @@ on_both_databases!(
     rest_api::connections_crud_and_validation,
     rest_api::measurements_list_filter_and_detail,
     rest_api::rest_requires_an_api_token,
+    rest_api::api_token_use_is_recorded_at_most_once_a_minute,
     notifications::three_unhealthy_results_alert_once_and_one_healthy_recovers_once,
     notifications::a_silent_probe_raises_one_offline_alert_and_one_back,
     notifications::a_delivery_is_retried_after_500_then_sent,

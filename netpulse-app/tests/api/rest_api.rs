@@ -330,3 +330,25 @@ pub(crate) async fn rest_requires_an_api_token(t: &TestApp) {
         assert_eq!(r.status(), 401, "{path}");
     }
 }
+
+pub(crate) async fn api_token_use_is_recorded_at_most_once_a_minute(t: &TestApp) {
+    let last_used = || async {
+        let tokens = netpulse_app::service::api_tokens::list(&t.app)
+            .await
+            .unwrap();
+        assert_eq!(tokens.len(), 1);
+        tokens[0].last_used_at
+    };
+    assert_eq!(last_used().await, None);
+    let first = netpulse_ports::clock::Clock::now(&*t.clock);
+    assert_eq!(t.get("/api/v1/probes").await.0, 200);
+    assert_eq!(last_used().await, Some(first));
+    // Within the minute: not written again.
+    t.clock.advance_seconds(30);
+    assert_eq!(t.get("/api/v1/probes").await.0, 200);
+    assert_eq!(last_used().await, Some(first));
+    t.clock.advance_seconds(30);
+    let later = netpulse_ports::clock::Clock::now(&*t.clock);
+    assert_eq!(t.get("/api/v1/probes").await.0, 200);
+    assert_eq!(last_used().await, Some(later));
+}

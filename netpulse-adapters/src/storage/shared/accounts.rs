@@ -153,6 +153,20 @@ impl ApiTokenStore for Store {
             .map_err(unavailable)?;
         found(done.rows_affected(), "API token", id.as_str())
     }
+
+    async fn set_api_token_last_used(
+        &self,
+        id: &ApiTokenId,
+        at: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at.unix_millis())
+            .bind(id.as_str().to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 #[async_trait]

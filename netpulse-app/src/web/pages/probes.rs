@@ -55,6 +55,54 @@ pub struct ProbesPage {
     pub errors: FieldErrors,
     /// The server URL agents use.
     pub server_url: String,
+    /// How to start an agent with the token just issued.
+    pub setup: Option<AgentSetup>,
+}
+
+/// Copyable ways to start `netpulse-agent` for a probe whose token was just issued; the
+/// variable names are the agent's own ([`netpulse_agent::config::env`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AgentSetup {
+    /// A shell command line.
+    pub shell: String,
+    /// A `docker run` command line (the NetPulse image).
+    pub docker: String,
+    /// A systemd environment file (`/etc/netpulse/agent.env`).
+    pub env_file: String,
+}
+
+impl AgentSetup {
+    /// The commands for `server_url`, probe `id` and `token`.
+    #[must_use]
+    pub fn new(server_url: &str, id: &str, token: &str) -> Self {
+        use netpulse_agent::config::env::{PROBE_ID, PROBE_TOKEN, SERVER_URL};
+        use std::fmt::Write as _;
+        let vars = [
+            (SERVER_URL, server_url),
+            (PROBE_ID, id),
+            (PROBE_TOKEN, token),
+        ];
+        let quoted: Vec<String> = vars
+            .iter()
+            .map(|(k, v)| format!("{k}='{}'", v.replace('\'', "'\\''")))
+            .collect();
+        Self {
+            shell: format!("{} netpulse-agent", quoted.join(" ")),
+            docker: format!(
+                "docker run -d --name netpulse-agent --restart unless-stopped {} \
+                 --entrypoint netpulse-agent netpulse:local",
+                quoted
+                    .iter()
+                    .map(|v| format!("-e {v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            env_file: vars.iter().fold(String::new(), |mut file, (k, v)| {
+                let _ = writeln!(file, "{k}={v}");
+                file
+            }),
+        }
+    }
 }
 
 async fn base(web: &Web, req: &Request) -> Result<ProbesPage, AppError> {
@@ -126,6 +174,10 @@ async fn respond(
     match base(web, req).await {
         Ok(mut page) => {
             edit(&mut page);
+            page.setup = page
+                .issued
+                .as_ref()
+                .map(|(_, id, token)| AgentSetup::new(&page.server_url, id, token));
             let layout = Layout::new(&ctx(req), &site, "Probes", "settings").tab("probes");
             html(web, status, "settings_probes.html", &layout, &page)
         }
