@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use netpulse_adapters::cron_calendar::CronerCalendar;
 use netpulse_adapters::secrets::SecretBox;
+use netpulse_adapters::speedtest_target::{Limits, TargetPolicy};
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_ports::clock::SystemClock;
 use netpulse_ports::storage::StorageError;
@@ -160,6 +161,9 @@ pub struct Server {
     pub metrics: Option<Arc<Metrics>>,
     /// The dashboard's options.
     pub web: WebOptions,
+    /// Who may use the speed-test target (`/speedtest/*`); its client address follows
+    /// `web.trust_forwarded_for`.
+    pub speedtest_target: TargetPolicy,
 }
 
 impl Server {
@@ -169,7 +173,18 @@ impl Server {
             app,
             metrics: None,
             web: WebOptions::default(),
+            speedtest_target: TargetPolicy {
+                limits: Some(Limits::default()),
+                ..TargetPolicy::default()
+            },
         }
+    }
+
+    /// With this speed-test target policy.
+    #[must_use]
+    pub fn speedtest_target(mut self, policy: TargetPolicy) -> Self {
+        self.speedtest_target = policy;
+        self
     }
 
     /// With the metrics exporter (mounted at `/metrics` when enabled).
@@ -194,13 +209,18 @@ pub fn routes(server: Server) -> impl Endpoint {
     if let Some(metrics) = server.metrics.filter(|m| m.settings().enabled) {
         route = route.at(
             "/metrics",
-            poem::get(crate::http::metrics::metrics).data(metrics),
+            poem::get(crate::http::metrics::metrics).data(metrics).data(
+                crate::http::metrics::TrustForwardedFor(server.web.trust_forwarded_for),
+            ),
         );
     }
     let route = crate::http::api_routes(route, &server.app).nest(
         "/",
         crate::web::routes(
-            netpulse_adapters::speedtest_target::routes(),
+            netpulse_adapters::speedtest_target::routes_with(TargetPolicy {
+                trust_forwarded_for: server.web.trust_forwarded_for,
+                ..server.speedtest_target
+            }),
             server.app.clone(),
             server.web,
         ),

@@ -38,6 +38,8 @@ pub struct ServeConfig {
     pub trust_forwarded_for: bool,
     /// The in-process agent, when asked for.
     pub local_agent: Option<LocalAgent>,
+    /// Who may use the speed-test target, and how much.
+    pub speedtest_target: netpulse_adapters::speedtest_target::TargetPolicy,
 }
 
 fn load_secrets(config: &ServeConfig) -> Result<SecretBox, StartupError> {
@@ -123,7 +125,8 @@ pub async fn serve(
         .web(WebOptions {
             behind_https: config.behind_https,
             trust_forwarded_for: config.trust_forwarded_for,
-        });
+        })
+        .speedtest_target(config.speedtest_target);
     let served = run(acceptor, server, signal).await;
     if let Some(agent) = agent {
         let _ = agent.await;
