@@ -7,6 +7,7 @@
 //! would add a large dependency; gzip is what every client accepts.)
 
 use std::io::Write as _;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -43,11 +44,13 @@ pub fn set_security_headers(headers: &mut HeaderMap, csp: &str, behind_https: bo
 /// Bodies smaller than this are not compressed (the headers would cost more than they save).
 const MIN_COMPRESSED: usize = 1024;
 
-/// A static body with its gzip form and its ETag.
+/// A static body with its gzip form (made on first use, so that building the routes costs
+/// nothing) and its ETag.
 #[derive(Debug, Clone)]
 pub struct Precompressed {
     identity: Bytes,
-    gzip: Option<Bytes>,
+    compressible: bool,
+    gzip: OnceLock<Option<Bytes>>,
     etag: String,
 }
 
@@ -60,8 +63,21 @@ pub fn is_compressible(mime: &str) -> bool {
         || mime.contains("xml")
 }
 
+fn gzip(data: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 3),
+        flate2::Compression::best(),
+    );
+    encoder.write_all(data).ok()?;
+    encoder
+        .finish()
+        .ok()
+        .filter(|z| z.len() < data.len())
+        .map(Bytes::from)
+}
+
 impl Precompressed {
-    /// `data`, gzipped when `compressible` and large enough to gain.
+    /// `data`, to be gzipped when `compressible` and large enough to gain.
     pub fn new(data: impl Into<Bytes>, compressible: bool) -> Self {
         let identity: Bytes = data.into();
         let hash = Sha256::digest(&identity);
@@ -72,23 +88,19 @@ impl Precompressed {
                 let _ = write!(out, "{b:02x}");
                 out
             });
-        let gzip = (compressible && identity.len() >= MIN_COMPRESSED)
-            .then(|| {
-                let mut encoder = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(identity.len() / 3),
-                    flate2::Compression::best(),
-                );
-                encoder.write_all(&identity).ok()?;
-                encoder.finish().ok()
-            })
-            .flatten()
-            .filter(|z| z.len() < identity.len())
-            .map(Bytes::from);
         Self {
+            compressible: compressible && identity.len() >= MIN_COMPRESSED,
             identity,
-            gzip,
+            gzip: OnceLock::new(),
             etag: format!("\"{hex}\""),
         }
+    }
+
+    fn gzipped(&self) -> Option<&Bytes> {
+        if !self.compressible {
+            return None;
+        }
+        self.gzip.get_or_init(|| gzip(&self.identity)).as_ref()
     }
 
     /// The ETag of the identity body (the gzip body's is the same with `-gz` before the
@@ -110,7 +122,11 @@ impl Precompressed {
     /// when accepted, else the identity body; with `ETag`, `Vary: Accept-Encoding`,
     /// `cache_control` and `content_type`. Other headers are the caller's.
     pub fn respond(&self, req: &Request, content_type: &str, cache_control: &str) -> Response {
-        let gzip = self.gzip.as_ref().filter(|_| accepts_gzip(req.headers()));
+        let gzip = if accepts_gzip(req.headers()) {
+            self.gzipped()
+        } else {
+            None
+        };
         let etag = if gzip.is_some() {
             self.gzip_etag()
         } else {
