@@ -98,7 +98,7 @@ pub fn inline_page_csp(html: &str) -> String {
             let Some(gt) = after.find('>') else { break };
             let body = &after[gt + 1..];
             let Some(end) = body.find(&close) else { break };
-            let digest = Sha256::digest(body[..end].as_bytes());
+            let digest = Sha256::digest(&body.as_bytes()[..end]);
             out.push_str(" 'sha256-");
             out.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
             out.push('\'');
