@@ -15,6 +15,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod notify;
+pub mod respond;
 pub mod service;
 pub mod startup;
 pub mod tokens;

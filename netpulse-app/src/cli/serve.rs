@@ -82,6 +82,27 @@ pub struct ServeArgs {
     /// before it is closed.
     #[arg(long, env = "NETPULSE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub idle_timeout: u64,
+    /// Who may use the speed-test target (`/speedtest/*`, what the HTTP engine measures
+    /// against): `off` (404), `private` (loopback and private addresses; others get 403) or
+    /// `anyone`.
+    #[arg(long, env = "NETPULSE_SPEEDTEST_TARGET", value_name = "off|private|anyone",
+          default_value = "private", value_parser = parse_target_access)]
+    pub speedtest_target: netpulse_adapters::speedtest_target::TargetAccess,
+    /// Speed-test transfers one client address may have under way at once (more get 429).
+    #[arg(long, env = "NETPULSE_SPEEDTEST_TARGET_CONCURRENCY", value_name = "COUNT", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub speedtest_target_concurrency: u32,
+    /// MiB one client address may download and upload through the speed-test target per
+    /// minute (more get 429 with `Retry-After`); loopback clients are not limited.
+    #[arg(long, env = "NETPULSE_SPEEDTEST_TARGET_MIB_PER_MINUTE", value_name = "MIB", default_value_t = 20_480,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub speedtest_target_mib_per_minute: u32,
+}
+
+fn parse_target_access(
+    s: &str,
+) -> Result<netpulse_adapters::speedtest_target::TargetAccess, String> {
+    s.parse()
 }
 
 /// Starts logging (RUST_LOG filters, default `info`).
@@ -175,6 +196,14 @@ pub async fn serve(database_url: &str, args: ServeArgs) -> Result<(), CliError> 
         timeouts: Timeouts {
             header_read: Duration::from_secs(args.header_read_timeout),
             idle: Duration::from_secs(args.idle_timeout),
+        },
+        speedtest_target: netpulse_adapters::speedtest_target::TargetPolicy {
+            access: args.speedtest_target,
+            limits: Some(netpulse_adapters::speedtest_target::Limits {
+                concurrent: args.speedtest_target_concurrency,
+                bytes_per_minute: u64::from(args.speedtest_target_mib_per_minute) << 20,
+            }),
+            trust_forwarded_for: args.trust_forwarded_for,
         },
     };
     Ok(crate::startup::serve::serve(config, shutdown_signal()).await?)

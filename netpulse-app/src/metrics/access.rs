@@ -1,8 +1,13 @@
-//! Who may scrape `/metrics`: a list of IP addresses and CIDR ranges. An empty list allows
-//! everyone (as the PHP NetPulse did); otherwise a client outside every range gets 403.
+//! Who may scrape `/metrics`: a list of IP addresses and CIDR ranges, and an optional bearer
+//! token. Unless the operator gives a list (`--metrics-allow`), only loopback and private
+//! addresses may scrape ([`PRIVATE_NETWORKS`]); a client outside every range gets 403 unless it
+//! sends `Authorization: Bearer <--metrics-token>` (compared in constant time), which admits
+//! any address. An empty list given to [`AllowList::parse`] allows everyone (as the PHP
+//! NetPulse did); `--metrics-allow 0.0.0.0/0,::/0` says so on the command line.
 //!
-//! The address checked is the TCP peer's: a reverse proxy in front of NetPulse must itself be in
-//! the list (forwarded-for headers are not trusted, since any client can send them).
+//! The address checked is the TCP peer's, or with `--trust-forwarded-for` the last
+//! `X-Forwarded-For` entry (as for sign-in throttling): behind a reverse proxy on the same host
+//! every client is otherwise the proxy's loopback address.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -73,6 +78,20 @@ impl fmt::Display for IpRange {
     }
 }
 
+/// The default allowlist: loopback, the RFC 1918 private ranges, IPv6 unique local addresses,
+/// and link-local addresses (IPv4 and IPv6), i.e. what a Prometheus on the same host, in the
+/// same container network or on the same LAN scrapes from.
+pub const PRIVATE_NETWORKS: &[&str] = &[
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+];
+
 /// The allowlist.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowList(Vec<IpRange>);
@@ -91,6 +110,11 @@ impl AllowList {
         Ok(Self(ranges))
     }
 
+    /// [`PRIVATE_NETWORKS`].
+    pub fn private_networks() -> Self {
+        Self::parse(PRIVATE_NETWORKS).expect("the private ranges are valid")
+    }
+
     /// Whether a client may scrape.
     pub fn allows(&self, ip: Option<IpAddr>) -> bool {
         self.0.is_empty() || ip.is_some_and(|ip| self.0.iter().any(|r| r.contains(ip)))
@@ -102,9 +126,71 @@ impl AllowList {
     }
 }
 
+/// Who may scrape: the allowlist, or anyone with the token.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ScrapeAccess {
+    /// The addresses allowed without a token.
+    pub allow: AllowList,
+    /// `--metrics-token`: admits any address that sends it as a bearer token.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for ScrapeAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScrapeAccess")
+            .field("allow", &self.allow)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl ScrapeAccess {
+    /// Whether a client at `ip` that sent `authorization` (the header's value) may scrape.
+    pub fn admits(&self, ip: Option<IpAddr>, authorization: Option<&str>) -> bool {
+        let token_ok = match (&self.token, authorization) {
+            (Some(expected), Some(header)) => header
+                .strip_prefix("Bearer ")
+                .is_some_and(|given| crate::tokens::matches_text(given.trim(), expected)),
+            _ => false,
+        };
+        token_ok || self.allow.allows(ip)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_is_loopback_and_private_and_the_token_admits_anyone() {
+        let list = AllowList::private_networks();
+        for inside in [
+            "127.0.0.1",
+            "::1",
+            "10.1.2.3",
+            "172.31.255.1",
+            "192.168.1.10",
+            "169.254.1.1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:192.168.0.5",
+        ] {
+            assert!(list.allows(ip(inside)), "{inside}");
+        }
+        for outside in ["203.0.113.5", "172.32.0.1", "8.8.8.8", "2001:db8::1"] {
+            assert!(!list.allows(ip(outside)), "{outside}");
+        }
+        let access = ScrapeAccess {
+            allow: list,
+            token: Some("s3cret".into()),
+        };
+        assert!(access.admits(ip("203.0.113.5"), Some("Bearer s3cret")));
+        assert!(!access.admits(ip("203.0.113.5"), Some("Bearer s3cre")));
+        assert!(!access.admits(ip("203.0.113.5"), Some("s3cret")));
+        assert!(!access.admits(ip("203.0.113.5"), None));
+        assert!(access.admits(ip("10.0.0.1"), None));
+        assert!(!format!("{access:?}").contains("s3cret"));
+    }
 
     fn ip(s: &str) -> Option<IpAddr> {
         s.parse().ok()

@@ -9,7 +9,7 @@ use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, Temporality};
 
 use super::MetricsSettings;
-use super::access::AllowList;
+use super::access::{AllowList, ScrapeAccess};
 use super::remote_write::{RemoteWriteAuth, RemoteWriteConfig, parse_extra_labels};
 
 /// A metrics flag with a bad value (the command line reports it naming the flag).
@@ -90,14 +90,26 @@ pub struct MetricsArgs {
     )]
     pub metrics_renderer: super::PrometheusRenderer,
 
-    /// Who may scrape /metrics: IP addresses or CIDR ranges, comma-separated or repeated (empty:
-    /// everyone). Others get 403. The TCP peer's address is checked.
+    /// Who may scrape /metrics: IP addresses or CIDR ranges, comma-separated or repeated
+    /// (default: loopback and private ranges; `0.0.0.0/0,::/0`: everyone). Others get 403
+    /// unless they send the token. The TCP peer's address is checked (with
+    /// `--trust-forwarded-for`, the last `X-Forwarded-For` entry).
     #[arg(
         long = "metrics-allow",
         env = "PROMETHEUS_ALLOWED_IPS",
         value_name = "IP[/PREFIX],…"
     )]
     pub metrics_allow: Vec<String>,
+
+    /// A bearer token that admits a scrape from any address (`Authorization: Bearer TOKEN`;
+    /// Prometheus: `authorization: {credentials_file: …}`).
+    #[arg(
+        long = "metrics-token",
+        env = "NETPULSE_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 
     /// `netpulse_up` is 1 while the newest successful test is at most this old, seconds.
     #[arg(long, env = "MEASUREMENT_FRESHNESS_WINDOW", value_name = "SECONDS", default_value_t = 3600,
@@ -185,12 +197,27 @@ impl MetricsArgs {
     /// Checks the flags; `poll_interval` sets how soon a silent probe is reported down
     /// (`max(3 × poll interval, 180 s)`, as the agent health endpoint).
     pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, FlagError> {
-        let allow = AllowList::parse(&self.metrics_allow)
+        let given = AllowList::parse(&self.metrics_allow)
             .map_err(|e| FlagError::new("--metrics-allow", e))?;
+        let allow = if given.ranges().is_empty() {
+            AllowList::private_networks()
+        } else {
+            given
+        };
+        let token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.len() < 16 || t.chars().any(char::is_whitespace) => {
+                return Err(FlagError::new(
+                    "--metrics-token",
+                    "must be at least 16 characters, without spaces",
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
         let metrics = MetricsSettings {
             enabled: self.metrics_enabled,
             renderer: self.metrics_renderer,
-            allow,
+            access: ScrapeAccess { allow, token },
             freshness_window_seconds: i64::from(self.freshness_window),
             probe_stale_after_seconds: liveness::stale_after_seconds(poll_interval),
         };

@@ -41,7 +41,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry_sdk::metrics::{Instrument, SdkMeterProvider, Stream};
 
-use self::access::AllowList;
+use self::access::{AllowList, ScrapeAccess};
 use self::remote_write::RemoteWriteStats;
 use self::state::{
     Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, Results, build_frame,
@@ -79,8 +79,8 @@ pub struct MetricsSettings {
     pub enabled: bool,
     /// Which code writes `/metrics`.
     pub renderer: PrometheusRenderer,
-    /// Who may scrape.
-    pub allow: AllowList,
+    /// Who may scrape (the allowlist, or anyone with the token).
+    pub access: ScrapeAccess,
     /// `netpulse_up` is 1 when the newest completed result is at most this old, seconds.
     pub freshness_window_seconds: i64,
     /// A probe is up when its agent polled at most this long ago, seconds.
@@ -92,7 +92,10 @@ impl Default for MetricsSettings {
         Self {
             enabled: true,
             renderer: PrometheusRenderer::default(),
-            allow: AllowList::default(),
+            access: ScrapeAccess {
+                allow: AllowList::private_networks(),
+                token: None,
+            },
             freshness_window_seconds: 3600,
             probe_stale_after_seconds: 180,
         }
@@ -458,7 +461,8 @@ pub async fn install(
     tracing::info!(
         metrics_endpoint = config.metrics.enabled,
         renderer = ?config.metrics.renderer,
-        allowlist = config.metrics.allow.ranges().len(),
+        allowlist = config.metrics.access.allow.ranges().len(),
+        token = config.metrics.access.token.is_some(),
         remote_write = %config
             .remote_write
             .as_ref()

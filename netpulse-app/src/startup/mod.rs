@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use netpulse_adapters::cron_calendar::CronerCalendar;
 use netpulse_adapters::secrets::SecretBox;
+use netpulse_adapters::speedtest_target::{Limits, TargetPolicy};
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_ports::clock::SystemClock;
 use netpulse_ports::storage::StorageError;
@@ -172,6 +173,9 @@ pub struct Server {
     pub web: WebOptions,
     /// The connection timeouts (header read, idle).
     pub timeouts: timeouts::Timeouts,
+    /// Who may use the speed-test target (`/speedtest/*`); its client address follows
+    /// `web.trust_forwarded_for`.
+    pub speedtest_target: TargetPolicy,
 }
 
 impl Server {
@@ -182,6 +186,10 @@ impl Server {
             metrics: None,
             web: WebOptions::default(),
             timeouts: timeouts::Timeouts::default(),
+            speedtest_target: TargetPolicy {
+                limits: Some(Limits::default()),
+                ..TargetPolicy::default()
+            },
         }
     }
 
@@ -189,6 +197,13 @@ impl Server {
     #[must_use]
     pub fn timeouts(mut self, timeouts: timeouts::Timeouts) -> Self {
         self.timeouts = timeouts;
+        self
+    }
+
+    /// With this speed-test target policy.
+    #[must_use]
+    pub fn speedtest_target(mut self, policy: TargetPolicy) -> Self {
+        self.speedtest_target = policy;
         self
     }
 
@@ -214,13 +229,18 @@ pub fn routes(server: Server) -> impl Endpoint {
     if let Some(metrics) = server.metrics.filter(|m| m.settings().enabled) {
         route = route.at(
             "/metrics",
-            poem::get(crate::http::metrics::metrics).data(metrics),
+            poem::get(crate::http::metrics::metrics).data(metrics).data(
+                crate::http::metrics::TrustForwardedFor(server.web.trust_forwarded_for),
+            ),
         );
     }
     let route = crate::http::api_routes(route, &server.app).nest(
         "/",
         crate::web::routes(
-            netpulse_adapters::speedtest_target::routes(),
+            netpulse_adapters::speedtest_target::routes_with(TargetPolicy {
+                trust_forwarded_for: server.web.trust_forwarded_for,
+                ..server.speedtest_target
+            }),
             server.app.clone(),
             server.web,
         ),

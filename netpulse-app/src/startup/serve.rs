@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub local_agent: Option<LocalAgent>,
     /// Header-read and idle timeouts of every connection.
     pub timeouts: super::timeouts::Timeouts,
+    /// Who may use the speed-test target, and how much.
+    pub speedtest_target: netpulse_adapters::speedtest_target::TargetPolicy,
 }
 
 fn load_secrets(config: &ServeConfig) -> Result<SecretBox, StartupError> {
@@ -144,7 +146,8 @@ pub async fn serve(
             behind_https: config.behind_https,
             trust_forwarded_for: config.trust_forwarded_for,
         })
-        .timeouts(config.timeouts);
+        .timeouts(config.timeouts)
+        .speedtest_target(config.speedtest_target);
     let served = run(acceptor, server, signal).await;
     if let Some(agent) = agent {
         let _ = agent.await;

@@ -24,33 +24,14 @@ pub fn content_security_policy(nonce: &str) -> String {
 }
 
 /// Adds the security headers (CSP with the nonce, framing, sniffing, referrer, permissions,
-/// isolation; HSTS behind HTTPS) and, for pages, `Cache-Control: no-store`.
+/// isolation; HSTS behind HTTPS: [`crate::respond::set_security_headers`]) and, for pages,
+/// `Cache-Control: no-store`.
 pub fn add_headers(resp: &mut Response, nonce: &str, behind_https: bool) {
     let page = !resp.headers().contains_key("Cache-Control");
     let h = resp.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
-        }
-    };
-    set("Content-Security-Policy", &content_security_policy(nonce));
-    set("X-Frame-Options", "DENY");
-    set("X-Content-Type-Options", "nosniff");
-    set("Referrer-Policy", "same-origin");
-    set(
-        "Permissions-Policy",
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    );
-    set("Cross-Origin-Opener-Policy", "same-origin");
-    set("Cross-Origin-Resource-Policy", "same-origin");
-    if behind_https {
-        set(
-            "Strict-Transport-Security",
-            "max-age=31536000; includeSubDomains",
-        );
-    }
+    crate::respond::set_security_headers(h, &content_security_policy(nonce), behind_https);
     if page {
-        set("Cache-Control", "no-store");
+        h.insert("Cache-Control", HeaderValue::from_static("no-store"));
     }
 }
 

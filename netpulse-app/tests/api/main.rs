@@ -6,6 +6,7 @@ mod agent_e2e;
 mod browser;
 mod cli;
 mod deployment;
+mod exposure;
 mod helpers;
 mod late_results;
 mod limits;
