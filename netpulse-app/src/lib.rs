@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod body;
 pub mod cli;
 pub mod dto;
 pub mod error;

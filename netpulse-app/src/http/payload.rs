@@ -99,26 +99,18 @@ impl From<BodyError> for poem::Error {
 }
 
 /// Reads `body` as JSON, at most `limit` bytes: a larger `Content-Length` is refused before
-/// reading, and the count is checked while streaming (nothing past the cap is buffered).
+/// buffering, and the count is checked while streaming (nothing past the cap is kept; see
+/// [`crate::body`] for how the refused rest is discarded).
 pub async fn read_json(
     request: &Request,
     body: poem::Body,
     limit: usize,
 ) -> std::result::Result<Value, BodyError> {
-    let declared = request
-        .headers()
-        .get(poem::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge { limit });
-    }
-    let data = body
-        .into_bytes_limit(limit)
+    let data = crate::body::read_limited(request.headers(), body, limit)
         .await
         .map_err(|err| match err {
-            poem::error::ReadBodyError::PayloadTooLarge => BodyError::TooLarge { limit },
-            other => BodyError::Invalid(format!("cannot read the body: {other}")),
+            crate::body::BodyReadError::TooLarge { limit } => BodyError::TooLarge { limit },
+            other => BodyError::Invalid(other.to_string()),
         })?;
     serde_json::from_slice(&data)
         .map_err(|err| BodyError::Invalid(format!("the body is not valid JSON: {err}")))

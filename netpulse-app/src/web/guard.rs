@@ -286,22 +286,14 @@ impl<E> Guarded<E> {
 }
 
 /// The request's body, at most [`MAX_FORM_BYTES`]: a larger declared or streamed body is
-/// 413, an unreadable one 400.
+/// 413 (read and discarded first, so the browser shows the answer), an unreadable one 400.
 async fn read_capped(req: &mut Request) -> Result<bytes::Bytes, StatusCode> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_FORM_BYTES as u64) {
-        return Err(StatusCode::PAYLOAD_TOO_LARGE);
-    }
-    req.take_body()
-        .into_bytes_limit(MAX_FORM_BYTES)
+    let body = req.take_body();
+    crate::body::read_limited(req.headers(), body, MAX_FORM_BYTES)
         .await
         .map_err(|e| match e {
-            poem::error::ReadBodyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
+            crate::body::BodyReadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            crate::body::BodyReadError::Unreadable(_) => StatusCode::BAD_REQUEST,
         })
 }
 

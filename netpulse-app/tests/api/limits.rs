@@ -80,20 +80,26 @@ pub(crate) async fn oversized_dashboard_forms_answer_413(t: &TestApp) {
 
 /// REST JSON bodies are capped at 1 MiB (413 `payload_too_large`).
 pub(crate) async fn rest_json_bodies_are_capped_at_one_mib(t: &TestApp) {
-    // Announced past the cap: answered before the body is read. (A client that keeps writing
-    // the body after the answer may see the connection reset instead, so the head alone is
-    // sent.)
+    // Announced past the cap by a client waiting for `100 Continue`: answered at once, before
+    // the body is sent.
     let (line, answer) = head_only_answer(t, "/api/v1/probes", &t.api_token, 1024 * 1024 + 2).await;
     assert!(line.contains(" 413 "), "{line}");
     assert!(answer.contains("payload_too_large"), "{answer}");
+    // A client that sends the whole body at once reads the answer too (the refused body is
+    // discarded, not left to reset the connection), and the connection stays usable.
+    let big = json!({ "name": "x".repeat(1024 * 1024 + 10) });
+    for _ in 0..2 {
+        let (status, body) = t.send(Method::POST, "/api/v1/probes", &big).await;
+        assert_eq!((status, &body["code"]), (413, &json!("payload_too_large")));
+    }
     let (status, _) = t
         .send(Method::POST, "/api/v1/probes", &json!({ "name": "ok" }))
         .await;
     assert_eq!(status, 201);
 }
 
-/// Sends a request head announcing a large body, and nothing more; returns the status line the
-/// server answers with (within 5 s).
+/// Sends a request head announcing a large body with `Expect: 100-continue`, and nothing more;
+/// returns the status line the server answers with (within 5 s).
 async fn head_only(t: &TestApp, path: &str, token: &str, length: usize) -> String {
     head_only_answer(t, path, token, length).await.0
 }
@@ -104,7 +110,8 @@ async fn head_only_answer(t: &TestApp, path: &str, token: &str, length: usize) -
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{"
+         Content-Type: application/json\r\nExpect: 100-continue\r\n\
+         Content-Length: {length}\r\n\r\n"
     );
     socket.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0; 4096];
