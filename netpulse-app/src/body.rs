@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use poem::http::{header, HeaderMap};
+use poem::http::{HeaderMap, header};
 
 /// The most of a refused body read and thrown away so the client sees the 413.
 pub const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
@@ -53,13 +53,11 @@ pub async fn read_limited(
         .get(header::EXPECT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if let Some(n) = declared_length(headers) {
-        if n > limit as u64 {
-            if !waits_to_continue && n <= limit as u64 + DRAIN_BYTES {
-                drain(&mut stream, n).await;
-            }
-            return Err(too_large);
+    if let Some(n) = declared_length(headers).filter(|&n| n > limit as u64) {
+        if !waits_to_continue && n <= limit as u64 + DRAIN_BYTES {
+            drain(&mut stream, n).await;
         }
+        return Err(too_large);
     }
     let mut data = Vec::new();
     while let Some(chunk) = stream.next().await {

@@ -110,7 +110,9 @@ pub async fn read_json(
         .await
         .map_err(|err| match err {
             crate::body::BodyReadError::TooLarge { limit } => BodyError::TooLarge { limit },
-            other => BodyError::Invalid(other.to_string()),
+            other @ crate::body::BodyReadError::Unreadable(_) => {
+                BodyError::Invalid(other.to_string())
+            }
         })?;
     serde_json::from_slice(&data)
         .map_err(|err| BodyError::Invalid(format!("the body is not valid JSON: {err}")))
