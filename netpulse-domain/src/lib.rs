@@ -4,7 +4,8 @@
 //! ([`due_work`]), how a result is judged ([`health`]), when a link is degraded
 //! ([`degradation`]), what badge it wears ([`status`]), when people are told ([`alert`]), and the
 //! statistics dashboards and reports use ([`stats`]). What recording one result changes is
-//! decided in [`ingest`]; how failed sign-ins lock a key in [`throttle`].
+//! decided in [`ingest`]; how failed sign-ins lock a key in [`throttle`]; when the internet was
+//! down, for how long and how badly in [`outage`].
 //!
 //! The semantics follow the PHP NetPulse (see `shared/reference/netpulse-php-behaviour.md`)
 //! except for these deliberate differences:
@@ -49,6 +50,7 @@ pub mod measurement;
 pub mod model;
 pub mod notify;
 pub mod notify_settings;
+pub mod outage;
 pub mod pool;
 pub mod schedule;
 pub mod stats;
