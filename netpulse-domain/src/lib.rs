@@ -5,7 +5,8 @@
 //! ([`degradation`]), what badge it wears ([`status`]), when people are told ([`alert`]), and the
 //! statistics dashboards and reports use ([`stats`]). What recording one result changes is
 //! decided in [`ingest`]; how failed sign-ins lock a key in [`throttle`]; when the internet was
-//! down, for how long and how badly in [`outage`].
+//! down, for how long and how badly in [`outage`]; a series' learned normal in [`baseline`];
+//! mergeable buckets and quantile sketches in [`rollup`].
 //!
 //! The semantics follow the PHP NetPulse (see `shared/reference/netpulse-php-behaviour.md`)
 //! except for these deliberate differences:
@@ -38,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod baseline;
 pub mod crc32;
 pub mod degradation;
 pub mod due_work;
@@ -52,6 +54,7 @@ pub mod notify;
 pub mod notify_settings;
 pub mod outage;
 pub mod pool;
+pub mod rollup;
 pub mod schedule;
 pub mod stats;
 pub mod status;

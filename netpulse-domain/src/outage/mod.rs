@@ -53,5 +53,6 @@ impl Default for OutageRules {
 pub const MAX_FAILING_CHECKS: usize = 32;
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // the examples have exact results
 #[path = "outage_tests.rs"]
 mod tests;
