@@ -60,6 +60,7 @@ pub mod stats;
 pub mod status;
 pub mod throttle;
 pub mod time;
+pub mod trace;
 pub mod values;
 
 pub use error::InvalidValue;
