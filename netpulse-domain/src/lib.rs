@@ -38,6 +38,7 @@
 //! - **Even schedules** accept at most 1,440 tests a day (one a minute).
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod agent_state;
 pub mod alert;
 pub mod baseline;
