@@ -56,6 +56,7 @@ pub mod notify;
 pub mod notify_settings;
 pub mod outage;
 pub mod pool;
+pub mod report;
 pub mod rollup;
 pub mod schedule;
 pub mod stats;
