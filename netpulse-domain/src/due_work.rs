@@ -270,10 +270,10 @@ mod tests {
         );
         // A tick exactly at the last completion does not count; the current minute does.
         let at_tick =
-            ListedTicks::new().with("t t t t t", vec![Timestamp::from_unix_seconds(NOW - 60)]);
-        let c = cron_case("t t t t t", &at_tick).last(60, "a");
+            ListedTicks::new().with("0 * * * *", vec![Timestamp::from_unix_seconds(NOW - 60)]);
+        let c = cron_case("0 * * * *", &at_tick).last(60, "a");
         assert_eq!(c.decide_with(&at_tick), None);
-        let c = cron_case("t t t t t", &at_tick).last(61, "a");
+        let c = cron_case("0 * * * *", &at_tick).last(61, "a");
         assert_eq!(c.decide_with(&at_tick), due("b", DueReason::Schedule));
     }
 

@@ -38,6 +38,7 @@
 
 pub mod alert;
 pub mod crc32;
+pub mod cron_fields;
 pub mod degradation;
 pub mod due_work;
 pub mod error;
