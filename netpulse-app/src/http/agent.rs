@@ -9,7 +9,7 @@ use netpulse_adapters::wire::{
 };
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ProbeId};
-use netpulse_domain::model::RawOutput;
+use netpulse_domain::model::{RawOutput, UNKNOWN_RESULT_TIME};
 use netpulse_domain::pool::{Engine, PoolEntry};
 use netpulse_ports::agent_api::Task;
 use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
@@ -380,9 +380,6 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
     };
     let push = ResultPush::try_from(body)
         .map_err(|InvalidField { field, reason, .. }| AppError::invalid(field, reason))?;
-    if push.finished_at < push.started_at {
-        return Err(AppError::invalid("finishedAt", "is before startedAt"));
-    }
     Ok(push)
 }
 
@@ -418,8 +415,8 @@ fn legacy_submission(
         task_id: None,
         engine: Engine::Ookla,
         pool_entry,
-        started_at: Timestamp::from_unix_millis(i64::MAX),
-        finished_at: Timestamp::from_unix_millis(i64::MAX),
+        started_at: UNKNOWN_RESULT_TIME,
+        finished_at: UNKNOWN_RESULT_TIME,
         scheduled,
         raw: RawOutput {
             exit_code: Some(i32::from(kind != "result")),

@@ -8,6 +8,7 @@ mod cli;
 mod deployment;
 mod exposure;
 mod helpers;
+mod input_bounds;
 mod late_results;
 mod limits;
 mod maintenance;
@@ -83,6 +84,8 @@ on_both_databases!(
     limits::results_authenticate_before_reading_the_body,
     limits::connection_fields_are_capped,
     limits::long_sign_in_emails_store_no_throttle_key,
+    input_bounds::cron_and_time_zone_mistakes_are_refused,
+    input_bounds::result_times_are_bounded,
 );
 
 /// Two server processes need PostgreSQL.

@@ -1,0 +1,119 @@
+//! Input a new user typed wrong, refused with a message naming the field: cron expressions
+//! that name a weekday in the minute field or never fire, a time zone given with an even
+//! schedule, result times that cannot be a test's.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, ookla_stdout, push_body};
+
+/// Creates a connection with `body` merged in; the 400's field and message.
+async fn refused(t: &TestApp, probe: &str, extra: Value) -> (Value, String) {
+    let mut body = json!({"probeId": probe, "name": "x"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (status, answer) = t
+        .send(reqwest::Method::POST, "/api/v1/connections", &body)
+        .await;
+    assert_eq!(status, 400, "{body} → {answer}");
+    (
+        answer["field"].clone(),
+        answer["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+pub(crate) async fn cron_and_time_zone_mistakes_are_refused(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let pid = agent.probe.id.as_str();
+    let (field, detail) = refused(t, pid, json!({"cron": ["MON * * * *"]})).await;
+    assert_eq!(field, "cron");
+    assert!(detail.contains("minute field \"MON\""), "{detail}");
+    let (field, detail) = refused(t, pid, json!({"cron": ["0 0 31 2 *"]})).await;
+    assert_eq!(field, "cron");
+    assert!(detail.contains("never fires"), "{detail}");
+    let (field, detail) = refused(t, pid, json!({"cron": ["0 25 * * *"]})).await;
+    assert_eq!(field, "cron");
+    assert!(detail.contains("hour field \"25\""), "{detail}");
+    assert!(!detail.contains("Component error"), "{detail}");
+    // A time zone with an even schedule is checked too, on create and on update.
+    let (field, detail) =
+        refused(t, pid, json!({"testsPerDay": 24, "timezone": "Mars/Base"})).await;
+    assert_eq!(field, "timezone");
+    assert!(detail.contains("Mars/Base"), "{detail}");
+    let c = t.connection(&agent.probe.id, "wan1", &[]).await;
+    let path = format!("/api/v1/connections/{}", c.id);
+    let (status, answer) = t
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            &json!({"timezone": "Mars/Base"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["field"]),
+        (400, &json!("timezone")),
+        "{answer}"
+    );
+    // A valid one is accepted (and unused by the even schedule).
+    let (status, answer) = t
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            &json!({"timezone": "Europe/Berlin"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["schedule"], "even");
+    // The weekday where it belongs still works.
+    let (status, answer) = t
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            &json!({"cron": ["0 9 * * MON-FRI"], "timezone": "Europe/Berlin"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+pub(crate) async fn result_times_are_bounded(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let c = t.connection(&agent.probe.id, "wan1", &[]).await;
+    let now = t.clock_now();
+    let good = push_body(now, &c, None, &ookla_stdout(), 0, true);
+    for (started, finished, field) in [
+        ("0000-01-01T00:00:00Z", now.to_rfc3339(), "startedAt"),
+        ("1999-12-31T23:59:59Z", now.to_rfc3339(), "startedAt"),
+        (
+            &now.plus_seconds(2 * 86_400).to_rfc3339(),
+            now.plus_seconds(2 * 86_400 + 30).to_rfc3339(),
+            "startedAt",
+        ),
+        (
+            &now.plus_seconds(-30).to_rfc3339(),
+            now.plus_seconds(-60).to_rfc3339(),
+            "finishedAt",
+        ),
+        (
+            &now.plus_seconds(-30).to_rfc3339(),
+            now.plus_seconds(3 * 86_400).to_rfc3339(),
+            "finishedAt",
+        ),
+    ] {
+        let mut body = good.clone();
+        body["startedAt"] = json!(started);
+        body["finishedAt"] = json!(finished);
+        let (status, answer) = t.push(&agent, &body).await;
+        assert_eq!(status, 400, "{started}..{finished}: {answer}");
+        assert_eq!(answer["field"], field, "{answer}");
+    }
+    let (_, list) = t.get("/api/v1/measurements").await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+    // A month-old result (a replayed spool) and a clock a few minutes ahead are fine.
+    let mut old = good.clone();
+    old["startedAt"] = json!(now.plus_seconds(-30 * 86_400).to_rfc3339());
+    old["finishedAt"] = json!(now.plus_seconds(-30 * 86_400 + 30).to_rfc3339());
+    assert_eq!(t.push(&agent, &old).await.0, 201);
+    let mut ahead = push_body(now.plus_seconds(300), &c, None, &ookla_stdout(), 0, true);
+    ahead["startedAt"] = json!(now.plus_seconds(270).to_rfc3339());
+    assert_eq!(t.push(&agent, &ahead).await.0, 201);
+}
