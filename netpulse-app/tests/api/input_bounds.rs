@@ -117,3 +117,66 @@ pub(crate) async fn result_times_are_bounded(t: &TestApp) {
     ahead["startedAt"] = json!(now.plus_seconds(270).to_rfc3339());
     assert_eq!(t.push(&agent, &ahead).await.0, 201);
 }
+
+/// `serve --local-agent --local-agent-target URL` on a later start: applied to the local
+/// probe's one connection; with several, not applied and the reason names them.
+pub(crate) async fn the_local_agent_target_is_applied_on_every_start(t: &TestApp) {
+    use netpulse_app::service::local_agent::{TargetOutcome, ensure_probe};
+    let pool = |c: &netpulse_domain::model::Connection| -> Vec<String> {
+        c.pool.entries().iter().map(ToString::to_string).collect()
+    };
+    let connections = |id| async move {
+        netpulse_app::service::connections::list(&t.app, Some(id))
+            .await
+            .unwrap()
+    };
+    // First start without Ookla and without a target: the default HTTP target.
+    let (probe, outcome) = ensure_probe(&t.app, "box", false, None).await.unwrap();
+    assert_eq!(outcome, TargetOutcome::NotGiven);
+    let first = connections(&probe.id).await;
+    assert_eq!(pool(&first[0]), ["https://speed.cloudflare.com"]);
+    // A later start with a target: the pool follows it (and says what it was).
+    let lan = "http://192.168.1.10:8080";
+    let (again, outcome) = ensure_probe(&t.app, "box", false, Some(lan)).await.unwrap();
+    assert_eq!(again.id, probe.id);
+    assert_eq!(
+        outcome,
+        TargetOutcome::Applied {
+            connection: "internet".into(),
+            previous_pool: vec!["https://speed.cloudflare.com".into()],
+        }
+    );
+    assert_eq!(pool(&connections(&probe.id).await[0]), [lan]);
+    let (_, outcome) = ensure_probe(&t.app, "box", true, Some(lan)).await.unwrap();
+    assert_eq!(outcome, TargetOutcome::Unchanged);
+    // Without a target the pool is left alone.
+    let (_, outcome) = ensure_probe(&t.app, "box", true, None).await.unwrap();
+    assert_eq!(outcome, TargetOutcome::NotGiven);
+    assert_eq!(pool(&connections(&probe.id).await[0]), [lan]);
+    // Two connections: the server cannot tell which one is meant, and says so.
+    t.connection(&probe.id, "backup", &[]).await;
+    let (_, outcome) = ensure_probe(&t.app, "box", false, Some("http://10.0.0.2"))
+        .await
+        .unwrap();
+    let TargetOutcome::NotApplied(why) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        why.contains("2 connections (") && why.contains("backup"),
+        "{why}"
+    );
+    let internet = connections(&probe.id)
+        .await
+        .into_iter()
+        .find(|c| c.name.to_string() == "internet")
+        .unwrap();
+    assert_eq!(pool(&internet), [lan], "left alone");
+    // A bad target is refused naming the field.
+    let e = ensure_probe(&t.app, "box", false, Some("ftp://x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, netpulse_app::error::AppError::Invalid { field, .. } if field == "serverPool" || field == "server_pool"),
+        "{e:?}"
+    );
+}

@@ -86,6 +86,7 @@ on_both_databases!(
     limits::long_sign_in_emails_store_no_throttle_key,
     input_bounds::cron_and_time_zone_mistakes_are_refused,
     input_bounds::result_times_are_bounded,
+    input_bounds::the_local_agent_target_is_applied_on_every_start,
 );
 
 /// Two server processes need PostgreSQL.
