@@ -24,7 +24,7 @@ use super::payload::{BodyError, DeferredJsonBody, Fields};
 use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::ingest::fresh_result_id;
-use crate::service::{self, App, due, ingest, probes};
+use crate::service::{self, App, due, health, ingest, probes};
 use netpulse_ports::agent_api::ResultPush;
 
 /// Default time an agent gives one test, seconds.
@@ -282,14 +282,14 @@ pub struct StatusDto {
     pub status: String,
 }
 
-/// Readiness answer.
+/// Readiness answer; `database` and `error` only for authenticated callers.
 #[derive(Debug, Object)]
 pub struct HealthcheckDto {
     /// `healthy` or `unhealthy`.
     pub status: String,
-    /// `up` or `down` for the database.
-    pub database: String,
-    /// The database error, when down.
+    /// `up`, `down` or `timeout` (authenticated callers only).
+    pub database: Option<String>,
+    /// Why the database is not up (authenticated callers only).
     pub error: Option<String>,
 }
 
@@ -570,20 +570,20 @@ impl AgentApi {
         })
     }
 
-    /// Readiness: the database answers (503 when it does not).
+    /// Readiness: the database answers and takes a write within 1 s (else 503). Which part
+    /// failed and why only with an API token or a session.
     #[oai(path = "/healthcheck", method = "get", tag = "Tag::System")]
-    async fn healthcheck(&self) -> HealthcheckResponse {
-        match self.app.storage.ping().await {
-            Ok(()) => HealthcheckResponse::Healthy(Json(HealthcheckDto {
-                status: "healthy".into(),
-                database: "up".into(),
-                error: None,
-            })),
-            Err(e) => HealthcheckResponse::Unhealthy(Json(HealthcheckDto {
-                status: "unhealthy".into(),
-                database: "down".into(),
-                error: Some(e.to_string()),
-            })),
+    async fn healthcheck(&self, req: &poem::Request) -> HealthcheckResponse {
+        let health = health::check(&self.app, &super::auth::credentials(req)).await;
+        let dto = Json(HealthcheckDto {
+            status: health.status().into(),
+            database: health.detailed.then(|| health.database.as_str().into()),
+            error: health.error.clone().filter(|_| health.detailed),
+        });
+        if health.healthy() {
+            HealthcheckResponse::Healthy(dto)
+        } else {
+            HealthcheckResponse::Unhealthy(dto)
         }
     }
 }

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod deployment;
 mod exposure;
+mod health;
 mod helpers;
 mod input_bounds;
 mod late_results;
@@ -87,6 +88,7 @@ on_both_databases!(
     input_bounds::cron_and_time_zone_mistakes_are_refused,
     input_bounds::result_times_are_bounded,
     input_bounds::the_local_agent_target_is_applied_on_every_start,
+    health::healthcheck_detail_needs_credentials,
 );
 
 /// Two server processes need PostgreSQL.
