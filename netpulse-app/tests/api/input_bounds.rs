@@ -180,3 +180,35 @@ pub(crate) async fn the_local_agent_target_is_applied_on_every_start(t: &TestApp
         "{e:?}"
     );
 }
+
+/// An agent that says it cannot run Ookla (`X-NetPulse-Agent-Engines: http`) is handed the
+/// pool's HTTP entry, not the Ookla one; an agent that names both gets the rotation.
+pub(crate) async fn tasks_follow_the_engines_the_agent_advertises(t: &TestApp) {
+    let agent = t.probe("home").await;
+    t.connection(&agent.probe.id, "wan1", &["12345", "https://speed.example"])
+        .await;
+    let due = |engines: &'static str| {
+        let agent = &agent;
+        async move {
+            crate::helpers::answer(
+                t.client
+                    .get(t.url(&format!("/api/v1/probes/{}/due", agent.probe.id)))
+                    .bearer_auth(&agent.token)
+                    .header("X-NetPulse-Agent-Version", "9.9.9")
+                    .header("X-NetPulse-Agent-Engines", engines)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, plan) = due("http").await;
+    assert_eq!(status, 200, "{plan}");
+    let tasks = plan["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{plan}");
+    assert_eq!(tasks[0]["engine"], "http", "{plan}");
+    assert_eq!(tasks[0]["poolEntry"], "https://speed.example");
+    let (_, plan) = due("ookla,http").await;
+    assert_eq!(plan["tasks"][0]["engine"], "ookla", "{plan}");
+}

@@ -88,6 +88,7 @@ on_both_databases!(
     input_bounds::cron_and_time_zone_mistakes_are_refused,
     input_bounds::result_times_are_bounded,
     input_bounds::the_local_agent_target_is_applied_on_every_start,
+    input_bounds::tasks_follow_the_engines_the_agent_advertises,
     health::healthcheck_detail_needs_credentials,
 );
 
