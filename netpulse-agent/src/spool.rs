@@ -67,6 +67,7 @@ pub struct Attempts {
 
 impl Attempts {
     /// The record after one more 5xx answer.
+    #[must_use]
     pub fn after_server_error(self) -> Self {
         let server_errors = self.server_errors.saturating_add(1);
         let skip_replays = match server_errors.checked_sub(SERVER_ERRORS_BEFORE_SETTING_BACK) {
