@@ -570,8 +570,9 @@ impl AgentApi {
         })
     }
 
-    /// Readiness: the database answers and takes a write within 1 s (else 503). Which part
-    /// failed and why only with an API token or a session.
+    /// Readiness: the database answers and takes a write within 1 s (else 503).
+    ///
+    /// `database` and `error` only with an API token or a session.
     #[oai(path = "/healthcheck", method = "get", tag = "Tag::System")]
     async fn healthcheck(&self, req: &poem::Request) -> HealthcheckResponse {
         let health = health::check(&self.app, &super::auth::credentials(req)).await;
