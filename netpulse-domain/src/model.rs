@@ -295,6 +295,28 @@ mod tests {
     }
 
     #[test]
+    fn result_times_are_bounded_by_2000_and_a_day_ahead() {
+        let now = Timestamp::parse_rfc3339("2026-06-06T12:00:00Z").unwrap();
+        let field = |s: Timestamp, f: Timestamp| check_result_times(s, f, now).map_err(|e| e.field);
+        let zero = Timestamp::parse_rfc3339("0000-01-01T00:00:00Z").unwrap();
+        assert_eq!(field(zero, now), Err("startedAt"));
+        assert_eq!(
+            field(EARLIEST_RESULT_TIME.plus_seconds(-1), now),
+            Err("startedAt")
+        );
+        assert_eq!(field(EARLIEST_RESULT_TIME, EARLIEST_RESULT_TIME), Ok(()));
+        let day = MAX_RESULT_CLOCK_AHEAD_SECONDS;
+        assert_eq!(field(now.plus_seconds(day), now.plus_seconds(day)), Ok(()));
+        assert_eq!(
+            field(now.plus_seconds(day + 1), now.plus_seconds(day + 1)),
+            Err("startedAt")
+        );
+        assert_eq!(field(now, now.plus_seconds(day + 1)), Err("finishedAt"));
+        assert_eq!(field(now, now.plus_seconds(-1)), Err("finishedAt"));
+        assert_eq!(field(UNKNOWN_RESULT_TIME, UNKNOWN_RESULT_TIME), Ok(()));
+    }
+
+    #[test]
     fn state_moves_forward_only() {
         let t = Timestamp::from_unix_seconds;
         let a = PoolEntry::parse("a").ok();

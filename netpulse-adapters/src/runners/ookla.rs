@@ -106,9 +106,10 @@ fn file_stamp(path: &Path) -> FileStamp {
     )
 }
 
-/// Whether `<path> --version` prints the Ookla CLI's banner (on stdout, within 10 s).
+/// Whether `<path> --version` prints the Ookla CLI's banner (on stdout, within 5 s: inside the
+/// agent's 10 s availability bound).
 async fn prints_ookla_banner(clock: &dyn Clock, path: &Path) -> bool {
-    let spec = ProcessSpec::new(path, ["--version"], Duration::from_secs(10));
+    let spec = ProcessSpec::new(path, ["--version"], Duration::from_secs(5));
     let out = run_process(clock, &spec).await;
     out.raw.stdout.contains(OOKLA_VERSION_BANNER)
 }

@@ -60,10 +60,12 @@ pub async fn start(
         local_agent::ensure_probe(app, &host_name(), ookla, settings.http_target.as_deref())
             .await
             .map_err(|e| match e {
-                crate::error::AppError::Invalid { message, .. } => StartupError::Setting {
-                    flag: "--local-agent-target",
-                    message,
-                },
+                crate::error::AppError::Invalid { field, message } if field == "server_pool" => {
+                    StartupError::Setting {
+                        flag: "--local-agent-target",
+                        message,
+                    }
+                }
                 other => other.into(),
             })?;
     match target {
