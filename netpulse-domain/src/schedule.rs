@@ -133,11 +133,33 @@ pub struct CronSchedule {
 }
 
 impl CronSchedule {
-    /// Validates the list with the calendar that will evaluate it.
+    /// Validates the list with the calendar that will evaluate it, each expression's fields
+    /// included ([`crate::cron_fields`]: names only where they belong, ranges, never-firing
+    /// dates).
     pub fn new(
         expressions: Vec<String>,
         time_zone: &str,
         calendar: &dyn CronCalendar,
+    ) -> Result<Self, InvalidValue> {
+        Self::build(expressions, time_zone, calendar, true)
+    }
+
+    /// Rebuilds a stored schedule: the checks of [`Self::new`] except the field rules, which
+    /// came later, so a connection saved before them (say `MON * * * *`) still loads and runs
+    /// as it did; editing it applies them.
+    pub fn from_stored(
+        expressions: Vec<String>,
+        time_zone: &str,
+        calendar: &dyn CronCalendar,
+    ) -> Result<Self, InvalidValue> {
+        Self::build(expressions, time_zone, calendar, false)
+    }
+
+    fn build(
+        expressions: Vec<String>,
+        time_zone: &str,
+        calendar: &dyn CronCalendar,
+        field_rules: bool,
     ) -> Result<Self, InvalidValue> {
         if expressions.is_empty() {
             return Err(InvalidValue::new(
@@ -165,8 +187,11 @@ impl CronSchedule {
                     "must have 5 fields: minute hour day-of-month month day-of-week",
                 ));
             }
-            crate::cron_fields::check_cron_fields(&e)
-                .map_err(|why| InvalidValue::new("cron", &expr, format!("is invalid: {why}")))?;
+            if field_rules {
+                crate::cron_fields::check_cron_fields(&e).map_err(|why| {
+                    InvalidValue::new("cron", &expr, format!("is invalid: {why}"))
+                })?;
+            }
             calendar.check(&e, time_zone).map_err(|why| {
                 let field = if why.contains("time zone") {
                     "timezone"

@@ -212,3 +212,61 @@ pub(crate) async fn tasks_follow_the_engines_the_agent_advertises(t: &TestApp) {
     let (_, plan) = due("ookla,http").await;
     assert_eq!(plan["tasks"][0]["engine"], "ookla", "{plan}");
 }
+
+/// A connection saved before the cron field rules (`MON * * * *` was accepted) still loads and
+/// is listed; editing it asks for a valid expression.
+pub(crate) async fn connections_saved_before_the_cron_rules_still_load(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let pid = agent.probe.id.as_str();
+    let (status, c) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/connections",
+            &json!({"probeId": pid, "name": "old", "cron": ["1 * * * *"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_owned();
+    let sql =
+        format!("UPDATE connections SET cron_expressions = '[\"MON * * * *\"]' WHERE id = '{id}'");
+    if t.db_url.starts_with("sqlite") {
+        let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&t.db_url)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut db)
+            .await
+            .unwrap();
+    } else {
+        let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&t.db_url)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    let (status, list) = t.get("/api/v1/connections").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["items"][0]["cron"], json!(["MON * * * *"]), "{list}");
+    let (status, answer) = t
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/connections/{id}"),
+            &json!({"name": "renamed"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["field"]),
+        (400, &json!("cron")),
+        "{answer}"
+    );
+    let (status, answer) = t
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/connections/{id}"),
+            &json!({"name": "renamed", "cron": ["0 * * * 1"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+}

@@ -89,6 +89,7 @@ on_both_databases!(
     input_bounds::result_times_are_bounded,
     input_bounds::the_local_agent_target_is_applied_on_every_start,
     input_bounds::tasks_follow_the_engines_the_agent_advertises,
+    input_bounds::connections_saved_before_the_cron_rules_still_load,
     health::healthcheck_detail_needs_credentials,
 );
 
