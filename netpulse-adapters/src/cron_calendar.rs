@@ -19,17 +19,45 @@ fn zone(name: &str) -> Result<TimeZone, String> {
     TimeZone::get(name).map_err(|e| format!("unknown time zone {name:?} ({e})"))
 }
 
+const FIELD_NAMES: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+
 fn parse(expression: &str) -> Result<Cron, String> {
-    if expression.split_whitespace().count() != 5 {
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    if fields.len() != 5 {
         return Err("expected 5 fields: minute hour day-of-month month day-of-week".to_owned());
     }
-    Cron::from_str(expression).map_err(|e| e.to_string())
+    Cron::from_str(expression).map_err(|e| explain(&fields, &e))
+}
+
+/// croner's message ("Component error: Number out of bounds") reworded, naming the field at
+/// fault: the first field that croner refuses on its own (the others as `*`).
+fn explain(fields: &[&str], error: &croner::errors::CronError) -> String {
+    let what = match error {
+        croner::errors::CronError::ComponentError(m)
+        | croner::errors::CronError::InvalidPattern(m)
+        | croner::errors::CronError::IllegalCharacters(m) => m.trim_end_matches('.').to_owned(),
+        other => other.to_string(),
+    };
+    let what = what.replace("Number out of bounds", "a number is out of range");
+    let alone = |i: usize| {
+        let mut probe = ["*"; 5];
+        probe[i] = fields[i];
+        Cron::from_str(&probe.join(" ")).is_err()
+    };
+    match (0..5).find(|&i| alone(i)) {
+        Some(i) => format!("{} field {:?}: {what}", FIELD_NAMES[i], fields[i]),
+        None => format!("the fields do not fit together: {what}"),
+    }
 }
 
 impl CronCalendar for CronerCalendar {
     fn check(&self, expression: &str, time_zone: &str) -> Result<(), String> {
         zone(time_zone)?;
         parse(expression).map(|_| ())
+    }
+
+    fn check_time_zone(&self, time_zone: &str) -> Result<(), String> {
+        zone(time_zone).map(|_| ())
     }
 
     fn next_tick_after(
@@ -96,6 +124,16 @@ mod tests {
     }
 
     #[test]
+    fn croner_messages_name_the_field() {
+        let c = CronerCalendar;
+        let e = c.check("0 25 * * *", "UTC").unwrap_err();
+        assert!(!e.contains("Component error"), "{e}");
+        assert!(e.starts_with("hour field \"25\": "), "{e}");
+        let e = c.check("0 0 * * 9", "UTC").unwrap_err();
+        assert!(e.starts_with("day-of-week field \"9\": "), "{e}");
+    }
+
+    #[test]
     fn checks_reject_bad_input_with_reasons() {
         let c = CronerCalendar;
         assert!(c.check("0 8,20 * * *", "Europe/Berlin").is_ok());
@@ -105,6 +143,12 @@ mod tests {
                 .contains("time zone")
         );
         assert!(c.check("61 * * * *", "UTC").is_err());
+        assert!(c.check_time_zone("Europe/Berlin").is_ok());
+        assert!(
+            c.check_time_zone("Mars/Base")
+                .unwrap_err()
+                .contains("Mars/Base")
+        );
         assert!(
             c.check("0 0 * * * *", "UTC")
                 .unwrap_err()

@@ -5,7 +5,9 @@
 //! result the server rejects for good (a 4xx other than 401/403) is moved to `rejected/` and
 //! logged. Any other push failure keeps it spooled for the next cycle; the rest of that cycle's
 //! results are then only spooled, not pushed, so an unreachable server does not cost one
-//! timeout per result.
+//! timeout per result. A result the server keeps answering with a 5xx is set back after a few
+//! tries (see [`crate::spool::Attempts`]): it stays spooled and is retried on later replays,
+//! while the replay moves on to the results behind it.
 
 use std::fmt;
 
@@ -13,7 +15,7 @@ use netpulse_domain::pool::Engine;
 use netpulse_ports::agent_api::{AgentApiError, AgentInfo, PushOutcome, ResultPush};
 
 use crate::agent::Agent;
-use crate::spool::{Spool, SpoolError, SpooledFile};
+use crate::spool::{Attempts, Spool, SpoolError, SpooledFile};
 
 /// What one cycle did.
 #[derive(Debug, Default)]
@@ -34,6 +36,9 @@ pub struct CycleReport {
     pub replayed: usize,
     /// Results the server rejected for good (moved to `rejected/`).
     pub rejected: usize,
+    /// Spooled results the replay moved on past (the server kept answering them with a 5xx, or
+    /// they are still set back from earlier replays); they stay in the spool.
+    pub set_back: usize,
     /// Unreadable spool files moved to `corrupt/`.
     pub corrupt: usize,
     /// Old results dropped because the spool was full.
@@ -71,6 +76,9 @@ impl fmt::Display for CycleReport {
             "; {} replayed; {} pending in the spool",
             self.replayed, self.pending
         )?;
+        if self.set_back > 0 {
+            write!(f, " ({} set back after server errors)", self.set_back)?;
+        }
         if self.lost > 0 {
             write!(f, "; {} LOST", self.lost)?;
         }
@@ -119,7 +127,12 @@ fn log_finished(engine: Engine, result: &ResultPush) {
 enum Delivery {
     Delivered(PushOutcome),
     Rejected,
-    Kept(AgentApiError),
+    /// Kept in the spool; `set_back` when the server answered it with a 5xx often enough that
+    /// the replay moves on past it.
+    Kept {
+        error: AgentApiError,
+        set_back: bool,
+    },
 }
 
 impl Agent {
@@ -193,7 +206,7 @@ impl Agent {
                         }
                     }
                     Delivery::Rejected => report.rejected += 1,
-                    Delivery::Kept(e) => {
+                    Delivery::Kept { error: e, .. } => {
                         tracing::warn!(result = %result.result_id, error = %e, "push failed; the result stays spooled for the next cycle");
                         report.spooled += 1;
                         report.push_error = Some(e);
@@ -234,6 +247,10 @@ impl Agent {
             );
         }
         for file in pending {
+            if self.skipped_as_set_back(&file).await {
+                report.set_back += 1;
+                continue;
+            }
             let loaded = {
                 let file = file.clone();
                 on_spool(self.spool(), move |s| s.load(&file)).await
@@ -277,7 +294,15 @@ impl Agent {
                     }
                 }
                 Delivery::Rejected => report.rejected += 1,
-                Delivery::Kept(e) => {
+                Delivery::Kept {
+                    error,
+                    set_back: true,
+                } => {
+                    tracing::warn!(result = %result.result_id, %error,
+                        "the server keeps failing on this result; it stays spooled, set back, and the replay goes on");
+                    report.set_back += 1;
+                }
+                Delivery::Kept { error: e, .. } => {
                     tracing::warn!(result = %result.result_id, error = %e, "replay stopped; spooled results wait for the next cycle");
                     report.replay_error = Some(e.to_string());
                     return;
@@ -325,7 +350,56 @@ impl Agent {
                 }
                 Delivery::Rejected
             }
-            Err(e) => Delivery::Kept(e),
+            Err(error) => {
+                let set_back = match &error {
+                    AgentApiError::ServerError { .. } => self.count_server_error(file).await,
+                    _ => false,
+                };
+                Delivery::Kept { error, set_back }
+            }
+        }
+    }
+
+    /// Whether a spooled result is still set back from earlier server errors; if so, one replay
+    /// of its wait is used up.
+    async fn skipped_as_set_back(&self, file: &SpooledFile) -> bool {
+        let file = file.clone();
+        on_spool(self.spool(), move |s| {
+            let attempts = s.attempts(&file);
+            if attempts.skip_replays == 0 {
+                return Ok(false);
+            }
+            s.set_attempts(
+                &file,
+                Attempts {
+                    skip_replays: attempts.skip_replays - 1,
+                    ..attempts
+                },
+            )?;
+            Ok(true)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot update a spooled result's attempts");
+            false
+        })
+    }
+
+    /// Counts a 5xx answer for a spooled result; whether it is now set back.
+    async fn count_server_error(&self, file: &SpooledFile) -> bool {
+        let file = file.clone();
+        let counted = on_spool(self.spool(), move |s| {
+            let attempts = s.attempts(&file).after_server_error();
+            s.set_attempts(&file, attempts)?;
+            Ok(attempts)
+        })
+        .await;
+        match counted {
+            Ok(attempts) => attempts.set_back(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record a spooled result's attempts");
+                false
+            }
         }
     }
 

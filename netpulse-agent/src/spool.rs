@@ -12,6 +12,8 @@
 //! - `rejected/<result-id>.json` (+ `.reason.txt`): results the server refused for good
 //!   (a 4xx other than 401/403), kept for inspection.
 //! - `corrupt/<name>` (+ `.reason.txt`): files that could not be read as a result.
+//! - `.<result-id>.json.attempts`: how often the server answered that result with a 5xx, and
+//!   for how many more replays it is set back (see [`Attempts`]); deleted with the result.
 //! - `.lock`: held (advisory lock) by the agent using the spool, so two agents never share one.
 //!
 //! Writes are atomic and durable: the temporary file is written and fsynced, renamed into
@@ -38,6 +40,54 @@ pub const CORRUPT_DIR: &str = "corrupt";
 
 const LOCK_FILE: &str = ".lock";
 const TMP_SUFFIX: &str = ".tmp";
+const ATTEMPTS_SUFFIX: &str = ".attempts";
+
+/// Server errors (5xx) a result may get in a row before the replay moves on past it.
+pub const SERVER_ERRORS_BEFORE_SETTING_BACK: u32 = 3;
+
+/// The most replays a result that keeps failing is set back for.
+pub const MAX_SET_BACK_REPLAYS: u32 = 64;
+
+/// The delivery history of one spooled result the server answered with a 5xx, kept beside it
+/// (`.<result-id>.json.attempts`) so it survives restarts and `--once` runs.
+///
+/// A result answered with a 5xx [`SERVER_ERRORS_BEFORE_SETTING_BACK`] times in a row is set
+/// back: it stays in the spool, the replay skips it for the next 1, 2, 4, … replays (at most
+/// [`MAX_SET_BACK_REPLAYS`]) and goes on with the results behind it, so one result the server
+/// cannot take never blocks the others. Before that, a 5xx stops the replay (the server is
+/// probably failing for every result). A delivery or a rejection deletes the record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempts {
+    /// 5xx answers in a row.
+    pub server_errors: u32,
+    /// Replays still to skip this result for.
+    pub skip_replays: u32,
+}
+
+impl Attempts {
+    /// The record after one more 5xx answer.
+    #[must_use]
+    pub fn after_server_error(self) -> Self {
+        let server_errors = self.server_errors.saturating_add(1);
+        let skip_replays = match server_errors.checked_sub(SERVER_ERRORS_BEFORE_SETTING_BACK) {
+            None => 0,
+            Some(extra) => 1u32
+                .checked_shl(extra)
+                .unwrap_or(MAX_SET_BACK_REPLAYS)
+                .min(MAX_SET_BACK_REPLAYS),
+        };
+        Self {
+            server_errors,
+            skip_replays,
+        }
+    }
+
+    /// Whether the result is set back (the replay moves on past it).
+    pub fn set_back(self) -> bool {
+        self.server_errors >= SERVER_ERRORS_BEFORE_SETTING_BACK
+    }
+}
 
 /// Why a spool operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +248,13 @@ impl Spool {
                 fs::remove_file(&path).map_err(io_error("delete", &path))?;
                 tracing::warn!(file = %path.display(), "deleted a half-written spool file left by an interrupted run");
                 report.removed_temporary += 1;
+            } else if let Some(result) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(ATTEMPTS_SUFFIX))
+                && !dir.join(result).exists()
+            {
+                let path = entry.path();
+                fs::remove_file(&path).map_err(io_error("delete", &path))?;
             }
         }
         if report.removed_temporary > 0 {
@@ -281,6 +338,7 @@ impl Spool {
     /// Deletes a delivered result (durably; a result that comes back after a crash is pushed
     /// again, which the server answers with "already recorded").
     pub fn remove(&self, file: &SpooledFile) -> Result<(), SpoolError> {
+        self.forget_attempts(file)?;
         match fs::remove_file(file.path()) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -305,6 +363,7 @@ impl Spool {
         folder: &str,
         reason: &str,
     ) -> Result<PathBuf, SpoolError> {
+        self.forget_attempts(file)?;
         let dir = self.dir().join(folder);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         let reason_path = dir.join(format!("{}.reason.txt", file.name()));
@@ -322,12 +381,57 @@ impl Spool {
         Ok(target)
     }
 
+    fn attempts_path(&self, file: &SpooledFile) -> PathBuf {
+        self.dir()
+            .join(format!(".{}{ATTEMPTS_SUFFIX}", file.name()))
+    }
+
+    /// The delivery history of a pending result (the default when it has none, or when its
+    /// record cannot be read).
+    pub fn attempts(&self, file: &SpooledFile) -> Attempts {
+        fs::read(self.attempts_path(file))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the delivery history of a pending result (durably).
+    pub fn set_attempts(&self, file: &SpooledFile, attempts: Attempts) -> Result<(), SpoolError> {
+        let path = self.attempts_path(file);
+        let tmp = self
+            .dir()
+            .join(format!(".{}{ATTEMPTS_SUFFIX}{TMP_SUFFIX}", file.name()));
+        let json = serde_json::to_vec(&attempts)
+            .map_err(|e| io_error("encode", &path)(io::Error::other(e)))?;
+        let written = (|| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error("write", &path)(e));
+        }
+        sync_dir(self.dir())
+    }
+
+    fn forget_attempts(&self, file: &SpooledFile) -> Result<(), SpoolError> {
+        let path = self.attempts_path(file);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("delete", &path)(e)),
+        }
+    }
+
     /// Deletes the oldest pending results beyond the cap; returns their file names.
     fn evict_over_cap(&self) -> Result<Vec<String>, SpoolError> {
         let pending = self.pending()?;
         let excess = pending.len().saturating_sub(self.max_results());
         let mut evicted = Vec::with_capacity(excess);
         for file in pending.into_iter().take(excess) {
+            self.forget_attempts(&file)?;
             match fs::remove_file(file.path()) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -80,6 +80,9 @@ pub struct DueInput<'a> {
     pub run_now: Option<&'a RunNowRequest>,
     /// The moment of the poll.
     pub now: Timestamp,
+    /// The engines the polling agent says it can run (empty: it did not say). The rotation
+    /// skips pool entries of other engines while the pool has one it can run.
+    pub engines: &'a [Engine],
 }
 
 /// A task to hand to the agent.
@@ -119,7 +122,10 @@ pub fn due_work(input: &DueInput<'_>, calendar: &dyn CronCalendar) -> Option<Due
     let rotated = || {
         input
             .pool
-            .next_after(input.last.and_then(|l| l.pool_entry.as_ref()))
+            .next_runnable_after(
+                input.last.and_then(|l| l.pool_entry.as_ref()),
+                input.engines,
+            )
             .cloned()
     };
     let task = |pool_entry: Option<PoolEntry>, reason| {
@@ -205,6 +211,7 @@ mod tests {
                 history: &self.history,
                 run_now: self.run_now.as_ref(),
                 now: Timestamp::from_unix_seconds(NOW),
+                engines: &[],
             };
             due_work(&input, cal).map(|t| (t.pool_entry.map(|e| e.as_str().to_owned()), t.reason))
         }
@@ -270,10 +277,10 @@ mod tests {
         );
         // A tick exactly at the last completion does not count; the current minute does.
         let at_tick =
-            ListedTicks::new().with("t t t t t", vec![Timestamp::from_unix_seconds(NOW - 60)]);
-        let c = cron_case("t t t t t", &at_tick).last(60, "a");
+            ListedTicks::new().with("0 * * * *", vec![Timestamp::from_unix_seconds(NOW - 60)]);
+        let c = cron_case("0 * * * *", &at_tick).last(60, "a");
         assert_eq!(c.decide_with(&at_tick), None);
-        let c = cron_case("t t t t t", &at_tick).last(61, "a");
+        let c = cron_case("0 * * * *", &at_tick).last(61, "a");
         assert_eq!(c.decide_with(&at_tick), due("b", DueReason::Schedule));
     }
 
@@ -291,6 +298,62 @@ mod tests {
     }
 
     #[test]
+    fn the_rotation_skips_entries_the_agent_cannot_run() {
+        let c = Case::even(24);
+        let pool = ServerPool::parse_all(&["12345", "https://speed.example", "iperf3://10.0.0.1"])
+            .unwrap();
+        let decide = |last: Option<&str>, engines: &[Engine]| {
+            let last = last.map(|e| LastRun {
+                completed_at: Timestamp::from_unix_seconds(NOW - 86_400),
+                pool_entry: Some(PoolEntry::parse(e).unwrap()),
+            });
+            let input = DueInput {
+                connection_id: &c.id,
+                enabled: true,
+                schedule: &c.schedule,
+                pool: &pool,
+                policy: &c.policy,
+                last: last.as_ref(),
+                history: &c.history,
+                run_now: None,
+                now: Timestamp::from_unix_seconds(NOW),
+                engines,
+            };
+            due_work(&input, &ListedTicks::new()).map(|t| t.pool_entry.unwrap().to_string())
+        };
+        // An agent without Ookla (nor iperf3) gets the HTTP entry, whatever came last.
+        for last in [
+            None,
+            Some("12345"),
+            Some("https://speed.example"),
+            Some("iperf3://10.0.0.1"),
+        ] {
+            assert_eq!(
+                decide(last, &[Engine::Http]).as_deref(),
+                Some("https://speed.example")
+            );
+        }
+        assert_eq!(
+            decide(
+                Some("https://speed.example"),
+                &[Engine::Http, Engine::Ookla]
+            )
+            .as_deref(),
+            Some("12345")
+        );
+        // An agent that did not say gets the plain rotation; one that can run none of them too
+        // (its `tool-missing` result shows the problem).
+        assert_eq!(
+            decide(Some("12345"), &[]).as_deref(),
+            Some("https://speed.example")
+        );
+        assert_eq!(
+            decide(Some("https://speed.example"), &[Engine::Http]).as_deref(),
+            Some("https://speed.example")
+        );
+    }
+
+    #[test]
     fn empty_pools_let_the_engine_choose() {
         let mut c = Case::even(24);
         c.pool = ServerPool::default();
@@ -304,6 +367,7 @@ mod tests {
             history: &c.history,
             run_now: None,
             now: Timestamp::from_unix_seconds(NOW),
+            engines: &[],
         };
         let t = due_work(&input, &ListedTicks::new()).unwrap();
         assert_eq!((t.pool_entry, t.engine), (None, Engine::Ookla));

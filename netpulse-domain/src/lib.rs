@@ -43,6 +43,7 @@ pub mod agent_state;
 pub mod alert;
 pub mod baseline;
 pub mod crc32;
+pub mod cron_fields;
 pub mod degradation;
 pub mod due_work;
 pub mod error;

@@ -4,6 +4,7 @@
 use crate::alert::{AlertPolicy, AlertState};
 use crate::degradation::{AdaptivePolicy, HealthHistory, HealthSample};
 use crate::due_work::LastRun;
+use crate::error::InvalidValue;
 use crate::health::{Thresholds, Verdict};
 use crate::id::{ConnectionId, ProbeId, ResultId};
 use crate::measurement::Observation;
@@ -175,6 +176,69 @@ impl Measurement {
     }
 }
 
+/// The earliest `startedAt` a result may have: 2000-01-01T00:00:00Z. Earlier times come from a
+/// box whose clock was never set (or a broken client), not from a test.
+pub const EARLIEST_RESULT_TIME: Timestamp = Timestamp::from_unix_seconds(946_684_800);
+
+/// How far ahead of the server's clock a result's times may be: one day (small boxes drift;
+/// a day more is a clock that is wrong, not drifting). Times within it are clamped to the
+/// receive time ([`clamp_times`]).
+pub const MAX_RESULT_CLOCK_AHEAD_SECONDS: i64 = 86_400;
+
+/// The times of a submission that carries none (the PHP agent's pushes): both become the
+/// receive time.
+pub const UNKNOWN_RESULT_TIME: Timestamp = Timestamp::from_unix_millis(i64::MAX);
+
+/// Checks a pushed result's times against the server's clock `received`: `startedAt` not before
+/// [`EARLIEST_RESULT_TIME`] nor more than [`MAX_RESULT_CLOCK_AHEAD_SECONDS`] ahead,
+/// `finishedAt` not before `startedAt` nor more than that ahead. [`UNKNOWN_RESULT_TIME`] for
+/// both passes.
+pub fn check_result_times(
+    started: Timestamp,
+    finished: Timestamp,
+    received: Timestamp,
+) -> Result<(), InvalidValue> {
+    if started == UNKNOWN_RESULT_TIME && finished == UNKNOWN_RESULT_TIME {
+        return Ok(());
+    }
+    let latest = received.plus_seconds(MAX_RESULT_CLOCK_AHEAD_SECONDS);
+    if started < EARLIEST_RESULT_TIME {
+        return Err(InvalidValue::new(
+            "startedAt",
+            started.to_rfc3339(),
+            "must not be before 2000-01-01T00:00:00Z",
+        ));
+    }
+    if started > latest {
+        return Err(InvalidValue::new(
+            "startedAt",
+            started.to_rfc3339(),
+            format!(
+                "must not be more than a day after the server's clock ({})",
+                received.to_rfc3339()
+            ),
+        ));
+    }
+    if finished < started {
+        return Err(InvalidValue::new(
+            "finishedAt",
+            finished.to_rfc3339(),
+            format!("must not be before startedAt ({})", started.to_rfc3339()),
+        ));
+    }
+    if finished > latest {
+        return Err(InvalidValue::new(
+            "finishedAt",
+            finished.to_rfc3339(),
+            format!(
+                "must not be more than a day after the server's clock ({})",
+                received.to_rfc3339()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Clamps tool-reported start and finish times: the finish is never after the receive time
 /// (clocks on small boxes drift), and the start is never after the finish.
 pub fn clamp_times(
@@ -228,6 +292,28 @@ mod tests {
         assert_eq!(clamp_times(t(10), t(40), t(50)), (t(10), t(40)));
         assert_eq!(clamp_times(t(10), t(90), t(50)), (t(10), t(50)));
         assert_eq!(clamp_times(t(80), t(90), t(50)), (t(50), t(50)));
+    }
+
+    #[test]
+    fn result_times_are_bounded_by_2000_and_a_day_ahead() {
+        let now = Timestamp::parse_rfc3339("2026-06-06T12:00:00Z").unwrap();
+        let field = |s: Timestamp, f: Timestamp| check_result_times(s, f, now).map_err(|e| e.field);
+        let zero = Timestamp::parse_rfc3339("0000-01-01T00:00:00Z").unwrap();
+        assert_eq!(field(zero, now), Err("startedAt"));
+        assert_eq!(
+            field(EARLIEST_RESULT_TIME.plus_seconds(-1), now),
+            Err("startedAt")
+        );
+        assert_eq!(field(EARLIEST_RESULT_TIME, EARLIEST_RESULT_TIME), Ok(()));
+        let day = MAX_RESULT_CLOCK_AHEAD_SECONDS;
+        assert_eq!(field(now.plus_seconds(day), now.plus_seconds(day)), Ok(()));
+        assert_eq!(
+            field(now.plus_seconds(day + 1), now.plus_seconds(day + 1)),
+            Err("startedAt")
+        );
+        assert_eq!(field(now, now.plus_seconds(day + 1)), Err("finishedAt"));
+        assert_eq!(field(now, now.plus_seconds(-1)), Err("finishedAt"));
+        assert_eq!(field(UNKNOWN_RESULT_TIME, UNKNOWN_RESULT_TIME), Ok(()));
     }
 
     #[test]

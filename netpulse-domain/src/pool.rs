@@ -180,6 +180,29 @@ impl ServerPool {
     /// Rotation keys on the *requested* entry stored with the measurement, never on the server
     /// id the tool reported, so host-style entries rotate too (the PHP version's bug §11.1).
     pub fn next_after(&self, last_used: Option<&PoolEntry>) -> Option<&PoolEntry> {
+        self.next_runnable_after(last_used, &[])
+    }
+
+    /// Like [`Self::next_after`], skipping entries whose engine is not in `engines` (the
+    /// engines the polling agent can run); `engines` empty means every engine. When no entry
+    /// is runnable, the plain rotation's entry (the agent then reports it cannot run it, so the
+    /// connection shows the problem instead of going silent).
+    pub fn next_runnable_after(
+        &self,
+        last_used: Option<&PoolEntry>,
+        engines: &[Engine],
+    ) -> Option<&PoolEntry> {
+        let start = last_used
+            .and_then(|last| self.0.iter().position(|e| e == last))
+            .map_or(0, |i| i + 1);
+        let n = self.0.len();
+        (0..n)
+            .map(|k| &self.0[(start + k) % n.max(1)])
+            .find(|e| engines.is_empty() || engines.contains(&e.engine()))
+            .or_else(|| self.plain_next_after(last_used))
+    }
+
+    fn plain_next_after(&self, last_used: Option<&PoolEntry>) -> Option<&PoolEntry> {
         let first = self.0.first()?;
         let Some(last) = last_used else {
             return Some(first);

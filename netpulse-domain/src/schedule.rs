@@ -13,8 +13,12 @@ pub const MAX_TESTS_PER_DAY: u32 = 1440;
 /// Evaluates cron expressions. The domain declares it; an adapter implements it (with `croner`:
 /// standard 5-field syntax, weekdays 0–6 from Sunday, named time zones).
 pub trait CronCalendar {
-    /// Checks that an expression and a time-zone name can be evaluated. The error says why not.
+    /// Checks that an expression and a time-zone name can be evaluated. The error says why not
+    /// (naming the field of the expression at fault).
     fn check(&self, expression: &str, time_zone: &str) -> Result<(), String>;
+
+    /// Checks that a time-zone name is known. The error says why not.
+    fn check_time_zone(&self, time_zone: &str) -> Result<(), String>;
 
     /// The first tick strictly after `after` (whole minutes), or `None` if there is none.
     fn next_tick_after(
@@ -98,6 +102,28 @@ pub const MAX_CRON_EXPRESSIONS: usize = 32;
 /// The longest cron expression, in characters.
 pub const MAX_CRON_EXPRESSION_CHARS: usize = 128;
 
+/// Checks an IANA time-zone name (trimmed, 1–64 characters, known to the calendar) and returns
+/// it trimmed. Checked whenever one is given, also with an even schedule (which does not use it),
+/// so a mistyped zone is never dropped silently.
+pub fn check_time_zone<'a>(
+    time_zone: &'a str,
+    calendar: &dyn CronCalendar,
+) -> Result<&'a str, InvalidValue> {
+    let time_zone = time_zone.trim();
+    crate::values::check_length("timezone", time_zone, 64)?;
+    if time_zone.is_empty() {
+        return Err(InvalidValue::new(
+            "timezone",
+            time_zone,
+            "must not be empty",
+        ));
+    }
+    calendar
+        .check_time_zone(time_zone)
+        .map_err(|why| InvalidValue::new("timezone", time_zone, format!("is invalid: {why}")))?;
+    Ok(time_zone)
+}
+
 /// A cron schedule: a non-empty list of 5-field expressions (kept as a list, never split on
 /// commas, so `0 8,20 * * *` is one expression) and the IANA time zone they are read in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,11 +133,33 @@ pub struct CronSchedule {
 }
 
 impl CronSchedule {
-    /// Validates the list with the calendar that will evaluate it.
+    /// Validates the list with the calendar that will evaluate it, each expression's fields
+    /// included ([`crate::cron_fields`]: names only where they belong, ranges, never-firing
+    /// dates).
     pub fn new(
         expressions: Vec<String>,
         time_zone: &str,
         calendar: &dyn CronCalendar,
+    ) -> Result<Self, InvalidValue> {
+        Self::build(expressions, time_zone, calendar, true)
+    }
+
+    /// Rebuilds a stored schedule: the checks of [`Self::new`] except the field rules, which
+    /// came later, so a connection saved before them (say `MON * * * *`) still loads and runs
+    /// as it did; editing it applies them.
+    pub fn from_stored(
+        expressions: Vec<String>,
+        time_zone: &str,
+        calendar: &dyn CronCalendar,
+    ) -> Result<Self, InvalidValue> {
+        Self::build(expressions, time_zone, calendar, false)
+    }
+
+    fn build(
+        expressions: Vec<String>,
+        time_zone: &str,
+        calendar: &dyn CronCalendar,
+        field_rules: bool,
     ) -> Result<Self, InvalidValue> {
         if expressions.is_empty() {
             return Err(InvalidValue::new(
@@ -127,15 +175,7 @@ impl CronSchedule {
                 format!("must have at most {MAX_CRON_EXPRESSIONS} expressions"),
             ));
         }
-        let time_zone = time_zone.trim();
-        crate::values::check_length("timezone", time_zone, 64)?;
-        if time_zone.is_empty() {
-            return Err(InvalidValue::new(
-                "timezone",
-                time_zone,
-                "must not be empty",
-            ));
-        }
+        let time_zone = check_time_zone(time_zone, calendar)?;
         let mut cleaned = Vec::with_capacity(expressions.len());
         for expr in expressions {
             crate::values::check_length("cron", &expr, MAX_CRON_EXPRESSION_CHARS)?;
@@ -146,6 +186,11 @@ impl CronSchedule {
                     &expr,
                     "must have 5 fields: minute hour day-of-month month day-of-week",
                 ));
+            }
+            if field_rules {
+                crate::cron_fields::check_cron_fields(&e).map_err(|why| {
+                    InvalidValue::new("cron", &expr, format!("is invalid: {why}"))
+                })?;
             }
             calendar.check(&e, time_zone).map_err(|why| {
                 let field = if why.contains("time zone") {
@@ -282,10 +327,16 @@ impl ListedTicks {
 }
 
 impl CronCalendar for ListedTicks {
-    fn check(&self, expression: &str, time_zone: &str) -> Result<(), String> {
-        if time_zone != "UTC" {
-            return Err(format!("unknown time zone {time_zone:?}"));
+    fn check_time_zone(&self, time_zone: &str) -> Result<(), String> {
+        if time_zone == "UTC" {
+            Ok(())
+        } else {
+            Err(format!("unknown time zone {time_zone:?}"))
         }
+    }
+
+    fn check(&self, expression: &str, time_zone: &str) -> Result<(), String> {
+        self.check_time_zone(time_zone)?;
         if self.entries.iter().any(|(e, _)| e == expression) {
             Ok(())
         } else {
@@ -406,10 +457,10 @@ mod tests {
     fn upcoming_merges_expressions() {
         let t = Timestamp::from_unix_seconds;
         let cal = ListedTicks::new()
-            .with("a a a a a", vec![t(100), t(300)])
-            .with("b b b b b", vec![t(200), t(400)]);
+            .with("1 * * * *", vec![t(100), t(300)])
+            .with("2 * * * *", vec![t(200), t(400)]);
         let s =
-            CronSchedule::new(vec!["a a a a a".into(), "b b b b b".into()], "UTC", &cal).unwrap();
+            CronSchedule::new(vec!["1 * * * *".into(), "2 * * * *".into()], "UTC", &cal).unwrap();
         assert_eq!(s.upcoming(t(0), 3, &cal), vec![t(100), t(200), t(300)]);
         assert_eq!(s.upcoming(t(350), 5, &cal), vec![t(400)]);
     }

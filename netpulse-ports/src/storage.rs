@@ -479,7 +479,8 @@ pub trait ApiTokenStore: Send + Sync {
 /// Health of the database itself.
 #[async_trait]
 pub trait StorageHealth: Send + Sync {
-    /// Runs a trivial query.
+    /// Checks that the database answers and takes a write: a write transaction that changes
+    /// nothing and is rolled back.
     async fn ping(&self) -> Result<(), StorageError>;
 }
 

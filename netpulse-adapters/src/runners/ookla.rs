@@ -17,9 +17,15 @@
 //! `--interface` / `--ip` are added when the request names a source interface / address. Any
 //! other entry (another engine's, a host without a numeric port) is a `configuration` failure
 //! and no process is started. The binary defaults to `speedtest` on `PATH`.
+//!
+//! The runner is available when the binary is found and is really the Ookla CLI: its
+//! `--version` prints `Speedtest by Ookla …`. Another program called `speedtest` (the Python
+//! `speedtest-cli` installs one) does not count. The answer is remembered per binary file
+//! (path, size, modification time), so it is asked again only when the file changes.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use netpulse_domain::pool::{Engine, PoolEntry};
@@ -44,23 +50,68 @@ impl Default for OoklaConfig {
     }
 }
 
+/// What identifies the Ookla CLI in its `--version` output.
+pub const OOKLA_VERSION_BANNER: &str = "Speedtest by Ookla";
+
+/// A binary file as last seen: path, size, modification time.
+type FileStamp = (PathBuf, u64, Option<SystemTime>);
+
 /// Runs the Ookla Speedtest CLI.
 #[derive(Debug, Clone)]
 pub struct OoklaRunner {
     config: OoklaConfig,
     clock: Arc<dyn Clock>,
+    /// The binary last checked, and whether it is the Ookla CLI.
+    identified: Arc<Mutex<Option<(FileStamp, bool)>>>,
 }
 
 impl OoklaRunner {
     /// A runner with the given configuration, stamping runs with `clock`.
     pub fn new(config: OoklaConfig, clock: Arc<dyn Clock>) -> Self {
-        Self { config, clock }
+        Self {
+            config,
+            clock,
+            identified: Arc::default(),
+        }
+    }
+
+    /// Whether the configured binary is found and is the Ookla CLI (see the module docs).
+    pub async fn is_ookla_cli(&self) -> bool {
+        let Some(path) = resolve_executable(&self.config.binary) else {
+            return false;
+        };
+        let stamp = file_stamp(&path);
+        if let Some((seen, answer)) = self.identified.lock().expect("not poisoned").as_ref()
+            && *seen == stamp
+        {
+            return *answer;
+        }
+        let answer = prints_ookla_banner(self.clock.as_ref(), &path).await;
+        *self.identified.lock().expect("not poisoned") = Some((stamp, answer));
+        answer
     }
 
     /// The configuration.
     pub fn config(&self) -> &OoklaConfig {
         &self.config
     }
+}
+
+fn file_stamp(path: &Path) -> FileStamp {
+    let meta = std::fs::metadata(path).ok();
+    (
+        path.to_owned(),
+        meta.as_ref().map_or(0, std::fs::Metadata::len),
+        meta.and_then(|m| m.modified().ok()),
+    )
+}
+
+/// Whether `<path> --version` prints the Ookla CLI's banner (on stdout, within 5 s: inside the
+/// agent's 10 s availability bound).
+async fn prints_ookla_banner(clock: &dyn Clock, path: &Path) -> bool {
+    let spec = ProcessSpec::new(path, ["--version"], Duration::from_secs(5));
+    let out = run_process(clock, &spec).await;
+    out.raw.stdout.contains(OOKLA_VERSION_BANNER)
 }
 
 /// The CLI arguments (without the binary) for a request; the error message describes an
@@ -123,7 +174,7 @@ impl SpeedtestRunner for OoklaRunner {
     }
 
     async fn available(&self) -> bool {
-        resolve_executable(&self.config.binary).is_some()
+        self.is_ookla_cli().await
     }
 
     async fn run(&self, request: &TestRequest) -> RunOutput {

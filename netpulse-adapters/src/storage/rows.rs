@@ -165,7 +165,7 @@ impl ConnectionRow {
     pub(crate) fn into_connection(self) -> Result<Connection, StorageError> {
         let schedule = if self.schedule_mode == "cron" {
             let expressions = strings_from_json("cron_expressions", &self.cron_expressions)?;
-            Schedule::Cron(CronSchedule::new(
+            Schedule::Cron(CronSchedule::from_stored(
                 expressions,
                 &self.time_zone,
                 &CronerCalendar as &dyn CronCalendar,

@@ -298,6 +298,21 @@ async fn a_missing_binary_is_reported_as_tool_missing() {
 }
 
 #[tokio::test]
+async fn another_speedtest_is_not_the_ookla_cli() {
+    let tool = FakeTool::install("speedtest-python-cli");
+    let runner = tool.runner();
+    assert!(
+        !runner.available().await,
+        "speedtest-cli (Python) is on PATH as `speedtest` but is not the Ookla CLI"
+    );
+    assert_eq!(tool.args(), None, "only --version was asked");
+    // The Ookla CLI at the same path is recognised once the file changes.
+    std::fs::remove_file(&tool.link).unwrap();
+    std::os::unix::fs::symlink(fake_tools().join("speedtest-result"), &tool.link).unwrap();
+    assert!(runner.available().await);
+}
+
+#[tokio::test]
 async fn a_file_that_is_not_executable_is_reported_as_tool_missing() {
     let data = fake_tools().join("data/cli1.2-json-pretty-de-hannover-anonymized.json");
     let runner = runner_for(&data);

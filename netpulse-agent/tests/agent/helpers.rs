@@ -72,6 +72,8 @@ struct State {
     /// Result ids stored, in the order they were first stored.
     recorded: Vec<String>,
     known: HashSet<String>,
+    /// Result ids always answered with this status (a server that cannot take them).
+    failing: HashMap<String, u16>,
 }
 
 /// The fake NetPulse server. `/due` answers from its script, then its default (no tasks,
@@ -121,6 +123,29 @@ impl FakeServer {
     /// Queues answers to the next pushes.
     pub(crate) fn script_push(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.lock().unwrap().push_script.extend(replies);
+    }
+
+    /// Makes the server answer every push of this result id with `status` (a 5xx) until
+    /// [`Self::stop_failing`].
+    pub(crate) fn always_fail(&self, result_id: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .failing
+            .insert(result_id.to_owned(), status);
+    }
+
+    /// Lets the server take every result again.
+    pub(crate) fn stop_failing(&self) {
+        self.state.lock().unwrap().failing.clear();
+    }
+
+    /// The result ids of the pushes received, in order.
+    pub(crate) fn pushed_ids(&self) -> Vec<String> {
+        self.pushes()
+            .iter()
+            .map(|p| p.json()["resultId"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Makes the server know a result id already (as if recorded before).
@@ -212,6 +237,12 @@ impl FakeServer {
                 return Reply::Status(400, r#"{"error":"not JSON"}"#.to_owned());
             };
             let id = body["resultId"].as_str().unwrap_or_default().to_owned();
+            if let Some(&status) = state.failing.get(&id) {
+                return Reply::json(
+                    status,
+                    &json!({"type": "about:blank", "status": status, "code": "internal"}),
+                );
+            }
             if state.known.contains(&id) {
                 return Reply::json(
                     200,

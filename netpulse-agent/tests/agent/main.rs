@@ -5,4 +5,5 @@ mod cycle;
 mod helpers;
 mod process;
 mod run;
+mod set_back;
 mod spool;

@@ -340,6 +340,9 @@ fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
     path
 }
 
+/// The real Ookla CLI's `--version` line, as a script's first command.
+const OOKLA_VERSION: &str = "[ \"$1\" = --version ] && { echo 'Speedtest by Ookla 1.2.0.84 (ea6b6773cf) Linux/x86_64-linux-musl 6.1.0 x86_64'; exit 0; }";
+
 #[tokio::test]
 async fn the_real_ookla_runner_is_wired_to_the_ookla_binary_setting() {
     let tools = tempfile::tempdir().unwrap();
@@ -348,7 +351,7 @@ async fn the_real_ookla_runner_is_wired_to_the_ookla_binary_setting() {
         tools.path(),
         "speedtest",
         &format!(
-            "echo \"$@\" > {}\necho '{{\"type\":\"result\",\"isp\":\"Canned\"}}'\necho 'a warning' >&2",
+            "{OOKLA_VERSION}\necho \"$@\" > {}\necho '{{\"type\":\"result\",\"isp\":\"Canned\"}}'\necho 'a warning' >&2",
             args_file.display()
         ),
     );
@@ -378,13 +381,57 @@ async fn the_real_ookla_runner_is_wired_to_the_ookla_binary_setting() {
 }
 
 #[tokio::test]
+async fn a_speedtest_that_is_not_the_ookla_cli_is_not_advertised_nor_run() {
+    let tools = tempfile::tempdir().unwrap();
+    let ran = tools.path().join("ran");
+    // The Python speedtest-cli, installed as `speedtest` (Debian's speedtest-cli package).
+    let speedtest = script(
+        tools.path(),
+        "speedtest",
+        &format!(
+            "if [ \"$1\" = --version ]; then echo 'speedtest-cli 2.1.3'; echo 'Python 3.11.2'; exit 0; fi\ntouch {}",
+            ran.display()
+        ),
+    );
+    let server = FakeServer::start().await;
+    server.script_due([Reply::json(
+        200,
+        &due(&[task(&task_id(1), CONN_A, "ookla", None)], 60),
+    )]);
+    let spool = tempfile::tempdir().unwrap();
+    let (status, stderr) = output(
+        configured(&server.url(), spool.path())
+            .env("OOKLA_BINARY", &speedtest)
+            .arg("--once"),
+    )
+    .await;
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        server.polls()[0].header("x-netpulse-agent-engines"),
+        Some("http")
+    );
+    let body = server.pushes()[0].json();
+    assert!(
+        body["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("netpulse-agent: tool-missing: "),
+        "{body}"
+    );
+    assert!(!ran.exists(), "it was never run as a speed test");
+}
+
+#[tokio::test]
 async fn sigterm_during_a_test_stops_the_tool_and_pushes_nothing() {
     let tools = tempfile::tempdir().unwrap();
     let pid_file = tools.path().join("pid");
     let speedtest = script(
         tools.path(),
         "speedtest",
-        &format!("echo $$ > {}\nexec sleep 30", pid_file.display()),
+        &format!(
+            "{OOKLA_VERSION}\necho $$ > {}\nexec sleep 30",
+            pid_file.display()
+        ),
     );
     let server = FakeServer::start().await;
     server.script_due([Reply::json(

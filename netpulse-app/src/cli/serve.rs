@@ -48,13 +48,11 @@ pub struct ServeArgs {
     /// iperf3, for `iperf3://` pool entries.
     #[arg(long, env = "IPERF3_BINARY", default_value = "iperf3")]
     pub iperf3_binary: std::path::PathBuf,
-    /// The HTTP engine's target when the local probe is created without the Ookla CLI.
-    #[arg(
-        long,
-        env = "NETPULSE_LOCAL_AGENT_TARGET",
-        default_value = "https://speed.cloudflare.com"
-    )]
-    pub local_agent_target: String,
+    /// The local agent's connection tests against this pool entry (e.g. an HTTP engine URL);
+    /// applied at every start. Without it the connection is created with the Ookla CLI when
+    /// installed, else with the HTTP engine against https://speed.cloudflare.com.
+    #[arg(long, env = "NETPULSE_LOCAL_AGENT_TARGET")]
+    pub local_agent_target: Option<String>,
     /// File holding the key that encrypts notification-channel secrets (created with mode 0600
     /// on first start). `NETPULSE_SECRET_KEY` (base64 of 32 bytes) takes precedence.
     #[arg(

@@ -9,7 +9,7 @@ use netpulse_adapters::wire::{
 };
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ProbeId};
-use netpulse_domain::model::RawOutput;
+use netpulse_domain::model::{RawOutput, UNKNOWN_RESULT_TIME};
 use netpulse_domain::pool::{Engine, PoolEntry};
 use netpulse_ports::agent_api::Task;
 use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
@@ -24,7 +24,7 @@ use super::payload::{BodyError, DeferredJsonBody, Fields};
 use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::ingest::fresh_result_id;
-use crate::service::{self, App, due, ingest, probes};
+use crate::service::{self, App, due, health, ingest, probes};
 use netpulse_ports::agent_api::ResultPush;
 
 /// Default time an agent gives one test, seconds.
@@ -282,14 +282,14 @@ pub struct StatusDto {
     pub status: String,
 }
 
-/// Readiness answer.
+/// Readiness answer; `database` and `error` only for authenticated callers.
 #[derive(Debug, Object)]
 pub struct HealthcheckDto {
     /// `healthy` or `unhealthy`.
     pub status: String,
-    /// `up` or `down` for the database.
-    pub database: String,
-    /// The database error, when down.
+    /// `up`, `down` or `timeout` (authenticated callers only).
+    pub database: Option<String>,
+    /// Why the database is not up (authenticated callers only).
     pub error: Option<String>,
 }
 
@@ -380,9 +380,6 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
     };
     let push = ResultPush::try_from(body)
         .map_err(|InvalidField { field, reason, .. }| AppError::invalid(field, reason))?;
-    if push.finished_at < push.started_at {
-        return Err(AppError::invalid("finishedAt", "is before startedAt"));
-    }
     Ok(push)
 }
 
@@ -418,8 +415,8 @@ fn legacy_submission(
         task_id: None,
         engine: Engine::Ookla,
         pool_entry,
-        started_at: Timestamp::from_unix_millis(i64::MAX),
-        finished_at: Timestamp::from_unix_millis(i64::MAX),
+        started_at: UNKNOWN_RESULT_TIME,
+        finished_at: UNKNOWN_RESULT_TIME,
         scheduled,
         raw: RawOutput {
             exit_code: Some(i32::from(kind != "result")),
@@ -573,20 +570,21 @@ impl AgentApi {
         })
     }
 
-    /// Readiness: the database answers (503 when it does not).
+    /// Readiness: the database answers and takes a write within 1 s (else 503).
+    ///
+    /// `database` and `error` only with an API token or a session.
     #[oai(path = "/healthcheck", method = "get", tag = "Tag::System")]
-    async fn healthcheck(&self) -> HealthcheckResponse {
-        match self.app.storage.ping().await {
-            Ok(()) => HealthcheckResponse::Healthy(Json(HealthcheckDto {
-                status: "healthy".into(),
-                database: "up".into(),
-                error: None,
-            })),
-            Err(e) => HealthcheckResponse::Unhealthy(Json(HealthcheckDto {
-                status: "unhealthy".into(),
-                database: "down".into(),
-                error: Some(e.to_string()),
-            })),
+    async fn healthcheck(&self, req: &poem::Request) -> HealthcheckResponse {
+        let health = health::check(&self.app, &super::auth::credentials(req)).await;
+        let dto = Json(HealthcheckDto {
+            status: health.status().into(),
+            database: health.detailed.then(|| health.database.as_str().into()),
+            error: health.error.clone().filter(|_| health.detailed),
+        });
+        if health.healthy() {
+            HealthcheckResponse::Healthy(dto)
+        } else {
+            HealthcheckResponse::Unhealthy(dto)
         }
     }
 }

@@ -73,3 +73,20 @@ async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
         .ok()
         .flatten()
 }
+
+/// The credentials a request carries (unchecked), for answers that show more to
+/// authenticated callers.
+pub fn credentials(req: &Request) -> crate::service::health::Credentials {
+    let bearer = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    crate::service::health::Credentials {
+        bearer: bearer.map(str::to_owned),
+        session: req
+            .cookie()
+            .get("np_session")
+            .map(|c| c.value_str().to_owned()),
+    }
+}

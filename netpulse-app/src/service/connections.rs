@@ -6,7 +6,7 @@ use netpulse_domain::health::Thresholds;
 use netpulse_domain::id::{ConnectionId, ProbeId};
 use netpulse_domain::model::Connection;
 use netpulse_domain::pool::ServerPool;
-use netpulse_domain::schedule::{CronSchedule, EvenSchedule, Schedule};
+use netpulse_domain::schedule::{CronSchedule, EvenSchedule, Schedule, check_time_zone};
 use netpulse_domain::values::{
     Colour, ExpectedSpeed, MAX_ISP_CHARS, MAX_SOURCE_CHARS, Name, check_length,
 };
@@ -247,6 +247,11 @@ fn build_schedule(
         None => base.map_or("even", Schedule::mode),
     };
     if mode == "even" {
+        // An even schedule has no time zone, but one given is still checked: a mistyped zone
+        // is refused, never dropped silently.
+        if let Some(tz) = &timezone {
+            check_time_zone(tz, &app.calendar)?;
+        }
         if cron.is_some() {
             return Err(AppError::invalid(
                 "cron",

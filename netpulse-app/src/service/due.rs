@@ -84,6 +84,7 @@ pub async fn plan(
             history: &entry.state.history,
             run_now: run_now.as_ref(),
             now,
+            engines: &details.engines,
         };
         if let Some(task) = due_work(&input, &app.calendar) {
             tasks.push(PlannedTask {

@@ -4,7 +4,7 @@
 use netpulse_adapters::parse;
 use netpulse_domain::health::Verdict;
 use netpulse_domain::id::{ProbeId, ResultId};
-use netpulse_domain::model::{Measurement, clamp_times};
+use netpulse_domain::model::{Measurement, check_result_times, clamp_times};
 use netpulse_ports::agent_api::ResultPush;
 use netpulse_ports::storage::{IncomingResult, RecordOutcome};
 
@@ -29,6 +29,7 @@ pub async fn ingest(app: &App, probe: &ProbeId, s: ResultPush) -> Result<RecordO
         )));
     }
     let received = app.clock.now();
+    check_result_times(s.started_at, s.finished_at, received)?;
     let observation = parse::parse(s.engine, &s.raw);
     let (started, completed) = clamp_times(s.started_at, s.finished_at, received);
     let measurement = Measurement {

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod connections;
 pub mod due;
+pub mod health;
 pub mod ingest;
 pub mod local_agent;
 pub mod measurements;

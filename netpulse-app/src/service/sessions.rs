@@ -39,7 +39,7 @@ pub async fn check(app: &App, secret: &str) -> Result<Option<Session>, AppError>
         return Ok(None);
     };
     let now = app.clock.now();
-    if now >= record.expires_at || now.seconds_since(record.last_seen_at) >= IDLE_SECONDS {
+    if !is_live(&record, now) {
         app.storage.delete_session(&digest).await?;
         return Ok(None);
     }
@@ -47,6 +47,15 @@ pub async fn check(app: &App, secret: &str) -> Result<Option<Session>, AppError>
         app.storage.touch_session(&digest, now).await?;
     }
     Ok(Some(Session { digest, record }))
+}
+
+/// Whether a stored session is still valid at `now` (not past its absolute end, used within
+/// [`IDLE_SECONDS`]).
+pub fn is_live(
+    record: &netpulse_ports::web_store::SessionRecord,
+    now: netpulse_domain::Timestamp,
+) -> bool {
+    now < record.expires_at && now.seconds_since(record.last_seen_at) < IDLE_SECONDS
 }
 
 /// Whether a request that carries `given` as the session's CSRF token may change something

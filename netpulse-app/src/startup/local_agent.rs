@@ -1,10 +1,11 @@
 //! `netpulse serve --local-agent`: the agent, in-process, for one machine setups. It is the same
 //! agent loop as `netpulse-agent` (same HTTP API over loopback, same spool), for a probe named
 //! after the host and labelled `local_agent=true`, created on first start together with one
-//! connection. That connection's pool is empty (the Ookla CLI picks a server) when the Ookla CLI
-//! is on `PATH`, and otherwise uses the built-in HTTP engine against `--local-agent-target`
-//! (default `https://speed.cloudflare.com`, Cloudflare's public speed-test endpoints). The
-//! probe's token is replaced at every start and handed to the in-process agent only; it is never
+//! connection. That connection's pool is `--local-agent-target` when given; otherwise empty (the
+//! Ookla CLI picks a server) when the Ookla CLI is on `PATH` (and really is the Ookla CLI), and
+//! otherwise the built-in HTTP engine against `https://speed.cloudflare.com` (Cloudflare's public
+//! speed-test endpoints). A target given on a later start replaces the connection's pool, or the
+//! log says why it could not ([`local_agent::TargetOutcome`]). The probe's token is replaced at every start and handed to the in-process agent only; it is never
 //! stored in clear.
 
 use std::path::{Path, PathBuf};
@@ -14,8 +15,9 @@ use std::time::Duration;
 use super::StartupError;
 use crate::service::{App, local_agent, probes};
 use netpulse_adapters::agent_client::HttpAgentApi;
-use netpulse_adapters::runners::process::resolve_executable;
+use netpulse_adapters::runners::ookla::{OoklaConfig, OoklaRunner};
 use netpulse_agent::{AgentConfig, Engines};
+use netpulse_ports::clock::SystemClock;
 
 /// Settings of the in-process agent.
 #[derive(Debug, Clone)]
@@ -26,8 +28,8 @@ pub struct LocalAgent {
     pub ookla_binary: PathBuf,
     /// iperf3.
     pub iperf3_binary: PathBuf,
-    /// The HTTP engine's target when the Ookla CLI is missing.
-    pub http_target: String,
+    /// `--local-agent-target`: the connection's pool entry, when given.
+    pub http_target: Option<String>,
 }
 
 fn host_name() -> String {
@@ -46,8 +48,40 @@ pub async fn start(
     server_url: String,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<impl std::future::Future<Output = ()> + Send + 'static, StartupError> {
-    let ookla = resolve_executable(&settings.ookla_binary).is_some();
-    let probe = local_agent::ensure_probe(app, &host_name(), ookla, &settings.http_target).await?;
+    let ookla = OoklaRunner::new(
+        OoklaConfig {
+            binary: settings.ookla_binary.clone(),
+        },
+        Arc::new(SystemClock),
+    )
+    .is_ookla_cli()
+    .await;
+    let (probe, target) =
+        local_agent::ensure_probe(app, &host_name(), ookla, settings.http_target.as_deref())
+            .await
+            .map_err(|e| match e {
+                crate::error::AppError::Invalid { field, message } if field == "server_pool" => {
+                    StartupError::Setting {
+                        flag: "--local-agent-target",
+                        message,
+                    }
+                }
+                other => other.into(),
+            })?;
+    match target {
+        local_agent::TargetOutcome::NotGiven | local_agent::TargetOutcome::Unchanged => {}
+        local_agent::TargetOutcome::Applied {
+            connection,
+            previous_pool,
+        } => tracing::info!(%connection, ?previous_pool, target = settings.http_target.as_deref(),
+            "the local agent's connection now tests against --local-agent-target"),
+        local_agent::TargetOutcome::NotApplied(why) => {
+            tracing::warn!(
+                target = settings.http_target.as_deref(),
+                "--local-agent-target not applied: {why}"
+            );
+        }
+    }
     let token = probes::rotate_token(app, &probe.id).await?;
     let api = HttpAgentApi::new(&server_url, &probe.id, &token)
         .map_err(|e| StartupError::LocalAgent(e.to_string()))?;

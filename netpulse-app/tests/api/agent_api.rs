@@ -356,13 +356,14 @@ pub(crate) async fn config_health_ping_and_healthcheck(t: &TestApp) {
     let hc = crate::helpers::answer(
         t.client
             .get(t.url("/api/v1/healthcheck"))
+            .bearer_auth(&t.api_token)
             .send()
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(hc.0, 200);
-    assert_eq!(hc.1["database"], "up");
+    assert_eq!(hc.1["database"], "up", "the state, with an API token");
     let missing =
         crate::helpers::answer(t.client.get(t.url("/api/v1/nothing")).send().await.unwrap()).await;
     assert_eq!((missing.0, &missing.1["code"]), (404, &json!("not_found")));

@@ -89,7 +89,7 @@ impl Drop for Server {
     }
 }
 
-/// A scripted Ookla CLI: sleeps, then prints the real CLI 1.2 fixture and exits 0.
+/// A scripted Ookla CLI (its `--version` names Ookla): sleeps, then prints the real CLI 1.2 fixture and exits 0.
 fn fake_speedtest(dir: &Path, sleep_seconds: f32) -> PathBuf {
     let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -98,7 +98,9 @@ fn fake_speedtest(dir: &Path, sleep_seconds: f32) -> PathBuf {
     let path = dir.join("speedtest");
     std::fs::write(
         &path,
-        format!("#!/bin/sh\nsleep {sleep_seconds}\ncat '{fixture}'\n"),
+        format!(
+            "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo 'Speedtest by Ookla 1.2.0.84 (ea6b6773cf)'; exit 0; }}\nsleep {sleep_seconds}\ncat '{fixture}'\n"
+        ),
     )
     .unwrap();
     let mut perms = std::fs::metadata(&path).unwrap().permissions();

@@ -218,6 +218,35 @@ fn invalid_input_exits_2_naming_the_flag() {
             ],
             "--max-ping-ms",
         ),
+        // An even schedule does not use a time zone, but a wrong one is refused, not dropped.
+        (
+            vec![
+                "connection",
+                "create",
+                "--probe",
+                &id,
+                "--name",
+                "x",
+                "--tests-per-day",
+                "24",
+                "--timezone",
+                "Mars/Base",
+            ],
+            "--timezone",
+        ),
+        (
+            vec![
+                "connection",
+                "create",
+                "--probe",
+                &id,
+                "--name",
+                "x",
+                "--cron",
+                "MON * * * *",
+            ],
+            "--cron",
+        ),
         (vec!["connection", "create", "--probe", &id], "--name"),
         (vec!["probe", "create", " "], "--name"),
         (

@@ -7,7 +7,9 @@ mod browser;
 mod cli;
 mod deployment;
 mod exposure;
+mod health;
 mod helpers;
+mod input_bounds;
 mod late_results;
 mod limits;
 mod maintenance;
@@ -83,6 +85,12 @@ on_both_databases!(
     limits::results_authenticate_before_reading_the_body,
     limits::connection_fields_are_capped,
     limits::long_sign_in_emails_store_no_throttle_key,
+    input_bounds::cron_and_time_zone_mistakes_are_refused,
+    input_bounds::result_times_are_bounded,
+    input_bounds::the_local_agent_target_is_applied_on_every_start,
+    input_bounds::tasks_follow_the_engines_the_agent_advertises,
+    input_bounds::connections_saved_before_the_cron_rules_still_load,
+    health::healthcheck_detail_needs_credentials,
 );
 
 /// Two server processes need PostgreSQL.

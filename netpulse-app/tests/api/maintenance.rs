@@ -101,10 +101,9 @@ async fn healthcheck_is_503_when_the_database_is_gone() {
     .unwrap();
     let (status, body) = get().await;
     assert_eq!(status, 503, "{body}");
-    assert_eq!(
-        (&body["status"], &body["database"]),
-        (&Value::from("unhealthy"), &Value::from("down"))
-    );
+    assert_eq!(body["status"], "unhealthy");
+    // No driver error for callers without credentials (the cause is in the server log).
+    assert!(body.get("error").is_none_or(Value::is_null), "{body}");
     // The API keeps answering (with 503 JSON), it does not crash.
     let agent_status = t
         .client

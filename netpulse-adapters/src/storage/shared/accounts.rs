@@ -172,10 +172,15 @@ impl ApiTokenStore for Store {
 #[async_trait]
 impl StorageHealth for Store {
     async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        // The write path, cheaply: take the write lock (SQLite's BEGIN IMMEDIATE waits for a
+        // writer holding it), run an update that matches no row (PostgreSQL refuses it when
+        // read-only), and roll back. Nothing is written.
+        let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+        sqlx::query("UPDATE settings SET updated_at = updated_at WHERE 1 = 0")
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        tx.rollback().await.map_err(unavailable)?;
         Ok(())
     }
 }
