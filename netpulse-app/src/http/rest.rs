@@ -55,6 +55,7 @@ pub struct ProbePatchDto {
 #[oai(rename_all = "camelCase")]
 pub struct RunRequestDto {
     /// A pool entry to pin; omitted or null follows the rotation.
+    #[oai(nullable)]
     pub pool_entry: Option<String>,
 }
 

@@ -110,6 +110,7 @@ pub struct ChannelInputDto {
     /// Default: every kind.
     pub events: Option<Vec<String>>,
     /// Quiet hours (null: none).
+    #[oai(nullable)]
     pub quiet_hours: Option<QuietHoursDto>,
 }
 

@@ -37,6 +37,7 @@ pub struct NotificationSettingsDto {
     /// Delivery-log entries are deleted after this many days.
     pub log_retention_days: u32,
     /// Base URL of the dashboard, for result links in messages.
+    #[oai(nullable)]
     pub public_url: Option<String>,
 }
 
