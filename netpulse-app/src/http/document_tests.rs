@@ -49,17 +49,29 @@ fn document() -> Value {
 fn optional_properties_of_answers_become_nullable() {
     let doc = served(&document());
     let schemas = &doc["components"]["schemas"];
-    assert_eq!(schemas["Page"]["properties"]["nextCursor"]["nullable"], true);
+    assert_eq!(
+        schemas["Page"]["properties"]["nextCursor"]["nullable"],
+        true
+    );
     assert_eq!(schemas["Thing"]["properties"]["note"]["nullable"], true);
-    assert_eq!(schemas["Thing"]["properties"]["note"]["description"], "A note.");
+    assert_eq!(
+        schemas["Thing"]["properties"]["note"]["description"],
+        "A note."
+    );
     // A reference is wrapped, since OpenAPI 3.0 ignores the siblings of `$ref`.
     assert_eq!(
         schemas["Thing"]["properties"]["owner"],
         json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "nullable": true})
     );
     // Required properties stay as they are.
-    assert_eq!(schemas["Thing"]["properties"]["id"], json!({"type": "string"}));
-    assert_eq!(schemas["Owner"]["properties"]["name"], json!({"type": "string"}));
+    assert_eq!(
+        schemas["Thing"]["properties"]["id"],
+        json!({"type": "string"})
+    );
+    assert_eq!(
+        schemas["Owner"]["properties"]["name"],
+        json!({"type": "string"})
+    );
     assert_eq!(
         schemas["Page"]["properties"]["items"]["items"],
         json!({"$ref": "#/components/schemas/Thing"})
@@ -78,6 +90,9 @@ fn request_only_schemas_keep_their_declarations() {
 fn path_ids_are_uuids() {
     let doc = served(&document());
     let parameters = &doc["paths"]["/things/{thing_id}"]["get"]["parameters"];
-    assert_eq!(parameters[0]["schema"], json!({"type": "string", "format": "uuid"}));
+    assert_eq!(
+        parameters[0]["schema"],
+        json!({"type": "string", "format": "uuid"})
+    );
     assert_eq!(parameters[1]["schema"], json!({"type": "string"}));
 }

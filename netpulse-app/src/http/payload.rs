@@ -126,9 +126,9 @@ impl<T: Type> ParsePayload for JsonBody<T> {
         let value = read_json(request, body.take()?, MAX_JSON_BODY_BYTES).await?;
         // `null` only where the document declares it (see `super::nulls`).
         super::nulls::refuse_undeclared::<T>(&value).map_err(|e| {
-            poem::Error::from_response(
-                poem::IntoResponse::into_response(super::problem::ApiError::from(e)),
-            )
+            poem::Error::from_response(poem::IntoResponse::into_response(
+                super::problem::ApiError::from(e),
+            ))
         })?;
         Ok(Self {
             value,

@@ -83,6 +83,8 @@ on_both_databases!(
     limits::results_authenticate_before_reading_the_body,
     limits::connection_fields_are_capped,
     limits::long_sign_in_emails_store_no_throttle_key,
+    openapi::null_only_where_declared_and_malformed_ids,
+    openapi::method_not_allowed_carries_allow,
 );
 
 /// Two server processes need PostgreSQL.
