@@ -16,6 +16,7 @@ mod notifications;
 mod openapi;
 mod remote_write;
 mod rest_api;
+mod schemathesis;
 mod web_auth;
 mod web_browser;
 mod web_pages;

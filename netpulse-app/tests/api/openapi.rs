@@ -118,6 +118,17 @@ async fn the_document_declares_nulls_and_uuids() {
         }
     }
     assert!(ids >= 20, "{ids} path ids");
+    // Every operation that needs a credential documents the 401 it answers without one.
+    for (path, item) in served["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("security").is_some() {
+                assert!(
+                    op["responses"].get("401").is_some(),
+                    "{method} {path}: no 401"
+                );
+            }
+        }
+    }
     // Request bodies: declared by the DTOs, untouched by the pass.
     let raw: serde_json::Value =
         serde_json::from_str(&netpulse_app::http::openapi(&t.app).spec()).unwrap();

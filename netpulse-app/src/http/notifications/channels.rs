@@ -271,8 +271,9 @@ impl ChannelsApi {
         tag = "Tag::Notifications"
     )]
     #[allow(clippy::unused_async)] // poem-openapi handlers are async
-    async fn channel_types(&self, _auth: RestAuth) -> Json<ChannelTypesDto> {
-        Json(ChannelTypesDto {
+    async fn channel_types(&self, _auth: RestAuth) -> Result<Json<ChannelTypesDto>, ApiError> {
+        // `Result` so that the document lists the 401 a missing token gets.
+        Ok(Json(ChannelTypesDto {
             items: channels::types()
                 .into_iter()
                 .map(|(kind, specs)| ChannelTypeDto {
@@ -289,7 +290,7 @@ impl ChannelsApi {
                         .collect(),
                 })
                 .collect(),
-        })
+        }))
     }
 
     /// Every channel.
