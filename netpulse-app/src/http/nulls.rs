@@ -94,8 +94,8 @@ mod tests {
         plain: Option<Inner>,
     }
 
-    fn field(body: serde_json::Value) -> Option<String> {
-        super::refuse_undeclared::<Outer>(&body)
+    fn field(body: &serde_json::Value) -> Option<String> {
+        super::refuse_undeclared::<Outer>(body)
             .err()
             .map(|e| match e {
                 crate::error::AppError::Invalid { field, .. } => field,
@@ -105,23 +105,23 @@ mod tests {
 
     #[test]
     fn null_is_refused_where_it_is_not_declared() {
-        assert_eq!(field(json!({"enabled": null})).as_deref(), Some("enabled"));
-        assert_eq!(field(json!({"plain": null})).as_deref(), Some("plain"));
+        assert_eq!(field(&json!({"enabled": null})).as_deref(), Some("enabled"));
+        assert_eq!(field(&json!({"plain": null})).as_deref(), Some("plain"));
         assert_eq!(
-            field(json!({"plain": {"start": null}})).as_deref(),
+            field(&json!({"plain": {"start": null}})).as_deref(),
             Some("plain.start")
         );
         assert_eq!(
-            field(json!({"window": {"start": "x", "note": 1, "other": null}})),
+            field(&json!({"window": {"start": "x", "note": 1, "other": null}})),
             None
         );
     }
 
     #[test]
     fn null_is_accepted_where_it_is_declared() {
-        assert_eq!(field(json!({"maxPingMs": null, "window": null})), None);
-        assert_eq!(field(json!({"plain": {"start": "x", "note": null}})), None);
-        assert_eq!(field(json!({"enabled": true, "unknown": null})), None);
-        assert_eq!(field(json!([null])), None);
+        assert_eq!(field(&json!({"maxPingMs": null, "window": null})), None);
+        assert_eq!(field(&json!({"plain": {"start": "x", "note": null}})), None);
+        assert_eq!(field(&json!({"enabled": true, "unknown": null})), None);
+        assert_eq!(field(&json!([null])), None);
     }
 }
