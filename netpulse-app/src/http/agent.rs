@@ -352,7 +352,7 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
         );
     }
     f.only(&RESULT_PUSH_FIELDS)?;
-    super::nulls::refuse_undeclared::<ResultPushDto>(body)?;
+    super::declared::refuse_undeclared::<ResultPushDto>(body)?;
     // Types first (each error names its field), then the values, by the wire contract.
     let text = |key: &str| -> Result<String, AppError> {
         let s = f.opt_string(key)?.unwrap_or("");

@@ -6,10 +6,13 @@
 //! - a path parameter named `…_id` is a **UUID** (`format: uuid`); the handler still parses it
 //!   and answers 400 naming it when it is malformed.
 //!
-//! Request bodies are left as the DTOs declare them: a key is nullable there only where
-//! `#[oai(nullable)]` says that `null` means something, and [`super::payload::JsonBody`]
+//! - a schema that a request body uses has `additionalProperties: false`: the server refuses
+//!   unknown keys ([`super::declared`]).
+//!
+//! Nullability in request bodies is left as the DTOs declare it: a key is nullable there only
+//! where `#[oai(nullable)]` says that `null` means something, and [`super::payload::JsonBody`]
 //! refuses `null` for every other key. A schema used both ways must therefore annotate its
-//! optional keys, so that this pass changes nothing in it (a test checks that).
+//! optional keys, so that the nullable rule changes nothing in it (a test checks that).
 
 use std::collections::BTreeSet;
 
@@ -18,7 +21,8 @@ use serde_json::{Value, json};
 /// The document the server serves (and `openapi/openapi.json` holds), from poem-openapi's.
 pub fn truthful(raw: &str) -> String {
     let mut doc: Value = serde_json::from_str(raw).expect("poem-openapi writes JSON");
-    let answered = answered_schemas(&doc);
+    let answered = reached_schemas(&doc, "responses");
+    let requested = reached_schemas(&doc, "requestBody");
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -26,6 +30,9 @@ pub fn truthful(raw: &str) -> String {
         for (name, schema) in schemas.iter_mut() {
             if answered.contains(name) {
                 nullable_optionals(schema);
+            }
+            if requested.contains(name) {
+                closed(schema);
             }
         }
     }
@@ -66,8 +73,19 @@ fn content_schemas_mut(responses: &mut Value) -> impl Iterator<Item = &mut Value
         .filter_map(|media| media.get_mut("schema"))
 }
 
-/// Names of the component schemas an answer uses, directly or through other schemas.
-fn answered_schemas(doc: &Value) -> BTreeSet<String> {
+/// `additionalProperties: false` on an object schema with properties that says nothing else.
+fn closed(schema: &mut Value) {
+    if let Some(map) = schema.as_object_mut()
+        && map.contains_key("properties")
+        && !map.contains_key("additionalProperties")
+    {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+}
+
+/// Names of the component schemas that `part` (`responses` or `requestBody`) of an operation
+/// uses, directly or through other schemas.
+fn reached_schemas(doc: &Value, part: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for item in doc
         .get("paths")
@@ -77,8 +95,8 @@ fn answered_schemas(doc: &Value) -> BTreeSet<String> {
         .filter_map(Value::as_object)
     {
         for operation in item.values() {
-            if let Some(responses) = operation.get("responses") {
-                references(responses, &mut names);
+            if let Some(used) = operation.get(part) {
+                references(used, &mut names);
             }
         }
     }

@@ -79,11 +79,18 @@ fn optional_properties_of_answers_become_nullable() {
 }
 
 #[test]
-fn request_only_schemas_keep_their_declarations() {
+fn request_schemas_keep_their_nullability_and_are_closed() {
     let doc = served(&document());
-    let patch = &doc["components"]["schemas"]["Patch"]["properties"];
-    assert_eq!(patch["enabled"], json!({"type": "boolean"}));
-    assert_eq!(patch["label"]["nullable"], true);
+    let patch = &doc["components"]["schemas"]["Patch"];
+    assert_eq!(patch["properties"]["enabled"], json!({"type": "boolean"}));
+    assert_eq!(patch["properties"]["label"]["nullable"], true);
+    // The server refuses unknown keys.
+    assert_eq!(patch["additionalProperties"], false);
+    assert!(
+        doc["components"]["schemas"]["Page"]
+            .get("additionalProperties")
+            .is_none()
+    );
 }
 
 #[test]

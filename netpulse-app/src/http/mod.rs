@@ -4,10 +4,10 @@
 pub mod agent;
 pub mod allow;
 pub mod auth;
+pub mod declared;
 pub mod document;
 pub mod metrics;
 pub mod notifications;
-pub mod nulls;
 pub mod payload;
 pub mod problem;
 pub mod request_log;

@@ -1,7 +1,7 @@
 //! A JSON request body that the OpenAPI document describes with the schema of `T`, but that
 //! handlers receive as raw JSON and validate themselves: errors then name the exact field, and
-//! one endpoint can accept more than one body shape (the PHP agent's). A `null` is accepted only
-//! for a key `T` declares nullable ([`super::nulls`]).
+//! one endpoint can accept more than one body shape (the PHP agent's). Only keys `T` declares are
+//! accepted, and `null` only for a key it declares nullable ([`super::declared`]).
 
 use std::marker::PhantomData;
 
@@ -124,8 +124,8 @@ impl<T: Type> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
         let value = read_json(request, body.take()?, MAX_JSON_BODY_BYTES).await?;
-        // `null` only where the document declares it (see `super::nulls`).
-        super::nulls::refuse_undeclared::<T>(&value).map_err(|e| {
+        // Declared keys only, `null` only where declared (see `super::declared`).
+        super::declared::refuse_undeclared::<T>(&value).map_err(|e| {
             poem::Error::from_response(poem::IntoResponse::into_response(
                 super::problem::ApiError::from(e),
             ))

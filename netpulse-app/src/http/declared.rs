@@ -1,8 +1,9 @@
-//! `null` in a request body is accepted only for a key the OpenAPI document declares nullable
-//! (`#[oai(nullable)]` on the DTO field, where `null` means something: disable a cap, clear a
-//! setting, follow the rotation). Anywhere else it is refused with 400 naming the key, instead of
-//! being read as "omitted". The rule reads the same schema the document is made from, so the two
-//! cannot disagree.
+//! A request body holds only the keys its schema declares, and `null` only for a key declared
+//! nullable (`#[oai(nullable)]` on the DTO field, where `null` means something: disable a cap,
+//! clear a setting, follow the rotation). Anything else is refused with 400 naming the key: an
+//! unknown key is not silently ignored, a `null` is not read as "omitted". The rule reads the
+//! same schema the document is made from (which says `additionalProperties: false` for request
+//! bodies, see [`super::document`]), so the two cannot disagree.
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
@@ -10,8 +11,8 @@ use serde_json::Value;
 
 use crate::error::AppError;
 
-/// Refuses a `null` in `body` (at any depth of declared properties) where `T`'s schema does not
-/// declare the property nullable.
+/// Refuses, at any depth of declared properties of `body`, a key `T`'s schema does not declare
+/// and a `null` where it does not declare the property nullable.
 pub fn refuse_undeclared<T: Type>(body: &Value) -> Result<(), AppError> {
     let mut registry = Registry::new();
     T::register(&mut registry);
@@ -48,6 +49,21 @@ fn check(
     let (Some(schema), Value::Object(map)) = (resolve(registry, schema), value) else {
         return Ok(());
     };
+    if !schema.properties.is_empty() && schema.additional_properties.is_none() {
+        let known = |k: &str| schema.properties.iter().any(|(name, _)| *name == k);
+        if let Some(key) = map.keys().find(|k| !known(k)) {
+            let names: Vec<&str> = schema.properties.iter().map(|(name, _)| *name).collect();
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            return Err(AppError::invalid(
+                field,
+                format!("is not a known field (known: {})", names.join(", ")),
+            ));
+        }
+    }
     for (name, property) in &schema.properties {
         let Some(v) = map.get(*name) else { continue };
         let field = if path.is_empty() {
@@ -111,9 +127,18 @@ mod tests {
             field(&json!({"plain": {"start": null}})).as_deref(),
             Some("plain.start")
         );
+        assert_eq!(field(&json!({"window": {"start": "x", "note": 1}})), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_at_any_depth() {
         assert_eq!(
-            field(&json!({"window": {"start": "x", "note": 1, "other": null}})),
-            None
+            field(&json!({"enabled": true, "x": 1})).as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            field(&json!({"plain": {"start": "x", "stop": "y"}})).as_deref(),
+            Some("plain.stop")
         );
     }
 
@@ -121,7 +146,7 @@ mod tests {
     fn null_is_accepted_where_it_is_declared() {
         assert_eq!(field(&json!({"maxPingMs": null, "window": null})), None);
         assert_eq!(field(&json!({"plain": {"start": "x", "note": null}})), None);
-        assert_eq!(field(&json!({"enabled": true, "unknown": null})), None);
+        assert_eq!(field(&json!({"enabled": true})), None);
         assert_eq!(field(&json!([null])), None);
     }
 }
