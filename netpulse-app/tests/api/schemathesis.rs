@@ -19,7 +19,11 @@ fn run_schemathesis(url: &str, env: &[(&str, String)], selection: &[&str]) {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/schemathesis.toml");
     let examples = std::env::var("NETPULSE_ST_EXAMPLES").unwrap_or_else(|_| "15".into());
     let seed = std::env::var("NETPULSE_ST_SEED").unwrap_or_else(|_| "1".into());
+    // Its working files (reports, Hypothesis' database) go to a directory of its own.
+    let work = std::env::temp_dir().join(format!("netpulse-st-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work).unwrap();
     let out = Command::new("schemathesis")
+        .current_dir(&work)
         .args(["--config-file", config, "run", url])
         .args(selection)
         .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
@@ -31,6 +35,7 @@ fn run_schemathesis(url: &str, env: &[(&str, String)], selection: &[&str]) {
         .unwrap_or_else(|e| {
             panic!("cannot run `schemathesis` ({e}): install it with `pip install schemathesis` (.ci/run does)")
         });
+    let _ = std::fs::remove_dir_all(&work);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
