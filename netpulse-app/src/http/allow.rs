@@ -2,7 +2,7 @@
 //! OpenAPI document declares for the path, and `HEAD` where `GET` is declared (poem answers it).
 
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 use serde_json::Value;
 
 /// The methods of each path template of the document.
@@ -99,6 +99,38 @@ impl<E: Endpoint> Endpoint for WithAllow<E> {
             resp.headers_mut().insert(header::ALLOW, allow.clone());
         }
         Ok(resp)
+    }
+}
+
+/// A route answering `GET` (and `HEAD`) only; any other method gets 405 with
+/// `Allow: GET, HEAD` (for the routes outside the OpenAPI document: `/metrics`, the document
+/// itself).
+pub fn get_only<E: Endpoint + 'static>(endpoint: E) -> GetOnly {
+    GetOnly(poem::get(endpoint.map_to_response()))
+}
+
+/// See [`get_only`].
+pub struct GetOnly(poem::RouteMethod);
+
+impl std::fmt::Debug for GetOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GetOnly")
+    }
+}
+
+impl Endpoint for GetOnly {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        match self.0.call(req).await {
+            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                let mut resp = e.into_response();
+                resp.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                Ok(resp)
+            }
+            other => other,
+        }
     }
 }
 

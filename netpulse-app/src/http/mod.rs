@@ -75,11 +75,11 @@ pub fn api_routes(route: Route, app: &App) -> Route {
         rest: api.swagger_ui().map_to_response().boxed(),
     };
     let table = allow::AllowTable::of_document(&served);
-    let spec = poem::endpoint::make_sync(move |_| {
+    let spec = allow::get_only(poem::endpoint::make_sync(move |_| {
         Response::builder()
             .content_type("application/json")
             .body(served.clone())
-    });
+    }));
     // The cookie jar lets the REST API read the dashboard's session cookie.
     let api = api
         .into_endpoint()

@@ -251,3 +251,30 @@ pub(crate) async fn method_not_allowed_carries_allow(t: &crate::helpers::TestApp
         assert_eq!(body["code"], "method_not_allowed");
     }
 }
+
+/// The GET-only routes outside the document (`/metrics`, the document itself) refuse other
+/// methods with 405 and `Allow` too.
+#[tokio::test]
+async fn get_only_routes_answer_405_with_allow() {
+    let t = crate::helpers::spawn_with_metrics(
+        crate::helpers::Db::Sqlite,
+        Some(crate::metrics::config(&[])),
+    )
+    .await
+    .unwrap();
+    for path in ["/metrics", "/api/openapi.json"] {
+        for method in [reqwest::Method::PUT, reqwest::Method::POST] {
+            let r = t.client.request(method, t.url(path)).send().await.unwrap();
+            assert_eq!(r.status(), 405, "{path}");
+            assert_eq!(
+                r.headers().get("allow").and_then(|v| v.to_str().ok()),
+                Some("GET, HEAD"),
+                "{path}"
+            );
+        }
+        let r = t.client.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let r = t.client.head(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
