@@ -189,15 +189,13 @@ impl From<&Connection> for ConnectionDto {
     }
 }
 
-/// The settings accepted by connection create (`probeId` and `name` required) and update (any
-/// subset). Omitted keys keep their value (or default); `null` is accepted only where a key is
+/// The settings accepted by connection update (any subset) and, with `probeId`, by create
+/// (`name` required there). Omitted keys keep their value (or default); `null` is accepted only where a key is
 /// nullable (it disables a cap or clears an optional setting), elsewhere it is refused (400).
 /// Unknown keys are rejected.
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ConnectionInputDto {
-    /// The owning probe (create only).
-    pub probe_id: Option<String>,
     /// Name.
     pub name: Option<String>,
     /// ISP.
@@ -255,6 +253,17 @@ pub struct ConnectionInputDto {
     pub source_address: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
+}
+
+/// A new connection: its probe and its settings (`name` required).
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct NewConnectionDto {
+    /// The owning probe.
+    pub probe_id: String,
+    /// The settings.
+    #[oai(flatten)]
+    pub settings: ConnectionInputDto,
 }
 
 /// One measurement.

@@ -156,6 +156,22 @@ async fn the_document_declares_nulls_and_uuids() {
             .get("nullable")
             .is_none()
     );
+    // Create and change have their own bodies: `probeId` only on create; any subset of the
+    // notification settings on change.
+    assert!(input.get("probeId").is_none());
+    assert_eq!(
+        schemas["NewConnectionDto"]["required"],
+        serde_json::json!(["probeId"])
+    );
+    assert_eq!(
+        schemas["NewConnectionDto"]["properties"]["maxPingMs"]["nullable"],
+        true
+    );
+    assert!(
+        schemas["NotificationSettingsPatchDto"]
+            .get("required")
+            .is_none()
+    );
 }
 
 /// `null` is accepted where the document declares it and refused, naming the key, elsewhere;
@@ -180,6 +196,10 @@ pub(crate) async fn null_only_where_declared_and_malformed_ids(t: &crate::helper
         let (s, body) = t.send(Method::PATCH, &path, &json!({ key: null })).await;
         assert_eq!((s, &body["field"]), (400, &json!(key)), "{key}: {body}");
     }
+    let (s, body) = t
+        .send(Method::PATCH, &path, &json!({"probeId": probe}))
+        .await;
+    assert_eq!((s, &body["field"]), (400, &json!("probeId")), "{body}");
     let (s, body) = t
         .send(
             Method::PATCH,
