@@ -8,6 +8,8 @@
 //!
 //! - a schema that a request body uses has `additionalProperties: false`: the server refuses
 //!   unknown keys ([`super::declared`]).
+//! - an unsigned integer (`format: uint32`, `uint64`, …) has `minimum: 0` (and the maximum of
+//!   its width below 64 bits), which its format alone does not say to a JSON Schema validator.
 //!
 //! Nullability in request bodies is left as the DTOs declare it: a key is nullable there only
 //! where `#[oai(nullable)]` says that `null` means something, and [`super::payload::JsonBody`]
@@ -49,7 +51,32 @@ pub fn truthful(raw: &str) -> String {
             }
         }
     }
+    unsigned_bounds(&mut doc);
     serde_json::to_string_pretty(&doc).expect("a JSON value serializes")
+}
+
+/// `minimum: 0` (and the width's maximum) on every `uintN` integer schema of the document.
+fn unsigned_bounds(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let width = map
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(|f| f.strip_prefix("uint"))
+                .and_then(|bits| bits.parse::<u32>().ok());
+            if let Some(bits) = width
+                && map.get("type").and_then(Value::as_str) == Some("integer")
+            {
+                map.entry("minimum").or_insert(json!(0));
+                if bits < 64 {
+                    map.entry("maximum").or_insert(json!((1_u64 << bits) - 1));
+                }
+            }
+            map.values_mut().for_each(unsigned_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unsigned_bounds),
+        _ => {}
+    }
 }
 
 /// The operations of the document (`paths.*.*`).

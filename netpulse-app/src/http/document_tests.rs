@@ -103,3 +103,33 @@ fn path_ids_are_uuids() {
     );
     assert_eq!(parameters[1]["schema"], json!({"type": "string"}));
 }
+
+#[test]
+fn unsigned_integers_have_their_bounds() {
+    let doc = served(&json!({
+        "paths": {"/x": {"get": {
+            "parameters": [{"name": "limit", "in": "query",
+                "schema": {"type": "integer", "format": "uint32"}}],
+            "responses": {}
+        }}},
+        "components": {"schemas": {"S": {"type": "object", "properties": {
+            "a": {"type": "integer", "format": "uint64"},
+            "b": {"type": "integer", "format": "int64"},
+            "c": {"type": "integer", "format": "uint8", "minimum": 1}
+        }}}}
+    }));
+    assert_eq!(
+        doc["paths"]["/x"]["get"]["parameters"][0]["schema"],
+        json!({"type": "integer", "format": "uint32", "minimum": 0, "maximum": 4_294_967_295_u64})
+    );
+    let p = &doc["components"]["schemas"]["S"]["properties"];
+    assert_eq!(
+        p["a"],
+        json!({"type": "integer", "format": "uint64", "minimum": 0})
+    );
+    assert_eq!(p["b"], json!({"type": "integer", "format": "int64"}));
+    assert_eq!(
+        p["c"],
+        json!({"type": "integer", "format": "uint8", "minimum": 1, "maximum": 255})
+    );
+}
