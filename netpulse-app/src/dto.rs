@@ -189,14 +189,13 @@ impl From<&Connection> for ConnectionDto {
     }
 }
 
-/// The settings accepted by connection create (`probeId` and `name` required) and update (any
-/// subset). Omitted keys keep their value (or default); `null` disables a cap or clears an
-/// optional setting. Unknown keys are rejected.
+/// The settings accepted by connection update (any subset) and, with `probeId`, by create
+/// (`name` required there). Omitted keys keep their value (or default); `null` is accepted only where a key is
+/// nullable (it disables a cap or clears an optional setting), elsewhere it is refused (400).
+/// Unknown keys are rejected.
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ConnectionInputDto {
-    /// The owning probe (create only).
-    pub probe_id: Option<String>,
     /// Name.
     pub name: Option<String>,
     /// ISP.
@@ -226,10 +225,13 @@ pub struct ConnectionInputDto {
     /// (0, 1], default 0.7.
     pub min_upload_ratio: Option<f64>,
     /// ms, default 100; null disables.
+    #[oai(nullable)]
     pub max_ping_ms: Option<f64>,
     /// ms, default 50; null disables.
+    #[oai(nullable)]
     pub max_jitter_ms: Option<f64>,
     /// percent, default 5; null disables.
+    #[oai(nullable)]
     pub max_packet_loss_percent: Option<f64>,
     /// Seconds, default 300.
     pub adaptive_interval_seconds: Option<u32>,
@@ -238,15 +240,30 @@ pub struct ConnectionInputDto {
     /// Default 5.
     pub max_consecutive_failures: Option<u32>,
     /// Own alert threshold N; null returns to the global one.
+    #[oai(nullable)]
     pub alert_after: Option<u32>,
     /// Own recovery threshold M; null returns to the global one.
+    #[oai(nullable)]
     pub recover_after: Option<u32>,
     /// Interface to leave through; null clears.
+    #[oai(nullable)]
     pub source_interface: Option<String>,
     /// Source address to bind; null clears.
+    #[oai(nullable)]
     pub source_address: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
+}
+
+/// A new connection: its probe and its settings (`name` required).
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct NewConnectionDto {
+    /// The owning probe.
+    pub probe_id: String,
+    /// The settings.
+    #[oai(flatten)]
+    pub settings: ConnectionInputDto,
 }
 
 /// One measurement.

@@ -95,10 +95,12 @@ pub struct ResultPushDto {
     /// The connection tested.
     pub connection_id: String,
     /// The task it answers.
+    #[oai(nullable)]
     pub task_id: Option<String>,
     /// `ookla`, `iperf3` or `http`.
     pub engine: String,
     /// The pool entry that was requested.
+    #[oai(nullable)]
     pub pool_entry: Option<String>,
     /// RFC 3339.
     pub started_at: String,
@@ -107,6 +109,7 @@ pub struct ResultPushDto {
     /// False for run-now results.
     pub scheduled: bool,
     /// The tool's exit status; null when it was killed or never started.
+    #[oai(nullable)]
     pub exit_code: Option<i32>,
     /// What the tool printed on stdout.
     pub stdout: String,
@@ -311,7 +314,8 @@ pub struct AgentApi {
     pub app: App,
 }
 
-fn probe_id(text: &str) -> Result<ProbeId, ApiError> {
+/// Reads a probe id path parameter (400 naming `probeId` when malformed).
+pub(crate) fn parse_probe_id(text: &str) -> Result<ProbeId, ApiError> {
     ProbeId::parse(text).map_err(|e| AppError::invalid("probeId", e.to_string()).into())
 }
 
@@ -322,7 +326,7 @@ async fn authenticate(
 ) -> Result<(ProbeId, ProbeCredentials), ApiError> {
     // A malformed id is a client error (it reveals nothing); an unknown probe answers exactly
     // like a wrong token, so ids cannot be enumerated.
-    let id = probe_id(id)?;
+    let id = parse_probe_id(id)?;
     let credentials = probes::authenticate(app, &id, &token.0.token).await?;
     Ok((id, credentials))
 }
@@ -348,6 +352,7 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
         );
     }
     f.only(&RESULT_PUSH_FIELDS)?;
+    super::declared::refuse_undeclared::<ResultPushDto>(body)?;
     // Types first (each error names its field), then the values, by the wire contract.
     let text = |key: &str| -> Result<String, AppError> {
         let s = f.opt_string(key)?.unwrap_or("");
@@ -590,10 +595,6 @@ impl AgentApi {
 }
 
 /// Used by the REST API too.
-pub(crate) fn parse_probe_id(text: &str) -> Result<ProbeId, ApiError> {
-    probe_id(text)
-}
-
 #[cfg(test)]
 #[path = "agent_tests.rs"]
 mod tests;

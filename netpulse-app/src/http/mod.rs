@@ -2,7 +2,10 @@
 //! `/metrics`. The composition root (`startup`) mounts them beside the dashboard and runs them.
 
 pub mod agent;
+pub mod allow;
 pub mod auth;
+pub mod declared;
+pub mod document;
 pub mod metrics;
 pub mod notifications;
 pub mod payload;
@@ -52,9 +55,10 @@ pub fn openapi(
     .server("/api")
 }
 
-/// The OpenAPI document as pretty JSON (what `openapi/openapi.json` holds).
+/// The OpenAPI document as pretty JSON (what `openapi/openapi.json` holds): poem-openapi's,
+/// completed by [`document::truthful`].
 pub fn openapi_json(app: &App) -> String {
-    openapi(app).spec()
+    document::truthful(&openapi(app).spec())
 }
 
 /// Adds the API's routes to `route`: the agent and REST APIs under `/api` (with the JSON error
@@ -62,11 +66,20 @@ pub fn openapi_json(app: &App) -> String {
 /// (`startup`) mounts them beside the dashboard.
 pub fn api_routes(route: Route, app: &App) -> Route {
     let api = openapi(app);
-    let spec = api.spec_endpoint();
+    let raw = api.spec();
+    let served = document::truthful(&raw);
+    // Swagger UI embeds the document: give it the served one.
+    let page = api.swagger_ui_html().replacen(&raw, &served, 1);
     let docs = SwaggerUi {
-        page: Precompressed::new(api.swagger_ui_html().into_bytes(), true),
+        page: Precompressed::new(page.into_bytes(), true),
         rest: api.swagger_ui().map_to_response().boxed(),
     };
+    let table = allow::AllowTable::of_document(&served);
+    let spec = allow::get_only(poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json")
+            .body(served.clone())
+    }));
     // The cookie jar lets the REST API read the dashboard's session cookie.
     let api = api
         .into_endpoint()
@@ -78,6 +91,7 @@ pub fn api_routes(route: Route, app: &App) -> Route {
                 problem::from_poem_error(&err)
             }
         });
+    let api = allow::WithAllow { inner: api, table };
     route
         .nest("/api/openapi.json", spec)
         .nest("/api/docs", docs)

@@ -1,6 +1,7 @@
 //! A JSON request body that the OpenAPI document describes with the schema of `T`, but that
 //! handlers receive as raw JSON and validate themselves: errors then name the exact field, and
-//! one endpoint can accept more than one body shape (the PHP agent's).
+//! one endpoint can accept more than one body shape (the PHP agent's). Only keys `T` declares are
+//! accepted, and `null` only for a key it declares nullable ([`super::declared`]).
 
 use std::marker::PhantomData;
 
@@ -123,6 +124,12 @@ impl<T: Type> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
         let value = read_json(request, body.take()?, MAX_JSON_BODY_BYTES).await?;
+        // Declared keys only, `null` only where declared (see `super::declared`).
+        super::declared::refuse_undeclared::<T>(&value).map_err(|e| {
+            poem::Error::from_response(poem::IntoResponse::into_response(
+                super::problem::ApiError::from(e),
+            ))
+        })?;
         Ok(Self {
             value,
             _schema: PhantomData,

@@ -15,7 +15,7 @@ use super::payload::{Fields, JsonBody};
 use super::problem::ApiError;
 use crate::dto::{
     ConnectionDto, ConnectionInputDto, ConnectionListDto, IssuedProbeDto, MeasurementDetailDto,
-    MeasurementDto, MeasurementPageDto, ProbeDto, ProbeListDto, TokenDto,
+    MeasurementDto, MeasurementPageDto, NewConnectionDto, ProbeDto, ProbeListDto, TokenDto,
 };
 use crate::error::AppError;
 use crate::service::connections::ConnectionInput;
@@ -55,6 +55,7 @@ pub struct ProbePatchDto {
 #[oai(rename_all = "camelCase")]
 pub struct RunRequestDto {
     /// A pool entry to pin; omitted or null follows the rotation.
+    #[oai(nullable)]
     pub pool_entry: Option<String>,
 }
 
@@ -314,7 +315,7 @@ impl RestApi {
     async fn create_connection(
         &self,
         _auth: RestAuth,
-        body: JsonBody<ConnectionInputDto>,
+        body: JsonBody<NewConnectionDto>,
     ) -> Result<Created<ConnectionDto>, ApiError> {
         let f = Fields::of(&body.value)?;
         let probe = parse_probe_id(f.string("probeId")?)?;
@@ -354,14 +355,8 @@ impl RestApi {
         body: JsonBody<ConnectionInputDto>,
     ) -> Result<Json<ConnectionDto>, ApiError> {
         let id = self::connection_id(&connection_id)?;
+        // `probeId` is not a key of the body (a connection belongs to one probe).
         let f = Fields::of(&body.value)?;
-        if f.has("probeId") {
-            return Err(AppError::invalid(
-                "probeId",
-                "cannot be changed (a connection belongs to one probe)",
-            )
-            .into());
-        }
         let input = connection_input(&f)?;
         Ok(Json(
             (&connections::update(&self.app, &id, input).await?).into(),

@@ -229,9 +229,11 @@ pub fn routes(server: Server) -> impl Endpoint {
     if let Some(metrics) = server.metrics.filter(|m| m.settings().enabled) {
         route = route.at(
             "/metrics",
-            poem::get(crate::http::metrics::metrics).data(metrics).data(
-                crate::http::metrics::TrustForwardedFor(server.web.trust_forwarded_for),
-            ),
+            crate::http::allow::get_only(crate::http::metrics::metrics)
+                .data(metrics)
+                .data(crate::http::metrics::TrustForwardedFor(
+                    server.web.trust_forwarded_for,
+                )),
         );
     }
     let route = crate::http::api_routes(route, &server.app).nest(

@@ -18,6 +18,7 @@ mod notifications;
 mod openapi;
 mod remote_write;
 mod rest_api;
+mod schemathesis;
 mod web_auth;
 mod web_browser;
 mod web_pages;
@@ -91,6 +92,8 @@ on_both_databases!(
     input_bounds::tasks_follow_the_engines_the_agent_advertises,
     input_bounds::connections_saved_before_the_cron_rules_still_load,
     health::healthcheck_detail_needs_credentials,
+    openapi::null_only_where_declared_and_malformed_ids,
+    openapi::method_not_allowed_carries_allow,
 );
 
 /// Two server processes need PostgreSQL.

@@ -110,6 +110,7 @@ pub struct ChannelInputDto {
     /// Default: every kind.
     pub events: Option<Vec<String>>,
     /// Quiet hours (null: none).
+    #[oai(nullable)]
     pub quiet_hours: Option<QuietHoursDto>,
 }
 
@@ -270,8 +271,9 @@ impl ChannelsApi {
         tag = "Tag::Notifications"
     )]
     #[allow(clippy::unused_async)] // poem-openapi handlers are async
-    async fn channel_types(&self, _auth: RestAuth) -> Json<ChannelTypesDto> {
-        Json(ChannelTypesDto {
+    async fn channel_types(&self, _auth: RestAuth) -> Result<Json<ChannelTypesDto>, ApiError> {
+        // `Result` so that the document lists the 401 a missing token gets.
+        Ok(Json(ChannelTypesDto {
             items: channels::types()
                 .into_iter()
                 .map(|(kind, specs)| ChannelTypeDto {
@@ -288,7 +290,7 @@ impl ChannelsApi {
                         .collect(),
                 })
                 .collect(),
-        })
+        }))
     }
 
     /// Every channel.

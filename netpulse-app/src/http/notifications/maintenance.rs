@@ -44,6 +44,7 @@ pub struct MaintenanceInputDto {
     /// End (RFC 3339), after the start.
     pub ends_at: String,
     /// Why.
+    #[oai(nullable)]
     pub note: Option<String>,
 }
 

@@ -37,6 +37,36 @@ pub struct NotificationSettingsDto {
     /// Delivery-log entries are deleted after this many days.
     pub log_retention_days: u32,
     /// Base URL of the dashboard, for result links in messages.
+    #[oai(nullable)]
+    pub public_url: Option<String>,
+}
+
+/// A change of the notification settings: any subset of them (omitted keys keep their value).
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct NotificationSettingsPatchDto {
+    /// Master switch.
+    pub enabled: Option<bool>,
+    /// Consecutive unhealthy results that raise an alert, ≥ 1.
+    pub alert_after: Option<u32>,
+    /// Consecutive healthy results that end it, ≥ 1.
+    pub recover_after: Option<u32>,
+    /// Alert when a probe stops polling.
+    pub probe_offline: Option<bool>,
+    /// Send a daily digest.
+    pub digest_daily: Option<bool>,
+    /// Send a weekly digest.
+    pub digest_weekly: Option<bool>,
+    /// Local time of the digests, HH:MM.
+    pub digest_time: Option<String>,
+    /// Weekday of the weekly digest: mon … sun.
+    pub digest_weekday: Option<String>,
+    /// IANA time zone of the digest time.
+    pub digest_timezone: Option<String>,
+    /// Delivery-log retention, days.
+    pub log_retention_days: Option<u32>,
+    /// Base URL of the dashboard; null clears it.
+    #[oai(nullable)]
     pub public_url: Option<String>,
 }
 
@@ -119,7 +149,7 @@ impl SettingsApi {
     async fn patch_settings(
         &self,
         _auth: RestAuth,
-        body: JsonBody<NotificationSettingsDto>,
+        body: JsonBody<NotificationSettingsPatchDto>,
     ) -> Result<Json<NotificationSettingsDto>, ApiError> {
         let change = change_of(&Fields::of(&body.value)?)?;
         Ok(Json(settings_dto(
