@@ -13,6 +13,7 @@ use crate::Timestamp;
 use crate::error::InvalidValue;
 use crate::id::CheckId;
 
+pub mod alert;
 pub mod dns;
 pub mod http;
 pub mod icmp;
