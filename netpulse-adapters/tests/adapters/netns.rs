@@ -176,6 +176,15 @@ impl Net {
         sh(&["ip", "-n", &self.r, "link", "set", router_dev, "up"]);
     }
 
+    /// Writes `/etc/netns/<ns>/hosts`, which `ip netns exec` mounts over `/etc/hosts` for the
+    /// processes it starts (removed on drop).
+    pub(crate) fn hosts(&self, ns: &str, text: &str) {
+        self.own(ns);
+        let dir = std::path::Path::new("/etc/netns").join(ns);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("hosts"), text).unwrap();
+    }
+
     /// Sets a sysctl inside a namespace.
     pub(crate) fn sysctl(&self, ns: &str, key: &str, value: &str) {
         self.own(ns);
@@ -296,6 +305,7 @@ impl Drop for Net {
         }
         for ns in [&self.a, &self.r, &self.b, &self.c] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
+            let _ = std::fs::remove_dir_all(std::path::Path::new("/etc/netns").join(ns));
         }
     }
 }

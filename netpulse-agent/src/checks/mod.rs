@@ -144,8 +144,8 @@ impl CheckRounds {
         round::offset_ms(&self.agent_key, period_s)
     }
 
-    /// Runs the checks due in the round scheduled at `round_at` (all of them when `every` is
-    /// set), their starts spread over 2 s.
+    /// Runs the checks due in the round scheduled at `round_at`, their starts spread over 2 s;
+    /// with `every` (`--test`), all of them at once.
     pub async fn run_round(
         &self,
         set: &CheckSet,
@@ -166,7 +166,9 @@ impl CheckRounds {
             .into_iter()
             .enumerate()
             .map(|(i, (id, spec))| async move {
-                tokio::time::sleep(Duration::from_millis(round::stagger_ms(i, count))).await;
+                if !every {
+                    tokio::time::sleep(Duration::from_millis(round::stagger_ms(i, count))).await;
+                }
                 self.engine.run(id, spec, round_at).await
             });
         let mut results: Vec<CheckMeasurement> = futures_util::future::join_all(runs)

@@ -4,6 +4,10 @@
 mod checks;
 mod cycle;
 mod helpers;
+#[path = "../../../netpulse-adapters/tests/adapters/netns.rs"]
+#[allow(dead_code)] // the agent's tests use part of the rig
+mod netns;
 mod process;
 mod run;
 mod spool;
+mod test_flag;
