@@ -73,12 +73,18 @@ pub struct PushReport {
 
 impl CheckRounds {
     /// Rounds spooling into `<spool_dir>/checks`; `agent_key` (the probe id) sets the offset.
+    /// The last check set kept in the spool is taken up again.
     pub fn new(spool_dir: &std::path::Path, agent_key: &str) -> std::io::Result<Self> {
+        let spool = CheckSpool::open(spool_dir, MAX_SPOOLED_ROUNDS)?;
+        let kept = spool.load_set();
+        if let Some(set) = &kept {
+            tracing::info!(version = %set.version, checks = set.items.len(), "check set taken up from the spool");
+        }
         Ok(Self {
             engine: CheckEngine::new(),
-            set: std::sync::Mutex::new(None),
+            set: std::sync::Mutex::new(kept),
             changed: Notify::new(),
-            spool: Some(CheckSpool::open(spool_dir, MAX_SPOOLED_ROUNDS)?),
+            spool: Some(spool),
             agent_key: agent_key.to_owned(),
             speed_tests_running: AtomicU32::new(0),
             speed_tests_started: AtomicU64::new(0),
@@ -127,6 +133,12 @@ impl CheckRounds {
             return;
         }
         tracing::info!(version = %new.version, checks = new.items.len(), period_s = new.period_s, "check set updated");
+        if let Some(spool) = &self.spool
+            && set.as_ref() != Some(&new)
+            && let Err(e) = spool.save_set(&new)
+        {
+            tracing::warn!(error = %e, "cannot keep the check set in the spool");
+        }
         *set = Some(new);
         drop(set);
         self.changed.notify_waiters();

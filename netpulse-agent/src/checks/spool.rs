@@ -7,12 +7,15 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use netpulse_adapters::wire_checks::CheckResultBody;
+use netpulse_adapters::wire_checks::{CheckResultBody, DueChecksBody};
 use netpulse_domain::check::CheckMeasurement;
+use netpulse_ports::agent_api::CheckSet;
 use serde::{Deserialize, Serialize};
 
 /// The folder inside the spool.
 pub const CHECKS_DIR: &str = "checks";
+/// The file keeping the last check set.
+pub const SET_FILE: &str = "set.json";
 /// The format number of a round file.
 pub const FORMAT: u32 = 1;
 
@@ -56,6 +59,23 @@ impl CheckSpool {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The check set kept from the last `/due` that carried one, if any (so that a restart
+    /// while the server is away still measures).
+    pub fn load_set(&self) -> Option<CheckSet> {
+        let text = fs::read_to_string(self.dir.join(SET_FILE)).ok()?;
+        let body: DueChecksBody = serde_json::from_str(&text).ok()?;
+        CheckSet::try_from(body).ok()
+    }
+
+    /// Keeps the check set (atomically replaced).
+    pub fn save_set(&self, set: &CheckSet) -> std::io::Result<()> {
+        let json = serde_json::to_vec(&DueChecksBody::new(set)).map_err(std::io::Error::other)?;
+        let path = self.dir.join(SET_FILE);
+        let tmp = self.dir.join(format!("{SET_FILE}.tmp"));
+        fs::write(&tmp, json)?;
+        fs::rename(&tmp, &path)
     }
 
     /// Stores one round's results; returns how many old rounds were dropped to make room.

@@ -154,8 +154,9 @@ async fn results_taken_while_a_speed_test_runs_are_flagged() {
             .all(|m| m.during_speed_test)
     );
     drop(guard);
-    // A speed test that starts and ends while the round runs still flags it.
-    let running = rounds.run_round(&set, at, true);
+    // A speed test that starts and ends while the round runs (its starts spread over 2 s)
+    // still flags it.
+    let running = rounds.run_round(&set, at, false);
     let during = async {
         tokio::time::sleep(Duration::from_millis(20)).await;
         drop(rounds.speed_test());
@@ -191,6 +192,14 @@ async fn the_check_set_comes_with_due_and_its_version_goes_back() {
         agent.checks().set().unwrap(),
         set,
         "an answer without checks (an older server) keeps the set"
+    );
+    drop(agent);
+    let restarted =
+        crate::helpers::agent(&format!("http://{}", dead_addr().await), dir.path(), &[]);
+    assert_eq!(
+        restarted.checks().set().unwrap(),
+        set,
+        "a restart while the server is away keeps measuring the last set"
     );
     let polls = server.polls();
     assert!(!polls[0].path.contains("checksVersion"));
