@@ -15,7 +15,7 @@ fn check(
     kind: &str,
     target: &str,
     port: Option<u16>,
-    params: serde_json::Value,
+    params: &serde_json::Value,
 ) -> serde_json::Value {
     json!({
         "id": format!("c0000000-0000-4000-8000-{id:012}"), "kind": kind, "target": target,
@@ -24,7 +24,7 @@ fn check(
     })
 }
 
-fn run_test_flag(net: &Net, dir: &std::path::Path, items: Vec<serde_json::Value>) -> (i32, String) {
+fn run_test_flag(net: &Net, dir: &std::path::Path, items: &[serde_json::Value]) -> (i32, String) {
     let file = dir.join("checks.json");
     let set = json!({"version": "t1", "periodSeconds": 60, "items": items});
     std::fs::write(&file, set.to_string()).unwrap();
@@ -71,18 +71,18 @@ fn the_test_flag_runs_every_check_unprivileged_and_exits_by_the_outcome() {
     net.sysctl(&net.a.clone(), "net.ipv4.ping_group_range", "0 2147483647");
     let icmp = json!({"count": 2});
     let passing = vec![
-        check(1, "icmp", "dual.test", None, icmp.clone()),
-        check(2, "icmp", "v4only.test", None, icmp.clone()),
+        check(1, "icmp", "dual.test", None, &icmp),
+        check(2, "icmp", "v4only.test", None, &icmp),
         check(
             3,
             "http",
             "http://dual.test/",
             None,
-            json!({"accepted": [{"min": 200, "max": 299}]}),
+            &json!({"accepted": [{"min": 200, "max": 299}]}),
         ),
-        check(4, "tcp", "dual.test", Some(80), json!({"timeoutMs": 500})),
+        check(4, "tcp", "dual.test", Some(80), &json!({"timeoutMs": 500})),
     ];
-    let (code, out) = run_test_flag(&net, dir.path(), passing.clone());
+    let (code, out) = run_test_flag(&net, dir.path(), &passing);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("KIND  FAMILY TARGET"), "{out}");
     let line = |needle: &str| {
@@ -112,9 +112,9 @@ fn the_test_flag_runs_every_check_unprivileged_and_exits_by_the_outcome() {
         "tcp",
         "dual.test",
         Some(82),
-        json!({"timeoutMs": 500}),
+        &json!({"timeoutMs": 500}),
     ));
-    let (code, out) = run_test_flag(&net, dir.path(), failing);
+    let (code, out) = run_test_flag(&net, dir.path(), &failing);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("closed"), "{out}");
     assert!(out.contains("8 of 10 passed"), "{out}");
