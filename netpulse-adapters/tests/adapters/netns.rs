@@ -178,6 +178,7 @@ impl Net {
 
     /// Writes `/etc/netns/<ns>/hosts`, which `ip netns exec` mounts over `/etc/hosts` for the
     /// processes it starts (removed on drop).
+    #[allow(dead_code)] // used by the agent's `--test` test, which includes this rig
     pub(crate) fn hosts(&self, ns: &str, text: &str) {
         self.own(ns);
         let dir = std::path::Path::new("/etc/netns").join(ns);
