@@ -42,6 +42,7 @@ pub mod access;
 pub mod agent_state;
 pub mod alert;
 pub mod baseline;
+pub mod check;
 pub mod crc32;
 pub mod cron_fields;
 pub mod degradation;
