@@ -63,5 +63,10 @@ async fn a_result_the_server_keeps_failing_is_set_back_and_the_rest_are_delivere
         server.recorded(),
         [ids[1].clone(), ids[2].clone(), ids[0].clone()]
     );
-    assert_eq!(files_in(dir.path()), [".lock"], "no attempts record left");
+    // (`checks/` is the connectivity-check spool beside the results.)
+    assert_eq!(
+        files_in(dir.path()),
+        [".lock", "checks"],
+        "no attempts record left"
+    );
 }
