@@ -57,33 +57,170 @@
     ping: { unit: "ms", series: [["Ping", "ping", "--c"], ["Jitter", "jitter", "--upload"]] },
     loss: { unit: "%", series: [["Packet loss", "loss", "--c"]] }
   };
+  var AXIS_FONT = "12px system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
+
+  // One number format: at most one decimal, none when whole.
+  function num(v) {
+    var r = Math.round(v * 10) / 10;
+    return (r % 1 === 0 ? r.toFixed(0) : r.toFixed(1));
+  }
+  // Mbps values in Mbps, or in Gbps from 1000 Mbps on.
+  function label(v, unit) {
+    if (v == null) return "—";
+    if (unit === "Mbps" && Math.abs(v) >= 1000) return num(v / 1000) + " Gbps";
+    return num(v) + " " + unit;
+  }
+
+  // ISO dates and 24-hour times in the site's time zone.
+  var partsCache = {};
+  function parts(ts, zone) {
+    var f = partsCache[zone];
+    if (!f) {
+      try {
+        f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      } catch (e) {
+        f = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      }
+      partsCache[zone] = f;
+    }
+    var out = {};
+    f.formatToParts(new Date(ts * 1e3)).forEach(function (p) { out[p.type] = p.value; });
+    if (out.hour === "24") out.hour = "00";
+    return out;
+  }
+  function isoDateTime(ts, zone) {
+    var p = parts(ts, zone);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+  }
+  function xLabels(zone) {
+    return function (u, splits, axisIdx, space, incr) {
+      var lastDay = null;
+      return splits.map(function (ts) {
+        if (ts == null) return null;
+        var p = parts(ts, zone);
+        var day = p.month + "-" + p.day;
+        if (incr >= 86400) return day;
+        var text = p.hour + ":" + p.minute;
+        if (day !== lastDay) { text += "\n" + day; lastDay = day; }
+        return text;
+      });
+    };
+  }
+
+  // The y axis as wide as its widest label.
+  var measure = document.createElement("canvas").getContext("2d");
+  function axisSize(u, values) {
+    if (!values) return 40;
+    measure.font = AXIS_FONT;
+    var widest = 0;
+    values.forEach(function (v) {
+      String(v).split("\n").forEach(function (line) { widest = Math.max(widest, measure.measureText(line).width); });
+    });
+    return Math.ceil(widest) + 18;
+  }
+
+  // The reference lines of a metric: [value, label, dashed?] in the chart's unit.
+  function references(data, metric) {
+    var r = data.refs || {};
+    var out = [];
+    function speed(ref, name) {
+      if (!ref) return;
+      out.push([ref.plan, name + " plan " + label(ref.plan, "Mbps"), "plan"]);
+      out.push([ref.floor, name + " floor " + label(ref.floor, "Mbps") + " (" + ref.ratio + " %)", "floor"]);
+    }
+    if (metric === "speed") { speed(r.download, "Download"); speed(r.upload, "Upload"); }
+    if (metric === "ping" && r.ping != null) out.push([r.ping, "Ping cap " + label(r.ping, "ms"), "floor"]);
+    if (metric === "ping" && r.jitter != null) out.push([r.jitter, "Jitter cap " + label(r.jitter, "ms"), "floor"]);
+    if (metric === "loss" && r.loss != null) out.push([r.loss, "Loss cap " + label(r.loss, "%"), "floor"]);
+    return out;
+  }
+
+  // Reference lines, and failed tests as red markers along the bottom.
+  function overlay(data, refs, colours) {
+    return {
+      hooks: {
+        draw: function (u) {
+          var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
+          ctx.save();
+          ctx.font = Math.round(11 * dpr) + "px system-ui, sans-serif";
+          ctx.textAlign = "right";
+          refs.forEach(function (ref) {
+            var y = Math.round(u.valToPos(ref[0], "y", true));
+            if (y < b.top || y > b.top + b.height) return;
+            ctx.strokeStyle = colours.muted;
+            ctx.lineWidth = dpr;
+            ctx.setLineDash(ref[2] === "plan" ? [6 * dpr, 4 * dpr] : [2 * dpr, 3 * dpr]);
+            ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+            ctx.fillStyle = colours.muted;
+            ctx.fillText(ref[1], b.left + b.width - 4 * dpr, y - 3 * dpr);
+          });
+          ctx.setLineDash([]);
+          ctx.fillStyle = colours.bad;
+          (data.failed || []).forEach(function (ts) {
+            var x = u.valToPos(ts, "x", true);
+            if (x < b.left || x > b.left + b.width) return;
+            var y = b.top + b.height - 2 * dpr, s = 5 * dpr;
+            ctx.beginPath(); ctx.moveTo(x, y - 2 * s); ctx.lineTo(x - s, y); ctx.lineTo(x + s, y); ctx.closePath(); ctx.fill();
+          });
+          ctx.restore();
+        }
+      }
+    };
+  }
+
+  // One column for uPlot: null only where the line really breaks (a break row), undefined
+  // (joined over) where this figure alone is missing.
+  function columnOf(values, breaks) {
+    return values.map(function (v, i) { return v == null && breaks.indexOf(i) < 0 ? undefined : v; });
+  }
 
   function makePlot(el, data, metric) {
     var m = METRICS[metric];
     var accent = getComputedStyle(el).getPropertyValue("--c").trim() || css("--c-" + (data.colour || "primary"));
-    var colours = { "--c": accent, "--upload": css("--upload") };
-    var points = { show: data.sparse, size: 6 };
-    var series = [{}];
+    var colours = { "--c": accent, "--upload": css("--upload"), muted: css("--muted"), bad: css("--bad") };
+    var zone = data.timeZone || "UTC";
+    var breaks = data.breaks || [];
+    var series = [{ value: function (u, ts) { return ts == null ? "—" : isoDateTime(ts, zone); } }];
     var arrays = [data.x];
-    m.series.forEach(function (s) {
-      series.push({ label: s[0], stroke: colours[s[2]], width: 1.6, points: points, spanGaps: false,
-        value: function (u, v) { return v == null ? "—" : v + " " + m.unit; } });
-      arrays.push(data[s[1]]);
+    var refs = references(data, metric);
+    var dataMax = 0;
+    m.series.forEach(function (s, i) {
+      var alone = (data.alone && data.alone[s[1]]) || [];
+      series.push({
+        label: s[0], stroke: colours[s[2]], width: 1.8, spanGaps: false,
+        points: {
+          show: !!data.sparse, size: 7, fill: colours[s[2]],
+          filter: function (u, sidx, show) { return show ? null : alone; }
+        },
+        value: function (u, v) { return label(v, m.unit); }
+      });
+      var col = columnOf(data[s[1]], breaks);
+      col.forEach(function (v) { if (v != null && v > dataMax) dataMax = v; });
+      arrays.push(col);
     });
-    var axisColour = css("--muted");
+    // The reference lines are in range when they are near the data (a 100 ms cap would flatten
+    // a 10 ms ping line; its label still names it in the key).
+    var top = dataMax || 1;
+    refs.forEach(function (r) { if (r[0] <= Math.max(dataMax, 1) * 1.6) top = Math.max(top, r[0]); });
     var grid = { stroke: css("--border"), width: 1 };
+    var width = Math.max(el.clientWidth, 280);
     var opts = {
-      width: Math.max(el.clientWidth, 280),
-      height: el.clientWidth < 500 ? 220 : 280,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), data.timeZone || "UTC"); },
+      width: width,
+      height: width < 500 ? 220 : 280,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); },
       series: series,
+      scales: {
+        x: { time: true, range: function () { return [data.from, data.to]; } },
+        y: { range: function () { return [0, top * 1.12]; } }
+      },
       axes: [
-        { stroke: axisColour, grid: grid, ticks: grid },
-        { stroke: axisColour, grid: grid, ticks: grid, size: 56, values: function (u, vals) { return vals.map(function (v) { return v + " " + m.unit; }); } }
+        { stroke: colours.muted, grid: grid, ticks: grid, font: AXIS_FONT, values: xLabels(zone), space: 70 },
+        { stroke: colours.muted, grid: grid, ticks: grid, font: AXIS_FONT, size: axisSize,
+          values: function (u, vals) { return vals.map(function (v) { return label(v, m.unit); }); } }
       ],
-      scales: { y: { range: function (u, min, max) { return [Math.min(0, min || 0), (max || 1) * 1.1]; } } },
       legend: { live: true },
-      cursor: { points: { size: 6 } }
+      cursor: { points: { size: 7 } },
+      plugins: [overlay(data, refs, colours)]
     };
     return new uPlot(opts, arrays, el);
   }

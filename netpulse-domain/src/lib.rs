@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod chart_line;
 pub mod crc32;
 pub mod degradation;
 pub mod due_work;
@@ -56,6 +57,7 @@ pub mod status;
 pub mod throttle;
 pub mod time;
 pub mod values;
+pub mod wording;
 
 pub use error::InvalidValue;
 pub use time::Timestamp;

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod auth;
 pub mod connections;
+pub mod dashboard_failures;
 pub mod due;
 pub mod ingest;
 pub mod local_agent;

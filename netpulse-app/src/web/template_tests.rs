@@ -13,7 +13,8 @@ use super::forms::FieldErrors;
 use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionForm, ConnectionRow, ConnectionsPage, FormPage};
-use super::pages::dashboard::{
+use super::pages::dashboard::first_run::{Checklist, Step};
+use super::pages::dashboard::{AllFailed, FailureNote, 
     Card, Choice, DashboardPage, Health, Latest, ProbeLiveness, RunRow, Selected, StripCell, Tile,
 };
 use super::pages::heatmap::{self, HeatmapPage};
@@ -76,7 +77,19 @@ fn fact(l: &str) -> Fact {
 }
 
 fn full_dashboard() -> DashboardPage {
-    let spark = draw(&[Some(1.0), Some(3.0), None, Some(2.0)]);
+    let at = Timestamp::from_unix_seconds;
+    let spark = draw(
+        &[(at(0), Some(1.0)), (at(60), Some(3.0)), (at(120), None), (at(900), Some(2.0))],
+        at(0),
+        3600,
+        300,
+    );
+    let failure = FailureNote {
+        when: "2026-06-06 14:00".into(),
+        ago: "5 minutes ago".into(),
+        reason: "Network unreachable: <socket>".into(),
+        href: "/history/f".into(),
+    };
     DashboardPage {
         cards: vec![Card {
             id: "c1".into(),
@@ -89,6 +102,8 @@ fn full_dashboard() -> DashboardPage {
             download: "931.6 Mbps".into(),
             latest_when: "5 minutes ago".into(),
             sparkline: spark.clone(),
+            failure: Some(failure.clone()),
+            all_failed: Some(3),
             selected: true,
             enabled: false,
             href: "/?connection=c1&range=7d".into(),
@@ -111,6 +126,7 @@ fn full_dashboard() -> DashboardPage {
             health: Health {
                 uptime: "95 %".into(),
                 uptime_value: 95.0,
+                unhealthy: 3,
                 incidents: 2,
                 tests: 40,
                 failed: 1,
@@ -128,10 +144,13 @@ fn full_dashboard() -> DashboardPage {
                 ping: "1 ms".into(),
                 jitter: "1 ms".into(),
                 loss: "0 %".into(),
-                verdict: "upload_below".into(),
+                verdict: "Unhealthy".into(),
+                breaches: vec!["Upload 98 Mbps < 350 Mbps (70 % of plan)".into()],
                 healthy: false,
                 href: "/history/x".into(),
             }),
+            failure: Some(failure.clone()),
+            failed_in_range: 1,
             pool: vec!["12746".into(), "iperf3://h?protocol=udp&streams=2".into()],
             run_state: "running".into(),
             enabled: true,
@@ -156,6 +175,14 @@ fn full_dashboard() -> DashboardPage {
         cursor: "1.2.3".into(),
         rendered_at: "14:05".into(),
         query: "connection=c1&range=7d".into(),
+        checklist: None,
+        all_failed: vec![AllFailed {
+            name: "wan1".into(),
+            tests: 3,
+            reason: failure.reason.clone(),
+            href: failure.href.clone(),
+        }],
+        poll_seconds: 60,
     }
 }
 
@@ -170,6 +197,17 @@ fn empty_dashboard() -> DashboardPage {
         cursor: "0.0.0".into(),
         rendered_at: "00:00".into(),
         query: String::new(),
+        checklist: Some(Checklist {
+            steps: vec![Step {
+                label: "Agent polling".into(),
+                done: false,
+                hint: "start it".into(),
+                href: "/settings/probes".into(),
+            }],
+            command: Some("NETPULSE_SERVER_URL='http://x' netpulse-agent".into()),
+        }),
+        all_failed: vec![],
+        poll_seconds: 60,
     }
 }
 
@@ -356,11 +394,16 @@ fn every_template_renders_full_and_empty() {
             "931.6 Mbps",
             "Run test",
             "strip-failed",
-            "upload_below",
+            "Upload 98 Mbps &lt; 350 Mbps (70 % of plan)",
+            "Last test failed 5 minutes ago: Network unreachable: &lt;socket&gt;",
+            "Every test of wan1 failed in the last 24 hours",
+            "Unhealthy tests",
+            "failed test (1)",
             "polled just now",
         ],
     );
     assert!(empty.contains("No connections yet"));
+    assert!(empty.contains("Getting started") && empty.contains("netpulse-agent"));
     let live = t
         .render_block(
             "dashboard.html",

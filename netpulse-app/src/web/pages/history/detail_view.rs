@@ -72,12 +72,7 @@ fn detail_of(
         label: label.into(),
         value,
     };
-    let bytes = |b: Option<u64>| {
-        b.map_or_else(
-            || UNKNOWN.to_owned(),
-            |b| format!("{} MB", format::one_decimal(b as f64 / 1e6)),
-        )
-    };
+    let bytes = format::volume;
     let (status, verdict) = if let Some(failure) = &o.failure {
         (
             "failed",
