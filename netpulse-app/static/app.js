@@ -28,8 +28,20 @@
       document.dispatchEvent(new CustomEvent("np-theme"));
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupTheme);
-  else setupTheme();
+  // The narrow-screen menu.
+  function setupMenu() {
+    var button = document.getElementById("nav-toggle");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var top = button.closest(".top");
+      var open = !top.classList.contains("is-open");
+      top.classList.toggle("is-open", open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  function setup() { setupTheme(); setupMenu(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
+  else setup();
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {

@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod connection_checks;
 pub mod connections;
 pub mod dashboard_failures;
 pub mod due;

@@ -636,17 +636,19 @@ fn every_template_renders_full_and_empty() {
         }],
         has_probes: true,
         errors: errors(&["_form"]),
+        saved: "wan1".into(),
     };
     let no_connections = ConnectionsPage {
         connections: vec![],
         has_probes: false,
         errors: FieldErrors::default(),
+        saved: String::new(),
     };
     check(
         "settings_connections.html",
         render(&t, "settings_connections.html", &connections, true),
         render(&t, "settings_connections.html", &no_connections, true),
-        &["wan1", "24/day", "disabled"],
+        &["wan1", "24/day", "disabled", "Saved “wan1”."],
     );
 
     check(
@@ -656,6 +658,7 @@ fn every_template_renders_full_and_empty() {
         &[
             "0 8,20 * * *",
             "cron is wrong",
+            "href=\"#cron\"",
             "2026-06-07 08:00:00 CEST",
             "/settings/connections/c1",
         ],
