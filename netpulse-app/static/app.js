@@ -163,8 +163,16 @@
             ctx.lineWidth = dpr;
             ctx.setLineDash(ref[2] === "plan" ? [6 * dpr, 4 * dpr] : [2 * dpr, 3 * dpr]);
             ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+            // Labels on wide charts only (the key below names the lines), on the surface
+            // colour so that a line under them stays readable.
+            if (b.width / dpr < 560) return;
+            var w = ctx.measureText(ref[1]).width, tx = b.left + b.width - 4 * dpr, ty = y - 4 * dpr;
+            ctx.fillStyle = colours.surface;
+            ctx.globalAlpha = 0.85;
+            ctx.fillRect(tx - w - 3 * dpr, ty - 11 * dpr, w + 6 * dpr, 14 * dpr);
+            ctx.globalAlpha = 1;
             ctx.fillStyle = colours.muted;
-            ctx.fillText(ref[1], b.left + b.width - 4 * dpr, y - 3 * dpr);
+            ctx.fillText(ref[1], tx, ty);
           });
           ctx.setLineDash([]);
           ctx.fillStyle = colours.bad;
@@ -189,7 +197,7 @@
   function makePlot(el, data, metric) {
     var m = METRICS[metric];
     var accent = getComputedStyle(el).getPropertyValue("--c").trim() || css("--c-" + (data.colour || "primary"));
-    var colours = { "--c": accent, "--upload": css("--upload"), muted: css("--muted"), bad: css("--bad") };
+    var colours = { "--c": accent, "--upload": css("--upload"), muted: css("--muted"), bad: css("--bad"), surface: css("--surface") };
     var zone = data.timeZone || "UTC";
     var breaks = data.breaks || [];
     var series = [{ value: function (u, ts) { return ts == null ? "—" : isoDateTime(ts, zone); } }];
@@ -274,6 +282,8 @@
           if (this.plot) this.plot.destroy();
           this.$refs.plot.textContent = "";
           this.plot = makePlot(this.$refs.plot, this.data, this.metric);
+          // Reachable from the element (the browser tests read the drawn geometry).
+          this.$refs.plot.npPlot = this.plot;
         },
         pick: function (e) {
           this.metric = e.currentTarget.dataset.metric;

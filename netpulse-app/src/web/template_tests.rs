@@ -253,6 +253,8 @@ fn history(full: bool) -> HistoryPage {
                 status: "failed".into(),
                 status_label: "Failed".into(),
                 manual: true,
+                breached: vec!["upload".into()],
+                reason: "Upload 1 Mbps < 350 Mbps (70 % of plan)".into(),
             }]
         } else {
             vec![]

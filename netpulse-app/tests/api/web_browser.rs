@@ -262,7 +262,7 @@ pub(crate) async fn browser_flow(t: &TestApp) {
 }
 
 /// `sqlite` or `postgres`, from the test's name.
-fn db_label() -> String {
+pub(crate) fn db_label() -> String {
     std::thread::current()
         .name()
         .unwrap_or("db")

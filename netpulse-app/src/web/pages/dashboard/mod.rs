@@ -174,6 +174,15 @@ pub async fn build(
     })
 }
 
+/// A result's server: `name · location`, else its host (iperf3, HTTP targets), else `#id`,
+/// else an em dash.
+pub fn server_text(s: &netpulse_domain::measurement::ServerInfo) -> String {
+    match (s.name.as_deref().filter(|n| !n.is_empty()), s.host.as_deref()) {
+        (None, Some(host)) if !host.is_empty() => host.to_owned(),
+        _ => server_label(s.name.as_deref(), s.location.as_deref(), s.id.as_deref()),
+    }
+}
+
 /// `name · location`, falling back to the id, then to an em dash.
 pub fn server_label(name: Option<&str>, location: Option<&str>, id: Option<&str>) -> String {
     match (

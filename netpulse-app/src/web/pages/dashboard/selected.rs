@@ -11,7 +11,7 @@ use netpulse_ports::web_store::ConnectionOverview;
 use serde::Serialize;
 
 use super::chart::{Chart, script_json};
-use super::server_label;
+use super::server_text;
 use crate::error::AppError;
 use crate::service::{dashboard_failures, runs};
 use crate::web::Web;
@@ -271,11 +271,7 @@ pub(super) async fn selected_part(
         latest: latest.map(|m| Latest {
             when: format::date_time(m.completed_at, &site.tz),
             ago: format::relative(m.completed_at, now),
-            server: server_label(
-                m.observation.server.name.as_deref(),
-                m.observation.server.location.as_deref(),
-                m.observation.server.id.as_deref(),
-            ),
+            server: server_text(&m.observation.server),
             download: format::speed(m.observation.download_bps),
             upload: format::speed(m.observation.upload_bps),
             ping: format::millis(m.observation.ping_ms),
