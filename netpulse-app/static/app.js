@@ -147,11 +147,12 @@
     return out;
   }
 
-  // Reference lines, and failed tests as red markers along the bottom.
+  // Reference lines under the series (drawn before them, so no label hides a point), and
+  // failed tests as red markers along the bottom, over everything.
   function overlay(data, refs, colours) {
     return {
       hooks: {
-        draw: function (u) {
+        drawAxes: function (u) {
           var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
           ctx.save();
           ctx.font = Math.round(11 * dpr) + "px system-ui, sans-serif";
@@ -163,8 +164,7 @@
             ctx.lineWidth = dpr;
             ctx.setLineDash(ref[2] === "plan" ? [6 * dpr, 4 * dpr] : [2 * dpr, 3 * dpr]);
             ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
-            // Labels on wide charts only (the key below names the lines), on the surface
-            // colour so that a line under them stays readable.
+            // Labels on wide charts only (the key below names the lines).
             if (b.width / dpr < 560) return;
             var w = ctx.measureText(ref[1]).width, tx = b.left + b.width - 4 * dpr, ty = y - 4 * dpr;
             ctx.fillStyle = colours.surface;
@@ -174,7 +174,11 @@
             ctx.fillStyle = colours.muted;
             ctx.fillText(ref[1], tx, ty);
           });
-          ctx.setLineDash([]);
+          ctx.restore();
+        },
+        draw: function (u) {
+          var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
+          ctx.save();
           ctx.fillStyle = colours.bad;
           (data.failed || []).forEach(function (ts) {
             var x = u.valToPos(ts, "x", true);

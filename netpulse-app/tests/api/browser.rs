@@ -50,11 +50,13 @@ impl Drop for Browser {
 /// The processes in the process group `pgid` (for the cleanup test).
 pub(crate) fn group_members(pgid: u32) -> usize {
     let out = Command::new("ps")
-        .args(["-o", "pid=", "-g", &pgid.to_string()])
+        .args(["-eo", "pgid="])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    out.lines().filter(|l| !l.trim().is_empty()).count()
+    out.lines()
+        .filter(|l| l.trim().parse::<u32>().ok() == Some(pgid))
+        .count()
 }
 
 fn free_port() -> u16 {
@@ -134,6 +136,8 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,900",
+                    // No crash handler: it would leave its own session behind.
+                    "--disable-crash-reporter", "--disable-breakpad",
                     format!("--user-data-dir={}", profile.display()),
                 ],
             }),

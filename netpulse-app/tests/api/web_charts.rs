@@ -215,6 +215,24 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
     );
     assert!(group_members(group) > 1, "Chromium runs in the driver's group");
     drop(b);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(group_members(group), 0, "Chromium and its helpers are gone");
+    for _ in 0..50 {
+        if group_members(group) == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "pid,ppid,pgid,stat,comm"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        group_members(group),
+        0,
+        "Chromium and its helpers are gone: {}",
+        String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .filter(|l| l.contains(&group.to_string()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
