@@ -39,7 +39,19 @@
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
-  function setup() { setupTheme(); setupMenu(); }
+  // A time-zone field still on the default (UTC) is preselected with this browser's zone,
+  // and says so; saving applies it.
+  function setupZones() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+      if (!zone || zone === "UTC" || input.value !== "UTC") return;
+      input.value = zone;
+      var hint = document.getElementById(input.dataset.browserZone);
+      if (hint) hint.textContent = "Preselected from this browser (" + zone + "); save to apply.";
+    });
+  }
+  function setup() { setupTheme(); setupMenu(); setupZones(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
   else setup();
 
@@ -312,6 +324,8 @@
         runName: "",
         runConnection: "",
         statusText: "",
+        resultHref: "",
+        resultText: "",
         waiting: [],
         init: function () {
           this.cursor = this.$el.dataset.cursor;
@@ -322,6 +336,7 @@
         },
         destroy: function () { clearInterval(this.timer); },
         get isAll() { return this.scope === "all"; },
+        get hasResult() { return this.resultHref !== ""; },
         poll: function () {
           if (document.hidden) return;
           var self = this;
@@ -349,6 +364,8 @@
           this.poolEntry = "";
           this.statusText = b.enabled === "yes" ? "" : "This connection is disabled; only all enabled connections can run.";
           this.busy = false;
+          this.resultHref = "";
+          this.resultText = "";
           this.$refs.dialog.showModal();
         },
         closeRun: function () {
@@ -371,7 +388,7 @@
               self.busy = false;
               return;
             }
-            self.statusText = "Queued. Waiting for the probe to pick it up (it polls about once a minute)…";
+            self.statusText = "Queued. Waiting for the probe to pick it up…";
             self.follow(Date.now());
           }).catch(function (err) {
             self.statusText = "Could not queue the test: " + err.message;
@@ -388,6 +405,11 @@
             var running = phases.filter(function (p) { return p === "running"; }).length;
             if (done === phases.length) {
               self.statusText = phases.length === 1 ? "Done: the result is in." : "Done: all " + done + " results are in.";
+              var r = states.length === 1 ? states[0].result : null;
+              if (r) {
+                self.resultHref = r.href;
+                self.resultText = "↓ " + r.download + " · ↑ " + r.upload + " · ping " + r.ping + " (" + r.verdict + ") — open the result";
+              }
               self.busy = false;
               self.cursor = "";
               return;
@@ -397,7 +419,10 @@
               self.busy = false;
               return;
             }
-            self.statusText = running ? "Running on the probe… (" + done + " of " + phases.length + " done)" : "Queued. Waiting for the probe to pick it up…";
+            var polls = states.map(function (s) { return s.nextPollSeconds; }).filter(function (n) { return n != null; });
+            var wait = polls.length ? Math.max.apply(null, polls) : null;
+            var when = wait == null ? " (its agent has not polled yet)" : wait > 0 ? " (next poll in ~" + wait + " s)" : " (the agent is due to poll now)";
+            self.statusText = running ? "Running on the probe… (" + done + " of " + phases.length + " done)" : "Queued. Waiting for the probe to pick it up" + when + "…";
             setTimeout(function () { self.follow(started); }, 2000);
           }).catch(function () { setTimeout(function () { self.follow(started); }, 4000); });
         }
@@ -450,6 +475,20 @@
           if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { self.copied = true; });
         },
         get label() { return this.copied ? "Copied" : "Copy"; }
+      };
+    });
+
+    // A public link, absolute, with a copy button.
+    Alpine.data("shareLink", function () {
+      return {
+        copied: false,
+        get absolute() { return new URL(this.$root.dataset.path, location.href).href; },
+        copy: function () {
+          var self = this;
+          var text = new URL(this.$root.dataset.path, location.href).href;
+          if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { self.copied = true; }).catch(function () {});
+        },
+        get label() { return this.copied ? "Copied" : "Copy link"; }
       };
     });
 

@@ -79,6 +79,8 @@
           Promise.all([api("GET", "/settings"), api("GET", "/channel-types"), api("GET", "/channels")])
             .then(function (r) {
               self.settings = r[0];
+              // Digests not set up yet: their time zone starts as the site's.
+              if (!r[0].digestDaily && !r[0].digestWeekly && r[0].digestTimezone === "UTC") self.settings.digestTimezone = self.timeZone;
               self.types = r[1].items;
               self.channels = r[2].items;
               self.loaded = true;
@@ -287,7 +289,11 @@
         },
         when: function (rfc3339) {
           try {
-            return new Date(rfc3339).toLocaleString(undefined, { timeZone: this.timeZone, dateStyle: "medium", timeStyle: "medium" });
+            // ISO date and 24-hour time in the site's zone, as everywhere else.
+            var parts = {};
+            new Intl.DateTimeFormat("en-GB", { timeZone: this.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+              .formatToParts(new Date(rfc3339)).forEach(function (p) { parts[p.type] = p.value; });
+            return parts.year + "-" + parts.month + "-" + parts.day + " " + (parts.hour === "24" ? "00" : parts.hour) + ":" + parts.minute + ":" + parts.second;
           } catch (e) {
             return rfc3339;
           }

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;
+pub mod run_feedback;
 pub mod runs;
 pub mod sessions;
 pub mod settings;

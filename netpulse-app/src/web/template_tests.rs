@@ -448,9 +448,13 @@ fn every_template_renders_full_and_empty() {
         status: "healthy".into(),
         status_label: "Within the plan's thresholds".into(),
         facts: vec![fact("Download")],
+        plan: "1.0 Gbps down / 500 Mbps up; healthy from 70 % / 70 % of it".into(),
+        breaches: vec!["Upload 98 Mbps < 350 Mbps (70 % of plan)".into()],
     };
     let empty_share = SharePage {
         facts: vec![],
+        plan: String::new(),
+        breaches: vec![],
         ..share.clone()
     };
     check(
@@ -466,7 +470,7 @@ fn every_template_renders_full_and_empty() {
         "heatmap.html",
         full,
         empty.clone(),
-        &["Monday 00:00 — ", "not enough data", "class=\"hm-cell g"],
+        &["Monday 00:00 — ", "no data", "class=\"hm-cell g", "fewer than 3 results"],
     );
     assert!(empty.contains("No connections yet"));
 

@@ -190,6 +190,15 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
         assert_eq!(uneven, json!([]), "{path}: inputs of one row differ in height");
         b.screenshots_both(name).await;
     }
+    // The heatmap: a week of tests every 3 hours leaves at most one result a cell, shown
+    // pale with its value; the legend is drawn from values, not from "no data".
+    b.goto("/heatmap").await;
+    assert!(b.count("td.hm-cell.hm-sparse").await >= 30);
+    let legend = b.text(".legend").await;
+    assert!(
+        legend.matches("0 Mbps").count() <= 1 && legend.contains("worse"),
+        "{legend}"
+    );
     // A failed result's detail page, and a completed one: no fact overlaps another.
     b.goto("/history?status=failed").await;
     b.click("main tbody tr a").await;

@@ -187,7 +187,7 @@ pub(crate) async fn heatmap_uses_the_site_time_zone(t: &TestApp) {
         "{}",
         a.body
     );
-    assert!(a.body.contains("Monday 00:00 — not enough data, 0 results"));
+    assert!(a.body.contains("Monday 00:00 — no data, 0 results"));
     let h = w
         .get(&format!(
             "/heatmap?connection={}&window=30d&metric=health",
