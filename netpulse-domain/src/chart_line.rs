@@ -35,7 +35,8 @@ pub fn alone(times: &[Timestamp], limit_seconds: i64) -> Vec<bool> {
     (0..times.len())
         .map(|i| {
             let before = i > 0 && times[i].seconds_since(times[i - 1]) <= limit_seconds;
-            let after = i + 1 < times.len() && times[i + 1].seconds_since(times[i]) <= limit_seconds;
+            let after =
+                i + 1 < times.len() && times[i + 1].seconds_since(times[i]) <= limit_seconds;
             !before && !after
         })
         .collect()

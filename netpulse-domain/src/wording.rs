@@ -98,9 +98,12 @@ pub fn breach(b: Breach, o: &Observation, t: &Thresholds, plan: &ExpectedSpeed) 
             plan.download_bps,
             t.min_download_ratio(),
         ),
-        Breach::UploadBelow => {
-            below("Upload", o.upload_bps, plan.upload_bps, t.min_upload_ratio())
-        }
+        Breach::UploadBelow => below(
+            "Upload",
+            o.upload_bps,
+            plan.upload_bps,
+            t.min_upload_ratio(),
+        ),
         Breach::PingHigh => above("Ping", o.ping_ms, t.max_ping_ms(), "ms"),
         Breach::JitterHigh => above("Jitter", o.jitter_ms, t.max_jitter_ms(), "ms"),
         Breach::PacketLossHigh => above(
@@ -149,7 +152,10 @@ mod tests {
             breach(Breach::DownloadBelow, &o, &t, &plan),
             "Download 650 Mbps < 700 Mbps (70 % of plan)"
         );
-        assert_eq!(breach(Breach::PingHigh, &o, &t, &plan), "Ping 140 ms > 100 ms");
+        assert_eq!(
+            breach(Breach::PingHigh, &o, &t, &plan),
+            "Ping 140 ms > 100 ms"
+        );
         assert_eq!(
             breach(Breach::JitterHigh, &o, &t, &plan),
             "Jitter 60.3 ms > 50 ms"
@@ -178,7 +184,15 @@ mod tests {
             failure_reason(&o).as_deref(),
             Some("Network unreachable: Cannot open socket")
         );
-        assert_eq!(breach(Breach::TestFailed, &o, &Thresholds::default(), &ExpectedSpeed::from_mbps(1, 1)), "Network unreachable");
+        assert_eq!(
+            breach(
+                Breach::TestFailed,
+                &o,
+                &Thresholds::default(),
+                &ExpectedSpeed::from_mbps(1, 1)
+            ),
+            "Network unreachable"
+        );
         assert_eq!(failure_reason(&Observation::default()), None);
         assert_eq!(speed(1.2e9), "1.2 Gbps");
         assert_eq!(speed(9.5e6), "9.5 Mbps");

@@ -52,7 +52,11 @@ pub async fn all_failed_last_day(
 ) -> Result<Option<u64>, AppError> {
     let counts = app
         .storage
-        .window_counts(connection, now.plus_seconds(-ALL_FAILED_WINDOW_SECONDS), now)
+        .window_counts(
+            connection,
+            now.plus_seconds(-ALL_FAILED_WINDOW_SECONDS),
+            now,
+        )
         .await?;
     Ok((counts.tests > 0 && counts.failed == counts.tests).then_some(counts.tests))
 }

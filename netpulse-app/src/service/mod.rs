@@ -16,6 +16,7 @@ pub mod probes;
 pub mod reparse;
 pub mod run_feedback;
 pub mod runs;
+pub mod server_averages;
 pub mod sessions;
 pub mod settings;
 pub mod users;

@@ -27,9 +27,9 @@ pub async fn feedback(app: &App, id: &ConnectionId) -> Result<RunFeedback, AppEr
     let connection = connections::get(app, id).await?;
     let probe = probes::get(app, &connection.probe_id).await?;
     let now = app.clock.now();
-    let next_poll_seconds = probe.last_poll_at.map(|at| {
-        (i64::from(app.poll_interval_seconds) - now.seconds_since(at)).max(0)
-    });
+    let next_poll_seconds = probe
+        .last_poll_at
+        .map(|at| (i64::from(app.poll_interval_seconds) - now.seconds_since(at)).max(0));
     let result = match &state {
         Some(s) => {
             let filter = MeasurementFilter {

@@ -14,8 +14,9 @@ use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionForm, ConnectionRow, ConnectionsPage, FormPage};
 use super::pages::dashboard::first_run::{Checklist, Step};
-use super::pages::dashboard::{AllFailed, FailureNote, 
-    Card, Choice, DashboardPage, Health, Latest, ProbeLiveness, RunRow, Selected, StripCell, Tile,
+use super::pages::dashboard::{
+    AllFailed, Card, Choice, DashboardPage, FailureNote, Health, Latest, ProbeLiveness, RunRow,
+    Selected, StripCell, Tile,
 };
 use super::pages::heatmap::{self, HeatmapPage};
 use super::pages::history::{Column, DetailPage, Fact, HistoryPage, Opt, Row, ShareRow};
@@ -79,7 +80,12 @@ fn fact(l: &str) -> Fact {
 fn full_dashboard() -> DashboardPage {
     let at = Timestamp::from_unix_seconds;
     let spark = draw(
-        &[(at(0), Some(1.0)), (at(60), Some(3.0)), (at(120), None), (at(900), Some(2.0))],
+        &[
+            (at(0), Some(1.0)),
+            (at(60), Some(3.0)),
+            (at(120), None),
+            (at(900), Some(2.0)),
+        ],
         at(0),
         3600,
         300,
@@ -470,7 +476,12 @@ fn every_template_renders_full_and_empty() {
         "heatmap.html",
         full,
         empty.clone(),
-        &["Monday 00:00 — ", "no data", "class=\"hm-cell g", "fewer than 3 results"],
+        &[
+            "Monday 00:00 — ",
+            "no data",
+            "class=\"hm-cell g",
+            "fewer than 3 results",
+        ],
     );
     assert!(empty.contains("No connections yet"));
 
@@ -483,9 +494,12 @@ fn every_template_renders_full_and_empty() {
             numeric: false,
         }],
         rows: vec![ServerRow {
+            connection: "wan1".into(),
+            colour: "teal".into(),
+            share: "93 % of plan".into(),
             name: "Orange".into(),
             location: "Warsaw".into(),
-            id: "12746".into(),
+            id: "#12746".into(),
             download: "1 Mbps".into(),
             upload: "1 Mbps".into(),
             ping: "1 ms".into(),
@@ -504,7 +518,7 @@ fn every_template_renders_full_and_empty() {
         "servers.html",
         render(&t, "servers.html", &servers, true),
         render(&t, "servers.html", &empty_servers, true),
-        &["Orange", "75 %"],
+        &["Orange", "75 %", "wan1", "93 % of plan", "#12746"],
     );
 
     let settings = SettingsPage {

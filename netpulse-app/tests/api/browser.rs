@@ -1,8 +1,8 @@
 //! A real headless Chromium driven over WebDriver (chromedriver started by the test on a free
 //! port). Missing `chromium` or `chromedriver` fails the test: `.ci/run` installs them.
 
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

@@ -90,7 +90,11 @@ return out;
 ";
 
 pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
-    let b = Browser::start(&t.base, &format!("{}-sparse", crate::web_browser::db_label())).await;
+    let b = Browser::start(
+        &t.base,
+        &format!("{}-sparse", crate::web_browser::db_label()),
+    )
+    .await;
     let group = b.process_group();
     first_admin(&b).await;
     // First run: the checklist says what is missing.
@@ -102,7 +106,11 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
         checklist.contains("Agent polling") && checklist.contains("First result"),
         "{checklist}"
     );
-    assert!(b.text("#first-run-command").await.contains("netpulse-agent"));
+    assert!(
+        b.text("#first-run-command")
+            .await
+            .contains("netpulse-agent")
+    );
     b.screenshots_both("dashboard-first-run").await;
 
     // A week: a test every 3 hours, none for 30 hours in the middle, three failures.
@@ -122,13 +130,33 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
         } else {
             completed += 1;
             let wave = ((k * 37) % 300) as f64;
-            (ookla_with(800.0 + wave, 300.0 + wave / 2.0, 12.0 + wave / 20.0), 0)
+            (
+                ookla_with(800.0 + wave, 300.0 + wave / 2.0, 12.0 + wave / 20.0),
+                0,
+            )
         };
         let (s, body) = t
             .push(&agent, &push_body(at, &c, None, &stdout, code, true))
             .await;
         assert_eq!(s, 201, "{body}");
     }
+    // One iperf3 run: its server is the host it connected to.
+    let mut iperf = push_body(
+        now.plus_seconds(-600),
+        &c,
+        Some("iperf3://192.168.0.188:9987"),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../netpulse-adapters/tests/fixtures/iperf3/iperf3.0.11-tcp-client-linux-13s.json"
+        ))
+        .unwrap(),
+        0,
+        false,
+    );
+    iperf["engine"] = json!("iperf3");
+    let (s, body) = t.push(&agent, &iperf).await;
+    assert_eq!(s, 201, "{body}");
+    // (It shares the newest 2-hour bucket with the last Ookla result: one point.)
     b.goto("/?range=7d").await;
     b.watch_errors().await;
     b.wait_until("the chart", "document.querySelector('.chart').npPlot")
@@ -138,8 +166,16 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
     assert_eq!(r["results"], json!(completed), "one point a result: {r}");
     assert_eq!(r["missing"], json!([]), "every result is drawn: {r}");
     assert_eq!(r["failed"], json!(failed), "{r}");
-    assert_eq!(r["markers"], json!(failed), "each failed test is a red marker: {r}");
-    assert_eq!(r["breaks"], json!(1), "only the 30 hours break the line: {r}");
+    assert_eq!(
+        r["markers"],
+        json!(failed),
+        "each failed test is a red marker: {r}"
+    );
+    assert_eq!(
+        r["breaks"],
+        json!(1),
+        "only the 30 hours break the line: {r}"
+    );
     assert!(
         r["widest"].as_f64().unwrap() <= r["room"].as_f64().unwrap(),
         "the y labels fit their axis: {r}"
@@ -150,7 +186,9 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
     for l in r["xLabels"].as_array().unwrap() {
         let l = l.as_str().unwrap_or("");
         assert!(
-            !l.contains('/') && !l.to_lowercase().contains("am") && !l.to_lowercase().contains("pm"),
+            !l.contains('/')
+                && !l.to_lowercase().contains("am")
+                && !l.to_lowercase().contains("pm"),
             "ISO labels: {l}"
         );
     }
@@ -170,10 +208,35 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
     let settings_right = b
         .eval("return document.querySelector('#main-nav a[href=\"/settings\"]').getBoundingClientRect().right;")
         .await;
-    assert!(settings_right.as_f64().unwrap() <= 390.0, "{settings_right}");
+    assert!(
+        settings_right.as_f64().unwrap() <= 390.0,
+        "{settings_right}"
+    );
     b.screenshots("dashboard-menu-390").await;
     b.client.set_window_size(1280, 900).await.unwrap();
 
+    // iperf3 targets are servers too, in History and on the Servers page (per connection,
+    // with the share of the plan).
+    b.goto("/history").await;
+    assert!(b.text("main tbody").await.contains("192.168.0.188:9987"));
+    b.goto("/servers").await;
+    let servers = b.text("main tbody").await;
+    assert!(
+        servers.contains("192.168.0.188:9987") && servers.contains("% of plan"),
+        "{servers}"
+    );
+    // At 390 px the History table shows Download and Status without scrolling.
+    b.goto("/history").await;
+    b.client.set_window_size(390, 900).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    let status_right = b
+        .eval("return document.querySelector('table.results thead th:last-child').getBoundingClientRect().right;")
+        .await;
+    assert!(
+        status_right.as_f64().unwrap() <= 390.0,
+        "Status at {status_right}"
+    );
+    b.client.set_window_size(1280, 900).await.unwrap();
     // Every page, sparse.
     for (path, name) in [
         ("/history", "history-sparse"),
@@ -183,11 +246,18 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
         ("/settings/connections", "settings-connections"),
         ("/settings/probes", "settings-probes"),
         ("/settings/notifications", "settings-notifications"),
-        (&format!("/settings/connections/{}", c.id), "connection-form"),
+        (
+            &format!("/settings/connections/{}", c.id),
+            "connection-form",
+        ),
     ] {
         b.goto(path).await;
         let uneven = b.eval(UNEVEN_INPUTS).await;
-        assert_eq!(uneven, json!([]), "{path}: inputs of one row differ in height");
+        assert_eq!(
+            uneven,
+            json!([]),
+            "{path}: inputs of one row differ in height"
+        );
         b.screenshots_both(name).await;
     }
     // The heatmap: a week of tests every 3 hours leaves at most one result a cell, shown
@@ -222,7 +292,10 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
         "script errors: {:?}",
         b.errors().await
     );
-    assert!(group_members(group) > 1, "Chromium runs in the driver's group");
+    assert!(
+        group_members(group) > 1,
+        "Chromium runs in the driver's group"
+    );
     drop(b);
     for _ in 0..50 {
         if group_members(group) == 0 {

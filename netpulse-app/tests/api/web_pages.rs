@@ -163,8 +163,12 @@ pub(crate) async fn heatmap_uses_the_site_time_zone(t: &TestApp) {
             ],
         )
         .await;
-    assert_eq!(ok.status, 200);
-    assert!(ok.body.contains("<title>Settings · Home lab</title>"));
+    // Redirect after POST.
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.location.as_deref(), Some("/settings?saved=general"));
+    let shown = w.get("/settings?saved=general").await;
+    assert!(shown.body.contains("<title>Settings · Home lab</title>"));
+    assert!(shown.body.contains("Saved."));
 
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;

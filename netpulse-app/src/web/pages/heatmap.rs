@@ -129,11 +129,7 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
     let local = |at: Timestamp| at.plus_seconds(i64::from(format::offset_seconds(at, &site.tz)));
     let (map, scale, lower_is_better) = if metric == "health" {
         let s: Vec<_> = samples.iter().map(|s| (local(s.at), s.sample)).collect();
-        (
-            health_heatmap(&s, 0, 1),
-            HeatmapScale::UNIT,
-            false,
-        )
+        (health_heatmap(&s, 0, 1), HeatmapScale::UNIT, false)
     } else {
         let value = |s: &SeriesSample| match metric {
             "upload" => s.upload_bps,
@@ -171,7 +167,11 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
                             "{} {h:02}:00 — {label}, {n} result{}{}",
                             WEEKDAYS[usize::from(d)],
                             if n == 1 { "" } else { "s" },
-                            if sparse && n > 0 { " (few results)" } else { "" }
+                            if sparse && n > 0 {
+                                " (few results)"
+                            } else {
+                                ""
+                            }
                         ),
                         class,
                         label,
@@ -183,20 +183,20 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
         .collect();
     // A legend only from values that are there.
     let any_value = map.values().next().is_some();
-    let legend = if !any_value {
-        vec![]
-    } else {
+    let legend = if any_value {
         scale
-        .legend()
-        .iter()
-        .map(|v| Stop {
-            class: format!(
-                "g{}",
-                (goodness(*v, scale, lower_is_better) * 20.0).round() as u32
-            ),
-            label: label_of(metric, *v),
-        })
-        .collect()
+            .legend()
+            .iter()
+            .map(|v| Stop {
+                class: format!(
+                    "g{}",
+                    (goodness(*v, scale, lower_is_better) * 20.0).round() as u32
+                ),
+                label: label_of(metric, *v),
+            })
+            .collect()
+    } else {
+        vec![]
     };
     (days, legend)
 }

@@ -97,7 +97,7 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>, Path(token): Path<Strin
             ),
             f("ISP", o.isp.clone().unwrap_or_else(|| UNKNOWN.into())),
         ],
-        plan: c.as_ref().map_or_else(String::new, |c| plan_text(c)),
+        plan: c.as_ref().map_or_else(String::new, plan_text),
         breaches: c.as_ref().map_or_else(Vec::new, |c| {
             m.verdict
                 .breaches

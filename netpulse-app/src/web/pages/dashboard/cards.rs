@@ -113,7 +113,8 @@ pub(super) async fn card(
             .as_ref()
             .is_none_or(|m| f.completed_at > m.completed_at)
     });
-    let all_failed = dashboard_failures::all_failed_last_day(&web.app, &o.connection.id, now).await?;
+    let all_failed =
+        dashboard_failures::all_failed_last_day(&web.app, &o.connection.id, now).await?;
     let interval = i64::from(
         o.connection
             .schedule

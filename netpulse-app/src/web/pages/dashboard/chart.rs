@@ -87,7 +87,8 @@ impl Chart {
             .map(|s| s.at)
             .collect();
         failed.sort();
-        let join_limit = join_limit_seconds(expected_interval_seconds, range.bucket_width_seconds());
+        let join_limit =
+            join_limit_seconds(expected_interval_seconds, range.bucket_width_seconds());
         Self {
             columns,
             series,
@@ -151,7 +152,7 @@ impl Chart {
             if breaks.contains(&k) {
                 let next = rows[k + 1].0.unix_seconds();
                 break_rows.push(x.len());
-                x.push((t.unix_seconds() + next) / 2);
+                x.push(i64::midpoint(t.unix_seconds(), next));
                 source.push(None);
             }
         }
@@ -195,7 +196,12 @@ impl Chart {
         out.insert("alone".into(), serde_json::Value::Object(lonely));
         out.insert(
             "failed".into(),
-            serde_json::json!(self.failed.iter().map(|t| t.unix_seconds()).collect::<Vec<_>>()),
+            serde_json::json!(
+                self.failed
+                    .iter()
+                    .map(|t| t.unix_seconds())
+                    .collect::<Vec<_>>()
+            ),
         );
         out.insert(
             "refs".into(),
@@ -207,7 +213,10 @@ impl Chart {
                 "loss": t.max_packet_loss_percent(),
             }),
         );
-        out.insert("from".into(), serde_json::json!(self.range.since(self.now).unix_seconds()));
+        out.insert(
+            "from".into(),
+            serde_json::json!(self.range.since(self.now).unix_seconds()),
+        );
         out.insert("to".into(), serde_json::json!(self.now.unix_seconds()));
         out.insert("sparse".into(), serde_json::json!(self.sparse()));
         out.insert("timeZone".into(), serde_json::json!(time_zone));

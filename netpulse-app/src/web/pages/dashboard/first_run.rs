@@ -57,15 +57,22 @@ pub(super) async fn checklist(
     let polling = probes
         .iter()
         .find(|p| p.enabled && liveness::is_alive(p.last_poll_at, now, stale_after));
-    let silent = probes.iter().find(|p| p.enabled && p.last_poll_at.is_none());
+    let silent = probes
+        .iter()
+        .find(|p| p.enabled && p.last_poll_at.is_none());
     let command = match (polling, silent) {
-        (None, Some(p)) => Some(
-            AgentSetup::new(server_url, p.id.as_str(), "<the probe's token>").shell,
-        ),
+        (None, Some(p)) => {
+            Some(AgentSetup::new(server_url, p.id.as_str(), "<the probe's token>").shell)
+        }
         _ => None,
     };
     let steps = vec![
-        step("Admin account created", true, "You are signed in.".into(), "/settings"),
+        step(
+            "Admin account created",
+            true,
+            "You are signed in.".into(),
+            "/settings",
+        ),
         step(
             "Probe created",
             !probes.is_empty(),

@@ -142,8 +142,7 @@ pub async fn build(
         cards.push(card);
         if is_selected {
             selected = Some(
-                selected::selected_part(web, o, range, now, site, latest, failure.as_ref())
-                    .await?,
+                selected::selected_part(web, o, range, now, site, latest, failure.as_ref()).await?,
             );
         }
     }
@@ -177,7 +176,10 @@ pub async fn build(
 /// A result's server: `name · location`, else its host (iperf3, HTTP targets), else `#id`,
 /// else an em dash.
 pub fn server_text(s: &netpulse_domain::measurement::ServerInfo) -> String {
-    match (s.name.as_deref().filter(|n| !n.is_empty()), s.host.as_deref()) {
+    match (
+        s.name.as_deref().filter(|n| !n.is_empty()),
+        s.host.as_deref(),
+    ) {
         (None, Some(host)) if !host.is_empty() => host.to_owned(),
         _ => server_label(s.name.as_deref(), s.location.as_deref(), s.id.as_deref()),
     }

@@ -4,8 +4,8 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::degradation::HealthSample;
 use netpulse_domain::model::Measurement;
-use netpulse_domain::wording;
 use netpulse_domain::stats::{SeriesRange, window_trend_percent};
+use netpulse_domain::wording;
 use netpulse_ports::storage::RunState;
 use netpulse_ports::web_store::ConnectionOverview;
 use serde::Serialize;
