@@ -296,7 +296,15 @@
         draw: function () {
           if (!this.data || typeof uPlot === "undefined") return;
           if (this.plot) this.plot.destroy();
+          this.plot = null;
           this.$refs.plot.textContent = "";
+          if (!this.data.x.length && !(this.data.failed || []).length) {
+            var empty = document.createElement("p");
+            empty.className = "chart-empty muted";
+            empty.textContent = "No results in this range yet.";
+            this.$refs.plot.appendChild(empty);
+            return;
+          }
           this.plot = makePlot(this.$refs.plot, this.data, this.metric);
           // Reachable from the element (the browser tests read the drawn geometry).
           this.$refs.plot.npPlot = this.plot;

@@ -258,14 +258,19 @@ async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<Heatm
         page.legend = legend;
         page.results = samples.len();
         page.caption = format!(
-            "{} of {} by weekday and hour ({}), last {} days",
+            "{} of {} by weekday and hour ({}), last {} days, in {}",
             page.metrics
                 .iter()
                 .find(|m| m.selected)
                 .map_or("", |m| m.label.as_str()),
             c.name,
             site.time_zone,
-            days_back
+            days_back,
+            match metric {
+                "ping" => "ms",
+                "health" => "% healthy",
+                _ => "Mbps (1.0k = 1 Gbps)",
+            }
         );
     }
     Ok(page)

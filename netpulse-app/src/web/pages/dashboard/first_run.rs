@@ -62,7 +62,7 @@ pub(super) async fn checklist(
         .find(|p| p.enabled && p.last_poll_at.is_none());
     let command = match (polling, silent) {
         (None, Some(p)) => {
-            Some(AgentSetup::new(server_url, p.id.as_str(), "<the probe's token>").shell)
+            Some(AgentSetup::new(server_url, p.id.as_str(), "PASTE-THE-PROBE-TOKEN").shell)
         }
         _ => None,
     };
