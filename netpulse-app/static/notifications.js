@@ -7,6 +7,9 @@
 (function () {
   var API = "/api/v1/notifications";
   var EVENTS = ["alert", "recovery", "probe_offline", "probe_back", "digest"];
+  // Event and delivery kinds in words.
+  var KIND_LABELS = { alert: "Alert", recovery: "Recovery", probe_offline: "Probe offline", probe_back: "Probe back online", digest: "Digest", test: "Test message" };
+  function kindLabel(code) { return KIND_LABELS[code] || String(code || "").replace(/_/g, " "); }
 
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
@@ -287,6 +290,8 @@
             self.logCursor = page.nextCursor;
           }).catch(function (p) { self.loadError = "Could not load the delivery log: " + (p.message || p); });
         },
+        kindLabel: function (code) { return kindLabel(code); },
+        eventsText: function (events) { return (events || []).map(kindLabel).join(", "); },
         when: function (rfc3339) {
           try {
             // ISO date and 24-hour time in the site's zone, as everywhere else.

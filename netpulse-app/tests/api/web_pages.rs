@@ -300,6 +300,40 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
         "{}",
         a.body
     );
+    // Every broken rule at once, each next to its field and in the summary; the typed values
+    // stay (before: one error per submit).
+    let mut bad = as_refs(&form("wan1", "even"));
+    for (field, value) in [
+        ("min_download_ratio", "1.5"),
+        ("max_packet_loss_percent", "150"),
+        ("tests_per_day", "0"),
+        ("download_mbps", "2000000"),
+        ("colour", "plaid"),
+    ] {
+        bad.iter_mut().find(|(k, _)| *k == field).unwrap().1 = value.into();
+    }
+    let a = post(&mut w, "/settings/connections", bad).await;
+    assert_eq!(a.status, 422);
+    for field in [
+        "min_download_ratio",
+        "max_packet_loss_percent",
+        "tests_per_day",
+        "download_mbps",
+        "colour",
+    ] {
+        assert!(
+            a.body.contains(&format!("id=\"{field}-error\""))
+                && a.body.contains(&format!("href=\"#{field}\"")),
+            "{field}: {}",
+            a.body
+        );
+    }
+    assert!(a.body.contains("5 fields need attention"), "{}", a.body);
+    assert!(a.body.contains("value=\"2000000\""));
+    assert!(
+        !a.body.contains("id=\"cron-error\""),
+        "no hidden cron error"
+    );
     let mut bad = as_refs(&form("wan1", "cron"));
     bad.iter_mut().find(|(k, _)| *k == "cron").unwrap().1 = "0 8 * *".into();
     let a = post(&mut w, "/settings/connections", bad).await;
@@ -314,9 +348,15 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
     .await;
     assert_eq!(
         (a.status, a.location.as_deref()),
-        (303, Some("/settings/connections")),
+        (303, Some("/settings/connections?saved=wan1")),
         "{}",
         a.body
+    );
+    assert!(
+        w.get("/settings/connections?saved=wan1")
+            .await
+            .body
+            .contains("Saved “wan1”.")
     );
     let c = t.app.storage.connections(None).await.unwrap().remove(0);
     match &c.schedule {
