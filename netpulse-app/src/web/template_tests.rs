@@ -370,6 +370,7 @@ fn connection_form(full: bool) -> FormPage {
         } else {
             vec![]
         },
+        zones: vec!["Europe/Berlin".into()],
     }
 }
 

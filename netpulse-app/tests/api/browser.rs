@@ -170,8 +170,12 @@ impl Browser {
             self.client.set_window_size(width, 900).await.unwrap();
             tokio::time::sleep(Duration::from_millis(250)).await;
             // The whole page, up to 4000 px.
+            // The page's height plus what the window adds around the viewport.
             let height = self
-                .eval("return document.documentElement.scrollHeight;")
+                .eval(
+                    "return document.documentElement.scrollHeight \
+                     + Math.max(0, window.outerHeight - window.innerHeight);",
+                )
                 .await
                 .as_u64()
                 .unwrap_or(900)

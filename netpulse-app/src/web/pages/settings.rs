@@ -51,11 +51,7 @@ async fn base(web: &Web) -> Result<SettingsPage, AppError> {
     let site = settings::load(web).await?;
     let stored_name = site_settings::stored_site_name(&web.app).await?;
     let tokens = api_tokens::list(&web.app).await?;
-    let mut zones: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|z| z.as_str().to_owned())
-        .collect();
-    zones.sort();
+    let zones = crate::web::settings::zone_names();
     Ok(SettingsPage {
         site_name: stored_name,
         time_zone: site.time_zone.clone(),

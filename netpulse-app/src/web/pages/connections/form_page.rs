@@ -32,6 +32,8 @@ pub struct FormPage {
     pub errors: FieldErrors,
     /// The next cron runs (saved connection), in its time zone.
     pub preview: Vec<String>,
+    /// Every IANA zone (the time-zone field's list).
+    pub zones: Vec<String>,
 }
 
 async fn form_page(
@@ -70,6 +72,7 @@ async fn form_page(
             form,
             errors,
             preview,
+            zones: settings::zone_names(),
         })
     }
     .await;
