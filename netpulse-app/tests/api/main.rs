@@ -76,6 +76,7 @@ on_both_databases!(
     web_browser::browser_flow,
     web_pages::history_csv_and_share_links,
     web_pages::heatmap_uses_the_site_time_zone,
+    web_pages::failures_are_shown_with_their_reason,
     web_pages::settings_probe_and_connection_forms,
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,

@@ -656,3 +656,68 @@ pub(crate) async fn notifications_page_and_its_api_with_a_session(t: &TestApp) {
     let (_, body) = w.get_json("/api/v1/notifications/settings").await;
     assert_eq!(body["enabled"], false);
 }
+
+/// A connection whose every test fails (the quick start without internet): the card and
+/// Latest test give the reason, a banner says every test of the last day failed, the chart
+/// data carries the failures as markers; breaches are said in words with the threshold; the
+/// dashboard's "incidents" are alert-to-recovery episodes, the unhealthy results are counted as
+/// "Unhealthy tests".
+pub(crate) async fn failures_are_shown_with_their_reason(t: &TestApp) {
+    let mut w = WebClient::new(t);
+    w.setup().await;
+    let agent = t.probe("home").await;
+    let c = t.connection(&agent.probe.id, "wan1", &[]).await;
+    let now = t.clock.now();
+    for i in 1..=3 {
+        let (s, _) = t
+            .push(
+                &agent,
+                &push_body(
+                    now.plus_seconds(-3600 * i),
+                    &c,
+                    None,
+                    &failed_stdout(),
+                    1,
+                    true,
+                ),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let page = w.get("/").await.body;
+    assert!(
+        page.contains("Every test of wan1 failed in the last 24 hours"),
+        "{page}"
+    );
+    assert!(page.contains("Last test failed"), "{page}");
+    assert!(
+        page.contains("Network unreachable: Cannot open socket"),
+        "{page}"
+    );
+    assert!(page.contains("&quot;failed&quot;:[") || page.contains("\"failed\":["));
+    assert!(
+        !page.contains("No completed test yet."),
+        "the failure is shown instead"
+    );
+    // A completed result below the plan: the breach in words, the banner gone.
+    let mut slow: serde_json::Value = serde_json::from_str(&ookla_stdout()).unwrap();
+    slow["upload"]["bandwidth"] = serde_json::json!(98_000_000 / 8);
+    let (s, _) = t
+        .push(
+            &agent,
+            &push_body(now.plus_seconds(-60), &c, None, &slow.to_string(), 0, true),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let page = w.get("/").await.body;
+    assert!(!page.contains("Every test of wan1 failed"), "{page}");
+    assert!(
+        page.contains("Upload 98 Mbps &lt; 350 Mbps (70 % of plan)"),
+        "{page}"
+    );
+    assert!(page.contains("Unhealthy tests"));
+    let history = w.get("/history").await.body;
+    assert!(history.contains("is-breach"), "{history}");
+    assert!(history.contains("Upload 98 Mbps &lt; 350 Mbps (70 % of plan)"));
+    assert!(history.contains("Network unreachable: Cannot open socket"));
+}
