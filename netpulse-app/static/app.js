@@ -28,8 +28,32 @@
       document.dispatchEvent(new CustomEvent("np-theme"));
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupTheme);
-  else setupTheme();
+  // The narrow-screen menu.
+  function setupMenu() {
+    var button = document.getElementById("nav-toggle");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var top = button.closest(".top");
+      var open = !top.classList.contains("is-open");
+      top.classList.toggle("is-open", open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // A time-zone field still on the default (UTC) is preselected with this browser's zone,
+  // and says so; saving applies it.
+  function setupZones() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+      if (!zone || zone === "UTC" || input.value !== "UTC") return;
+      input.value = zone;
+      var hint = document.getElementById(input.dataset.browserZone);
+      if (hint) hint.textContent = "Preselected from this browser (" + zone + "); save to apply.";
+    });
+  }
+  function setup() { setupTheme(); setupMenu(); setupZones(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
+  else setup();
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
@@ -57,33 +81,182 @@
     ping: { unit: "ms", series: [["Ping", "ping", "--c"], ["Jitter", "jitter", "--upload"]] },
     loss: { unit: "%", series: [["Packet loss", "loss", "--c"]] }
   };
+  var AXIS_FONT = "12px system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
+
+  // One number format: at most one decimal, none when whole.
+  function num(v) {
+    var r = Math.round(v * 10) / 10;
+    return (r % 1 === 0 ? r.toFixed(0) : r.toFixed(1));
+  }
+  // Mbps values in Mbps, or in Gbps from 1000 Mbps on.
+  function label(v, unit) {
+    if (v == null) return "—";
+    if (unit === "Mbps" && Math.abs(v) >= 1000) return num(v / 1000) + " Gbps";
+    return num(v) + " " + unit;
+  }
+
+  // ISO dates and 24-hour times in the site's time zone.
+  var partsCache = {};
+  function parts(ts, zone) {
+    var f = partsCache[zone];
+    if (!f) {
+      try {
+        f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      } catch (e) {
+        f = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      }
+      partsCache[zone] = f;
+    }
+    var out = {};
+    f.formatToParts(new Date(ts * 1e3)).forEach(function (p) { out[p.type] = p.value; });
+    if (out.hour === "24") out.hour = "00";
+    return out;
+  }
+  function isoDateTime(ts, zone) {
+    var p = parts(ts, zone);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+  }
+  function xLabels(zone) {
+    return function (u, splits, axisIdx, space, incr) {
+      var lastDay = null;
+      return splits.map(function (ts) {
+        if (ts == null) return null;
+        var p = parts(ts, zone);
+        var day = p.month + "-" + p.day;
+        if (incr >= 86400) return day;
+        var text = p.hour + ":" + p.minute;
+        if (day !== lastDay) { text += "\n" + day; lastDay = day; }
+        return text;
+      });
+    };
+  }
+
+  // The y axis as wide as its widest label.
+  var measure = document.createElement("canvas").getContext("2d");
+  function axisSize(u, values) {
+    if (!values) return 40;
+    measure.font = AXIS_FONT;
+    var widest = 0;
+    values.forEach(function (v) {
+      String(v).split("\n").forEach(function (line) { widest = Math.max(widest, measure.measureText(line).width); });
+    });
+    return Math.ceil(widest) + 18;
+  }
+
+  // The reference lines of a metric: [value, label, dashed?] in the chart's unit.
+  function references(data, metric) {
+    var r = data.refs || {};
+    var out = [];
+    function speed(ref, name) {
+      if (!ref) return;
+      out.push([ref.plan, name + " plan " + label(ref.plan, "Mbps"), "plan"]);
+      out.push([ref.floor, name + " floor " + label(ref.floor, "Mbps") + " (" + ref.ratio + " %)", "floor"]);
+    }
+    if (metric === "speed") { speed(r.download, "Download"); speed(r.upload, "Upload"); }
+    if (metric === "ping" && r.ping != null) out.push([r.ping, "Ping cap " + label(r.ping, "ms"), "floor"]);
+    if (metric === "ping" && r.jitter != null) out.push([r.jitter, "Jitter cap " + label(r.jitter, "ms"), "floor"]);
+    if (metric === "loss" && r.loss != null) out.push([r.loss, "Loss cap " + label(r.loss, "%"), "floor"]);
+    return out;
+  }
+
+  // Reference lines under the series (drawn before them, so no label hides a point), and
+  // failed tests as red markers along the bottom, over everything.
+  function overlay(data, refs, colours) {
+    return {
+      hooks: {
+        drawAxes: function (u) {
+          var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
+          ctx.save();
+          ctx.font = Math.round(11 * dpr) + "px system-ui, sans-serif";
+          ctx.textAlign = "right";
+          refs.forEach(function (ref) {
+            var y = Math.round(u.valToPos(ref[0], "y", true));
+            if (y < b.top || y > b.top + b.height) return;
+            ctx.strokeStyle = colours.muted;
+            ctx.lineWidth = dpr;
+            ctx.setLineDash(ref[2] === "plan" ? [6 * dpr, 4 * dpr] : [2 * dpr, 3 * dpr]);
+            ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+            // Labels on wide charts only (the key below names the lines).
+            if (b.width / dpr < 560) return;
+            var w = ctx.measureText(ref[1]).width, tx = b.left + b.width - 4 * dpr, ty = y - 4 * dpr;
+            ctx.fillStyle = colours.surface;
+            ctx.globalAlpha = 0.85;
+            ctx.fillRect(tx - w - 3 * dpr, ty - 11 * dpr, w + 6 * dpr, 14 * dpr);
+            ctx.globalAlpha = 1;
+            ctx.fillStyle = colours.muted;
+            ctx.fillText(ref[1], tx, ty);
+          });
+          ctx.restore();
+        },
+        draw: function (u) {
+          var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
+          ctx.save();
+          ctx.fillStyle = colours.bad;
+          (data.failed || []).forEach(function (ts) {
+            var x = u.valToPos(ts, "x", true);
+            if (x < b.left || x > b.left + b.width) return;
+            var y = b.top + b.height - 2 * dpr, s = 5 * dpr;
+            ctx.beginPath(); ctx.moveTo(x, y - 2 * s); ctx.lineTo(x - s, y); ctx.lineTo(x + s, y); ctx.closePath(); ctx.fill();
+          });
+          ctx.restore();
+        }
+      }
+    };
+  }
+
+  // One column for uPlot: null only where the line really breaks (a break row), undefined
+  // (joined over) where this figure alone is missing.
+  function columnOf(values, breaks) {
+    return values.map(function (v, i) { return v == null && breaks.indexOf(i) < 0 ? undefined : v; });
+  }
 
   function makePlot(el, data, metric) {
     var m = METRICS[metric];
     var accent = getComputedStyle(el).getPropertyValue("--c").trim() || css("--c-" + (data.colour || "primary"));
-    var colours = { "--c": accent, "--upload": css("--upload") };
-    var points = { show: data.sparse, size: 6 };
-    var series = [{}];
+    var colours = { "--c": accent, "--upload": css("--upload"), muted: css("--muted"), bad: css("--bad"), surface: css("--surface") };
+    var zone = data.timeZone || "UTC";
+    var breaks = data.breaks || [];
+    var series = [{ value: function (u, ts) { return ts == null ? "—" : isoDateTime(ts, zone); } }];
     var arrays = [data.x];
-    m.series.forEach(function (s) {
-      series.push({ label: s[0], stroke: colours[s[2]], width: 1.6, points: points, spanGaps: false,
-        value: function (u, v) { return v == null ? "—" : v + " " + m.unit; } });
-      arrays.push(data[s[1]]);
+    var refs = references(data, metric);
+    var dataMax = 0;
+    m.series.forEach(function (s, i) {
+      var alone = (data.alone && data.alone[s[1]]) || [];
+      series.push({
+        label: s[0], stroke: colours[s[2]], width: 1.8, spanGaps: false,
+        points: {
+          show: !!data.sparse, size: 7, fill: colours[s[2]],
+          filter: function (u, sidx, show) { return show ? null : alone; }
+        },
+        value: function (u, v) { return label(v, m.unit); }
+      });
+      var col = columnOf(data[s[1]], breaks);
+      col.forEach(function (v) { if (v != null && v > dataMax) dataMax = v; });
+      arrays.push(col);
     });
-    var axisColour = css("--muted");
+    // The reference lines are in range when they are near the data (a 100 ms cap would flatten
+    // a 10 ms ping line; its label still names it in the key).
+    var top = dataMax || 1;
+    refs.forEach(function (r) { if (r[0] <= Math.max(dataMax, 1) * 1.6) top = Math.max(top, r[0]); });
     var grid = { stroke: css("--border"), width: 1 };
+    var width = Math.max(el.clientWidth, 280);
     var opts = {
-      width: Math.max(el.clientWidth, 280),
-      height: el.clientWidth < 500 ? 220 : 280,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), data.timeZone || "UTC"); },
+      width: width,
+      height: width < 500 ? 220 : 280,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); },
       series: series,
+      scales: {
+        x: { time: true, range: function () { return [data.from, data.to]; } },
+        y: { range: function () { return [0, top * 1.12]; } }
+      },
       axes: [
-        { stroke: axisColour, grid: grid, ticks: grid },
-        { stroke: axisColour, grid: grid, ticks: grid, size: 56, values: function (u, vals) { return vals.map(function (v) { return v + " " + m.unit; }); } }
+        { stroke: colours.muted, grid: grid, ticks: grid, font: AXIS_FONT, values: xLabels(zone), space: 70 },
+        { stroke: colours.muted, grid: grid, ticks: grid, font: AXIS_FONT, size: axisSize,
+          values: function (u, vals) { return vals.map(function (v) { return label(v, m.unit); }); } }
       ],
-      scales: { y: { range: function (u, min, max) { return [Math.min(0, min || 0), (max || 1) * 1.1]; } } },
       legend: { live: true },
-      cursor: { points: { size: 6 } }
+      cursor: { points: { size: 7 } },
+      plugins: [overlay(data, refs, colours)]
     };
     return new uPlot(opts, arrays, el);
   }
@@ -123,8 +296,18 @@
         draw: function () {
           if (!this.data || typeof uPlot === "undefined") return;
           if (this.plot) this.plot.destroy();
+          this.plot = null;
           this.$refs.plot.textContent = "";
+          if (!this.data.x.length && !(this.data.failed || []).length) {
+            var empty = document.createElement("p");
+            empty.className = "chart-empty muted";
+            empty.textContent = "No results in this range yet.";
+            this.$refs.plot.appendChild(empty);
+            return;
+          }
           this.plot = makePlot(this.$refs.plot, this.data, this.metric);
+          // Reachable from the element (the browser tests read the drawn geometry).
+          this.$refs.plot.npPlot = this.plot;
         },
         pick: function (e) {
           this.metric = e.currentTarget.dataset.metric;
@@ -149,6 +332,8 @@
         runName: "",
         runConnection: "",
         statusText: "",
+        resultHref: "",
+        resultText: "",
         waiting: [],
         init: function () {
           this.cursor = this.$el.dataset.cursor;
@@ -159,6 +344,7 @@
         },
         destroy: function () { clearInterval(this.timer); },
         get isAll() { return this.scope === "all"; },
+        get hasResult() { return this.resultHref !== ""; },
         poll: function () {
           if (document.hidden) return;
           var self = this;
@@ -186,6 +372,8 @@
           this.poolEntry = "";
           this.statusText = b.enabled === "yes" ? "" : "This connection is disabled; only all enabled connections can run.";
           this.busy = false;
+          this.resultHref = "";
+          this.resultText = "";
           this.$refs.dialog.showModal();
         },
         closeRun: function () {
@@ -208,7 +396,7 @@
               self.busy = false;
               return;
             }
-            self.statusText = "Queued. Waiting for the probe to pick it up (it polls about once a minute)…";
+            self.statusText = "Queued. Waiting for the probe to pick it up…";
             self.follow(Date.now());
           }).catch(function (err) {
             self.statusText = "Could not queue the test: " + err.message;
@@ -225,6 +413,11 @@
             var running = phases.filter(function (p) { return p === "running"; }).length;
             if (done === phases.length) {
               self.statusText = phases.length === 1 ? "Done: the result is in." : "Done: all " + done + " results are in.";
+              var r = states.length === 1 ? states[0].result : null;
+              if (r) {
+                self.resultHref = r.href;
+                self.resultText = "↓ " + r.download + " · ↑ " + r.upload + " · ping " + r.ping + " (" + r.verdict + ") — open the result";
+              }
               self.busy = false;
               self.cursor = "";
               return;
@@ -234,7 +427,10 @@
               self.busy = false;
               return;
             }
-            self.statusText = running ? "Running on the probe… (" + done + " of " + phases.length + " done)" : "Queued. Waiting for the probe to pick it up…";
+            var polls = states.map(function (s) { return s.nextPollSeconds; }).filter(function (n) { return n != null; });
+            var wait = polls.length ? Math.max.apply(null, polls) : null;
+            var when = wait == null ? " (its agent has not polled yet)" : wait > 0 ? " (next poll in ~" + wait + " s)" : " (the agent is due to poll now)";
+            self.statusText = running ? "Running on the probe… (" + done + " of " + phases.length + " done)" : "Queued. Waiting for the probe to pick it up" + when + "…";
             setTimeout(function () { self.follow(started); }, 2000);
           }).catch(function () { setTimeout(function () { self.follow(started); }, 4000); });
         }
@@ -287,6 +483,20 @@
           if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { self.copied = true; });
         },
         get label() { return this.copied ? "Copied" : "Copy"; }
+      };
+    });
+
+    // A public link, absolute, with a copy button.
+    Alpine.data("shareLink", function () {
+      return {
+        copied: false,
+        get absolute() { return new URL(this.$root.dataset.path, location.href).href; },
+        copy: function () {
+          var self = this;
+          var text = new URL(this.$root.dataset.path, location.href).href;
+          if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { self.copied = true; }).catch(function () {});
+        },
+        get label() { return this.copied ? "Copied" : "Copy link"; }
       };
     });
 

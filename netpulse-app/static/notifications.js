@@ -7,6 +7,9 @@
 (function () {
   var API = "/api/v1/notifications";
   var EVENTS = ["alert", "recovery", "probe_offline", "probe_back", "digest"];
+  // Event and delivery kinds in words.
+  var KIND_LABELS = { alert: "Alert", recovery: "Recovery", probe_offline: "Probe offline", probe_back: "Probe back online", digest: "Digest", test: "Test message" };
+  function kindLabel(code) { return KIND_LABELS[code] || String(code || "").replace(/_/g, " "); }
 
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
@@ -79,6 +82,8 @@
           Promise.all([api("GET", "/settings"), api("GET", "/channel-types"), api("GET", "/channels")])
             .then(function (r) {
               self.settings = r[0];
+              // Digests not set up yet: their time zone starts as the site's.
+              if (!r[0].digestDaily && !r[0].digestWeekly && r[0].digestTimezone === "UTC") self.settings.digestTimezone = self.timeZone;
               self.types = r[1].items;
               self.channels = r[2].items;
               self.loaded = true;
@@ -285,9 +290,15 @@
             self.logCursor = page.nextCursor;
           }).catch(function (p) { self.loadError = "Could not load the delivery log: " + (p.message || p); });
         },
+        kindLabel: function (code) { return kindLabel(code); },
+        eventsText: function (events) { return (events || []).map(kindLabel).join(", "); },
         when: function (rfc3339) {
           try {
-            return new Date(rfc3339).toLocaleString(undefined, { timeZone: this.timeZone, dateStyle: "medium", timeStyle: "medium" });
+            // ISO date and 24-hour time in the site's zone, as everywhere else.
+            var parts = {};
+            new Intl.DateTimeFormat("en-GB", { timeZone: this.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+              .formatToParts(new Date(rfc3339)).forEach(function (p) { parts[p.type] = p.value; });
+            return parts.year + "-" + parts.month + "-" + parts.day + " " + (parts.hour === "24" ? "00" : parts.hour) + ":" + parts.minute + ":" + parts.second;
           } catch (e) {
             return rfc3339;
           }

@@ -43,6 +43,7 @@ pub mod agent_state;
 pub mod alert;
 pub mod baseline;
 pub mod check;
+pub mod chart_line;
 pub mod crc32;
 pub mod cron_fields;
 pub mod degradation;
@@ -67,6 +68,7 @@ pub mod throttle;
 pub mod time;
 pub mod trace;
 pub mod values;
+pub mod wording;
 
 pub use error::InvalidValue;
 pub use time::Timestamp;

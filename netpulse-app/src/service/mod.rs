@@ -3,7 +3,9 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod connection_checks;
 pub mod connections;
+pub mod dashboard_failures;
 pub mod due;
 pub mod health;
 pub mod ingest;
@@ -13,7 +15,9 @@ pub mod notifications;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;
+pub mod run_feedback;
 pub mod runs;
+pub mod server_averages;
 pub mod sessions;
 pub mod settings;
 pub mod users;

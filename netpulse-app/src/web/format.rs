@@ -4,31 +4,26 @@
 
 use jiff::tz::TimeZone;
 use netpulse_domain::Timestamp;
+use netpulse_domain::wording;
 
 /// What an unknown value is written as.
 pub const UNKNOWN: &str = "—";
 
 /// A number rounded to one decimal, without the decimal when it is whole: `9.5`, `950`.
 pub fn one_decimal(value: f64) -> String {
-    let rounded = (value * 10.0).round() / 10.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded:.1}")
-    }
+    wording::one_decimal(value)
 }
 
 /// bits/s → `950 Mbps`, `9.5 Mbps`; from 1000 Mbps on `1.2 Gbps` (always one decimal).
 pub fn speed(bits_per_second: Option<f64>) -> String {
-    let Some(bps) = bits_per_second.filter(|v| v.is_finite()) else {
-        return UNKNOWN.into();
-    };
-    let mbps = (bps / 1e6 * 10.0).round() / 10.0;
-    if mbps >= 1000.0 {
-        format!("{:.1} Gbps", mbps / 1000.0)
-    } else {
-        format!("{} Mbps", one_decimal(mbps))
-    }
+    bits_per_second
+        .filter(|v| v.is_finite())
+        .map_or_else(|| UNKNOWN.into(), wording::speed)
+}
+
+/// bytes → `11.1 GB`, `850 MB`.
+pub fn volume(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| UNKNOWN.into(), wording::volume)
 }
 
 /// Milliseconds → `12.3 ms`.

@@ -12,3 +12,13 @@ pub use crate::service::settings::{
 pub async fn load(web: &Web) -> Result<SiteSettings, AppError> {
     crate::service::settings::load(&web.app).await
 }
+
+/// Every IANA zone name the time-zone database knows, sorted (for the zone fields' lists).
+pub fn zone_names() -> Vec<String> {
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|z| z.as_str().to_owned())
+        .collect();
+    zones.sort();
+    zones
+}

@@ -13,8 +13,10 @@ use super::forms::FieldErrors;
 use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionForm, ConnectionRow, ConnectionsPage, FormPage};
+use super::pages::dashboard::first_run::{Checklist, Step};
 use super::pages::dashboard::{
-    Card, Choice, DashboardPage, Health, Latest, ProbeLiveness, RunRow, Selected, StripCell, Tile,
+    AllFailed, Card, Choice, DashboardPage, FailureNote, Health, Latest, ProbeLiveness, RunRow,
+    Selected, StripCell, Tile,
 };
 use super::pages::heatmap::{self, HeatmapPage};
 use super::pages::history::{Column, DetailPage, Fact, HistoryPage, Opt, Row, ShareRow};
@@ -76,7 +78,24 @@ fn fact(l: &str) -> Fact {
 }
 
 fn full_dashboard() -> DashboardPage {
-    let spark = draw(&[Some(1.0), Some(3.0), None, Some(2.0)]);
+    let at = Timestamp::from_unix_seconds;
+    let spark = draw(
+        &[
+            (at(0), Some(1.0)),
+            (at(60), Some(3.0)),
+            (at(120), None),
+            (at(900), Some(2.0)),
+        ],
+        at(0),
+        3600,
+        300,
+    );
+    let failure = FailureNote {
+        when: "2026-06-06 14:00".into(),
+        ago: "5 minutes ago".into(),
+        reason: "Network unreachable: <socket>".into(),
+        href: "/history/f".into(),
+    };
     DashboardPage {
         cards: vec![Card {
             id: "c1".into(),
@@ -89,6 +108,8 @@ fn full_dashboard() -> DashboardPage {
             download: "931.6 Mbps".into(),
             latest_when: "5 minutes ago".into(),
             sparkline: spark.clone(),
+            failure: Some(failure.clone()),
+            all_failed: Some(3),
             selected: true,
             enabled: false,
             href: "/?connection=c1&range=7d".into(),
@@ -111,6 +132,7 @@ fn full_dashboard() -> DashboardPage {
             health: Health {
                 uptime: "95 %".into(),
                 uptime_value: 95.0,
+                unhealthy: 3,
                 incidents: 2,
                 tests: 40,
                 failed: 1,
@@ -128,10 +150,13 @@ fn full_dashboard() -> DashboardPage {
                 ping: "1 ms".into(),
                 jitter: "1 ms".into(),
                 loss: "0 %".into(),
-                verdict: "upload_below".into(),
+                verdict: "Unhealthy".into(),
+                breaches: vec!["Upload 98 Mbps < 350 Mbps (70 % of plan)".into()],
                 healthy: false,
                 href: "/history/x".into(),
             }),
+            failure: Some(failure.clone()),
+            failed_in_range: 1,
             pool: vec!["12746".into(), "iperf3://h?protocol=udp&streams=2".into()],
             run_state: "running".into(),
             enabled: true,
@@ -156,6 +181,14 @@ fn full_dashboard() -> DashboardPage {
         cursor: "1.2.3".into(),
         rendered_at: "14:05".into(),
         query: "connection=c1&range=7d".into(),
+        checklist: None,
+        all_failed: vec![AllFailed {
+            name: "wan1".into(),
+            tests: 3,
+            reason: failure.reason.clone(),
+            href: failure.href.clone(),
+        }],
+        poll_seconds: 60,
     }
 }
 
@@ -170,6 +203,17 @@ fn empty_dashboard() -> DashboardPage {
         cursor: "0.0.0".into(),
         rendered_at: "00:00".into(),
         query: String::new(),
+        checklist: Some(Checklist {
+            steps: vec![Step {
+                label: "Agent polling".into(),
+                done: false,
+                hint: "start it".into(),
+                href: "/settings/probes".into(),
+            }],
+            command: Some("NETPULSE_SERVER_URL='http://x' netpulse-agent".into()),
+        }),
+        all_failed: vec![],
+        poll_seconds: 60,
     }
 }
 
@@ -215,6 +259,8 @@ fn history(full: bool) -> HistoryPage {
                 status: "failed".into(),
                 status_label: "Failed".into(),
                 manual: true,
+                breached: vec!["upload".into()],
+                reason: "Upload 1 Mbps < 350 Mbps (70 % of plan)".into(),
             }]
         } else {
             vec![]
@@ -324,6 +370,7 @@ fn connection_form(full: bool) -> FormPage {
         } else {
             vec![]
         },
+        zones: vec!["Europe/Berlin".into()],
     }
 }
 
@@ -356,11 +403,16 @@ fn every_template_renders_full_and_empty() {
             "931.6 Mbps",
             "Run test",
             "strip-failed",
-            "upload_below",
+            "Upload 98 Mbps &lt; 350 Mbps (70 % of plan)",
+            "Last test failed 5 minutes ago: Network unreachable: &lt;socket&gt;",
+            "Every test of wan1 failed in the last 24 hours",
+            "Unhealthy tests",
+            "failed test (1)",
             "polled just now",
         ],
     );
     assert!(empty.contains("No connections yet"));
+    assert!(empty.contains("Getting started") && empty.contains("netpulse-agent"));
     let live = t
         .render_block(
             "dashboard.html",
@@ -403,9 +455,13 @@ fn every_template_renders_full_and_empty() {
         status: "healthy".into(),
         status_label: "Within the plan's thresholds".into(),
         facts: vec![fact("Download")],
+        plan: "1.0 Gbps down / 500 Mbps up; healthy from 70 % / 70 % of it".into(),
+        breaches: vec!["Upload 98 Mbps < 350 Mbps (70 % of plan)".into()],
     };
     let empty_share = SharePage {
         facts: vec![],
+        plan: String::new(),
+        breaches: vec![],
         ..share.clone()
     };
     check(
@@ -421,7 +477,12 @@ fn every_template_renders_full_and_empty() {
         "heatmap.html",
         full,
         empty.clone(),
-        &["Monday 00:00 — ", "not enough data", "class=\"hm-cell g"],
+        &[
+            "Monday 00:00 — ",
+            "no data",
+            "class=\"hm-cell g",
+            "fewer than 3 results",
+        ],
     );
     assert!(empty.contains("No connections yet"));
 
@@ -434,9 +495,12 @@ fn every_template_renders_full_and_empty() {
             numeric: false,
         }],
         rows: vec![ServerRow {
+            connection: "wan1".into(),
+            colour: "teal".into(),
+            share: "93 % of plan".into(),
             name: "Orange".into(),
             location: "Warsaw".into(),
-            id: "12746".into(),
+            id: "#12746".into(),
             download: "1 Mbps".into(),
             upload: "1 Mbps".into(),
             ping: "1 ms".into(),
@@ -455,7 +519,7 @@ fn every_template_renders_full_and_empty() {
         "servers.html",
         render(&t, "servers.html", &servers, true),
         render(&t, "servers.html", &empty_servers, true),
-        &["Orange", "75 %"],
+        &["Orange", "75 %", "wan1", "93 % of plan", "#12746"],
     );
 
     let settings = SettingsPage {
@@ -593,17 +657,19 @@ fn every_template_renders_full_and_empty() {
         }],
         has_probes: true,
         errors: errors(&["_form"]),
+        saved: "wan1".into(),
     };
     let no_connections = ConnectionsPage {
         connections: vec![],
         has_probes: false,
         errors: FieldErrors::default(),
+        saved: String::new(),
     };
     check(
         "settings_connections.html",
         render(&t, "settings_connections.html", &connections, true),
         render(&t, "settings_connections.html", &no_connections, true),
-        &["wan1", "24/day", "disabled"],
+        &["wan1", "24/day", "disabled", "Saved “wan1”."],
     );
 
     check(
@@ -613,6 +679,7 @@ fn every_template_renders_full_and_empty() {
         &[
             "0 8,20 * * *",
             "cron is wrong",
+            "href=\"#cron\"",
             "2026-06-07 08:00:00 CEST",
             "/settings/connections/c1",
         ],

@@ -1,6 +1,7 @@
 //! A real headless Chromium driven over WebDriver (chromedriver started by the test on a free
 //! port). Missing `chromium` or `chromedriver` fails the test: `.ci/run` installs them.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -11,21 +12,51 @@ use serde_json::{Value, json};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// A browser session and the chromedriver behind it (killed on drop).
+/// A browser session and the chromedriver behind it. Chromedriver runs in its own process
+/// group with Chromium and its helpers; the whole group is killed on drop (a failing test
+/// unwinds through it) and, should the test binary die without unwinding, by a watchdog that
+/// waits for the binary to exit.
 pub(crate) struct Browser {
     pub(crate) client: Client,
     driver: Child,
+    watchdog: Option<Child>,
     profile: PathBuf,
     pub(crate) base: String,
     pub(crate) label: String,
 }
 
+/// Kills a process group.
+fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
+        kill_group(self.driver.id());
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// The processes in the process group `pgid` (for the cleanup test).
+pub(crate) fn group_members(pgid: u32) -> usize {
+    let out = Command::new("ps")
+        .args(["-eo", "pgid="])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .filter(|l| l.trim().parse::<u32>().ok() == Some(pgid))
+        .count()
 }
 
 fn free_port() -> u16 {
@@ -58,8 +89,21 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {} 2>/dev/null; do sleep 1; done; kill -KILL -- -{} 2>/dev/null",
+                std::process::id(),
+                driver.id()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
         let profile = std::env::temp_dir().join(format!(
             "netpulse-chromium-{}-{}",
             std::process::id(),
@@ -92,6 +136,8 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,900",
+                    // No crash handler: it would leave its own session behind.
+                    "--disable-crash-reporter", "--disable-breakpad",
                     format!("--user-data-dir={}", profile.display()),
                 ],
             }),
@@ -105,10 +151,52 @@ impl Browser {
         Self {
             client,
             driver,
+            watchdog,
             profile,
             base: base.to_owned(),
             label: label.to_owned(),
         }
+    }
+
+    /// The process group of chromedriver, Chromium and its helpers.
+    pub(crate) fn process_group(&self) -> u32 {
+        self.driver.id()
+    }
+
+    /// Saves screenshots of the current page at 1280 and 390 px, light and dark, named
+    /// `<label>-<name>-<width>-<theme>.png`.
+    pub(crate) async fn screenshots_both(&self, name: &str) {
+        for width in [1280_u32, 390] {
+            self.client.set_window_size(width, 900).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            // The whole page, up to 4000 px.
+            // The page's height plus what the window adds around the viewport.
+            let height = self
+                .eval(
+                    "return document.documentElement.scrollHeight \
+                     + Math.max(0, window.outerHeight - window.innerHeight);",
+                )
+                .await
+                .as_u64()
+                .unwrap_or(900)
+                .clamp(600, 4000);
+            self.client
+                .set_window_size(width, u32::try_from(height).unwrap_or(900))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            self.screenshots(&format!("{name}-{width}")).await;
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    /// Runs a script and returns its value.
+    pub(crate) async fn eval(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
     pub(crate) async fn goto(&self, path: &str) {

@@ -21,6 +21,7 @@ mod rest_api;
 mod schemathesis;
 mod web_auth;
 mod web_browser;
+mod web_charts;
 mod web_pages;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` for each scenario taking a `TestApp`.
@@ -78,9 +79,11 @@ on_both_databases!(
     web_browser::browser_flow,
     web_pages::history_csv_and_share_links,
     web_pages::heatmap_uses_the_site_time_zone,
+    web_pages::failures_are_shown_with_their_reason,
     web_pages::settings_probe_and_connection_forms,
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
+    web_charts::sparse_week_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
     limits::rest_json_bodies_are_capped_at_one_mib,
     limits::results_authenticate_before_reading_the_body,

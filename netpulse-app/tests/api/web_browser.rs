@@ -138,7 +138,7 @@ pub(crate) async fn browser_flow(t: &TestApp) {
     // Metric switch (Alpine, CSP build): no request, the chart is redrawn.
     b.click("button[data-metric=ping]").await;
     b.wait_until("the ping chart", "document.querySelector('button[data-metric=ping]').getAttribute('aria-pressed') === 'true'").await;
-    b.screenshots("dashboard").await;
+    b.screenshots_both("dashboard").await;
     b.fits(360).await;
 
     // Run test: the dialog follows the run to done while the agent does its part.
@@ -147,8 +147,9 @@ pub(crate) async fn browser_flow(t: &TestApp) {
         .await;
     b.click("dialog button[type=submit]").await;
     b.wait_until(
-        "queued",
-        "document.querySelector('.run-status').textContent.includes('Queued')",
+        "queued, with the next poll",
+        "document.querySelector('.run-status').textContent.includes('Queued') \
+         && document.querySelector('.run-status').textContent.includes('poll')",
     )
     .await;
     let (s, due) = t.due(&agent).await;
@@ -172,6 +173,12 @@ pub(crate) async fn browser_flow(t: &TestApp) {
         "document.querySelector('.run-status').textContent.includes('Done')",
     )
     .await;
+    b.wait_until(
+        "the link to the result",
+        "document.querySelector('#run-result').getAttribute('href').startsWith('/history/')",
+    )
+    .await;
+    assert!(b.text("#run-result").await.contains("Mbps"));
     b.screenshots("run-test").await;
     b.click("dialog button.btn:not(.btn-primary)").await;
     assert!(
@@ -189,7 +196,7 @@ pub(crate) async fn browser_flow(t: &TestApp) {
     // History: filter, detail, a public link, and the CSV of the same filters.
     b.goto("/history").await;
     assert_eq!(b.count("main tbody tr").await, 25);
-    b.screenshots("history").await;
+    b.screenshots_both("history").await;
     b.css("#kind")
         .await
         .select_by_value("manual")
@@ -227,9 +234,17 @@ pub(crate) async fn browser_flow(t: &TestApp) {
     .await;
     assert!(b.text("main pre").await.contains("\"type\""));
     b.click("#create-share").await;
-    let share = b.css("#share a code").await.text().await.unwrap();
-    assert!(share.starts_with("/r/"));
-    b.screenshots("history-detail").await;
+    b.wait_until(
+        "the absolute link",
+        "document.querySelector('#share a code').textContent.startsWith('http')",
+    )
+    .await;
+    let absolute = b.css("#share a code").await.text().await.unwrap();
+    assert!(absolute.starts_with(&t.base), "{absolute}");
+    let share = absolute[t.base.len()..].to_owned();
+    assert!(share.starts_with("/r/"), "{share}");
+    assert_eq!(b.text("#share .copy-link").await, "Copy link");
+    b.screenshots_both("history-detail").await;
 
     // Heatmap and servers.
     b.goto("/heatmap").await;
@@ -238,13 +253,13 @@ pub(crate) async fn browser_flow(t: &TestApp) {
         b.count("td.hm-cell:not(.hm-none)").await >= 1,
         "cells with 3 results are coloured"
     );
-    b.screenshots("heatmap").await;
+    b.screenshots_both("heatmap").await;
     b.fits(360).await;
     b.goto("/servers").await;
     assert!(b.text("main tbody").await.contains("#60440"));
-    b.screenshots("servers").await;
+    b.screenshots_both("servers").await;
     b.goto("/settings").await;
-    b.screenshots("settings").await;
+    b.screenshots_both("settings").await;
 
     // Sign out: the dashboard is closed again, the public link still opens.
     b.click("header form button[type=submit]").await;
@@ -258,11 +273,15 @@ pub(crate) async fn browser_flow(t: &TestApp) {
         public.contains("Download") && !public.contains("wan1"),
         "{public}"
     );
-    b.screenshots("share").await;
+    assert!(
+        public.contains("Plan: 1.0 Gbps down / 50 Mbps up"),
+        "{public}"
+    );
+    b.screenshots_both("share").await;
 }
 
 /// `sqlite` or `postgres`, from the test's name.
-fn db_label() -> String {
+pub(crate) fn db_label() -> String {
     std::thread::current()
         .name()
         .unwrap_or("db")

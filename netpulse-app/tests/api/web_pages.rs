@@ -163,8 +163,12 @@ pub(crate) async fn heatmap_uses_the_site_time_zone(t: &TestApp) {
             ],
         )
         .await;
-    assert_eq!(ok.status, 200);
-    assert!(ok.body.contains("<title>Settings · Home lab</title>"));
+    // Redirect after POST.
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.location.as_deref(), Some("/settings?saved=general"));
+    let shown = w.get("/settings?saved=general").await;
+    assert!(shown.body.contains("<title>Settings · Home lab</title>"));
+    assert!(shown.body.contains("Saved."));
 
     let agent = t.probe("home").await;
     let c = t.connection(&agent.probe.id, "wan1", &[]).await;
@@ -187,7 +191,7 @@ pub(crate) async fn heatmap_uses_the_site_time_zone(t: &TestApp) {
         "{}",
         a.body
     );
-    assert!(a.body.contains("Monday 00:00 — not enough data, 0 results"));
+    assert!(a.body.contains("Monday 00:00 — no data, 0 results"));
     let h = w
         .get(&format!(
             "/heatmap?connection={}&window=30d&metric=health",
@@ -296,6 +300,40 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
         "{}",
         a.body
     );
+    // Every broken rule at once, each next to its field and in the summary; the typed values
+    // stay (before: one error per submit).
+    let mut bad = as_refs(&form("wan1", "even"));
+    for (field, value) in [
+        ("min_download_ratio", "1.5"),
+        ("max_packet_loss_percent", "150"),
+        ("tests_per_day", "0"),
+        ("download_mbps", "2000000"),
+        ("colour", "plaid"),
+    ] {
+        bad.iter_mut().find(|(k, _)| *k == field).unwrap().1 = value.into();
+    }
+    let a = post(&mut w, "/settings/connections", bad).await;
+    assert_eq!(a.status, 422);
+    for field in [
+        "min_download_ratio",
+        "max_packet_loss_percent",
+        "tests_per_day",
+        "download_mbps",
+        "colour",
+    ] {
+        assert!(
+            a.body.contains(&format!("id=\"{field}-error\""))
+                && a.body.contains(&format!("href=\"#{field}\"")),
+            "{field}: {}",
+            a.body
+        );
+    }
+    assert!(a.body.contains("5 fields need attention"), "{}", a.body);
+    assert!(a.body.contains("value=\"2000000\""));
+    assert!(
+        !a.body.contains("id=\"cron-error\""),
+        "no hidden cron error"
+    );
     let mut bad = as_refs(&form("wan1", "cron"));
     bad.iter_mut().find(|(k, _)| *k == "cron").unwrap().1 = "0 8 * *".into();
     let a = post(&mut w, "/settings/connections", bad).await;
@@ -310,9 +348,15 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
     .await;
     assert_eq!(
         (a.status, a.location.as_deref()),
-        (303, Some("/settings/connections")),
+        (303, Some("/settings/connections?saved=wan1")),
         "{}",
         a.body
+    );
+    assert!(
+        w.get("/settings/connections?saved=wan1")
+            .await
+            .body
+            .contains("Saved “wan1”.")
     );
     let c = t.app.storage.connections(None).await.unwrap().remove(0);
     match &c.schedule {
@@ -611,4 +655,69 @@ pub(crate) async fn notifications_page_and_its_api_with_a_session(t: &TestApp) {
     assert_eq!(ok.status(), 200);
     let (_, body) = w.get_json("/api/v1/notifications/settings").await;
     assert_eq!(body["enabled"], false);
+}
+
+/// A connection whose every test fails (the quick start without internet): the card and
+/// Latest test give the reason, a banner says every test of the last day failed, the chart
+/// data carries the failures as markers; breaches are said in words with the threshold; the
+/// dashboard's "incidents" are alert-to-recovery episodes, the unhealthy results are counted as
+/// "Unhealthy tests".
+pub(crate) async fn failures_are_shown_with_their_reason(t: &TestApp) {
+    let mut w = WebClient::new(t);
+    w.setup().await;
+    let agent = t.probe("home").await;
+    let c = t.connection(&agent.probe.id, "wan1", &[]).await;
+    let now = t.clock.now();
+    for i in 1..=3 {
+        let (s, _) = t
+            .push(
+                &agent,
+                &push_body(
+                    now.plus_seconds(-3600 * i),
+                    &c,
+                    None,
+                    &failed_stdout(),
+                    1,
+                    true,
+                ),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let page = w.get("/").await.body;
+    assert!(
+        page.contains("Every test of wan1 failed in the last 24 hours"),
+        "{page}"
+    );
+    assert!(page.contains("Last test failed"), "{page}");
+    assert!(
+        page.contains("Network unreachable: Cannot open socket"),
+        "{page}"
+    );
+    assert!(page.contains("&quot;failed&quot;:[") || page.contains("\"failed\":["));
+    assert!(
+        !page.contains("No completed test yet."),
+        "the failure is shown instead"
+    );
+    // A completed result below the plan: the breach in words, the banner gone.
+    let mut slow: serde_json::Value = serde_json::from_str(&ookla_stdout()).unwrap();
+    slow["upload"]["bandwidth"] = serde_json::json!(98_000_000 / 8);
+    let (s, _) = t
+        .push(
+            &agent,
+            &push_body(now.plus_seconds(-60), &c, None, &slow.to_string(), 0, true),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let page = w.get("/").await.body;
+    assert!(!page.contains("Every test of wan1 failed"), "{page}");
+    assert!(
+        page.contains("Upload 98 Mbps &lt; 350 Mbps (70 % of plan)"),
+        "{page}"
+    );
+    assert!(page.contains("Unhealthy tests"));
+    let history = w.get("/history").await.body;
+    assert!(history.contains("is-breach"), "{history}");
+    assert!(history.contains("Upload 98 Mbps &lt; 350 Mbps (70 % of plan)"));
+    assert!(history.contains("Network unreachable: Cannot open socket"));
 }

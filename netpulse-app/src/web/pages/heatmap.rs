@@ -40,8 +40,11 @@ pub struct HeatmapQuery {
 /// One cell.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
-    /// `g0`…`g20` (goodness in 5 % steps), or `hm-none`.
+    /// `g0`…`g20` (goodness in 5 % steps), with `hm-sparse` when it has fewer than 3
+    /// results; `hm-none` without any.
     pub class: String,
+    /// The value, short (the unit is in the caption), shown in the cell.
+    pub short: String,
     /// Value label, or "not enough data".
     pub label: String,
     /// Full text for screen readers and tooltips.
@@ -91,6 +94,15 @@ pub struct HeatmapPage {
     pub time_zone: String,
 }
 
+fn short_of(metric: &str, v: f64) -> String {
+    match metric {
+        "ping" => format::one_decimal(v),
+        "health" => format!("{:.0}", v * 100.0),
+        _ if v >= 1e9 => format!("{:.1}k", v / 1e9),
+        _ => format!("{:.0}", v / 1e6),
+    }
+}
+
 fn label_of(metric: &str, v: f64) -> String {
     match metric {
         "ping" => format::millis(Some(v)),
@@ -117,11 +129,7 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
     let local = |at: Timestamp| at.plus_seconds(i64::from(format::offset_seconds(at, &site.tz)));
     let (map, scale, lower_is_better) = if metric == "health" {
         let s: Vec<_> = samples.iter().map(|s| (local(s.at), s.sample)).collect();
-        (
-            health_heatmap(&s, 0, HEATMAP_MIN_SAMPLES),
-            HeatmapScale::UNIT,
-            false,
-        )
+        (health_heatmap(&s, 0, 1), HeatmapScale::UNIT, false)
     } else {
         let value = |s: &SeriesSample| match metric {
             "upload" => s.upload_bps,
@@ -129,7 +137,7 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
             _ => s.download_bps,
         };
         let s: Vec<_> = samples.iter().map(|s| (local(s.at), value(s))).collect();
-        let map = value_heatmap(&s, 0, HEATMAP_MIN_SAMPLES);
+        let map = value_heatmap(&s, 0, 1);
         let scale = HeatmapScale::for_values(map.values());
         (map, scale, metric == "ping")
     };
@@ -140,41 +148,56 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
             cells: (0..24u8)
                 .map(|h| {
                     let cell = map.cell(d, h).copied();
-                    let (class, label) = match cell.and_then(|c| c.value) {
+                    let n = cell.map_or(0, |c| c.attempts);
+                    let sparse = cell.is_some_and(|c| c.samples < HEATMAP_MIN_SAMPLES);
+                    let (class, label, short) = match cell.and_then(|c| c.value) {
                         Some(v) => (
                             format!(
-                                "g{}",
-                                (goodness(v, scale, lower_is_better) * 20.0).round() as u32
+                                "g{}{}",
+                                (goodness(v, scale, lower_is_better) * 20.0).round() as u32,
+                                if sparse { " hm-sparse" } else { "" }
                             ),
                             label_of(metric, v),
+                            short_of(metric, v),
                         ),
-                        None => ("hm-none".to_owned(), "not enough data".to_owned()),
+                        None => ("hm-none".to_owned(), "no data".to_owned(), String::new()),
                     };
-                    let n = cell.map_or(0, |c| c.attempts);
                     Cell {
                         aria: format!(
-                            "{} {h:02}:00 — {label}, {n} result{}",
+                            "{} {h:02}:00 — {label}, {n} result{}{}",
                             WEEKDAYS[usize::from(d)],
-                            if n == 1 { "" } else { "s" }
+                            if n == 1 { "" } else { "s" },
+                            if sparse && n > 0 {
+                                " (few results)"
+                            } else {
+                                ""
+                            }
                         ),
                         class,
                         label,
+                        short,
                     }
                 })
                 .collect(),
         })
         .collect();
-    let legend = scale
-        .legend()
-        .iter()
-        .map(|v| Stop {
-            class: format!(
-                "g{}",
-                (goodness(*v, scale, lower_is_better) * 20.0).round() as u32
-            ),
-            label: label_of(metric, *v),
-        })
-        .collect();
+    // A legend only from values that are there.
+    let any_value = map.values().next().is_some();
+    let legend = if any_value {
+        scale
+            .legend()
+            .iter()
+            .map(|v| Stop {
+                class: format!(
+                    "g{}",
+                    (goodness(*v, scale, lower_is_better) * 20.0).round() as u32
+                ),
+                label: label_of(metric, *v),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     (days, legend)
 }
 
@@ -235,14 +258,19 @@ async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<Heatm
         page.legend = legend;
         page.results = samples.len();
         page.caption = format!(
-            "{} of {} by weekday and hour ({}), last {} days",
+            "{} of {} by weekday and hour ({}), last {} days, in {}",
             page.metrics
                 .iter()
                 .find(|m| m.selected)
                 .map_or("", |m| m.label.as_str()),
             c.name,
             site.time_zone,
-            days_back
+            days_back,
+            match metric {
+                "ping" => "ms",
+                "health" => "% healthy",
+                _ => "Mbps (1.0k = 1 Gbps)",
+            }
         );
     }
     Ok(page)

@@ -51,11 +51,7 @@ async fn base(web: &Web) -> Result<SettingsPage, AppError> {
     let site = settings::load(web).await?;
     let stored_name = site_settings::stored_site_name(&web.app).await?;
     let tokens = api_tokens::list(&web.app).await?;
-    let mut zones: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|z| z.as_str().to_owned())
-        .collect();
-    zones.sort();
+    let zones = crate::web::settings::zone_names();
     Ok(SettingsPage {
         site_name: stored_name,
         time_zone: site.time_zone.clone(),
@@ -99,13 +95,14 @@ async fn respond(
 /// `GET /settings`.
 #[handler]
 pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
-    let changed = req
-        .uri()
-        .query()
-        .is_some_and(|q| q.contains("password=changed"));
+    let query = req.uri().query().unwrap_or_default();
+    let changed = query.contains("password=changed");
+    let saved = query.contains("saved=general");
     respond(&web, req, StatusCode::OK, |p| {
         if changed {
             p.notice = "Password changed. Your other sessions were signed out.".into();
+        } else if saved {
+            p.notice = "Saved.".into();
         }
     })
     .await
@@ -134,7 +131,8 @@ pub(crate) async fn save_general(req: &Request, web: Data<&Web>, body: Body) -> 
     if let Err(e) = site_settings::save_general(&web.app, &general).await {
         return pages::app_error(&web, req, &e).await;
     }
-    respond(&web, req, StatusCode::OK, |p| p.notice = "Saved.".into()).await
+    // Redirect after POST: a reload does not send the form again.
+    redirect("/settings?saved=general")
 }
 
 /// `POST /settings/tokens`: creates an API token and shows it once.

@@ -8,7 +8,7 @@ use poem::{Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::measurements;
+use crate::service::{connections, measurements};
 use crate::web::format::{self, UNKNOWN};
 use crate::web::pages::history::Fact;
 use crate::web::settings;
@@ -26,6 +26,25 @@ pub struct SharePage {
     pub status_label: String,
     /// The figures.
     pub facts: Vec<Fact>,
+    /// The plan the result was judged against (empty when unknown).
+    pub plan: String,
+    /// Each breach in words.
+    pub breaches: Vec<String>,
+}
+
+/// `1.0 Gbps down / 500 Mbps up; healthy from 70 % / 70 % of it`, empty for an unknown plan.
+fn plan_text(c: &netpulse_domain::model::Connection) -> String {
+    let e = &c.expected;
+    if e.download_bps == 0 && e.upload_bps == 0 {
+        return String::new();
+    }
+    format!(
+        "{} down / {} up; healthy from {} % / {} % of it",
+        format::speed(Some(e.download_bps as f64)),
+        format::speed(Some(e.upload_bps as f64)),
+        format::one_decimal(c.thresholds.min_download_ratio() * 100.0),
+        format::one_decimal(c.thresholds.min_upload_ratio() * 100.0)
+    )
 }
 
 /// `GET /r/{token}`.
@@ -38,10 +57,11 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>, Path(token): Path<Strin
             what: "shared result",
             id: String::new(),
         })?;
-        Ok::<_, AppError>((site, m))
+        let c = connections::get(&web.app, &m.connection_id).await.ok();
+        Ok::<_, AppError>((site, m, c))
     }
     .await;
-    let (site, m) = match result {
+    let (site, m, c) = match result {
         Ok(v) => v,
         Err(e) => return pages::app_error(&web, req, &e).await,
     };
@@ -77,6 +97,15 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>, Path(token): Path<Strin
             ),
             f("ISP", o.isp.clone().unwrap_or_else(|| UNKNOWN.into())),
         ],
+        plan: c.as_ref().map_or_else(String::new, plan_text),
+        breaches: c.as_ref().map_or_else(Vec::new, |c| {
+            m.verdict
+                .breaches
+                .iter()
+                .filter(|b| **b != netpulse_domain::health::Breach::TestFailed)
+                .map(|b| netpulse_domain::wording::breach(*b, o, &c.thresholds, &c.expected))
+                .collect()
+        }),
     };
     let mut layout = Layout::new(&ctx(req), &site, "Shared result", "");
     // A public page never shows who is signed in on this browser.

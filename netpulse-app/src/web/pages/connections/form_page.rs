@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::cron::preview_lines;
 use super::form::{ConnectionForm, place};
 use crate::error::AppError;
-use crate::service::{connections, probes};
+use crate::service::{connection_checks, connections, probes};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::redirect;
 use crate::web::pages::history::Opt;
@@ -32,6 +32,8 @@ pub struct FormPage {
     pub errors: FieldErrors,
     /// The next cron runs (saved connection), in its time zone.
     pub preview: Vec<String>,
+    /// Every IANA zone (the time-zone field's list).
+    pub zones: Vec<String>,
 }
 
 async fn form_page(
@@ -70,6 +72,7 @@ async fn form_page(
             form,
             errors,
             preview,
+            zones: settings::zone_names(),
         })
     }
     .await;
@@ -124,6 +127,12 @@ pub(crate) async fn new_form(
     .await
 }
 
+/// Where a saved connection leads: the list, saying so.
+fn saved_href(name: &str) -> String {
+    let query = serde_urlencoded::to_string([("saved", name)]).unwrap_or_default();
+    format!("/settings/connections?{query}")
+}
+
 /// `POST /settings/connections`: creates a connection.
 #[handler]
 pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Response {
@@ -138,11 +147,14 @@ pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Respon
     if !probe_exists {
         errors.add("probe_id", "choose a probe (create one under Probes first)");
     }
+    for (field, message) in connection_checks::every_error(&web.app, &input, None) {
+        place(&mut errors, &field, message);
+    }
     if errors.is_empty()
         && let Some(probe) = probe
     {
         match connections::create(&web.app, &probe, input).await {
-            Ok(_) => return redirect("/settings/connections"),
+            Ok(c) => return redirect(&saved_href(c.name.as_str())),
             Err(AppError::Invalid { field, message }) => place(&mut errors, &field, message),
             Err(e) => return pages::app_error(&web, req, &e).await,
         }
@@ -211,9 +223,12 @@ pub(crate) async fn update(
     form.probe_id = stored.probe_id.as_str().into();
     let mut errors = FieldErrors::default();
     let input = form.input(&mut errors);
+    for (field, message) in connection_checks::every_error(&web.app, &input, Some(&stored)) {
+        place(&mut errors, &field, message);
+    }
     if errors.is_empty() {
         match connections::update(&web.app, &cid, input).await {
-            Ok(_) => return redirect("/settings/connections"),
+            Ok(c) => return redirect(&saved_href(c.name.as_str())),
             Err(AppError::Invalid { field, message }) => place(&mut errors, &field, message),
             Err(e) => return pages::app_error(&web, req, &e).await,
         }

@@ -47,6 +47,8 @@ pub struct ConnectionsPage {
     pub has_probes: bool,
     /// Errors (deleting).
     pub errors: FieldErrors,
+    /// The connection just saved (after the redirect), for the confirmation.
+    pub saved: String,
 }
 
 fn row_of(c: &Connection, probes: &HashMap<String, String>) -> ConnectionRow {
@@ -99,6 +101,13 @@ async fn list(web: &Web, req: &Request, status: StatusCode, errors: FieldErrors)
             connections: connections.iter().map(|c| row_of(c, &probes)).collect(),
             has_probes: !probes.is_empty(),
             errors,
+            saved: req
+                .uri()
+                .query()
+                .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "saved"))
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
         })
     }
     .await;

@@ -9,10 +9,14 @@ use netpulse_ports::web_store::ConnectionOverview;
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::probes;
+use crate::service::{dashboard_failures, probes};
 use crate::web::Web;
 use crate::web::format;
+use crate::web::settings::SiteSettings;
 use crate::web::sparkline::{Sparkline, draw};
+use netpulse_domain::chart_line::join_limit_seconds;
+
+use super::selected::FailureNote;
 
 /// The window the status badge looks at (§1.9).
 const STATUS_WINDOW_SECONDS: i64 = 7 * 86_400;
@@ -40,6 +44,10 @@ pub struct Card {
     pub latest_when: String,
     /// 24 h of downloads.
     pub sparkline: Sparkline,
+    /// The newest failed test, when it is newer than the newest completed one.
+    pub failure: Option<FailureNote>,
+    /// How many tests ran in the last day when every one of them failed.
+    pub all_failed: Option<u64>,
     /// Whether it is the selected one.
     pub selected: bool,
     /// Whether it is tested.
@@ -91,13 +99,27 @@ pub(super) async fn card(
     now: Timestamp,
     href: String,
     selected: bool,
-) -> Result<(Card, Option<Measurement>), AppError> {
+    site: &SiteSettings,
+) -> Result<(Card, Option<Measurement>, Option<Measurement>), AppError> {
     let storage = &web.app.storage;
     let status = status_of(o, now);
     let latest = storage.latest_completed(&o.connection.id).await?;
     let day = storage
         .series_samples(&o.connection.id, now.plus_seconds(-86_400), now)
         .await?;
+    let failure = dashboard_failures::latest_failure(&web.app, &o.connection.id).await?;
+    let newer_failure = failure.as_ref().filter(|f| {
+        latest
+            .as_ref()
+            .is_none_or(|m| f.completed_at > m.completed_at)
+    });
+    let all_failed =
+        dashboard_failures::all_failed_last_day(&web.app, &o.connection.id, now).await?;
+    let interval = i64::from(
+        o.connection
+            .schedule
+            .normal_interval_seconds(&o.connection.id),
+    );
     let spark = bucket_series(
         SeriesRange::Day,
         now,
@@ -118,12 +140,23 @@ pub(super) async fn card(
             || "no completed test yet".to_owned(),
             |m| format::relative(m.completed_at, now),
         ),
-        sparkline: draw(&spark.points.iter().map(|p| p.value).collect::<Vec<_>>()),
+        sparkline: draw(
+            &spark
+                .points
+                .iter()
+                .map(|p| (p.at, p.value))
+                .collect::<Vec<_>>(),
+            SeriesRange::Day.since(now),
+            SeriesRange::Day.window_seconds(),
+            join_limit_seconds(interval, SeriesRange::Day.bucket_width_seconds()),
+        ),
+        failure: newer_failure.map(|f| FailureNote::of(f, now, site)),
+        all_failed,
         selected,
         enabled: o.connection.enabled,
         id: o.connection.id.as_str().to_owned(),
     };
-    Ok((card, latest))
+    Ok((card, latest, failure))
 }
 
 /// Every probe and whether its agent polled recently (`max(3 × poll interval, 180 s)`).

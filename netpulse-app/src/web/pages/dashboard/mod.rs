@@ -10,6 +10,7 @@
 pub mod cards;
 pub mod change_cursor;
 pub mod chart;
+pub mod first_run;
 pub mod run_now;
 pub mod selected;
 
@@ -25,7 +26,7 @@ pub use self::change_cursor::cursor_text;
 pub use self::chart::script_json;
 pub use self::run_now::{RunBody, RunRow, RunStatusQuery};
 pub(crate) use self::run_now::{run, run_status};
-pub use self::selected::{Health, Latest, Selected, StripCell, Tile};
+pub use self::selected::{FailureNote, Health, Latest, Selected, StripCell, Tile};
 use crate::error::AppError;
 use crate::web::format::{self, UNKNOWN};
 use crate::web::settings::{self, SiteSettings};
@@ -71,6 +72,25 @@ pub struct DashboardPage {
     pub rendered_at: String,
     /// The query string of this view (for the refresh).
     pub query: String,
+    /// The first-run checklist, until the first result lands.
+    pub checklist: Option<first_run::Checklist>,
+    /// Connections whose every test of the last day failed.
+    pub all_failed: Vec<AllFailed>,
+    /// How often agents poll, seconds (for "next poll in ~N s").
+    pub poll_seconds: u32,
+}
+
+/// A connection whose every test of the last day failed (the banner).
+#[derive(Debug, Clone, Serialize)]
+pub struct AllFailed {
+    /// Its name.
+    pub name: String,
+    /// How many tests failed.
+    pub tests: u64,
+    /// The newest failure's reason.
+    pub reason: String,
+    /// The newest failure's detail page.
+    pub href: String,
 }
 
 fn range_href(connection: &str, range: SeriesRange) -> String {
@@ -82,6 +102,7 @@ pub async fn build(
     web: &Web,
     q: &DashboardQuery,
     site: &SiteSettings,
+    server_url: &str,
 ) -> Result<DashboardPage, AppError> {
     let now = web.app.clock.now();
     let range = q
@@ -104,16 +125,29 @@ pub async fn build(
         });
     let mut cards = Vec::with_capacity(overviews.len());
     let mut selected = None;
+    let mut all_failed = Vec::new();
     for o in &overviews {
         let id = o.connection.id.as_str();
         let is_selected = selected_id.as_deref() == Some(id);
-        let (card, latest) = cards::card(web, o, now, range_href(id, range), is_selected).await?;
+        let (card, latest, failure) =
+            cards::card(web, o, now, range_href(id, range), is_selected, site).await?;
+        if let (Some(tests), Some(f)) = (card.all_failed, card.failure.as_ref()) {
+            all_failed.push(AllFailed {
+                name: card.name.clone(),
+                tests,
+                reason: f.reason.clone(),
+                href: f.href.clone(),
+            });
+        }
         cards.push(card);
         if is_selected {
-            selected = Some(selected::selected_part(web, o, range, now, site, latest).await?);
+            selected = Some(
+                selected::selected_part(web, o, range, now, site, latest, failure.as_ref()).await?,
+            );
         }
     }
     let probes = cards::probe_liveness(web, now).await?;
+    let checklist = first_run::checklist(web, &overviews, now, server_url).await?;
     let runs = run_now::in_progress(web, &overviews, now).await?;
     let connection = selected_id.unwrap_or_default();
     Ok(DashboardPage {
@@ -133,7 +167,22 @@ pub async fn build(
         cursor: cursor_text(web).await?,
         rendered_at: format::time_of_day(now, &site.tz),
         query: format!("connection={connection}&range={range}"),
+        checklist,
+        all_failed,
+        poll_seconds: web.app.poll_interval_seconds,
     })
+}
+
+/// A result's server: `name · location`, else its host (iperf3, HTTP targets), else `#id`,
+/// else an em dash.
+pub fn server_text(s: &netpulse_domain::measurement::ServerInfo) -> String {
+    match (
+        s.name.as_deref().filter(|n| !n.is_empty()),
+        s.host.as_deref(),
+    ) {
+        (None, Some(host)) if !host.is_empty() => host.to_owned(),
+        _ => server_label(s.name.as_deref(), s.location.as_deref(), s.id.as_deref()),
+    }
 }
 
 /// `name · location`, falling back to the id, then to an em dash.
@@ -150,6 +199,21 @@ pub fn server_label(name: Option<&str>, location: Option<&str>, id: Option<&str>
     }
 }
 
+/// The URL agents reach this server at, from the request's host.
+fn server_url(web: &Web, req: &Request) -> String {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if web.options.behind_https {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
 /// `GET /`: the page, or (with `X-NetPulse-Fragment: live`) its live block.
 #[handler]
 pub(crate) async fn show(
@@ -159,7 +223,7 @@ pub(crate) async fn show(
 ) -> Response {
     let result = async {
         let site = settings::load(&web).await?;
-        let page = build(&web, &q, &site).await?;
+        let page = build(&web, &q, &site, &server_url(&web, req)).await?;
         Ok::<_, AppError>((site, page))
     }
     .await;

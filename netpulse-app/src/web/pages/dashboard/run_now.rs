@@ -13,6 +13,7 @@ use poem::{Response, handler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::service::run_feedback;
 use crate::service::runs::{self, RunTarget};
 use crate::web::format;
 use crate::web::view::json;
@@ -92,15 +93,27 @@ pub(crate) async fn run_status(web: Data<&Web>, Query(q): Query<RunStatusQuery>)
     let result = async {
         let id = ConnectionId::parse(&q.connection)
             .map_err(|e| AppError::invalid("connection", e.to_string()))?;
-        runs::state(&web.app, &id).await
+        run_feedback::feedback(&web.app, &id).await
     }
     .await;
     match result {
-        Ok(state) => json(
+        Ok(f) => json(
             StatusCode::OK,
             &serde_json::json!({
-                "state": state.as_ref().map_or("idle", |s| s.phase.as_str()),
-                "updatedAt": state.as_ref().map(|s| s.updated_at.to_rfc3339()),
+                "state": f.state.as_ref().map_or("idle", |s| s.phase.as_str()),
+                "updatedAt": f.state.as_ref().map(|s| s.updated_at.to_rfc3339()),
+                "nextPollSeconds": f.next_poll_seconds,
+                "result": f.result.as_ref().map(|m| serde_json::json!({
+                    "href": format!("/history/{}", m.id),
+                    "download": format::speed(m.observation.download_bps),
+                    "upload": format::speed(m.observation.upload_bps),
+                    "ping": format::millis(m.observation.ping_ms),
+                    "verdict": netpulse_domain::wording::failure_reason(&m.observation)
+                        .map_or_else(
+                            || if m.verdict.healthy() { "healthy".to_owned() } else { "unhealthy".to_owned() },
+                            |r| format!("failed: {r}"),
+                        ),
+                })),
             }),
         ),
         Err(e) => pages::app_error_json(&e),

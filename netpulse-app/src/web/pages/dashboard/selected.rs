@@ -3,15 +3,17 @@
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::degradation::HealthSample;
+use netpulse_domain::model::Measurement;
 use netpulse_domain::stats::{SeriesRange, window_trend_percent};
+use netpulse_domain::wording;
 use netpulse_ports::storage::RunState;
 use netpulse_ports::web_store::ConnectionOverview;
 use serde::Serialize;
 
 use super::chart::{Chart, script_json};
-use super::server_label;
+use super::server_text;
 use crate::error::AppError;
-use crate::service::runs;
+use crate::service::{dashboard_failures, runs};
 use crate::web::Web;
 use crate::web::format;
 use crate::web::settings::SiteSettings;
@@ -55,8 +57,10 @@ pub struct Health {
     pub uptime: String,
     /// The same, 0–100, for the meter.
     pub uptime_value: f64,
-    /// Unhealthy results in the window.
-    pub incidents: u64,
+    /// Unhealthy results in the window (failed ones included).
+    pub unhealthy: u64,
+    /// Incidents (alert-to-recovery episodes) overlapping the window.
+    pub incidents: usize,
     /// Results in the window.
     pub tests: u64,
     /// Failed results in the window.
@@ -84,12 +88,40 @@ pub struct Latest {
     pub jitter: String,
     /// Figures.
     pub loss: String,
-    /// `Healthy` or the breaches.
+    /// `Healthy` or `Unhealthy`.
     pub verdict: String,
+    /// Each breach in words, the figure against its threshold.
+    pub breaches: Vec<String>,
     /// Whether it was healthy.
     pub healthy: bool,
     /// Its detail page.
     pub href: String,
+}
+
+/// A failed test: when, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureNote {
+    /// When, in the site's time zone.
+    pub when: String,
+    /// How long ago.
+    pub ago: String,
+    /// The reason in words, with the tool's message.
+    pub reason: String,
+    /// Its detail page.
+    pub href: String,
+}
+
+impl FailureNote {
+    /// The note of a failed measurement.
+    pub fn of(m: &Measurement, now: Timestamp, site: &SiteSettings) -> Self {
+        Self {
+            when: format::date_time(m.completed_at, &site.tz),
+            ago: format::relative(m.completed_at, now),
+            reason: wording::failure_reason(&m.observation)
+                .unwrap_or_else(|| "Test failed".to_owned()),
+            href: format!("/history/{}", m.id),
+        }
+    }
 }
 
 /// The selected connection's part.
@@ -113,6 +145,10 @@ pub struct Selected {
     pub health: Health,
     /// The newest completed test.
     pub latest: Option<Latest>,
+    /// The newest failed test, when it is newer than the newest completed one.
+    pub failure: Option<FailureNote>,
+    /// Failed tests in the window (red markers on the chart).
+    pub failed_in_range: usize,
     /// Its pool entries (for pinning a run).
     pub pool: Vec<String>,
     /// Its current run-now state (`idle`, `queued`, `running`, `done`, `cancelled`).
@@ -146,7 +182,8 @@ pub(super) async fn selected_part(
     range: SeriesRange,
     now: Timestamp,
     site: &SiteSettings,
-    latest: Option<netpulse_domain::model::Measurement>,
+    latest: Option<Measurement>,
+    failure: Option<&Measurement>,
 ) -> Result<Selected, AppError> {
     let storage = &web.app.storage;
     let c = &o.connection;
@@ -155,7 +192,9 @@ pub(super) async fn selected_part(
     let samples = storage
         .series_samples(&c.id, range.since(since), now)
         .await?;
-    let chart = Chart::of(&samples, range, now);
+    let interval = i64::from(c.schedule.normal_interval_seconds(&c.id));
+    let chart = Chart::of(&samples, range, now, interval);
+    let incidents = dashboard_failures::incident_count(&web.app, &c.id, since, now).await?;
     let mean = |col: &[(Timestamp, Option<f64>)]| {
         let v: Vec<f64> = col
             .iter()
@@ -211,18 +250,20 @@ pub(super) async fn selected_part(
         tiles[2].value,
         counts.tests
     );
+    let latest_at = latest.as_ref().map(|m| m.completed_at);
     Ok(Selected {
         id: c.id.as_str().to_owned(),
         name: c.name.as_str().to_owned(),
         colour: c.colour.as_str().to_owned(),
-        chart_json: script_json(&chart.json(&site.time_zone, c.colour.as_str())),
+        chart_json: script_json(&chart.json(&site.time_zone, c.colour.as_str(), c)),
         chart_summary: summary,
         sparse: chart.sparse(),
         tiles,
         health: Health {
             uptime: format::percent(uptime),
             uptime_value: uptime.unwrap_or(0.0),
-            incidents: counts.incidents(),
+            unhealthy: counts.incidents(),
+            incidents,
             tests: counts.tests,
             failed: counts.failed,
             strip,
@@ -230,11 +271,7 @@ pub(super) async fn selected_part(
         latest: latest.map(|m| Latest {
             when: format::date_time(m.completed_at, &site.tz),
             ago: format::relative(m.completed_at, now),
-            server: server_label(
-                m.observation.server.name.as_deref(),
-                m.observation.server.location.as_deref(),
-                m.observation.server.id.as_deref(),
-            ),
+            server: server_text(&m.observation.server),
             download: format::speed(m.observation.download_bps),
             upload: format::speed(m.observation.upload_bps),
             ping: format::millis(m.observation.ping_ms),
@@ -243,16 +280,21 @@ pub(super) async fn selected_part(
             verdict: if m.verdict.healthy() {
                 "Healthy".to_owned()
             } else {
-                m.verdict
-                    .breaches
-                    .iter()
-                    .map(|b| b.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "Unhealthy".to_owned()
             },
+            breaches: m
+                .verdict
+                .breaches
+                .iter()
+                .map(|b| wording::breach(*b, &m.observation, &c.thresholds, &c.expected))
+                .collect(),
             healthy: m.verdict.healthy(),
             href: format!("/history/{}", m.id),
         }),
+        failure: failure
+            .filter(|f| latest_at.is_none_or(|at| f.completed_at > at))
+            .map(|f| FailureNote::of(f, now, site)),
+        failed_in_range: chart.failed_count(),
         pool: c
             .pool
             .entries()

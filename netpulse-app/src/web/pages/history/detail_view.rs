@@ -72,32 +72,22 @@ fn detail_of(
         label: label.into(),
         value,
     };
-    let bytes = |b: Option<u64>| {
-        b.map_or_else(
-            || UNKNOWN.to_owned(),
-            |b| format!("{} MB", format::one_decimal(b as f64 / 1e6)),
-        )
-    };
-    let (status, verdict) = if let Some(failure) = &o.failure {
-        (
-            "failed",
-            format!("Failed ({}): {}", failure.class.as_str(), failure.message),
-        )
+    let bytes = format::volume;
+    let (status, verdict) = if let Some(reason) = netpulse_domain::wording::failure_reason(o) {
+        ("failed", format!("Failed · {reason}"))
     } else if m.verdict.healthy() {
         ("healthy", "Healthy".to_owned())
     } else {
-        (
-            "unhealthy",
-            format!(
-                "Unhealthy: {}",
-                m.verdict
-                    .breaches
-                    .iter()
-                    .map(|b| b.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
+        let words: Vec<String> = m
+            .verdict
+            .breaches
+            .iter()
+            .map(|b| match c {
+                Some(c) => netpulse_domain::wording::breach(*b, o, &c.thresholds, &c.expected),
+                None => netpulse_domain::wording::breach_metric(*b).to_owned(),
+            })
+            .collect();
+        ("unhealthy", format!("Unhealthy · {}", words.join("; ")))
     };
     DetailPage {
         id: m.id.as_str().to_owned(),

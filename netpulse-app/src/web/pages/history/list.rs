@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
+use netpulse_domain::health::Breach;
 use netpulse_domain::model::{Connection, Measurement};
+use netpulse_domain::wording;
 use netpulse_ports::storage::MeasurementSort;
 use poem::http::StatusCode;
 use poem::web::{Data, Query};
@@ -15,7 +17,7 @@ use super::filters::{
 use crate::error::AppError;
 use crate::service::{connections, measurements};
 use crate::web::format::{self, UNKNOWN};
-use crate::web::pages::dashboard::server_label;
+use crate::web::pages::dashboard::{server_label, server_text};
 use crate::web::settings::{self, SiteSettings};
 use crate::web::view::{Layout, ctx, html};
 use crate::web::{Web, pages};
@@ -71,6 +73,10 @@ pub struct Row {
     pub status_label: String,
     /// Run-now (not scheduled).
     pub manual: bool,
+    /// The figures that broke a rule: `download`, `upload`, `ping`, `jitter`, `loss`.
+    pub breached: Vec<String>,
+    /// Why: the failure's reason, or each breach in words.
+    pub reason: String,
 }
 
 /// A sortable column header.
@@ -142,11 +148,7 @@ fn row_of(m: &Measurement, names: &HashMap<String, &Connection>, tz: &jiff::tz::
         when: format::date_time(m.completed_at, tz),
         connection: c.map_or_else(|| UNKNOWN.to_owned(), |c| c.name.as_str().to_owned()),
         colour: c.map_or("slate", |c| c.colour.as_str()).to_owned(),
-        server: server_label(
-            o.server.name.as_deref(),
-            o.server.location.as_deref(),
-            o.server.id.as_deref(),
-        ),
+        server: server_text(&o.server),
         download: format::speed(o.download_bps),
         upload: format::speed(o.upload_bps),
         ping: format::millis(o.ping_ms),
@@ -155,6 +157,31 @@ fn row_of(m: &Measurement, names: &HashMap<String, &Connection>, tz: &jiff::tz::
         status: status.into(),
         status_label: label.into(),
         manual: !m.scheduled,
+        breached: m
+            .verdict
+            .breaches
+            .iter()
+            .filter_map(|b| match b {
+                Breach::DownloadBelow => Some("download"),
+                Breach::UploadBelow => Some("upload"),
+                Breach::PingHigh => Some("ping"),
+                Breach::JitterHigh => Some("jitter"),
+                Breach::PacketLossHigh => Some("loss"),
+                Breach::TestFailed => None,
+            })
+            .map(str::to_owned)
+            .collect(),
+        reason: wording::failure_reason(o).unwrap_or_else(|| {
+            c.map(|c| {
+                m.verdict
+                    .breaches
+                    .iter()
+                    .map(|b| wording::breach(*b, o, &c.thresholds, &c.expected))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+        }),
     }
 }
 
