@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::{AlertEdge, AlertPolicy};
-use netpulse_domain::check::{CheckMeasurement, CheckSpec, Family, FailureClass, Outcome};
+use netpulse_domain::check::{CheckMeasurement, CheckSpec, FailureClass, Family, Outcome};
 use netpulse_domain::id::{CheckId, ProbeId};
 use netpulse_domain::values::Labels;
 

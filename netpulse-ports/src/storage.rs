@@ -512,6 +512,6 @@ impl<T> Storage for T where
         + crate::notification_store::NotificationStore
         + crate::metrics_store::MetricsStore
         + crate::web_store::WebStore
-    + crate::check_store::CheckStore
+        + crate::check_store::CheckStore
 {
 }

@@ -438,7 +438,9 @@ fn params_from_json(kind: CheckKind, text: &str) -> Result<CheckParams, StorageE
                             .and_then(Value::as_u64)
                             .and_then(|n| u16::try_from(n).ok())
                     };
-                    pair(0).zip(pair(1)).ok_or_else(|| bad("accepted is not ranges"))
+                    pair(0)
+                        .zip(pair(1))
+                        .ok_or_else(|| bad("accepted is not ranges"))
                 })
                 .collect::<Result<_, _>>()?,
             max_response_ms: v
@@ -455,7 +457,12 @@ fn params_from_json(kind: CheckKind, text: &str) -> Result<CheckParams, StorageE
             resolvers: v
                 .get("resolvers")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             record_types: v
                 .get("recordTypes")

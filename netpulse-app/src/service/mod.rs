@@ -3,6 +3,9 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod check_params;
+pub mod check_results;
+pub mod checks;
 pub mod connections;
 pub mod due;
 pub mod ingest;

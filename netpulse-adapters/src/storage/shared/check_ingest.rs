@@ -13,9 +13,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Conn;
 use super::{Db, LOCK};
-use crate::storage::check_rows::{
-    CHECK_RESULT_COLUMNS, ResultValues, class_code, family_code,
-};
+use crate::storage::check_rows::{CHECK_RESULT_COLUMNS, ResultValues, class_code, family_code};
 use crate::storage::unavailable;
 
 /// Rows per INSERT statement (18 binds each: well under both databases' limits).
@@ -154,11 +152,13 @@ async fn advance(
         .filter(|m| last_round.is_none_or(|r| m.round_at.unix_millis() > r))
         .collect();
     // The debouncer, stepped by the newer rounds only.
-    let mut alert = now.as_ref().map_or_else(AlertState::default, |s| AlertState {
-        alerting: s.alerting,
-        unhealthy_run: u32::try_from(s.fail_run).unwrap_or(0),
-        healthy_run: u32::try_from(s.ok_run).unwrap_or(0),
-    });
+    let mut alert = now
+        .as_ref()
+        .map_or_else(AlertState::default, |s| AlertState {
+            alerting: s.alerting,
+            unhealthy_run: u32::try_from(s.fail_run).unwrap_or(0),
+            healthy_run: u32::try_from(s.ok_run).unwrap_or(0),
+        });
     if known.service {
         let policy = known.policy.unwrap_or(*default_alerts);
         for m in &newer {

@@ -13,11 +13,11 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Query;
 use super::{Db, Store, begin_write, check_ingest};
+use crate::storage::check_list::{Cursor, sort_newest_first};
 use crate::storage::check_rows::{
     CHECK_COLUMNS, CHECK_RESULT_COLUMNS, CheckRow, ResultRow, STATE_COLUMNS, SampleRow, StateRow,
     family_code, params_to_json,
 };
-use crate::storage::check_list::{Cursor, sort_newest_first};
 use crate::storage::rows::labels_to_json;
 use crate::storage::{found, unavailable};
 

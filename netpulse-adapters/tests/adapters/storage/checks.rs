@@ -133,7 +133,9 @@ pub(crate) async fn checks_round_trip_and_belong_to_their_probe(s: &dyn Storage)
     );
     let mut theirs = theirs;
     theirs.spec.family = FamilyMode::V4;
-    s.create_checks(std::slice::from_ref(&theirs)).await.unwrap();
+    s.create_checks(std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
     assert_eq!(s.checks(Some(&p.id)).await.unwrap().len(), 5);
     assert_eq!(s.checks(None).await.unwrap().len(), 6);
 
@@ -185,7 +187,12 @@ pub(crate) async fn check_results_are_stored_once_with_every_figure(s: &dyn Stor
     s.create_probe(&p, &digest(1)).await.unwrap();
     let c = check(
         &p.id,
-        spec(CheckKind::Icmp, "one.one.one.one", None, CheckRole::Connectivity),
+        spec(
+            CheckKind::Icmp,
+            "one.one.one.one",
+            None,
+            CheckRole::Connectivity,
+        ),
         0,
     );
     s.create_checks(std::slice::from_ref(&c)).await.unwrap();
@@ -274,7 +281,12 @@ pub(crate) async fn late_rounds_move_no_check_state(s: &dyn Storage) {
     s.create_probe(&p, &digest(1)).await.unwrap();
     let c = check(
         &p.id,
-        spec(CheckKind::Http, "http://1.1.1.1/", None, CheckRole::Connectivity),
+        spec(
+            CheckKind::Http,
+            "http://1.1.1.1/",
+            None,
+            CheckRole::Connectivity,
+        ),
         0,
     );
     s.create_checks(std::slice::from_ref(&c)).await.unwrap();
@@ -311,7 +323,12 @@ pub(crate) async fn service_checks_cross_each_alert_edge_once(s: &dyn Storage) {
     );
     let connectivity = check(
         &p.id,
-        spec(CheckKind::Icmp, "example.org", None, CheckRole::Connectivity),
+        spec(
+            CheckKind::Icmp,
+            "example.org",
+            None,
+            CheckRole::Connectivity,
+        ),
         1,
     );
     s.create_checks(&[service.clone(), connectivity.clone()])
@@ -360,10 +377,17 @@ pub(crate) async fn service_checks_cross_each_alert_edge_once(s: &dyn Storage) {
         got,
         vec![
             (at(180).unix_millis(), AlertEdge::Alert { consecutive: 3 }),
-            (at(480).unix_millis(), AlertEdge::Recovery { consecutive: 2 }),
+            (
+                at(480).unix_millis(),
+                AlertEdge::Recovery { consecutive: 2 }
+            ),
         ]
     );
-    assert!(edges.iter().all(|e| e.check_id == service.id && e.probe_id == p.id));
+    assert!(
+        edges
+            .iter()
+            .all(|e| e.check_id == service.id && e.probe_id == p.id)
+    );
     // The check's own policy wins over the default.
     let mut strict = service.clone();
     strict.alerts = Some(AlertPolicy::new(1, 1).unwrap());
@@ -383,7 +407,12 @@ pub(crate) async fn check_result_pages_merge_checks_without_gaps(s: &dyn Storage
         .map(|i| {
             check(
                 &p.id,
-                spec(CheckKind::Icmp, "example.org", None, CheckRole::Connectivity),
+                spec(
+                    CheckKind::Icmp,
+                    "example.org",
+                    None,
+                    CheckRole::Connectivity,
+                ),
                 i,
             )
         })
