@@ -4,6 +4,11 @@
 //!   (`X-NetPulse-Agent-Version`) and the engines it can run (`X-NetPulse-Agent-Engines`).
 //! - `POST {base}/api/v1/probes/{probeId}/results` pushes one result; `201` (recorded) and `200`
 //!   with `"alreadyRecorded": true` both mean the server has it.
+//! - `POST {base}/api/v1/probes/{probeId}/check-results` pushes a batch of check results
+//!   ([`crate::wire_checks`]); `200` with the counts of recorded, duplicate and unknown-check
+//!   results. `/due` carries `checksVersion=<etag>` when the agent holds a check set, and its
+//!   answer's optional `checks` field is read leniently: a malformed field is reported and read
+//!   as absent (the agent keeps its set), an invalid check is skipped and reported.
 //!
 //! Every request carries `Authorization: Bearer <token>` and has a timeout (30 s by default).
 //! Answers map onto [`AgentApiError`]: 401/403 → `Unauthorized`, other 4xx → `Rejected`,
@@ -22,14 +27,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use netpulse_domain::check::CheckMeasurement;
 use netpulse_domain::id::ProbeId;
 use netpulse_ports::agent_api::{
-    AgentApi, AgentApiError, AgentInfo, DuePlan, PushOutcome, ResultPush, Task,
+    AgentApi, AgentApiError, AgentInfo, CheckPushOutcome, CheckSet, DuePlan, PushOutcome,
+    ResultPush, Task,
 };
 use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::wire::{DueAnswerBody, DueTaskBody, ResultPushBody};
+use crate::wire_checks::{
+    CHECKS_VERSION_PARAM, CheckBody, CheckResultBody, CheckResultsAnswerBody, CheckResultsBody,
+    DueChecksBody,
+};
 
 /// The default timeout of one request (connect, send, answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,6 +81,7 @@ pub struct HttpAgentApi {
     client: reqwest::Client,
     due_url: String,
     results_url: String,
+    check_results_url: String,
     authorization: String,
     warn: WarningSink,
 }
@@ -147,6 +159,7 @@ impl HttpAgentApi {
             client,
             due_url: format!("{base}/api/v1/probes/{probe}/due"),
             results_url: format!("{base}/api/v1/probes/{probe}/results"),
+            check_results_url: format!("{base}/api/v1/probes/{probe}/check-results"),
             authorization: format!("Bearer {}", token.trim()),
             warn: Arc::new(|message| eprintln!("netpulse agent client: warning: {message}")),
         })
@@ -230,9 +243,15 @@ impl AgentApi for HttpAgentApi {
             .map(|e| e.as_str())
             .collect::<Vec<_>>()
             .join(",");
+        let mut url = reqwest::Url::parse(&self.due_url)
+            .map_err(|e| AgentApiError::InvalidResponse(format!("the due URL: {e}")))?;
+        if let Some(version) = &agent.checks_version {
+            url.query_pairs_mut()
+                .append_pair(CHECKS_VERSION_PARAM, version.as_str());
+        }
         let request = self
             .client
-            .get(&self.due_url)
+            .get(url)
             .header(VERSION_HEADER, &agent.version)
             .header(ENGINES_HEADER, engines);
         let (status, body) = self.send(request, "polling for due work").await?;
@@ -258,6 +277,31 @@ impl AgentApi for HttpAgentApi {
         parse_push_answer(status, &body).map_err(|reason| {
             AgentApiError::InvalidResponse(format!("{what}: {reason}: {}", excerpt(&body)))
         })
+    }
+
+    async fn push_check_results(
+        &self,
+        results: &[CheckMeasurement],
+    ) -> Result<CheckPushOutcome, AgentApiError> {
+        let what = format!("pushing {} check results", results.len());
+        let body = CheckResultsBody {
+            results: results.iter().map(CheckResultBody::from).collect(),
+        };
+        let request = self.client.post(&self.check_results_url).json(&body);
+        let (status, body) = self.send(request, &what).await?;
+        if status != 200 {
+            return Err(AgentApiError::InvalidResponse(format!(
+                "{what}: expected 200, got {status}"
+            )));
+        }
+        serde_json::from_str::<CheckResultsAnswerBody>(&body)
+            .map(CheckPushOutcome::from)
+            .map_err(|e| {
+                AgentApiError::InvalidResponse(format!(
+                    "{what}: the answer is not the documented JSON ({e}): {}",
+                    excerpt(&body)
+                ))
+            })
     }
 }
 
@@ -292,17 +336,19 @@ pub fn parse_due(body: &str) -> Result<(DuePlan, Vec<String>), AgentApiError> {
         )));
     }
     // Tasks are read one by one, so that one the agent cannot run does not fail the poll.
-    let answer: DueAnswerBody<Value> = serde_json::from_value(value).map_err(|e| {
+    let answer: DueAnswerBody<Value> = serde_json::from_value(value.clone()).map_err(|e| {
         invalid(format!(
             "the answer is not a due plan ({e}): {}",
             excerpt(body)
         ))
     })?;
+    let mut warnings = Vec::new();
+    let checks = value_checks(&value, &mut warnings);
     let mut plan = DuePlan {
         tasks: Vec::with_capacity(answer.tasks.len()),
         poll_after_seconds: answer.poll_after_seconds,
+        checks,
     };
-    let mut warnings = Vec::new();
     for (index, raw) in answer.tasks.into_iter().enumerate() {
         match parse_task(&raw) {
             Ok(task) => plan.tasks.push(task),
@@ -313,6 +359,50 @@ pub fn parse_due(body: &str) -> Result<(DuePlan, Vec<String>), AgentApiError> {
         }
     }
     Ok((plan, warnings))
+}
+
+/// Reads the optional `checks` field of a `/due` answer: absent or `null` → `None`; a field
+/// that is not a check set → `None` and a warning; an invalid check → skipped with a warning.
+fn value_checks(answer: &Value, warnings: &mut Vec<String>) -> Option<CheckSet> {
+    let raw = answer.get("checks").filter(|v| !v.is_null())?;
+    let body = match DueChecksBody::<Value>::deserialize(raw) {
+        Ok(body) => body,
+        Err(e) => {
+            warnings.push(format!(
+                "/due: ignored the check set ({e}), keeping the current one: {}",
+                excerpt(&raw.to_string())
+            ));
+            return None;
+        }
+    };
+    let (version, period_s) = match body.header() {
+        Ok(header) => header,
+        Err(e) => {
+            warnings.push(format!(
+                "/due: ignored the check set ({e}), keeping the current one"
+            ));
+            return None;
+        }
+    };
+    let mut items = Vec::with_capacity(body.items.len());
+    for (index, raw) in body.items.into_iter().enumerate() {
+        let parsed = CheckBody::deserialize(&raw)
+            .map_err(|e| e.to_string())
+            .and_then(|b| b.into_check().map_err(|e| e.to_string()));
+        match parsed {
+            Ok(item) => items.push(item),
+            Err(reason) => warnings.push(format!(
+                "/due: skipped check #{index} ({reason}): {}",
+                excerpt(&raw.to_string())
+            )),
+        }
+    }
+    Some(CheckSet {
+        version,
+        period_s,
+        unchanged: body.unchanged,
+        items,
+    })
 }
 
 fn parse_task(raw: &Value) -> Result<Task, String> {
@@ -511,6 +601,33 @@ mod tests {
             HttpAgentApi::new("http://127.0.0.1:9", &probe, "  "),
             Err(AgentClientError::InvalidToken(_))
         ));
+    }
+
+    #[test]
+    fn the_check_set_is_read_leniently() {
+        let check = "44444444-4444-4444-8444-444444444444";
+        let body = format!(
+            r#"{{"tasks":[],"pollAfterSeconds":30,"checks":{{"version":"e1","periodSeconds":60,
+            "items":[{{"id":"{check}","kind":"icmp","target":"10.99.3.2","port":null,"family":"v4",
+            "role":"connectivity","intervalSeconds":60,"params":{{"count":3}}}},
+            {{"id":"{check}","kind":"icmp","target":"10.99.3.2","port":null,"family":"v4",
+            "role":"connectivity","intervalSeconds":1,"params":{{}}}}]}}}}"#
+        );
+        let (plan, warnings) = parse_due(&body).unwrap();
+        let set = plan.checks.unwrap();
+        assert_eq!(set.version.as_str(), "e1");
+        assert_eq!(set.items.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("intervalSeconds"), "{}", warnings[0]);
+        let (plan, warnings) = parse_due(r#"{"tasks":[],"checks":null}"#).unwrap();
+        assert_eq!((plan.checks, warnings.len()), (None, 0), "an old server");
+        let (plan, warnings) =
+            parse_due(r#"{"tasks":[],"checks":{"version":"","periodSeconds":60}}"#).unwrap();
+        assert_eq!(plan.checks, None);
+        assert!(
+            warnings[0].contains("keeping the current one"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

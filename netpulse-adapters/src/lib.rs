@@ -11,6 +11,7 @@
 //! | `ookla`, `iperf3`, `http-engine` | `runners` | speed-test engines |
 //! | `speedtest-target` | `speedtest_target` | the server endpoints the HTTP engine measures against |
 //! | `wire` | `wire` | the agent wire contract: the `/due` answer and the result push (serde) |
+//! | `wire` | `wire_checks` | the wire contract of connectivity checks (check set, check results) |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 //! | `notify-email`, `notify-webhook`, `notify-ntfy`, `notify-gotify`, `notify-discord`, `notify-slack`, `notify-telegram` | [`notify`] | notification channels (server only) |
 //! | `secrets` | `secrets` | channel secrets encrypted at rest |
@@ -36,3 +37,5 @@ pub mod storage;
 pub mod testing;
 #[cfg(feature = "wire")]
 pub mod wire;
+#[cfg(feature = "wire")]
+pub mod wire_checks;

@@ -132,6 +132,7 @@ impl Agent {
         let agent = AgentInfo {
             version: self.config().version.clone(),
             engines: engines.clone(),
+            checks_version: None,
         };
         let plan = match self.api().due(&agent).await {
             Ok(plan) => plan,

@@ -107,6 +107,11 @@ uuid_id!(
     "task id"
 );
 uuid_id!(
+    /// Identifies a connectivity check (owned by a probe).
+    CheckId,
+    "check id"
+);
+uuid_id!(
     /// Identifies a user account.
     UserId,
     "user id"

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod check;
 pub mod crc32;
 pub mod degradation;
 pub mod due_work;

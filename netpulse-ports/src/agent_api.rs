@@ -1,8 +1,10 @@
-//! The server as the agent sees it: poll for due work, push results.
+//! The server as the agent sees it: poll for due work (and the probe's check set), push
+//! speed-test results and batches of check results.
 
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
-use netpulse_domain::id::{ConnectionId, ResultId, TaskId};
+use netpulse_domain::check::{CheckMeasurement, CheckSetVersion, CheckSpec};
+use netpulse_domain::id::{CheckId, ConnectionId, ResultId, TaskId};
 use netpulse_domain::model::RawOutput;
 use netpulse_domain::pool::{Engine, PoolEntry};
 
@@ -13,6 +15,9 @@ pub struct AgentInfo {
     pub version: String,
     /// The engines it can run here.
     pub engines: Vec<Engine>,
+    /// The version of the check set it holds (sent as `checksVersion`), if any; the server may
+    /// then answer that the set is unchanged.
+    pub checks_version: Option<CheckSetVersion>,
 }
 
 /// One task from `/due`.
@@ -37,12 +42,39 @@ pub struct Task {
 }
 
 /// The answer to a poll.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DuePlan {
     /// Tasks to run now.
     pub tasks: Vec<Task>,
     /// When to poll again.
     pub poll_after_seconds: u32,
+    /// The probe's check set; `None` when the server sent none (an older server): the agent
+    /// keeps the set it has.
+    pub checks: Option<CheckSet>,
+}
+
+/// A probe's connectivity checks, as `/due` hands them out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSet {
+    /// The set's version (ETag).
+    pub version: CheckSetVersion,
+    /// Seconds between two rounds.
+    pub period_s: u32,
+    /// The server says the set is the one the agent already has (`items` is then empty).
+    pub unchanged: bool,
+    /// The checks.
+    pub items: Vec<(CheckId, CheckSpec)>,
+}
+
+/// How the server took a batch of check results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CheckPushOutcome {
+    /// Stored now.
+    pub recorded: u32,
+    /// Stored before (same check, family and round).
+    pub duplicates: u32,
+    /// Dropped: their check no longer exists.
+    pub unknown_checks: u32,
 }
 
 /// One result to push.
@@ -120,4 +152,10 @@ pub trait AgentApi: Send + Sync + std::fmt::Debug {
 
     /// Pushes one result.
     async fn push(&self, result: &ResultPush) -> Result<PushOutcome, AgentApiError>;
+
+    /// Pushes a batch of check results (idempotent on check, family and round).
+    async fn push_check_results(
+        &self,
+        results: &[CheckMeasurement],
+    ) -> Result<CheckPushOutcome, AgentApiError>;
 }
