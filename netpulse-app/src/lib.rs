@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod body;
+pub mod check_dto;
 pub mod cli;
 pub mod dto;
 pub mod error;

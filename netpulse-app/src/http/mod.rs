@@ -3,6 +3,8 @@
 
 pub mod agent;
 pub mod auth;
+pub mod checks;
+mod legacy_push;
 pub mod metrics;
 pub mod notifications;
 pub mod payload;
@@ -32,6 +34,7 @@ pub fn openapi(
         agent::AgentApi,
         rest::RestApi,
         notifications::NotificationsApi,
+        checks::ChecksApi,
     ),
     (),
 > {
@@ -40,6 +43,7 @@ pub fn openapi(
             agent::AgentApi { app: app.clone() },
             rest::RestApi { app: app.clone() },
             notifications::NotificationsApi { app: app.clone() },
+            checks::ChecksApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

@@ -7,7 +7,9 @@ use netpulse_domain::Timestamp;
 use netpulse_domain::check::{CheckMeasurement, Family, Outcome};
 use netpulse_domain::id::{CheckId, ProbeId};
 use netpulse_domain::stats;
-use netpulse_ports::check_store::{CheckIngest, CheckResultFilter, CheckResultPage, CheckSample};
+use netpulse_ports::check_store::{
+    CheckIngest, CheckResultFilter, CheckResultPage, CheckSample, CheckSummary, Figures,
+};
 
 use super::App;
 use super::checks::{default_service_alerts, get};
@@ -96,29 +98,6 @@ pub async fn list(
     Ok(app.storage.check_results(filter, limit, cursor).await?)
 }
 
-/// Figures of a set of results.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Figures {
-    /// Results.
-    pub count: u64,
-    /// `ok` results.
-    pub ok: u64,
-    /// `fail` results.
-    pub failed: u64,
-    /// `not_applicable` results.
-    pub not_applicable: u64,
-    /// `local_error` results.
-    pub local_error: u64,
-    /// ok / (ok + failed); `None` without either.
-    pub success_ratio: Option<f64>,
-    /// Median latency of the results that have one, ms.
-    pub latency_p50_ms: Option<f64>,
-    /// 95th percentile latency, ms.
-    pub latency_p95_ms: Option<f64>,
-    /// Mean loss of the results that report loss, percent.
-    pub loss_mean_pct: Option<f64>,
-}
-
 /// Sums up samples: counts per outcome, the success ratio over judged results (not applicable
 /// and local errors say nothing about the target), nearest-rank latency percentiles and the
 /// mean loss.
@@ -147,21 +126,6 @@ pub fn figures<'a>(samples: impl Iterator<Item = &'a CheckSample>) -> Figures {
     f.latency_p95_ms = stats::percentile(&latencies, 95.0);
     f.loss_mean_pct = stats::mean(&losses);
     f
-}
-
-/// A check's summary over `[since, until)`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckSummary {
-    /// The check.
-    pub check_id: CheckId,
-    /// The window's start.
-    pub since: Timestamp,
-    /// The window's end.
-    pub until: Timestamp,
-    /// Both families together.
-    pub all: Figures,
-    /// Per family that has results, v4 first.
-    pub families: Vec<(Family, Figures)>,
 }
 
 /// The default summary window: the last 24 hours.

@@ -5,8 +5,11 @@
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::check::round::DEFAULT_PERIOD_S;
 use netpulse_domain::check::spec::DEFAULT_INTERVAL_S;
-use netpulse_domain::check::{CheckKind, CheckParams, CheckRole, CheckSpec, FamilyMode};
+use netpulse_domain::check::{
+    CheckKind, CheckParams, CheckRole, CheckSetVersion, CheckSpec, FamilyMode,
+};
 use netpulse_domain::id::{CheckId, ProbeId};
+use netpulse_ports::agent_api::CheckSet;
 use netpulse_ports::check_store::Check;
 use sha2::{Digest, Sha256};
 
@@ -255,23 +258,10 @@ pub async fn set_defaults_for_new_probes(app: &App, on: bool) -> Result<(), AppE
         .await?)
 }
 
-/// What `/due` hands the agent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckSetPlan {
-    /// The set's version (ETag).
-    pub version: String,
-    /// The round period, seconds.
-    pub period_s: u32,
-    /// True when the agent's version is current: `items` is then empty.
-    pub unchanged: bool,
-    /// The enabled checks, by creation time.
-    pub items: Vec<(CheckId, CheckSpec)>,
-}
-
 /// The version of a set: the first 16 hex digits of a SHA-256 over the period and each check's
 /// id and settings, in order (so any change of the set changes it, whichever process computes
 /// it).
-pub fn version_of(period_s: u32, items: &[(CheckId, CheckSpec)]) -> String {
+pub fn version_of(period_s: u32, items: &[(CheckId, CheckSpec)]) -> CheckSetVersion {
     let mut h = Sha256::new();
     h.update(period_s.to_le_bytes());
     for (id, spec) in items {
@@ -279,10 +269,11 @@ pub fn version_of(period_s: u32, items: &[(CheckId, CheckSpec)]) -> String {
         h.update(format!("{spec:?}").as_bytes());
         h.update([0]);
     }
-    h.finalize()[..8]
+    let hex: String = h.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    CheckSetVersion::parse(&hex).expect("16 hex digits are a valid version")
 }
 
 /// The probe's check set (enabled checks; reads the check rows, never results); unchanged when
@@ -291,7 +282,7 @@ pub async fn check_set(
     app: &App,
     probe: &ProbeId,
     known: Option<&str>,
-) -> Result<CheckSetPlan, AppError> {
+) -> Result<CheckSet, AppError> {
     let items: Vec<(CheckId, CheckSpec)> = app
         .storage
         .checks(Some(probe))
@@ -303,7 +294,7 @@ pub async fn check_set(
     let period_s = DEFAULT_PERIOD_S;
     let version = version_of(period_s, &items);
     let unchanged = known == Some(version.as_str());
-    Ok(CheckSetPlan {
+    Ok(CheckSet {
         version,
         period_s,
         unchanged,
