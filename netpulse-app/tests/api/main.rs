@@ -4,6 +4,7 @@
 mod agent_api;
 mod agent_e2e;
 mod browser;
+mod checks;
 mod cli;
 mod deployment;
 mod exposure;
@@ -83,6 +84,10 @@ on_both_databases!(
     limits::results_authenticate_before_reading_the_body,
     limits::connection_fields_are_capped,
     limits::long_sign_in_emails_store_no_throttle_key,
+    checks::checks_crud_defaults_and_field_errors,
+    checks::due_carries_the_check_set_and_its_version,
+    checks::check_results_are_taken_exactly_once,
+    checks::a_failing_service_check_alerts_once_and_recovers,
 );
 
 /// Two server processes need PostgreSQL.
