@@ -6,6 +6,7 @@ mod agent_e2e;
 mod browser;
 mod checks;
 mod cli;
+mod cli_checks;
 mod deployment;
 mod exposure;
 mod helpers;
