@@ -460,3 +460,70 @@ pub(crate) async fn a_failing_service_check_alerts_once_and_recovers(t: &TestApp
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(receiver.kinds(), ["alert", "recovery"]);
 }
+
+/// Stores a few rounds of the probe's default ICMP check to 1.1.1.1 (for the metrics tests):
+/// round −120 s ok, round −60 s ok with 20 % loss, and a late round −180 s that failed.
+pub(crate) async fn seed_check_results(t: &TestApp, agent: &Agent) -> String {
+    use netpulse_domain::check::{CheckMeasurement, FailureClass, Family, Outcome};
+    let checks = netpulse_app::service::checks::list(&t.app, Some(&agent.probe.id))
+        .await
+        .unwrap();
+    let icmp = checks.iter().find(|c| c.spec.target == "1.1.1.1").unwrap();
+    let now = t.clock_now();
+    let round = |s: i64| now.plus_seconds(s);
+    let mut first = CheckMeasurement::new(icmp.id.clone(), round(-120), Family::V4, Outcome::Ok);
+    first.latency_ms = Some(11.0);
+    first.loss_pct = Some(0.0);
+    let mut second = CheckMeasurement::new(icmp.id.clone(), round(-60), Family::V4, Outcome::Ok);
+    second.latency_ms = Some(14.0);
+    second.loss_pct = Some(20.0);
+    let late = CheckMeasurement::failed(
+        icmp.id.clone(),
+        round(-180),
+        Family::V4,
+        Outcome::Fail,
+        FailureClass::Timeout,
+        "no reply to 5 echoes",
+    );
+    netpulse_app::service::check_results::ingest(&t.app, &agent.probe.id, vec![first, second])
+        .await
+        .unwrap();
+    netpulse_app::service::check_results::ingest(&t.app, &agent.probe.id, vec![late])
+        .await
+        .unwrap();
+    icmp.id.to_string()
+}
+
+/// `/metrics` per check and family: the latest round's figures (a late round moves nothing),
+/// the stored results by outcome, up going to 0 when the latest round fails or goes stale.
+pub(crate) async fn check_series_follow_the_latest_round(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let id = seed_check_results(t, &agent).await;
+    let labels = [("check_id", id.as_str()), ("family", "v4")];
+    let e = crate::metrics::exposition(t).await;
+    let one = |name: &str| e.value(name, &labels);
+    assert_eq!(one("netpulse_check_up"), 1.0);
+    assert_eq!(one("netpulse_check_latency_seconds"), 0.014);
+    assert_eq!(one("netpulse_check_packet_loss_ratio"), 0.2);
+    let runs = |o: &str| {
+        e.value(
+            "netpulse_check_runs_total",
+            &[("check_id", id.as_str()), ("outcome", o)],
+        )
+    };
+    assert_eq!(
+        (runs("ok"), runs("fail"), runs("not_applicable")),
+        (2.0, 1.0, 0.0)
+    );
+    let s = &e.find("netpulse_check_up", &labels)[0];
+    assert_eq!(s.labels["probe"], "home");
+    assert_eq!(s.labels["kind"], "icmp");
+    assert_eq!(s.labels["target"], "1.1.1.1");
+    // Checks without results export nothing yet.
+    assert_eq!(e.find("netpulse_check_up", &[]).len(), 1);
+    // Stale after 3 intervals (180 s): up drops to 0, the figures stay.
+    t.clock.advance_seconds(300);
+    let e = crate::metrics::exposition(t).await;
+    assert_eq!(e.value("netpulse_check_up", &labels), 0.0);
+    assert_eq!(e.value("netpulse_check_latency_seconds", &labels), 0.014);
+}

@@ -142,4 +142,5 @@ on_both_databases_with_metrics!(
     metrics::duplicate_names_get_distinct_series,
     metrics::both_renderers_write_the_same_exposition,
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
+    checks::check_series_follow_the_latest_round,
 );
