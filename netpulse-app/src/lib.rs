@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod bench_checks;
 pub mod body;
 pub mod check_dto;
 pub mod cli;

@@ -76,6 +76,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// The dashboard's endpoints on a generated history: p50/p95 latencies, CSV rows/s, memory.
     Web(crate::bench::BenchArgs),
+    /// Connectivity-check results: a simulated month through the real ingest, the ingest rate
+    /// and the bytes per stored result.
+    Checks(crate::bench_checks::CheckBenchArgs),
 }
 
 /// Shared by commands that talk to the database.
@@ -219,6 +222,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(cmd) => token::token(&cli.database_url, &out, cmd).await,
         Command::Measurements(cmd) => {
             measurements::measurements(&cli.database_url, &out, cmd).await
+        }
+        Command::Bench(BenchCommand::Checks(args)) => {
+            let report = crate::bench_checks::run(&cli.database_url, &args).await?;
+            print!("{report}");
+            Ok(())
         }
         Command::Bench(BenchCommand::Web(args)) => {
             let report = crate::bench::run(&cli.database_url, &args).await?;

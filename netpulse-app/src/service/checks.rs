@@ -21,15 +21,9 @@ use crate::error::AppError;
 /// The setting that turns the default set off for new probes (`off`; anything else is on).
 pub const DEFAULT_SET_SETTING: &str = "checks.default_set";
 
-/// Rounds in a row that raise a service-check alert, and that recover it.
-pub const SERVICE_ALERT_AFTER: u32 = 3;
-/// See [`SERVICE_ALERT_AFTER`].
-pub const SERVICE_RECOVER_AFTER: u32 = 2;
-
-/// The default policy of service-check alerts (3 failing rounds alert, 2 good ones recover).
-pub fn default_service_alerts() -> AlertPolicy {
-    AlertPolicy::new(SERVICE_ALERT_AFTER, SERVICE_RECOVER_AFTER).expect("3 and 2 are valid")
-}
+pub use netpulse_domain::check::alert::{
+    SERVICE_ALERT_AFTER, SERVICE_RECOVER_AFTER, default_service_alerts,
+};
 
 /// Check settings as typed by a user; every field optional (create fills defaults, update keeps
 /// what is stored). Field names are the domain's; the edges map them to flags and keys.
@@ -269,10 +263,13 @@ pub fn version_of(period_s: u32, items: &[(CheckId, CheckSpec)]) -> CheckSetVers
         h.update(format!("{spec:?}").as_bytes());
         h.update([0]);
     }
-    let hex: String = h.finalize()[..8]
+    let hex = h.finalize()[..8]
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+        .fold(String::with_capacity(16), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
     CheckSetVersion::parse(&hex).expect("16 hex digits are a valid version")
 }
 

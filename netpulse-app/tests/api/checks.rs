@@ -2,6 +2,8 @@
 //! new probe, the `checks` field of `/due` with its version, the agent's batch push (exactly
 //! once, unknown checks counted, limits), result pages, summaries and service-check alerts.
 
+#![allow(clippy::float_cmp)] // the values compared are exact (parsed from the same text)
+
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use netpulse_domain::alert::{AlertPolicy, AlertState};
+use netpulse_domain::check::alert::alert_sample;
 use netpulse_domain::check::{CheckMeasurement, CheckRole, Outcome};
 use netpulse_domain::id::ProbeId;
 use netpulse_ports::check_store::{CheckEdge, CheckIngest};
@@ -26,11 +27,14 @@ struct Known {
     policy: Option<AlertPolicy>,
 }
 
+/// `(num, id, role, alert_after, recover_after)` of a check.
+type KnownRow = (i32, String, String, Option<i32>, Option<i32>);
+
 async fn known_checks(
     conn: &mut Conn,
     probe: &ProbeId,
 ) -> Result<HashMap<String, Known>, StorageError> {
-    let rows: Vec<(i32, String, String, Option<i32>, Option<i32>)> = sqlx::query_as(
+    let rows: Vec<KnownRow> = sqlx::query_as(
         "SELECT num, id, role, alert_after, recover_after FROM checks WHERE probe_id = $1",
     )
     .bind(probe.as_str().to_owned())
@@ -104,17 +108,6 @@ struct StateNow {
     ok_run: i32,
 }
 
-/// Which debouncer sample an outcome is: ok is healthy, fail is failed; not applicable and
-/// local errors say nothing about the service (they break runs and never alert).
-fn sample(outcome: Outcome) -> netpulse_domain::degradation::HealthSample {
-    use netpulse_domain::degradation::HealthSample;
-    match outcome {
-        Outcome::Ok => HealthSample::Healthy,
-        Outcome::Fail => HealthSample::Failed,
-        Outcome::NotApplicable | Outcome::LocalError => HealthSample::Unjudged,
-    }
-}
-
 /// Advances one (check, family) state row with its newly stored results (oldest round first).
 #[allow(clippy::too_many_lines)]
 async fn advance(
@@ -162,7 +155,7 @@ async fn advance(
     if known.service {
         let policy = known.policy.unwrap_or(*default_alerts);
         for m in &newer {
-            let (next, edge) = alert.step(sample(m.outcome), &policy);
+            let (next, edge) = alert.step(alert_sample(m.outcome), &policy);
             alert = next;
             if let Some(edge) = edge {
                 edges.push(CheckEdge {

@@ -183,7 +183,7 @@ impl CheckStore for Store {
         default_alerts: &AlertPolicy,
     ) -> Result<CheckIngest, StorageError> {
         let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
-        let outcome = check_ingest::record(&mut *tx, probe, results, default_alerts).await?;
+        let outcome = check_ingest::record(&mut tx, probe, results, default_alerts).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(outcome)
     }
