@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use netpulse_domain::Timestamp;
-use netpulse_domain::check::{CheckKind, CheckMeasurement, FailureClass, Family, Outcome};
+use netpulse_domain::check::{CheckKind, CheckMeasurement, FailureClass, Outcome};
 use netpulse_domain::values::Labels;
 
 use crate::error::AppError;
@@ -95,11 +95,7 @@ fn result(
     round_at: Timestamp,
     seed: u64,
 ) -> CheckMeasurement {
-    let family = if check.spec.target.contains(':') {
-        Family::V6
-    } else {
-        Family::V4
-    };
+    let family = check.spec.family.families()[0];
     let r = mix(seed);
     let jitter = (r % 1000) as f64 / 100.0;
     if r.is_multiple_of(200) {

@@ -160,6 +160,44 @@ pub struct CheckState {
     pub alerting: bool,
 }
 
+/// Figures of a set of results.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Results.
+    pub count: u64,
+    /// `ok` results.
+    pub ok: u64,
+    /// `fail` results.
+    pub failed: u64,
+    /// `not_applicable` results.
+    pub not_applicable: u64,
+    /// `local_error` results.
+    pub local_error: u64,
+    /// ok / (ok + failed); `None` without either.
+    pub success_ratio: Option<f64>,
+    /// Median latency of the results that have one, ms.
+    pub latency_p50_ms: Option<f64>,
+    /// 95th percentile latency, ms.
+    pub latency_p95_ms: Option<f64>,
+    /// Mean loss of the results that report loss, percent.
+    pub loss_mean_pct: Option<f64>,
+}
+
+/// A check's summary over `[since, until)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSummary {
+    /// The check.
+    pub check_id: CheckId,
+    /// The window's start.
+    pub since: Timestamp,
+    /// The window's end.
+    pub until: Timestamp,
+    /// Both families together.
+    pub all: Figures,
+    /// Per family that has results, v4 first.
+    pub families: Vec<(Family, Figures)>,
+}
+
 /// Checks and their results.
 #[async_trait]
 pub trait CheckStore: Send + Sync {

@@ -132,10 +132,26 @@ pub(crate) fn percent(bp: Option<i16>) -> Option<f64> {
     bp.map(|v| f64::from(v) / 100.0)
 }
 
-/// The octets of an IP literal; anything else is refused before it gets here.
-pub(crate) fn octets(address: Option<&str>) -> Result<Option<Vec<u8>>, StorageError> {
+/// The IP literal a check reaches, if its host is one (the URL's host for HTTP).
+pub(crate) fn literal_host(kind: &str, target: &str) -> Option<IpAddr> {
+    let host = if kind == CheckKind::Http.as_str() {
+        netpulse_domain::check::spec::url_host(target).ok()?
+    } else {
+        target
+    };
+    host.parse().ok()
+}
+
+/// The stored address: its 4 or 16 octets, or no octets at all when it is the check's own
+/// literal host (the common case, e.g. every check of the default set); anything but an IP is
+/// refused before it gets here.
+pub(crate) fn octets(
+    address: Option<&str>,
+    host: Option<IpAddr>,
+) -> Result<Option<Vec<u8>>, StorageError> {
     address
         .map(|a| match a.parse::<IpAddr>() {
+            Ok(ip) if Some(ip) == host => Ok(Vec::new()),
             Ok(IpAddr::V4(v4)) => Ok(v4.octets().to_vec()),
             Ok(IpAddr::V6(v6)) => Ok(v6.octets().to_vec()),
             Err(_) => Err(invalid("address", a, "must be an IP address")),
@@ -143,13 +159,23 @@ pub(crate) fn octets(address: Option<&str>) -> Result<Option<Vec<u8>>, StorageEr
         .transpose()
 }
 
-fn address_of(bytes: Option<Vec<u8>>) -> Result<Option<String>, StorageError> {
+fn address_of(
+    bytes: Option<Vec<u8>>,
+    host: Option<IpAddr>,
+) -> Result<Option<String>, StorageError> {
     bytes
-        .map(|b| match <[u8; 4]>::try_from(b.as_slice()) {
-            Ok(v4) => Ok(IpAddr::from(v4).to_string()),
-            Err(_) => <[u8; 16]>::try_from(b.as_slice())
-                .map(|v6| IpAddr::from(v6).to_string())
-                .map_err(|_| invalid("address", b.len(), "is not 4 or 16 octets")),
+        .map(|b| {
+            if b.is_empty() {
+                return host.map(|h| h.to_string()).ok_or_else(|| {
+                    invalid("address", "(the check's host)", "is not an IP literal")
+                });
+            }
+            match <[u8; 4]>::try_from(b.as_slice()) {
+                Ok(v4) => Ok(IpAddr::from(v4).to_string()),
+                Err(_) => <[u8; 16]>::try_from(b.as_slice())
+                    .map(|v6| IpAddr::from(v6).to_string())
+                    .map_err(|_| invalid("address", b.len(), "is not 4 or 16 octets")),
+            }
         })
         .transpose()
 }
@@ -182,7 +208,8 @@ pub(crate) const CHECK_RESULT_COLUMNS: &str = "round_at, family, outcome, failur
      port_state, dns_rating, flags, address, message";
 
 impl ResultValues {
-    pub(crate) fn of(m: &CheckMeasurement) -> Result<Self, StorageError> {
+    /// The values of `m`, a result of a check whose literal host is `host`.
+    pub(crate) fn of(m: &CheckMeasurement, host: Option<IpAddr>) -> Result<Self, StorageError> {
         let flags = if m.during_speed_test {
             DURING_SPEED_TEST
         } else {
@@ -204,7 +231,7 @@ impl ResultValues {
             port_state: encode(&PORT_STATES, m.port_state),
             dns_rating: encode(&RATINGS, m.dns_rating),
             flags,
-            address: octets(m.address.as_deref())?,
+            address: octets(m.address.as_deref(), host)?,
             // Text only where something went wrong.
             message: if m.outcome == Outcome::Ok {
                 None
@@ -215,10 +242,13 @@ impl ResultValues {
     }
 }
 
-/// A stored result with its check's id (`SELECT c.id, r.<CHECK_RESULT_COLUMNS>`).
+/// A stored result with its check's id, kind and target (`SELECT c.id AS check_id, c.kind
+/// AS check_kind, c.target AS check_target, r.check_num, r.<CHECK_RESULT_COLUMNS>`).
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct ResultRow {
     pub check_id: String,
+    pub check_kind: String,
+    pub check_target: String,
     pub check_num: i32,
     pub round_at: i64,
     pub family: i16,
@@ -253,7 +283,10 @@ impl ResultRow {
             check_id: check_id(&self.check_id)?,
             round_at: Timestamp::from_unix_millis(self.round_at),
             family: family_of(self.family)?,
-            address: address_of(self.address)?,
+            address: address_of(
+                self.address,
+                literal_host(&self.check_kind, &self.check_target),
+            )?,
             outcome: outcome_of(self.outcome)?,
             failure_class: class_of(self.failure_class)?,
             message: self.message,

@@ -7,6 +7,7 @@ pub mod check_params;
 pub mod check_results;
 pub mod checks;
 pub mod connections;
+pub mod connectivity;
 pub mod due;
 pub mod ingest;
 pub mod local_agent;

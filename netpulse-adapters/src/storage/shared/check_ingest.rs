@@ -14,7 +14,9 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Conn;
 use super::{Db, LOCK};
-use crate::storage::check_rows::{CHECK_RESULT_COLUMNS, ResultValues, class_code, family_code};
+use crate::storage::check_rows::{
+    CHECK_RESULT_COLUMNS, ResultValues, class_code, family_code, literal_host,
+};
 use crate::storage::unavailable;
 
 /// Rows per INSERT statement (18 binds each: well under both databases' limits).
@@ -25,17 +27,29 @@ struct Known {
     num: i32,
     service: bool,
     policy: Option<AlertPolicy>,
+    /// The check's literal host (results that used it store no address octets).
+    host: Option<std::net::IpAddr>,
 }
 
-/// `(num, id, role, alert_after, recover_after)` of a check.
-type KnownRow = (i32, String, String, Option<i32>, Option<i32>);
+/// A check as ingest reads it.
+#[derive(Debug, sqlx::FromRow)]
+struct KnownRow {
+    num: i32,
+    id: String,
+    kind: String,
+    target: String,
+    role: String,
+    alert_after: Option<i32>,
+    recover_after: Option<i32>,
+}
 
 async fn known_checks(
     conn: &mut Conn,
     probe: &ProbeId,
 ) -> Result<HashMap<String, Known>, StorageError> {
     let rows: Vec<KnownRow> = sqlx::query_as(
-        "SELECT num, id, role, alert_after, recover_after FROM checks WHERE probe_id = $1",
+        "SELECT num, id, kind, target, role, alert_after, recover_after FROM checks \
+         WHERE probe_id = $1",
     )
     .bind(probe.as_str().to_owned())
     .fetch_all(&mut *conn)
@@ -43,16 +57,18 @@ async fn known_checks(
     .map_err(unavailable)?;
     Ok(rows
         .into_iter()
-        .map(|(num, id, role, n, m)| {
-            let policy = n
-                .zip(m)
+        .map(|r| {
+            let policy = r
+                .alert_after
+                .zip(r.recover_after)
                 .and_then(|(n, m)| AlertPolicy::new(n as u32, m as u32).ok());
             let known = Known {
-                num,
-                service: role == CheckRole::Service.as_str(),
+                num: r.num,
+                service: r.role == CheckRole::Service.as_str(),
                 policy,
+                host: literal_host(&r.kind, &r.target),
             };
-            (id, known)
+            (r.id, known)
         })
         .collect())
 }
@@ -180,7 +196,7 @@ async fn advance(
         });
     if now.is_none() {
         let first = latest.unwrap_or(newest);
-        let v = ResultValues::of(first)?;
+        let v = ResultValues::of(first, known.host)?;
         sqlx::query(
             "INSERT INTO check_state (check_num, family, round_at, outcome, failure_class, \
              latency_us, loss_bp, flags, message, last_failure_at, last_failure_class, \
@@ -230,7 +246,7 @@ async fn advance(
     .await
     .map_err(unavailable)?;
     if let Some(m) = latest {
-        let v = ResultValues::of(m)?;
+        let v = ResultValues::of(m, known.host)?;
         sqlx::query(
             "UPDATE check_state SET round_at = $3, outcome = $4, failure_class = $5, \
              latency_us = $6, loss_bp = $7, flags = $8, message = $9 \
@@ -288,7 +304,7 @@ pub(super) async fn record(
             out.duplicates += 1; // twice in this batch
             continue;
         }
-        rows.push((k.num, ResultValues::of(m)?));
+        rows.push((k.num, ResultValues::of(m, k.host)?));
         kept.push((k, m));
     }
     let stored = insert(conn, &rows).await?;

@@ -71,8 +71,9 @@ async fn page_of_check(
     cursor: Option<&Cursor>,
 ) -> Result<Vec<(i32, CheckMeasurement)>, StorageError> {
     let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT c.id AS check_id, r.check_num, r.{} FROM check_results r \
-         JOIN checks c ON c.num = r.check_num WHERE r.check_num = ",
+        "SELECT c.id AS check_id, c.kind AS check_kind, c.target AS check_target, \
+         r.check_num, r.{} FROM check_results r JOIN checks c ON c.num = r.check_num \
+         WHERE r.check_num = ",
         CHECK_RESULT_COLUMNS.replace(", ", ", r.")
     ));
     q.push_bind(num);

@@ -500,3 +500,51 @@ pub(crate) async fn check_result_pages_merge_checks_without_gaps(s: &dyn Storage
     assert_eq!(rounds, vec![0, 0, 60, 60, 120, 120]);
     assert_eq!(samples[2].latency_ms, Some(10.0));
 }
+
+pub(crate) async fn addresses_round_trip_when_they_are_the_checks_own_host(s: &dyn Storage) {
+    let p = probe("home");
+    s.create_probe(&p, &digest(1)).await.unwrap();
+    let icmp = check(
+        &p.id,
+        spec(CheckKind::Icmp, "1.1.1.1", None, CheckRole::Connectivity),
+        0,
+    );
+    let http = check(
+        &p.id,
+        spec(
+            CheckKind::Http,
+            "http://[2606:4700:4700::1111]/",
+            None,
+            CheckRole::Connectivity,
+        ),
+        1,
+    );
+    s.create_checks(&[icmp.clone(), http.clone()])
+        .await
+        .unwrap();
+    let with = |c: &Check, round: i64, family: Family, address: Option<&str>| {
+        let mut m = ok(c, round, family, 5.0);
+        m.address = address.map(str::to_owned);
+        m
+    };
+    let results = vec![
+        with(&icmp, 0, Family::V4, Some("1.1.1.1")),
+        with(&icmp, 0, Family::V6, None),
+        with(&icmp, 60, Family::V4, Some("1.0.0.1")),
+        with(&http, 0, Family::V6, Some("2606:4700:4700::1111")),
+        with(&http, 60, Family::V6, Some("2606:4700:4700::1001")),
+    ];
+    s.record_check_results(&p.id, &results, &AlertPolicy::default())
+        .await
+        .unwrap();
+    let mut got = s
+        .check_results(&CheckResultFilter::default(), 100, None)
+        .await
+        .unwrap()
+        .items;
+    let key = |m: &CheckMeasurement| (m.check_id.to_string(), m.round_at, m.family);
+    got.sort_by_key(key);
+    let mut want = results;
+    want.sort_by_key(key);
+    assert_eq!(got, want);
+}

@@ -70,6 +70,7 @@ contract_tests!(
     late_rounds_move_no_check_state,
     service_checks_cross_each_alert_edge_once,
     check_result_pages_merge_checks_without_gaps,
+    addresses_round_trip_when_they_are_the_checks_own_host,
 );
 
 use checks::*;
