@@ -529,3 +529,45 @@ pub(crate) async fn check_series_follow_the_latest_round(t: &TestApp) {
     assert_eq!(e.value("netpulse_check_up", &labels), 0.0);
     assert_eq!(e.value("netpulse_check_latency_seconds", &labels), 0.014);
 }
+
+/// The Connectivity page over the real server with a session: the default set's rows with
+/// their state, last failure and band, the window switch, and a probe without checks.
+pub(crate) async fn the_connectivity_page_shows_each_check_and_family(t: &TestApp) {
+    let mut w = crate::web_auth::WebClient::new(t);
+    w.setup().await;
+    let agent = t.probe("home").await;
+    seed_check_results(t, &agent).await;
+    let page = w
+        .get(&format!("/connectivity?probe={}&window=6h", agent.probe.id))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("<title>Connectivity"), "{body}");
+    assert!(body.contains("aria-current=\"page\">Connectivity</a>"));
+    for text in [
+        "icmp 1.1.1.1",
+        "http http://[2620:fe::fe]/",
+        "badge-healthy\">up",
+        "no results",
+        "timeout — no reply to 5 echoes",
+        "<polygon",
+        "66.7 %",
+    ] {
+        assert!(body.contains(text), "{text} missing");
+    }
+    let other = t.probe("bare").await;
+    let (s, list) = t
+        .get(&format!("/api/v1/checks?probe={}", other.probe.id))
+        .await;
+    assert_eq!(s, 200);
+    for c in list["items"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        t.send(Method::DELETE, &format!("/api/v1/checks/{id}"), &json!({}))
+            .await;
+    }
+    let empty = w
+        .get(&format!("/connectivity?probe={}&window=7d", other.probe.id))
+        .await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("No checks yet"), "{}", empty.body);
+}

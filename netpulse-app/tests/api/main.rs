@@ -89,6 +89,7 @@ on_both_databases!(
     checks::due_carries_the_check_set_and_its_version,
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
+    checks::the_connectivity_page_shows_each_check_and_family,
 );
 
 /// Two server processes need PostgreSQL.
