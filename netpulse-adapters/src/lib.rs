@@ -12,6 +12,7 @@
 //! | `speedtest-target` | `speedtest_target` | the server endpoints the HTTP engine measures against |
 //! | `wire` | `wire` | the agent wire contract: the `/due` answer and the result push (serde) |
 //! | `wire` | `wire_checks` | the wire contract of connectivity checks (check set, check results) |
+//! | `checks` | `checks` | the connectivity-check engines: ICMP, HTTP, DNS, TCP, UDP (agent only) |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 //! | `notify-email`, `notify-webhook`, `notify-ntfy`, `notify-gotify`, `notify-discord`, `notify-slack`, `notify-telegram` | [`notify`] | notification channels (server only) |
 //! | `secrets` | `secrets` | channel secrets encrypted at rest |
@@ -19,6 +20,8 @@
 
 #[cfg(feature = "agent-client")]
 pub mod agent_client;
+#[cfg(feature = "checks")]
+pub mod checks;
 #[cfg(feature = "cron")]
 pub mod cron_calendar;
 #[cfg(feature = "notify")]

@@ -1,4 +1,5 @@
 use super::*;
+use netpulse_domain::check::{CheckParams, UdpPayload};
 
 const CHECK: &str = "44444444-4444-4444-8444-444444444444";
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use netpulse_ports::agent_api::AgentApi;
 
 use crate::backoff::Backoff;
+use crate::checks::CheckRounds;
 use crate::config::AgentConfig;
 use crate::cycle::CycleReport;
 use crate::engines::Engines;
@@ -18,6 +19,9 @@ pub enum AgentError {
     /// The spool directory cannot be used.
     #[error("spool: {0}")]
     Spool(#[from] SpoolError),
+    /// The check spool (`<spool>/checks`) cannot be used.
+    #[error("check spool: {0}")]
+    CheckSpool(#[from] std::io::Error),
 }
 
 /// An agent, ready to run: configuration, engines, the server's API and the opened spool.
@@ -27,6 +31,7 @@ pub struct Agent {
     engines: Engines,
     api: Arc<dyn AgentApi>,
     spool: Spool,
+    checks: Arc<CheckRounds>,
 }
 
 impl Agent {
@@ -38,6 +43,7 @@ impl Agent {
         api: Arc<dyn AgentApi>,
     ) -> Result<Self, AgentError> {
         let (spool, opened) = Spool::open(&config.spool_dir, config.spool_max_results)?;
+        let checks = Arc::new(CheckRounds::new(&config.spool_dir, &config.agent_key)?);
         tracing::info!(
             spool = %config.spool_dir.display(),
             pending = opened.pending,
@@ -52,6 +58,7 @@ impl Agent {
             engines,
             api,
             spool,
+            checks,
         })
     }
 
@@ -73,6 +80,11 @@ impl Agent {
     /// The spool.
     pub fn spool(&self) -> &Spool {
         &self.spool
+    }
+
+    /// The connectivity-check rounds.
+    pub fn checks(&self) -> &Arc<CheckRounds> {
+        &self.checks
     }
 
     /// How long to wait after a cycle: the server's `pollAfterSeconds`, or the configured
@@ -97,6 +109,16 @@ impl Agent {
     /// abandoned (its future is dropped, which stops the tool) and nothing half-done is pushed;
     /// results already finished stay in the spool for the next start.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        // The check rounds run beside the cycles, on their own clock, until shutdown.
+        let rounds = Arc::clone(&self.checks).run_forever(Arc::clone(&self.api));
+        tokio::select! {
+            () = self.cycles(shutdown) => {}
+            () = rounds => {}
+        }
+        tracing::info!("agent stopped");
+    }
+
+    async fn cycles(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut backoff = Backoff::new(self.config.backoff_base, self.config.poll_interval);
         loop {
@@ -121,7 +143,6 @@ impl Agent {
                 () = tokio::time::sleep(pause) => {}
             }
         }
-        tracing::info!("agent stopped");
     }
 
     /// Runs one cycle, or stops early when `shutdown` completes first (then `None`).

@@ -13,6 +13,8 @@
 //! | `--spool-dir` | `NETPULSE_SPOOL_DIR` | see [`default_spool_dir`] |
 //! | `--spool-max-results` | `NETPULSE_SPOOL_MAX_RESULTS` | 10000 |
 //! | `--once` | – | off |
+//! | `--test` | – | off (run every check once, print a table, exit 0 when all pass) |
+//! | `--checks-file` | `NETPULSE_CHECKS_FILE` | none (a check set as `/due` sends it; replaces the server's) |
 //! | `--log-format` | `NETPULSE_LOG_FORMAT` | `text` (`text` or `json`) |
 
 use std::fmt;
@@ -126,6 +128,15 @@ pub struct Args {
     #[arg(long)]
     pub once: bool,
 
+    /// Run every connectivity check once, print a table and exit: 0 when all pass, 3 when one
+    /// does not.
+    #[arg(long)]
+    pub test: bool,
+
+    /// A check set in the JSON of `/due`'s `checks` field, used instead of the server's.
+    #[arg(long, env = "NETPULSE_CHECKS_FILE", value_name = "PATH")]
+    pub checks_file: Option<PathBuf>,
+
     /// Log format.
     #[arg(long, env = "NETPULSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -168,6 +179,8 @@ pub struct AgentConfig {
     pub backoff_base: Duration,
     /// The shortest sleep between cycles.
     pub min_sleep: Duration,
+    /// What the check rounds' offset is derived from (the probe id).
+    pub agent_key: String,
 }
 
 impl AgentConfig {
@@ -182,6 +195,7 @@ impl AgentConfig {
             test_timeout: DEFAULT_TEST_TIMEOUT,
             backoff_base: Duration::from_secs(1),
             min_sleep: Duration::from_secs(1),
+            agent_key: String::new(),
         }
     }
 }
@@ -201,6 +215,10 @@ pub struct Settings {
     pub iperf3_binary: PathBuf,
     /// One cycle only.
     pub once: bool,
+    /// `--test`: run the checks once.
+    pub test_checks: bool,
+    /// `--checks-file`.
+    pub checks_file: Option<PathBuf>,
     /// Log format.
     pub log_format: LogFormat,
     /// The loop's configuration.
@@ -216,6 +234,8 @@ impl fmt::Debug for Settings {
             .field("ookla_binary", &self.ookla_binary)
             .field("iperf3_binary", &self.iperf3_binary)
             .field("once", &self.once)
+            .field("test_checks", &self.test_checks)
+            .field("checks_file", &self.checks_file)
             .field("log_format", &self.log_format)
             .field("agent", &self.agent)
             .finish()
@@ -333,6 +353,7 @@ impl Settings {
         agent.spool_max_results = usize::try_from(args.spool_max_results).unwrap_or(usize::MAX);
         agent.poll_interval = Duration::from_secs(args.poll_interval);
         agent.test_timeout = Duration::from_secs(args.test_timeout);
+        agent.agent_key = probe_id.to_string();
         Ok(Self {
             server_url,
             probe_id,
@@ -340,6 +361,8 @@ impl Settings {
             ookla_binary: args.ookla_binary,
             iperf3_binary: args.iperf3_binary,
             once: args.once,
+            test_checks: args.test,
+            checks_file: args.checks_file,
             log_format: args.log_format,
             agent,
         })

@@ -132,7 +132,7 @@ impl Agent {
         let agent = AgentInfo {
             version: self.config().version.clone(),
             engines: engines.clone(),
-            checks_version: None,
+            checks_version: self.checks().version(),
         };
         let plan = match self.api().due(&agent).await {
             Ok(plan) => plan,
@@ -151,8 +151,11 @@ impl Agent {
             }
         };
         report.poll_after_seconds = Some(plan.poll_after_seconds);
+        self.checks().update(plan.checks.clone());
         tracing::debug!(tasks = plan.tasks.len(), poll_after_seconds = plan.poll_after_seconds, engines = ?engines, "polled");
 
+        // Check rounds meanwhile are flagged `duringSpeedTest`.
+        let _speed_test = (!plan.tasks.is_empty()).then(|| self.checks().speed_test());
         for task in &plan.tasks {
             tracing::info!(task = %task.task_id, connection = %task.connection_id, engine = %task.engine,
                 pool_entry = task.pool_entry.as_ref().map(ToString::to_string), scheduled = task.scheduled, "running test");

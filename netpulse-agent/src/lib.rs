@@ -19,6 +19,7 @@
 
 pub mod agent;
 pub mod backoff;
+pub mod checks;
 pub mod config;
 pub mod cycle;
 pub mod engines;
@@ -37,3 +38,5 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_CYCLE_FAILED: u8 = 1;
 /// The exit status for a missing or malformed setting.
 pub const EXIT_CONFIG: u8 = 2;
+/// The exit status of `--test` when a check did not pass.
+pub const EXIT_CHECKS_FAILED: u8 = 3;

@@ -1,7 +1,8 @@
 //! The `netpulse-agent` binary: reads its settings, builds the HTTP client and the engines, and
 //! runs the agent until SIGTERM/SIGINT (or one cycle with `--once`).
 //!
-//! Exit status: 0 success; 1 a `--once` cycle failed; 2 a setting is missing or malformed.
+//! Exit status: 0 success; 1 a `--once` cycle failed; 2 a setting is missing or malformed; 3 a
+//! `--test` check did not pass.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ async fn serve(settings: Settings) -> u8 {
         settings.ookla_binary.clone(),
         settings.iperf3_binary.clone(),
     );
+    if settings.test_checks {
+        return netpulse_agent::checks::test_run::run(&settings, &api, &engines).await;
+    }
     let agent = match Agent::new(settings.agent.clone(), engines, Arc::new(api)) {
         Ok(agent) => agent,
         Err(e) => {

@@ -6,7 +6,13 @@
 //! - `notify_channels`: every notification channel against loopback receivers.
 //! - `runners_ookla`, `runners_iperf3`, `runners_http`: the speed-test runners against fake
 //!   CLIs (`tests/fake-tools/`), a real `iperf3 -s`, and the built-in speed-test target.
+//! - `checks_netns`: the connectivity-check engines in a test network of namespaces
+//!   (`netns`; needs root, `ip`, `nft`, `dnsmasq`, `python3`, `setpriv`).
 
+#[cfg(feature = "checks")]
+mod checks_netns;
+#[cfg(feature = "checks")]
+mod netns;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]
 mod notify_channels;
 #[cfg(all(feature = "http-engine", feature = "speedtest-target"))]

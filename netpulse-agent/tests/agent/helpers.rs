@@ -72,6 +72,8 @@ struct State {
     /// Result ids stored, in the order they were first stored.
     recorded: Vec<String>,
     known: HashSet<String>,
+    /// Check results stored, keyed (checkId, family, roundAt), in the order first stored.
+    check_keys: Vec<(String, String, String)>,
 }
 
 /// The fake NetPulse server. `/due` answers from its script, then its default (no tasks,
@@ -139,7 +141,13 @@ impl FakeServer {
     pub(crate) fn polls(&self) -> Vec<Request> {
         self.requests()
             .into_iter()
-            .filter(|r| r.path.ends_with("/due"))
+            .filter(|r| {
+                r.path
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .ends_with("/due")
+            })
             .collect()
     }
 
@@ -153,6 +161,11 @@ impl FakeServer {
     /// Result ids recorded (201), in order.
     pub(crate) fn recorded(&self) -> Vec<String> {
         self.state.lock().unwrap().recorded.clone()
+    }
+
+    /// The check results stored (each key once), in order.
+    pub(crate) fn check_keys(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().check_keys.clone()
     }
 
     /// Waits until `count` requests have arrived.
@@ -198,7 +211,8 @@ impl FakeServer {
     fn answer(&self, request: &Request) -> Reply {
         let mut state = self.state.lock().unwrap();
         let probe_path = format!("/api/v1/probes/{PROBE}");
-        if request.method == "GET" && request.path == format!("{probe_path}/due") {
+        let path = request.path.split('?').next().unwrap_or_default();
+        if request.method == "GET" && path == format!("{probe_path}/due") {
             return state
                 .due_script
                 .pop_front()
@@ -223,6 +237,30 @@ impl FakeServer {
             return Reply::json(
                 201,
                 &json!({"id": id, "status": "ok", "healthy": true, "breaches": [], "alreadyRecorded": false}),
+            );
+        }
+        if request.method == "POST" && request.path == format!("{probe_path}/check-results") {
+            // Like the real server: idempotent on (check, family, round).
+            let Ok(body) = serde_json::from_str::<Value>(&request.body) else {
+                return Reply::Status(400, r#"{"error":"not JSON"}"#.to_owned());
+            };
+            let (mut recorded, mut duplicates) = (0, 0);
+            for r in body["results"].as_array().into_iter().flatten() {
+                let key = (
+                    r["checkId"].as_str().unwrap_or_default().to_owned(),
+                    r["family"].as_str().unwrap_or_default().to_owned(),
+                    r["roundAt"].as_str().unwrap_or_default().to_owned(),
+                );
+                if state.check_keys.contains(&key) {
+                    duplicates += 1;
+                } else {
+                    state.check_keys.push(key);
+                    recorded += 1;
+                }
+            }
+            return Reply::json(
+                200,
+                &json!({"recorded": recorded, "duplicates": duplicates, "unknownChecks": 0}),
             );
         }
         Reply::Status(404, r#"{"error":"not found"}"#.to_owned())
