@@ -8,7 +8,9 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod bench_checks;
 pub mod body;
+pub mod check_dto;
 pub mod cli;
 pub mod dto;
 pub mod error;

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod agent_api;
+pub mod check_store;
 pub mod clock;
 pub mod listener;
 pub mod metrics_store;

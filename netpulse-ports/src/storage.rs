@@ -497,6 +497,7 @@ pub trait Storage:
     + crate::notification_store::NotificationStore
     + crate::metrics_store::MetricsStore
     + crate::web_store::WebStore
+    + crate::check_store::CheckStore
 {
 }
 
@@ -512,5 +513,6 @@ impl<T> Storage for T where
         + crate::notification_store::NotificationStore
         + crate::metrics_store::MetricsStore
         + crate::web_store::WebStore
+        + crate::check_store::CheckStore
 {
 }

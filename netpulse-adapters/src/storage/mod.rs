@@ -32,6 +32,8 @@
 //!   run-now requests are taken with one `UPDATE … RETURNING`, so two server processes never
 //!   hand out the same request.
 
+mod check_list;
+mod check_rows;
 mod list;
 mod metrics_rows;
 mod notify_rows;

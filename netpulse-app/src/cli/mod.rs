@@ -3,6 +3,7 @@
 //! exactly one JSON object. Exit status: 0 on success, 2 on invalid input (the message names the
 //! flag), 1 on other errors.
 
+pub mod check;
 pub mod connection;
 pub mod measurements;
 pub mod output;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Manage connections (monitored links).
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Manage connectivity checks (ICMP, HTTP, DNS, TCP, UDP) and the default set.
+    #[command(subcommand)]
+    Check(check::CheckCommand),
     /// Manage user accounts of the web dashboard.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -72,6 +76,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// The dashboard's endpoints on a generated history: p50/p95 latencies, CSV rows/s, memory.
     Web(crate::bench::BenchArgs),
+    /// Connectivity-check results: a simulated month through the real ingest, the ingest rate
+    /// and the bytes per stored result.
+    Checks(crate::bench_checks::CheckBenchArgs),
 }
 
 /// Shared by commands that talk to the database.
@@ -210,10 +217,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Probe(cmd) => probe::probe(&cli.database_url, &out, cmd).await,
         Command::Connection(cmd) => connection::connection(&cli.database_url, &out, cmd).await,
+        Command::Check(cmd) => check::check(&cli.database_url, &out, cmd).await,
         Command::User(cmd) => user::user(&cli.database_url, &out, cmd).await,
         Command::Token(cmd) => token::token(&cli.database_url, &out, cmd).await,
         Command::Measurements(cmd) => {
             measurements::measurements(&cli.database_url, &out, cmd).await
+        }
+        Command::Bench(BenchCommand::Checks(args)) => {
+            let report = crate::bench_checks::run(&cli.database_url, &args).await?;
+            print!("{report}");
+            Ok(())
         }
         Command::Bench(BenchCommand::Web(args)) => {
             let report = crate::bench::run(&cli.database_url, &args).await?;

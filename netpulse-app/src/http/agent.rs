@@ -9,21 +9,20 @@ use netpulse_adapters::wire::{
 };
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::{ConnectionId, ProbeId};
-use netpulse_domain::model::{RawOutput, UNKNOWN_RESULT_TIME};
-use netpulse_domain::pool::{Engine, PoolEntry};
+use netpulse_domain::pool::Engine;
 use netpulse_ports::agent_api::Task;
 use netpulse_ports::storage::{PollDetails, ProbeCredentials, RecordOutcome};
 use poem::Request;
 use poem_openapi::auth::Bearer;
-use poem_openapi::param::{Header, Path};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use serde_json::Value;
 
+use super::legacy_push::legacy_submission;
 use super::payload::{BodyError, DeferredJsonBody, Fields};
 use super::problem::ApiError;
 use crate::error::AppError;
-use crate::service::ingest::fresh_result_id;
 use crate::service::{self, App, due, health, ingest, probes};
 use netpulse_ports::agent_api::ResultPush;
 
@@ -41,7 +40,7 @@ enum Tag {
 /// A probe's bearer token.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer")]
-pub struct ProbeToken(Bearer);
+pub struct ProbeToken(pub(crate) Bearer);
 
 impl std::fmt::Debug for ProbeToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,6 +82,9 @@ pub struct DueDto {
     pub tasks: Vec<TaskDto>,
     /// When to poll again, seconds.
     pub poll_after_seconds: u32,
+    /// The probe's connectivity checks (with `checksVersion` current: `unchanged`, no items).
+    #[oai(skip_serializing_if_is_none)]
+    pub checks: Option<crate::check_dto::DueChecksDto>,
 }
 
 /// A result as the agent pushes it. The PHP agent's body (the Ookla JSON object merged with
@@ -164,6 +166,7 @@ impl From<DueAnswerBody> for DueDto {
         Self {
             tasks: answer.tasks.into_iter().map(Into::into).collect(),
             poll_after_seconds: answer.poll_after_seconds,
+            checks: None,
         }
     }
 }
@@ -388,49 +391,6 @@ fn submission(body: &Value) -> Result<ResultPush, AppError> {
     Ok(push)
 }
 
-/// The PHP agent pushed the Ookla JSON itself, merged with `connectionId` and `scheduled`
-/// (a failed test as `{"type":"error","message":…,"server":{"id":"<requested>"}}`). Its
-/// requested server comes back as `server.id`, which becomes the pool entry so rotation goes on.
-fn legacy_submission(
-    body: &Value,
-    connection_id: ConnectionId,
-    scheduled: bool,
-) -> Result<ResultPush, AppError> {
-    let f = Fields::of(body)?;
-    let kind = f
-        .opt_string("type")?
-        .ok_or_else(|| AppError::invalid("type", "is required (or send resultId)"))?;
-    let mut ookla = body.clone();
-    if let Some(map) = ookla.as_object_mut() {
-        map.remove("connectionId");
-        map.remove("scheduled");
-    }
-    let requested = ookla
-        .pointer("/server/id")
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
-        .and_then(|id| PoolEntry::parse(&id).ok());
-    let pool_entry = if kind == "result" { None } else { requested };
-    Ok(ResultPush {
-        result_id: fresh_result_id(),
-        connection_id,
-        task_id: None,
-        engine: Engine::Ookla,
-        pool_entry,
-        started_at: UNKNOWN_RESULT_TIME,
-        finished_at: UNKNOWN_RESULT_TIME,
-        scheduled,
-        raw: RawOutput {
-            exit_code: Some(i32::from(kind != "result")),
-            stdout: ookla.to_string(),
-            stderr: String::new(),
-        },
-    })
-}
-
 fn recorded(outcome: &RecordOutcome) -> RecordedResponse {
     let m = outcome.measurement();
     let dto = RecordedDto {
@@ -467,6 +427,7 @@ impl AgentApi {
         auth: ProbeToken,
         #[oai(name = "X-NetPulse-Agent-Version")] version: Header<Option<String>>,
         #[oai(name = "X-NetPulse-Agent-Engines")] engines: Header<Option<String>>,
+        #[oai(name = "checksVersion")] checks_version: Query<Option<String>>,
     ) -> Result<Json<DueDto>, ApiError> {
         let (id, known) = authenticate(&self.app, &probe_id, &auth).await?;
         let details = PollDetails {
@@ -494,7 +455,12 @@ impl AgentApi {
                 .collect(),
             poll_after_seconds: plan.poll_after_seconds,
         };
-        Ok(Json(answer.into()))
+        let checks = super::checks::due_checks(&self.app, &id, checks_version.0.as_deref());
+        let checks = Some(checks.await?);
+        Ok(Json(DueDto {
+            checks,
+            ..answer.into()
+        }))
     }
 
     /// Pushes one result. 201 when stored now, 200 when this `resultId` was stored before.

@@ -8,6 +8,8 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use serde_json::json;
 
 use super::*;
+use netpulse_domain::model::RawOutput;
+use netpulse_domain::pool::PoolEntry;
 
 const CONN: &str = "22222222-2222-4222-8222-222222222222";
 

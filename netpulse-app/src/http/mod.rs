@@ -4,8 +4,10 @@
 pub mod agent;
 pub mod allow;
 pub mod auth;
+pub mod checks;
 pub mod declared;
 pub mod document;
+mod legacy_push;
 pub mod metrics;
 pub mod notifications;
 pub mod payload;
@@ -35,6 +37,7 @@ pub fn openapi(
         agent::AgentApi,
         rest::RestApi,
         notifications::NotificationsApi,
+        checks::ChecksApi,
     ),
     (),
 > {
@@ -43,6 +46,7 @@ pub fn openapi(
             agent::AgentApi { app: app.clone() },
             rest::RestApi { app: app.clone() },
             notifications::NotificationsApi { app: app.clone() },
+            checks::ChecksApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

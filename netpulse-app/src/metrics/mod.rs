@@ -278,11 +278,15 @@ impl Metrics {
         let read = async {
             let probes = self.storage.probes().await?;
             let connections = self.storage.metrics_connections().await?;
-            Ok::<_, StorageError>((probes, connections))
+            let checks = self.storage.checks(None).await?;
+            let states = self.storage.check_states(None).await?;
+            Ok::<_, StorageError>((probes, connections, checks, states))
         };
         match read.await {
-            Ok((probes, connections)) => {
-                let catalog = Arc::new(Catalog::build(probes, connections));
+            Ok((probes, connections, checks, states)) => {
+                let mut catalog = Catalog::build(probes, connections);
+                catalog.checks = state::checks::build(&catalog.probes, checks, states);
+                let catalog = Arc::new(catalog);
                 {
                     let exists: std::collections::HashSet<_> =
                         catalog.all_connections.iter().collect();

@@ -35,6 +35,7 @@
 //! `render` (message texts) and `counter`.
 
 mod channels;
+pub mod check_edges;
 pub mod counter;
 mod delivery;
 mod digest;

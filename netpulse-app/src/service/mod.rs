@@ -3,8 +3,12 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod check_params;
+pub mod check_results;
+pub mod checks;
 pub mod connection_checks;
 pub mod connections;
+pub mod connectivity;
 pub mod dashboard_failures;
 pub mod due;
 pub mod health;

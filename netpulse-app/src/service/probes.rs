@@ -1,4 +1,5 @@
-//! Probes: create (with a token shown once), enable, disable, rotate, delete.
+//! Probes: create (with a token shown once and, unless switched off, the default connectivity
+//! checks), enable, disable, rotate, delete.
 
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::model::Probe;
@@ -43,6 +44,9 @@ pub async fn create(app: &App, name: &str, labels: Labels) -> Result<IssuedProbe
     app.storage
         .create_probe(&probe, &tokens::digest(&token))
         .await?;
+    if super::checks::defaults_for_new_probes(app).await? {
+        super::checks::add_defaults(app, &probe.id).await?;
+    }
     Ok(IssuedProbe { probe, token })
 }
 

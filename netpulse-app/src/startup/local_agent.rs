@@ -88,6 +88,7 @@ pub async fn start(
     let mut config = AgentConfig::new(settings.spool_dir.clone());
     config.version = format!("{} (local)", env!("CARGO_PKG_VERSION"));
     config.poll_interval = Duration::from_secs(u64::from(app.poll_interval_seconds));
+    config.agent_key = probe.id.to_string();
     let engines = Engines::builtin(
         settings.ookla_binary.clone(),
         settings.iperf3_binary.clone(),

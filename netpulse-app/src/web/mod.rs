@@ -122,6 +122,7 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/r/:token", g(get(share::show).boxed()))
         .at("/heatmap", g(get(heatmap::show).boxed()))
         .at("/servers", g(get(servers::show).boxed()))
+        .at("/connectivity", g(get(pages::connectivity::show).boxed()))
         .at("/settings", g(get(settings::show).boxed()))
         .at("/settings/general", g(post(settings::save_general).boxed()))
         .at("/settings/tokens", g(post(settings::create_token).boxed()))

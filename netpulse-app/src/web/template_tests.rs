@@ -13,6 +13,7 @@ use super::forms::FieldErrors;
 use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionForm, ConnectionRow, ConnectionsPage, FormPage};
+use super::pages::connectivity::{CheckRowView, ConnectivityPage, band};
 use super::pages::dashboard::first_run::{Checklist, Step};
 use super::pages::dashboard::{
     AllFailed, Card, Choice, DashboardPage, FailureNote, Health, Latest, ProbeLiveness, RunRow,
@@ -520,6 +521,51 @@ fn every_template_renders_full_and_empty() {
         render(&t, "servers.html", &servers, true),
         render(&t, "servers.html", &empty_servers, true),
         &["Orange", "75 %", "wan1", "93 % of plan", "#12746"],
+    );
+
+    let buckets = vec![
+        crate::service::connectivity::Bucket {
+            count: 2,
+            failed: 0,
+            median_ms: Some(10.0),
+            low_ms: Some(8.0),
+            high_ms: Some(14.0),
+            loss_pct: Some(20.0),
+        },
+        crate::service::connectivity::Bucket::default(),
+        crate::service::connectivity::Bucket {
+            count: 1,
+            failed: 1,
+            ..Default::default()
+        },
+    ];
+    let connectivity = ConnectivityPage {
+        probes: vec![opt("p1", true)],
+        windows: vec![opt("24h", true)],
+        probe: "p1".into(),
+        rows: vec![CheckRowView {
+            name: "icmp 1.1.1.1".into(),
+            family: "v4".into(),
+            role: "connectivity".into(),
+            state: "up".into(),
+            tone: "healthy".into(),
+            last_failure: "2 hours ago: timeout — no reply".into(),
+            success: "99.5 %".into(),
+            latency: "10 ms / 14 ms".into(),
+            loss: "0.4 %".into(),
+            dns_rating: "GOOD".into(),
+            band: band(&buckets),
+        }],
+    };
+    let empty_connectivity = ConnectivityPage {
+        rows: vec![],
+        ..connectivity.clone()
+    };
+    check(
+        "connectivity.html",
+        render(&t, "connectivity.html", &connectivity, true),
+        render(&t, "connectivity.html", &empty_connectivity, true),
+        &["icmp 1.1.1.1", "99.5 %", "<polygon", "#dc2626", "GOOD"],
     );
 
     let settings = SettingsPage {

@@ -152,6 +152,8 @@ fn setup() -> Setup {
     let db = TestDatabase::sqlite();
     let dir = std::env::temp_dir().join(format!("netpulse-e2e-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
+    // No test contacts public hosts: the default check set (1.1.1.1, 9.9.9.9, …) is off.
+    netpulse(&db, &["check", "defaults", "--new-probes", "off"]);
     let probe = netpulse(&db, &["probe", "create", "home"]);
     Setup {
         db,

@@ -81,6 +81,11 @@ pub(crate) async fn spawn_with_metrics(
         )
         .await
         .unwrap();
+    // Tests contact no address outside loopback and their own namespaces: new probes get no
+    // default check set (to 1.1.1.1, 9.9.9.9, …) unless a test asks for it.
+    netpulse_app::service::checks::set_defaults_for_new_probes(&app, false)
+        .await
+        .unwrap();
     let metrics = match metrics {
         Some(config) => Some(
             netpulse_app::startup::install_metrics(&mut app, config)

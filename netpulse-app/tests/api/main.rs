@@ -4,7 +4,9 @@
 mod agent_api;
 mod agent_e2e;
 mod browser;
+mod checks;
 mod cli;
+mod cli_checks;
 mod deployment;
 mod exposure;
 mod health;
@@ -97,6 +99,11 @@ on_both_databases!(
     health::healthcheck_detail_needs_credentials,
     openapi::null_only_where_declared_and_malformed_ids,
     openapi::method_not_allowed_carries_allow,
+    checks::checks_crud_defaults_and_field_errors,
+    checks::due_carries_the_check_set_and_its_version,
+    checks::check_results_are_taken_exactly_once,
+    checks::a_failing_service_check_alerts_once_and_recovers,
+    checks::the_connectivity_page_shows_each_check_and_family,
 );
 
 /// Two server processes need PostgreSQL.
@@ -150,4 +157,5 @@ on_both_databases_with_metrics!(
     metrics::duplicate_names_get_distinct_series,
     metrics::both_renderers_write_the_same_exposition,
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
+    checks::check_series_follow_the_latest_round,
 );

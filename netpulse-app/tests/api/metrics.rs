@@ -217,6 +217,7 @@ pub(crate) async fn seed(t: &TestApp) -> Seeded {
         .unwrap();
     let (status, _) = t.due(&home).await;
     assert_eq!(status, 200);
+    crate::checks::seed_check_results(t, &home).await;
 
     let now = t.clock_now();
     let ok = |at, c: &Connection| push_body(at, c, Some("12746"), &ookla_stdout(), 0, true);

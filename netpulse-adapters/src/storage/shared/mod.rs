@@ -6,6 +6,8 @@ use super::{Db, LOCK, Store, begin_write};
 
 mod accounts;
 mod binds;
+mod check_ingest;
+mod checks;
 mod connections;
 mod dashboard;
 mod measurements;

@@ -1,6 +1,7 @@
 //! The storage contract: every behaviour of the storage port, run against SQLite and against
 //! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
 
+mod checks;
 mod contract;
 mod helpers;
 mod late;
@@ -64,8 +65,15 @@ contract_tests!(
     servers_are_summarised_over_a_window,
     export_pages_newest_first_without_gaps,
     late_results_are_stored_but_change_no_live_state,
+    checks_round_trip_and_belong_to_their_probe,
+    check_results_are_stored_once_with_every_figure,
+    late_rounds_move_no_check_state,
+    service_checks_cross_each_alert_edge_once,
+    check_result_pages_merge_checks_without_gaps,
+    addresses_round_trip_when_they_are_the_checks_own_host,
 );
 
+use checks::*;
 use contract::*;
 use late::*;
 use web::*;

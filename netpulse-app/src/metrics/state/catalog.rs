@@ -48,6 +48,8 @@ pub struct Catalog {
     pub connections: Vec<CatalogConnection>,
     /// Every connection id that exists (enabled or not).
     pub all_connections: Vec<ConnectionId>,
+    /// The latest state of each enabled check and family of an enabled probe.
+    pub checks: Vec<super::checks::CatalogCheck>,
 }
 
 /// The id's last 12 hex digits (random in both v4 and v7 UUIDs, whose first digits are a
@@ -128,6 +130,7 @@ impl Catalog {
             probes,
             connections,
             all_connections,
+            checks: Vec::new(),
         }
     }
 }

@@ -71,6 +71,14 @@ pub enum Family {
     EngineJitter,
     /// `netpulse_engine_packet_loss_ratio`
     EnginePacketLoss,
+    /// `netpulse_check_up`
+    CheckUp,
+    /// `netpulse_check_latency_seconds`
+    CheckLatency,
+    /// `netpulse_check_packet_loss_ratio`
+    CheckPacketLoss,
+    /// `netpulse_check_runs_total`
+    CheckRuns,
 }
 
 /// Gauge or counter.
@@ -84,7 +92,7 @@ pub enum Kind {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 38] = [
         Self::BuildInfo,
         Self::ConnectionInfo,
         Self::Up,
@@ -119,6 +127,10 @@ impl Family {
         Self::EnginePing,
         Self::EngineJitter,
         Self::EnginePacketLoss,
+        Self::CheckUp,
+        Self::CheckLatency,
+        Self::CheckPacketLoss,
+        Self::CheckRuns,
     ];
 
     /// The exposed name (counters end in `_total`), its kind and help text.
@@ -294,6 +306,26 @@ impl Family {
                 "netpulse_engine_packet_loss_ratio",
                 Gauge,
                 "Last measured packet loss by engine as a ratio between 0 and 1.",
+            ),
+            Self::CheckUp => (
+                "netpulse_check_up",
+                Gauge,
+                "Whether the check's latest round for the family succeeded and is fresh (1 up, 0 failed or stale).",
+            ),
+            Self::CheckLatency => (
+                "netpulse_check_latency_seconds",
+                Gauge,
+                "Latency of the check's latest round for the family in seconds (ICMP median RTT, HTTP total, DNS median, TCP connect, UDP RTT).",
+            ),
+            Self::CheckPacketLoss => (
+                "netpulse_check_packet_loss_ratio",
+                Gauge,
+                "ICMP packet loss of the check's latest round for the family as a ratio between 0 and 1.",
+            ),
+            Self::CheckRuns => (
+                "netpulse_check_runs_total",
+                Counter,
+                "Total number of stored check results by family and outcome.",
             ),
         }
     }

@@ -69,7 +69,13 @@ impl Frame {
         self.series.get(family.index()).map_or(&[], Vec::as_slice)
     }
 
-    fn push(&mut self, family: Family, shared: &Arc<[KeyValue]>, own: Vec<KeyValue>, value: f64) {
+    pub(super) fn push(
+        &mut self,
+        family: Family,
+        shared: &Arc<[KeyValue]>,
+        own: Vec<KeyValue>,
+        value: f64,
+    ) {
         if value.is_finite() {
             self.series[family.index()].push(Series {
                 shared: Arc::clone(shared),
@@ -80,14 +86,14 @@ impl Frame {
     }
 }
 
-fn kv(key: &'static str, value: &Arc<str>) -> KeyValue {
+pub(super) fn kv(key: &'static str, value: &Arc<str>) -> KeyValue {
     KeyValue::new(
         Key::from_static_str(key),
         Value::String(StringValue::from(value.clone())),
     )
 }
 
-fn kv_static(key: &'static str, value: &'static str) -> KeyValue {
+pub(super) fn kv_static(key: &'static str, value: &'static str) -> KeyValue {
     KeyValue::new(
         Key::from_static_str(key),
         Value::String(StringValue::from(value)),
@@ -111,7 +117,7 @@ fn seconds(t: Timestamp) -> f64 {
     t.unix_millis() as f64 / 1000.0
 }
 
-fn flag(b: bool) -> f64 {
+pub(super) fn flag(b: bool) -> f64 {
     if b { 1.0 } else { 0.0 }
 }
 
@@ -301,6 +307,7 @@ pub fn build_frame(
             remote_write.queued as f64,
         );
     }
+    super::checks::push_checks(&mut f, &catalog.checks, now);
     for ((kind, channel, status), n) in &results.notifications {
         f.push(
             F::Notifications,

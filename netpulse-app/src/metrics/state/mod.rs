@@ -7,11 +7,14 @@
 //! - [`Catalog`] ([`catalog`]): probes and connections with their state rows (names, `site`,
 //!   plan, enabled, degraded, last poll), re-read at every scrape: one row per probe and per
 //!   connection.
+//! - the latest state row of each check and family ([`checks`]), re-read with the catalog:
+//!   one row per check and family, never the check results.
 //! - [`Frame`] ([`frame`]): every series of one scrape, built from both by [`build_frame`] (a
 //!   pure function), and observed by the OpenTelemetry instruments of each [`Family`]
 //!   ([`family`]).
 
 pub mod catalog;
+pub mod checks;
 pub mod family;
 pub mod frame;
 pub mod results;

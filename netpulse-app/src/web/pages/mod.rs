@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod connections;
+pub mod connectivity;
 pub mod dashboard;
 pub mod heatmap;
 pub mod history;

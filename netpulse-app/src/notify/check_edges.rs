@@ -1,0 +1,110 @@
+//! Service-check alerts: an edge claimed by the check-results transaction (so exactly one
+//! server process sees it) becomes an `alert` or `recovery` notification through the same
+//! outbox, channels, quiet hours and retries as connection alerts. Nothing is sent while
+//! notifications are off; maintenance windows belong to connections and do not hold them.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::alert::AlertEdge;
+use netpulse_domain::check::{CheckMeasurement, Family};
+use netpulse_domain::model::Probe;
+use netpulse_ports::check_store::{Check, CheckEdge};
+use netpulse_ports::notify::{Notification, NotificationKind, ProbeRef};
+use netpulse_ports::storage::StorageError;
+
+use super::Notifications;
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::V4 => "IPv4",
+        Family::V6 => "IPv6",
+    }
+}
+
+fn describe(check: &Check) -> String {
+    match check.spec.port {
+        Some(port) => format!("{} {}:{}", check.spec.kind, check.spec.target, port),
+        None => format!("{} {}", check.spec.kind, check.spec.target),
+    }
+}
+
+fn result_lines(m: &CheckMeasurement) -> String {
+    let mut out = format!(
+        "Latest round ({}, {}):\n- outcome: {}\n",
+        m.round_at.to_rfc3339(),
+        family_name(m.family),
+        m.outcome
+    );
+    if let Some(c) = m.failure_class {
+        out.push_str(&format!("- failure: {c}\n"));
+    }
+    if let Some(msg) = &m.message {
+        out.push_str(&format!("- message: {msg}\n"));
+    }
+    if let Some(l) = m.latency_ms {
+        out.push_str(&format!("- latency: {l:.1} ms\n"));
+    }
+    if let Some(a) = &m.address {
+        out.push_str(&format!("- address: {a}\n"));
+    }
+    out
+}
+
+/// The message of a service-check edge.
+pub fn check_notification(
+    probe: &Probe,
+    check: &Check,
+    edge: &CheckEdge,
+    now: Timestamp,
+) -> Notification {
+    let what = describe(check);
+    let family = family_name(edge.family);
+    let (kind, subject, first) = match edge.edge {
+        AlertEdge::Alert { consecutive } => (
+            NotificationKind::Alert,
+            format!("[NetPulse] {}: {what} ({family}) is failing", probe.name),
+            format!(
+                "Service check \"{what}\" on probe \"{}\" failed {consecutive} rounds in a row over {family}.",
+                probe.name
+            ),
+        ),
+        AlertEdge::Recovery { consecutive } => (
+            NotificationKind::Recovery,
+            format!("[NetPulse] {}: {what} ({family}) recovered", probe.name),
+            format!(
+                "Service check \"{what}\" on probe \"{}\" recovered over {family} after {consecutive} good round{}.",
+                probe.name,
+                if consecutive == 1 { "" } else { "s" }
+            ),
+        ),
+    };
+    let body = format!("{first}\n\n{}", result_lines(&edge.result));
+    let mut n = Notification::new(kind, subject, body, now);
+    n.probe = Some(ProbeRef {
+        id: probe.id.to_string(),
+        name: probe.name.to_string(),
+    });
+    n
+}
+
+impl Notifications {
+    /// Queues the notification of a claimed service-check edge (unless notifications are off,
+    /// or the check or probe was deleted meanwhile). Returns whether one was queued.
+    pub async fn check_edge(&self, edge: &CheckEdge) -> Result<bool, StorageError> {
+        let settings = self.settings().await?;
+        if !settings.enabled {
+            tracing::info!(check = %edge.check_id, "check alert not announced: notifications are off");
+            return Ok(false);
+        }
+        let (Some(check), Some(probe)) = (
+            self.storage.check(&edge.check_id).await?,
+            self.storage.probe(&edge.probe_id).await?,
+        ) else {
+            return Ok(false);
+        };
+        if !check.enabled {
+            return Ok(false);
+        }
+        let n = check_notification(&probe, &check, edge, self.clock.now());
+        self.enqueue(n, None).await
+    }
+}
