@@ -236,6 +236,10 @@ pub(crate) async fn checks_crud_defaults_and_field_errors(t: &TestApp) {
 
 pub(crate) async fn due_carries_the_check_set_and_its_version(t: &TestApp) {
     let agent = t.probe("home").await;
+    // The default set (test servers create none for new probes; no agent runs it here).
+    netpulse_app::service::checks::add_defaults(&t.app, &agent.probe.id)
+        .await
+        .unwrap();
     let due = due_with(t, &agent, None).await;
     let checks = &due["checks"];
     assert_eq!(checks["periodSeconds"], 60);

@@ -68,6 +68,7 @@ on_both_databases!(
     notifications::three_unhealthy_results_alert_once_and_one_healthy_recovers_once,
     notifications::a_silent_probe_raises_one_offline_alert_and_one_back,
     notifications::a_delivery_is_retried_after_500_then_sent,
+    notifications::the_digest_zone_defaults_to_the_sites,
     notifications::a_permanent_failure_is_logged_and_counted_and_others_still_deliver,
     notifications::channels_api_keeps_secrets_write_only,
     notifications::the_global_threshold_and_the_master_switch_apply,

@@ -717,3 +717,35 @@ pub(crate) async fn two_processes_send_one_alert_per_edge(t: &TestApp) {
     settle().await;
     assert_eq!(hook.kinds(), ["alert", "recovery"]);
 }
+
+/// Before the notification settings are first saved, the digest's time zone is the site's
+/// (UTC until a site zone is set); once saved, it is what was saved.
+pub(crate) async fn the_digest_zone_defaults_to_the_sites(t: &TestApp) {
+    let zone = |s: &Value| s["digestTimezone"].as_str().map(str::to_owned);
+    let (status, s) = t.get("/api/v1/notifications/settings").await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(zone(&s).as_deref(), Some("UTC"));
+    let general = netpulse_app::service::settings::General::check("", "Asia/Kolkata").unwrap();
+    netpulse_app::service::settings::save_general(&t.app, &general)
+        .await
+        .unwrap();
+    let (_, s) = t.get("/api/v1/notifications/settings").await;
+    assert_eq!(zone(&s).as_deref(), Some("Asia/Kolkata"));
+    // A first save of something else keeps the site's zone for the digest.
+    let (status, s) = t
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/notifications/settings",
+            &json!({"digestDaily": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(zone(&s).as_deref(), Some("Asia/Kolkata"));
+    // Saved settings keep their zone when the site's changes.
+    let general = netpulse_app::service::settings::General::check("", "Europe/Berlin").unwrap();
+    netpulse_app::service::settings::save_general(&t.app, &general)
+        .await
+        .unwrap();
+    let (_, s) = t.get("/api/v1/notifications/settings").await;
+    assert_eq!(zone(&s).as_deref(), Some("Asia/Kolkata"));
+}

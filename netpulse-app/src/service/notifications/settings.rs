@@ -38,15 +38,20 @@ pub struct SettingsChange {
     pub public_url: Option<Option<String>>,
 }
 
-/// The settings, or the defaults (with the server's alert policy) before the first save.
+/// The settings, or the defaults before the first save: the server's alert policy, and the
+/// digest in the site's time zone.
 pub async fn get(app: &App) -> Result<NotificationSettings, AppError> {
-    Ok(engine(app)?.settings().await?)
+    let mut settings = engine(app)?.settings().await?;
+    if app.storage.notification_settings().await?.is_none() {
+        settings.digest.time_zone = crate::service::settings::load(app).await?.time_zone;
+    }
+    Ok(settings)
 }
 
 /// Applies `change` to the settings and stores them; a changed digest schedule starts its
 /// slots afresh. Returns the new settings.
 pub async fn save(app: &App, change: &SettingsChange) -> Result<NotificationSettings, AppError> {
-    let mut settings = engine(app)?.settings().await?;
+    let mut settings = get(app).await?;
     let before = settings.digest.clone();
     apply(&mut settings, change, &app.calendar)?;
     app.storage
