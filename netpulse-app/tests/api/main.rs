@@ -87,6 +87,7 @@ on_both_databases!(
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
     web_charts::sparse_week_in_a_browser,
+    web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
     limits::rest_json_bodies_are_capped_at_one_mib,
     limits::results_authenticate_before_reading_the_body,

@@ -318,3 +318,140 @@ pub(crate) async fn sparse_week_in_a_browser(t: &TestApp) {
             .join("\n")
     );
 }
+
+/// The Connectivity page in a real Chromium with a day of rounds of the default set (a
+/// 40-minute IPv6 outage, a lossy hour on one provider, a failing HTTP check now): every check
+/// and family has a row with its band, nothing overlaps or overflows at 1280 and 390 px.
+/// Screenshots light and dark (and of the 6 h window).
+pub(crate) async fn connectivity_page_in_a_browser(t: &TestApp) {
+    use netpulse_domain::check::{
+        CheckKind, CheckMeasurement, FailureClass, Family, FamilyMode, Outcome,
+    };
+    let b = Browser::start(
+        &t.base,
+        &format!("{}-connectivity", crate::web_browser::db_label()),
+    )
+    .await;
+    let group = b.process_group();
+    first_admin(&b).await;
+    let agent = t.probe("home").await;
+    let checks = netpulse_app::service::checks::add_defaults(&t.app, &agent.probe.id)
+        .await
+        .unwrap();
+    let now = t.clock.now();
+    let last_round = now.unix_seconds() / 60 * 60 - 60;
+    let mut batch = Vec::new();
+    for i in 0..1440i64 {
+        let at = Timestamp::from_unix_seconds(last_round - (1439 - i) * 60);
+        let minute = f64::from(u32::try_from(i).unwrap());
+        for c in &checks {
+            let family = if c.spec.family == FamilyMode::V6 {
+                Family::V6
+            } else {
+                Family::V4
+            };
+            let v6_outage = family == Family::V6 && (600..640).contains(&i);
+            let quad9 = c.spec.target.contains("9.9.9.9") || c.spec.target.contains("fe::fe");
+            let http_broken = c.spec.kind == CheckKind::Http && quad9 && i >= 1430;
+            let m = if v6_outage || http_broken {
+                let class = if v6_outage {
+                    FailureClass::Timeout
+                } else {
+                    FailureClass::HttpStatus
+                };
+                CheckMeasurement::failed(
+                    c.id.clone(),
+                    at,
+                    family,
+                    Outcome::Fail,
+                    class,
+                    "no answer",
+                )
+            } else {
+                let mut m = CheckMeasurement::new(c.id.clone(), at, family, Outcome::Ok);
+                let base =
+                    if quad9 { 14.0 } else { 9.0 } + if family == Family::V6 { 2.0 } else { 0.0 };
+                let wave = 3.0 * (minute / 90.0).sin() + (minute * 7.0 % 5.0) / 2.0;
+                m.latency_ms = Some(
+                    base + wave
+                        + if c.spec.kind == CheckKind::Http {
+                            15.0
+                        } else {
+                            0.0
+                        },
+                );
+                if c.spec.kind == CheckKind::Icmp {
+                    let lossy = quad9 && (900..960).contains(&i);
+                    m.loss_pct = Some(if lossy && i % 3 == 0 { 40.0 } else { 0.0 });
+                    m.rtt_min_ms = m.latency_ms.map(|l| l - 1.5);
+                    m.rtt_max_ms = m.latency_ms.map(|l| l + if lossy { 30.0 } else { 4.0 });
+                }
+                m
+            };
+            batch.push(m);
+        }
+        if batch.len() >= 4000 {
+            netpulse_app::service::check_results::ingest(
+                &t.app,
+                &agent.probe.id,
+                std::mem::take(&mut batch),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    netpulse_app::service::check_results::ingest(&t.app, &agent.probe.id, batch)
+        .await
+        .unwrap();
+
+    let path = format!("/connectivity?probe={}&window=24h", agent.probe.id);
+    for width in [1280, 390] {
+        b.client.set_window_size(width, 900).await.unwrap();
+        b.goto(&path).await;
+        let rows: Value = b
+            .eval("return document.querySelectorAll('table tbody tr').length;")
+            .await;
+        assert!(
+            rows.as_u64().unwrap_or(0) >= 8,
+            "a row per check and family: {rows}"
+        );
+        let bands: Value = b
+            .eval("return document.querySelectorAll('svg').length;")
+            .await;
+        let texts: Value = b
+            .eval("return [...document.querySelectorAll('table tbody tr')].map(r => r.innerText.replace(/\\s+/g, ' '));")
+            .await;
+        assert!(
+            bands.as_u64().unwrap_or(0) >= 8,
+            "a band per row: {bands} {texts:#}"
+        );
+        let overflow: Value = b
+            .eval("return document.documentElement.scrollWidth - window.innerWidth;")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 1,
+            "{width} px: the page scrolls sideways by {overflow}"
+        );
+        let overlaps: Value = b.eval(OVERLAPS).await;
+        assert_eq!(overlaps, json!([]), "{width} px");
+    }
+    b.client.set_window_size(1280, 900).await.unwrap();
+    b.goto(&path).await;
+    b.screenshots_both("connectivity-24h").await;
+    b.goto(&format!("/connectivity?probe={}&window=6h", agent.probe.id))
+        .await;
+    b.screenshots_both("connectivity-6h").await;
+    assert!(
+        b.errors().await.is_empty(),
+        "script errors: {:?}",
+        b.errors().await
+    );
+    drop(b);
+    for _ in 0..50 {
+        if group_members(group) == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(group_members(group), 0, "Chromium's process group is gone");
+}
