@@ -565,7 +565,13 @@ fn every_template_renders_full_and_empty() {
         "connectivity.html",
         render(&t, "connectivity.html", &connectivity, true),
         render(&t, "connectivity.html", &empty_connectivity, true),
-        &["icmp 1.1.1.1", "99.5 %", "<polygon", "#dc2626", "GOOD"],
+        &[
+            "icmp 1.1.1.1",
+            "99.5 %",
+            "<polygon",
+            "band-mark-heavy",
+            "GOOD",
+        ],
     );
 
     let settings = SettingsPage {
