@@ -22,6 +22,8 @@ pub mod sparkline;
 pub mod view;
 
 #[cfg(test)]
+mod template_fixtures;
+#[cfg(test)]
 mod template_tests;
 
 use std::sync::Arc;
