@@ -5,6 +5,7 @@ use netpulse_domain::id::{CheckId, ProbeId};
 use netpulse_ports::check_store::Check;
 use serde_json::{Value, json};
 
+use super::or_none::{OrNone, or_none};
 use super::output::{json_of, print};
 use super::{CliError, Output};
 use crate::check_dto::CheckDto;
@@ -13,20 +14,6 @@ use crate::service::check_params::ParamsInput;
 use crate::service::checks::{self, CheckInput, DEFAULT_HOSTS};
 use crate::service::probes;
 use crate::startup::open_app;
-
-/// A number, or `none` to clear the setting.
-#[derive(Debug, Clone, Copy)]
-pub struct OrNone<T>(pub Option<T>);
-
-fn or_none<T: std::str::FromStr>(text: &str) -> Result<OrNone<T>, String> {
-    if text.eq_ignore_ascii_case("none") {
-        Ok(OrNone(None))
-    } else {
-        text.parse::<T>()
-            .map(|v| OrNone(Some(v)))
-            .map_err(|_| format!("expected a number or `none`, got {text:?}"))
-    }
-}
 
 /// Check settings as flags (those not given keep their value on update).
 #[derive(Debug, Args, Default)]

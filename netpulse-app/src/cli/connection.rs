@@ -4,26 +4,13 @@ use clap::{Args, Subcommand};
 use netpulse_domain::id::ProbeId;
 use serde_json::{Value, json};
 
+use super::or_none::{OrNone, or_none};
 use super::output::{json_of, parse_connection, print, print_enabled};
 use super::{CliError, Output};
 use crate::dto::ConnectionDto;
 use crate::service::connections::ConnectionInput;
 use crate::service::{App, connections, probes};
 use crate::startup::open_app;
-
-/// A cap flag's value: a number, or `none` to disable the check.
-#[derive(Debug, Clone, Copy)]
-pub struct CapArg(pub Option<f64>);
-
-fn cap(text: &str) -> Result<CapArg, String> {
-    if text.eq_ignore_ascii_case("none") {
-        Ok(CapArg(None))
-    } else {
-        text.parse::<f64>()
-            .map(|v| CapArg(Some(v)))
-            .map_err(|_| format!("expected a number or `none`, got {text:?}"))
-    }
-}
 
 /// Connection settings as flags.
 #[derive(Debug, Args, Default)]
@@ -75,14 +62,14 @@ pub struct ConnectionFlags {
     #[arg(long)]
     pub min_upload_ratio: Option<f64>,
     /// Ping cap in ms, or `none` (default 100).
-    #[arg(long, value_parser = cap)]
-    pub max_ping_ms: Option<CapArg>,
+    #[arg(long, value_parser = or_none::<f64>)]
+    pub max_ping_ms: Option<OrNone<f64>>,
     /// Jitter cap in ms, or `none` (default 50).
-    #[arg(long, value_parser = cap)]
-    pub max_jitter_ms: Option<CapArg>,
+    #[arg(long, value_parser = or_none::<f64>)]
+    pub max_jitter_ms: Option<OrNone<f64>>,
     /// Packet-loss cap in percent, or `none` (default 5).
-    #[arg(long, value_parser = cap)]
-    pub max_packet_loss_percent: Option<CapArg>,
+    #[arg(long, value_parser = or_none::<f64>)]
+    pub max_packet_loss_percent: Option<OrNone<f64>>,
     /// Retest interval while degraded, seconds (default 300).
     #[arg(long)]
     pub adaptive_interval_seconds: Option<u32>,

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod connection;
 pub mod measurements;
+pub mod or_none;
 pub mod output;
 pub mod probe;
 pub mod serve;
