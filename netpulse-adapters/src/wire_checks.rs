@@ -14,9 +14,10 @@
 //! parameter reads as its default.
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::check::dns::ResolverFigure;
 use netpulse_domain::check::{
     CheckKind, CheckMeasurement, CheckRole, CheckSetVersion, CheckSpec, DnsRating, FailureClass,
-    Family, FamilyMode, Outcome, PortState,
+    Family, FamilyMode, Outcome, PortState, RecordType,
 };
 use netpulse_domain::error::InvalidValue;
 use netpulse_domain::id::CheckId;
@@ -128,6 +129,7 @@ fn wire_field(domain: &'static str) -> &'static str {
         "ttfb_ms" => "ttfbMs",
         "port_state" => "portState",
         "dns_rating" => "dnsRating",
+        "dns_resolvers" => "dnsResolvers",
         other => other,
     }
 }
@@ -268,10 +270,63 @@ pub struct CheckResultBody {
     pub port_state: Option<String>,
     /// DNS rating.
     pub dns_rating: Option<String>,
+    /// DNS: one entry per resolver and record type asked. Left out when empty; an older agent
+    /// never sends it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_resolvers: Vec<DnsResolverBody>,
     /// Taken while a speed test ran.
     pub during_speed_test: bool,
     /// Ok but past a warning threshold.
     pub degraded: bool,
+}
+
+/// What one resolver answered for one record type in a round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsResolverBody {
+    /// The resolver's address.
+    pub resolver: String,
+    /// `A` or `AAAA`.
+    pub record_type: String,
+    /// Queries sent (1–10).
+    pub sent: u8,
+    /// Queries that succeeded.
+    pub succeeded: u8,
+    /// The median of the successful queries, ms; `null` when none succeeded.
+    pub median_ms: Option<f64>,
+}
+
+impl From<&ResolverFigure> for DnsResolverBody {
+    fn from(f: &ResolverFigure) -> Self {
+        Self {
+            resolver: f.resolver.clone(),
+            record_type: f.record_type.as_str().to_owned(),
+            sent: f.sent,
+            succeeded: f.succeeded,
+            median_ms: f.median_ms,
+        }
+    }
+}
+
+impl TryFrom<DnsResolverBody> for ResolverFigure {
+    type Error = InvalidField;
+
+    fn try_from(b: DnsResolverBody) -> Result<Self, InvalidField> {
+        let record_type = RecordType::parse(&b.record_type).map_err(|e| {
+            field_error(
+                "dnsResolvers",
+                format!("recordType {}", e.rule),
+                &b.record_type,
+            )
+        })?;
+        Ok(Self {
+            resolver: b.resolver,
+            record_type,
+            sent: b.sent,
+            succeeded: b.succeeded,
+            median_ms: b.median_ms,
+        })
+    }
 }
 
 /// The body of `POST /check-results`.
@@ -334,6 +389,7 @@ impl From<&CheckMeasurement> for CheckResultBody {
             ttfb_ms: m.ttfb_ms,
             port_state: m.port_state.map(|s| s.as_str().to_owned()),
             dns_rating: m.dns_rating.map(|r| r.as_str().to_owned()),
+            dns_resolvers: m.dns_resolvers.iter().map(DnsResolverBody::from).collect(),
             during_speed_test: m.during_speed_test,
             degraded: m.degraded,
         }
@@ -372,6 +428,11 @@ impl TryFrom<CheckResultBody> for CheckMeasurement {
             ttfb_ms: b.ttfb_ms,
             port_state: parse_opt(b.port_state.as_deref(), PortState::parse)?,
             dns_rating: parse_opt(b.dns_rating.as_deref(), DnsRating::parse)?,
+            dns_resolvers: b
+                .dns_resolvers
+                .into_iter()
+                .map(ResolverFigure::try_from)
+                .collect::<Result<_, _>>()?,
             during_speed_test: b.during_speed_test,
             degraded: b.degraded,
         };

@@ -242,10 +242,31 @@ pub struct CheckResultDto {
     /// `excellent`, `good`, `slow`, `critical` or `failed` (dns).
     #[oai(nullable)]
     pub dns_rating: Option<String>,
+    /// DNS: what each resolver answered for each record type (at most 16 entries; may be left
+    /// out, as older agents do).
+    #[oai(default, skip_serializing_if_is_empty, nullable)]
+    pub dns_resolvers: Vec<DnsResolverDto>,
     /// Taken while the agent ran a speed test.
     pub during_speed_test: bool,
     /// Ok but past a warning threshold, or unverified.
     pub degraded: bool,
+}
+
+/// What one resolver answered for one record type in a round.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct DnsResolverDto {
+    /// The resolver's address (IP literal).
+    pub resolver: String,
+    /// `A` or `AAAA`.
+    pub record_type: String,
+    /// Queries sent (1–10).
+    pub sent: u8,
+    /// Queries that succeeded.
+    pub succeeded: u8,
+    /// The median of the successful queries, ms; null when none succeeded.
+    #[oai(nullable)]
+    pub median_ms: Option<f64>,
 }
 
 impl From<&CheckMeasurement> for CheckResultDto {
@@ -268,6 +289,17 @@ impl From<&CheckMeasurement> for CheckResultDto {
             ttfb_ms: m.ttfb_ms,
             port_state: m.port_state.map(|p| p.as_str().into()),
             dns_rating: m.dns_rating.map(|r| r.as_str().into()),
+            dns_resolvers: m
+                .dns_resolvers
+                .iter()
+                .map(|f| DnsResolverDto {
+                    resolver: f.resolver.clone(),
+                    record_type: f.record_type.as_str().into(),
+                    sent: f.sent,
+                    succeeded: f.succeeded,
+                    median_ms: f.median_ms,
+                })
+                .collect(),
             during_speed_test: m.during_speed_test,
             degraded: m.degraded,
         }

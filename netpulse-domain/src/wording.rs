@@ -50,6 +50,24 @@ pub const fn failure_class(class: FailureClass) -> &'static str {
     }
 }
 
+/// What a connectivity check's failure class means, in a few words.
+pub const fn check_failure_class(class: crate::check::FailureClass) -> &'static str {
+    use crate::check::FailureClass as C;
+    match class {
+        C::Timeout => "Timed out",
+        C::Refused => "Refused",
+        C::Unreachable => "Unreachable",
+        C::NoRoute => "No route",
+        C::NoAddress => "No address",
+        C::Permission => "Not permitted",
+        C::Dns => "DNS error",
+        C::Tls => "TLS error",
+        C::HttpStatus => "Unexpected HTTP status",
+        C::Condition => "Condition not met",
+        C::Protocol => "Protocol error",
+    }
+}
+
 /// The short name of a breach: `Download`, `Ping`…
 pub const fn breach_metric(breach: Breach) -> &'static str {
     match breach {

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::{AlertEdge, AlertPolicy};
+use netpulse_domain::check::dns::ResolverFigure;
 use netpulse_domain::check::{CheckMeasurement, CheckSpec, FailureClass, Family, Outcome};
 use netpulse_domain::id::{CheckId, ProbeId};
 use netpulse_domain::values::Labels;
@@ -87,7 +88,7 @@ pub struct CheckResultPage {
 }
 
 /// The figures of one result a summary needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckSample {
     /// The round.
     pub round_at: Timestamp,
@@ -103,6 +104,8 @@ pub struct CheckSample {
     pub rtt_min_ms: Option<f64>,
     /// See `rtt_min_ms`.
     pub rtt_max_ms: Option<f64>,
+    /// DNS: what each resolver answered (empty for other kinds).
+    pub dns_resolvers: Vec<ResolverFigure>,
 }
 
 /// Results stored per outcome.

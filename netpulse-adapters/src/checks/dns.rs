@@ -249,6 +249,7 @@ pub async fn run(
         .map(|t| netpulse_domain::check::cut_message(&t));
     m.latency_ms = verdict.median_ms;
     m.dns_rating = Some(verdict.rating);
+    m.dns_resolvers = verdict.resolvers;
     m.degraded = verdict.degraded;
     m.address = Some(first.to_string());
     m

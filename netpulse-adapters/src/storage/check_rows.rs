@@ -16,6 +16,7 @@ use netpulse_ports::check_store::{Check, CheckSample, CheckState, LastFailure, R
 use netpulse_ports::storage::StorageError;
 use serde_json::{Value, json};
 
+use crate::storage::check_dns_detail as dns_detail;
 use crate::storage::rows::{invalid, labels_from_json};
 
 /// Flag bits of `flags`.
@@ -200,12 +201,13 @@ pub(crate) struct ResultValues {
     pub flags: i16,
     pub address: Option<Vec<u8>>,
     pub message: Option<String>,
+    pub dns_detail: Option<String>,
 }
 
 /// The columns after `check_num`, as `ResultValues` orders them.
 pub(crate) const CHECK_RESULT_COLUMNS: &str = "round_at, family, outcome, failure_class, \
      latency_us, loss_bp, jitter_us, rtt_min_us, rtt_max_us, rtt_stdev_us, status, ttfb_us, \
-     port_state, dns_rating, flags, address, message";
+     port_state, dns_rating, flags, address, message, dns_detail";
 
 impl ResultValues {
     /// The values of `m`, a result of a check whose literal host is `host`.
@@ -238,6 +240,7 @@ impl ResultValues {
             } else {
                 m.message.clone()
             },
+            dns_detail: dns_detail::encode(&m.dns_resolvers),
         })
     }
 }
@@ -267,6 +270,7 @@ pub(crate) struct ResultRow {
     pub flags: i16,
     pub address: Option<Vec<u8>>,
     pub message: Option<String>,
+    pub dns_detail: Option<String>,
 }
 
 fn check_id(text: &str) -> Result<CheckId, StorageError> {
@@ -300,6 +304,7 @@ impl ResultRow {
             ttfb_ms: millis(self.ttfb_us),
             port_state: decode(&PORT_STATES, "port_state", self.port_state)?,
             dns_rating: decode(&RATINGS, "dns_rating", self.dns_rating)?,
+            dns_resolvers: dns_detail::decode(self.dns_detail.as_deref())?,
             during_speed_test: self.flags & DURING_SPEED_TEST != 0,
             degraded: self.flags & DEGRADED != 0,
         })
@@ -316,6 +321,7 @@ pub(crate) struct SampleRow {
     pub loss_bp: Option<i16>,
     pub rtt_min_us: Option<i32>,
     pub rtt_max_us: Option<i32>,
+    pub dns_detail: Option<String>,
 }
 
 impl SampleRow {
@@ -328,6 +334,7 @@ impl SampleRow {
             loss_pct: percent(self.loss_bp),
             rtt_min_ms: millis(self.rtt_min_us),
             rtt_max_ms: millis(self.rtt_max_us),
+            dns_resolvers: dns_detail::decode(self.dns_detail.as_deref())?,
         })
     }
 }

@@ -203,6 +203,15 @@ fn dns_checks_query_a_real_dnsmasq_over_both_families() {
             dns("gone.test", vec![RecordType::A], false),
             dns("gone.test", vec![RecordType::Aaaa], true),
             dns("unknown.test", vec![RecordType::A], false),
+            with(
+                spec(CheckKind::Dns, "ok.test", None, FamilyMode::V4),
+                CheckParams::Dns {
+                    resolvers: vec![B4.to_owned(), C4.to_owned()],
+                    record_types: vec![RecordType::A, RecordType::Aaaa],
+                    expect_any: false,
+                    queries: 3,
+                },
+            ),
         ],
     );
     for m in &r[0] {
@@ -242,6 +251,39 @@ fn dns_checks_query_a_real_dnsmasq_over_both_families() {
     assert!(
         unknown.message.as_deref().unwrap().contains("REFUSED"),
         "{unknown:?}"
+    );
+    // Each resolver and record type is rated on its own: dnsmasq answers, the host without a
+    // DNS server does not.
+    let two = &r[4][0];
+    let figures: Vec<(&str, RecordType, u8, u8, DnsRating)> = two
+        .dns_resolvers
+        .iter()
+        .map(|f| {
+            (
+                f.resolver.as_str(),
+                f.record_type,
+                f.sent,
+                f.succeeded,
+                f.rating(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        vec![
+            (B4, RecordType::A, 3, 3, DnsRating::Excellent),
+            (B4, RecordType::Aaaa, 3, 3, DnsRating::Excellent),
+            (C4, RecordType::A, 3, 0, DnsRating::Failed),
+            (C4, RecordType::Aaaa, 3, 0, DnsRating::Failed),
+        ],
+        "{two:?}"
+    );
+    assert_eq!(two.outcome, Outcome::Fail, "every resolver must answer");
+    assert!(two.message.as_deref().unwrap().contains(C4), "{two:?}");
+    assert_eq!(
+        r[0][0].dns_resolvers.len(),
+        2,
+        "one resolver of the family, two types"
     );
 }
 

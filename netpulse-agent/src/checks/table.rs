@@ -36,6 +36,19 @@ fn detail(m: &CheckMeasurement) -> String {
     if let Some(rating) = m.dns_rating {
         parts.push(rating.as_str().to_owned());
     }
+    if m.dns_resolvers.len() > 1 {
+        for f in &m.dns_resolvers {
+            let median = f
+                .median_ms
+                .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.2} ms"));
+            parts.push(format!(
+                "{} {} {} {median}",
+                f.resolver,
+                f.record_type.as_str(),
+                f.rating().as_str()
+            ));
+        }
+    }
     if let Some(class) = m.failure_class {
         parts.push(class.as_str().to_owned());
     }

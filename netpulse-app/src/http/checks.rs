@@ -4,9 +4,9 @@
 
 use netpulse_adapters::wire::InvalidField;
 use netpulse_adapters::wire_checks::{
-    CheckResultBody, DueChecksBody, MAX_CHECK_RESULTS_BODY_BYTES,
+    CheckResultBody, DnsResolverBody, DueChecksBody, MAX_CHECK_RESULTS_BODY_BYTES,
 };
-use netpulse_domain::check::{CheckMeasurement, Family};
+use netpulse_domain::check::{CheckMeasurement, Family, MAX_DNS_RESOLVER_FIGURES};
 use netpulse_domain::id::CheckId;
 use netpulse_ports::check_store::CheckResultFilter;
 use poem::Request;
@@ -222,11 +222,35 @@ fn check_result(f: &Fields<'_>) -> Result<CheckMeasurement, AppError> {
         ttfb_ms: opt_f64(f, "ttfbMs")?,
         port_state: f.opt_string("portState")?.map(str::to_owned),
         dns_rating: f.opt_string("dnsRating")?.map(str::to_owned),
+        dns_resolvers: dns_resolvers(f)?,
         during_speed_test: f.opt_bool("duringSpeedTest")?.unwrap_or(false),
         degraded: f.opt_bool("degraded")?.unwrap_or(false),
     };
     CheckMeasurement::try_from(body)
         .map_err(|InvalidField { field, reason, .. }| AppError::invalid(field, reason))
+}
+
+/// The per-resolver figures of a DNS result (absent from older agents).
+fn dns_resolvers(f: &Fields<'_>) -> Result<Vec<DnsResolverBody>, AppError> {
+    const FIELD: &str = "dnsResolvers";
+    match f.raw(FIELD) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() > MAX_DNS_RESOLVER_FIGURES => {
+            Err(AppError::invalid(
+                FIELD,
+                format!("must have at most {MAX_DNS_RESOLVER_FIGURES} entries"),
+            ))
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                serde_json::from_value(item.clone())
+                    .map_err(|e| AppError::invalid(FIELD, format!("entry {i}: {e}")))
+            })
+            .collect(),
+        Some(_) => Err(AppError::invalid(FIELD, "must be an array")),
+    }
 }
 
 /// Reads a batch; errors name `results[i].<field>`.

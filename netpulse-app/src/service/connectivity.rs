@@ -1,9 +1,11 @@
 //! The Connectivity view of one probe over a window: per check and family its latest state
 //! (from the state row), the window's figures, a SmokePing-style series of buckets (median
 //! latency, the spread of the RTTs, loss and failures) and, for DNS checks, the rating of the
-//! window's median. Reads one range of results per check, bounded by the window.
+//! window's median, overall and per resolver and record type. Reads one range of results per
+//! check, bounded by the window.
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::check::dns::{self, ResolverSummary};
 use netpulse_domain::check::{CheckKind, DnsRating, Family, Outcome};
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::stats;
@@ -51,6 +53,9 @@ pub struct CheckView {
     pub buckets: Vec<Bucket>,
     /// DNS checks: the rating of the window's median.
     pub dns_rating: Option<DnsRating>,
+    /// DNS checks: per resolver and record type, the rating of the median of its round medians
+    /// (empty when the agent sent no per-resolver figures).
+    pub dns_resolvers: Vec<ResolverSummary>,
 }
 
 fn bucket_of(samples: &[&CheckSample]) -> Bucket {
@@ -106,6 +111,7 @@ pub async fn probe_view(
             let fig = figures(mine.iter().copied());
             let dns_rating = (check.spec.kind == CheckKind::Dns && fig.count > 0)
                 .then(|| DnsRating::of(fig.latency_p50_ms));
+            let dns_resolvers = dns::summarise(mine.iter().flat_map(|s| &s.dns_resolvers));
             out.push(CheckView {
                 state: states
                     .iter()
@@ -114,6 +120,7 @@ pub async fn probe_view(
                 buckets: buckets(&mine, since, until),
                 figures: fig,
                 dns_rating,
+                dns_resolvers,
                 family: *family,
                 check: check.clone(),
             });

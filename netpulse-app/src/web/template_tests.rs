@@ -8,7 +8,7 @@ use super::forms::FieldErrors;
 use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionRow, ConnectionsPage};
-use super::pages::connectivity::{CheckRowView, ConnectivityPage, band};
+use super::pages::connectivity::{CheckRowView, ConnectivityPage, ResolverLine, band};
 use super::pages::history::Column;
 use super::pages::notifications::NotificationsPage;
 use super::pages::probes::{AgentSetup, ProbeRow, ProbesPage};
@@ -199,6 +199,20 @@ fn every_template_renders_full_and_empty() {
             latency: "10 ms / 14 ms".into(),
             loss: "0.4 %".into(),
             dns_rating: "GOOD".into(),
+            dns_resolvers: vec![
+                ResolverLine {
+                    name: "1.1.1.1 A".into(),
+                    rating: "GOOD".into(),
+                    tone: "healthy".into(),
+                    detail: "7.2 ms".into(),
+                },
+                ResolverLine {
+                    name: "9.9.9.9 AAAA".into(),
+                    rating: "FAILED".into(),
+                    tone: "failed".into(),
+                    detail: "— · 3 of 3 rounds failed".into(),
+                },
+            ],
             band: band(&buckets),
         }],
     };
@@ -215,7 +229,10 @@ fn every_template_renders_full_and_empty() {
             "99.5 %",
             "<polygon",
             "band-mark-heavy",
-            "GOOD",
+            "DNS rating per resolver",
+            "9.9.9.9 AAAA",
+            "badge-failed\">FAILED",
+            "3 of 3 rounds failed",
         ],
     );
 

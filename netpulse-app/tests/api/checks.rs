@@ -562,12 +562,16 @@ pub(crate) async fn the_connectivity_page_shows_each_check_and_family(t: &TestAp
         "http http://[2620:fe::fe]/",
         "badge-healthy\">up",
         "no results",
-        "timeout — no reply to 5 echoes",
+        "Timed out — no reply to 5 echoes",
         "<polygon",
         "66.7 %",
     ] {
         assert!(body.contains(text), "{text} missing");
     }
+    assert!(
+        !body.contains("cx-dns"),
+        "no DNS ratings without DNS checks"
+    );
     let other = t.probe("bare").await;
     let (s, list) = t
         .get(&format!("/api/v1/checks?probe={}", other.probe.id))
@@ -583,4 +587,100 @@ pub(crate) async fn the_connectivity_page_shows_each_check_and_family(t: &TestAp
         .await;
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("No checks yet"), "{}", empty.body);
+}
+
+/// A DNS check asking two resolvers: each resolver and record type keeps its own figures
+/// through the API and gets its own rating on the Connectivity page.
+pub(crate) async fn dns_results_are_rated_per_resolver(t: &TestApp) {
+    let mut w = crate::web_auth::WebClient::new(t);
+    w.setup().await;
+    let agent = t.probe("home").await;
+    let probe = agent.probe.id.to_string();
+    let c = create(
+        t,
+        json!({"probeId": probe, "kind": "dns", "target": "example.org", "family": "v4",
+               "params": {"resolvers": ["192.0.2.53", "198.51.100.53"], "recordTypes": ["A"]}}),
+    )
+    .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let now = t.clock_now();
+    let rounds: Vec<Value> = (1..=3)
+        .map(|k| {
+            let at = now.plus_seconds(-60 * k).to_rfc3339();
+            let mut r = result(&id, &at, "v4", "fail");
+            r["address"] = json!("192.0.2.53");
+            r["latencyMs"] = json!(7.0);
+            r["dnsRating"] = json!("good");
+            // The second resolver answers only in the newest round, slowly.
+            let second = if k == 1 {
+                json!({"resolver": "198.51.100.53", "recordType": "A", "sent": 3,
+                       "succeeded": 1, "medianMs": 140.0})
+            } else {
+                json!({"resolver": "198.51.100.53", "recordType": "A", "sent": 3,
+                       "succeeded": 0, "medianMs": null})
+            };
+            r["dnsResolvers"] = json!([
+                {"resolver": "192.0.2.53", "recordType": "A", "sent": 3, "succeeded": 3,
+                 "medianMs": 6.0 + k as f64},
+                second,
+            ]);
+            r
+        })
+        .collect();
+    let (s, a) = push_checks(t, &agent, &json!({ "results": rounds })).await;
+    assert_eq!((s, &a["recorded"]), (200, &json!(3)), "{a}");
+
+    let (s, page) = t.get(&format!("/api/v1/check-results?check={id}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(
+        page["items"][0]["dnsResolvers"],
+        json!([
+            {"resolver": "192.0.2.53", "recordType": "A", "sent": 3, "succeeded": 3, "medianMs": 7.0},
+            {"resolver": "198.51.100.53", "recordType": "A", "sent": 3, "succeeded": 1, "medianMs": 140.0},
+        ])
+    );
+    let html = w
+        .get(&format!("/connectivity?probe={probe}&window=6h"))
+        .await
+        .body;
+    for text in [
+        "DNS rating per resolver",
+        "badge-healthy\">GOOD</span> <span class=\"cx-resolver\">192.0.2.53 A</span> <span class=\"muted small\">8 ms</span>",
+        "badge-failed\">CRITICAL</span> <span class=\"cx-resolver\">198.51.100.53 A</span> <span class=\"muted small\">140 ms · 2 of 3 rounds failed</span>",
+    ] {
+        assert!(html.contains(text), "{text} missing in {html}");
+    }
+
+    // Figures that cannot be true are refused, naming the result and the field.
+    for (entry, why) in [
+        (
+            json!({"resolver": "192.0.2.53", "recordType": "A", "sent": 3, "succeeded": 4, "medianMs": 1.0}),
+            "more successes than queries",
+        ),
+        (
+            json!({"resolver": "resolver.example", "recordType": "A", "sent": 3, "succeeded": 3, "medianMs": 1.0}),
+            "not an address",
+        ),
+        (
+            json!({"resolver": "192.0.2.53", "recordType": "MX", "sent": 3, "succeeded": 3, "medianMs": 1.0}),
+            "no such type",
+        ),
+        (
+            json!({"resolver": "192.0.2.53", "recordType": "A", "sent": 3, "succeeded": 0, "medianMs": 1.0}),
+            "a median without an answer",
+        ),
+        (
+            json!({"resolver": "192.0.2.53", "recordType": "A", "sent": 3}),
+            "fields missing",
+        ),
+    ] {
+        let mut r = result(&id, &now.plus_seconds(-600).to_rfc3339(), "v4", "ok");
+        r["dnsResolvers"] = json!([entry]);
+        let (s, e) = push_checks(t, &agent, &json!({"results": [r]})).await;
+        assert_eq!(
+            (s, e["field"].as_str()),
+            (400, Some("results[0].dnsResolvers")),
+            "{why}: {e}"
+        );
+    }
 }

@@ -106,6 +106,7 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    checks::dns_results_are_rated_per_resolver,
 );
 
 /// Two server processes need PostgreSQL.

@@ -335,9 +335,27 @@ pub(crate) async fn connectivity_page_in_a_browser(t: &TestApp) {
     let group = b.process_group();
     first_admin(&b).await;
     let agent = t.probe("home").await;
-    let checks = netpulse_app::service::checks::add_defaults(&t.app, &agent.probe.id)
+    let mut checks = netpulse_app::service::checks::add_defaults(&t.app, &agent.probe.id)
         .await
         .unwrap();
+    // A DNS check asking two resolvers (one slow and failing at times), rated per resolver.
+    let (s, dns) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/checks",
+            &json!({"probeId": agent.probe.id.to_string(), "kind": "dns", "target": "example.org",
+                    "family": "v4", "params": {"resolvers": ["1.1.1.1", "9.9.9.9"], "recordTypes": ["A", "AAAA"]}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dns}");
+    let dns_id = dns["id"].as_str().unwrap().to_owned();
+    checks.extend(
+        netpulse_app::service::checks::list(&t.app, Some(&agent.probe.id))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.id.as_str() == dns_id),
+    );
     let now = t.clock.now();
     let last_round = now.unix_seconds() / 60 * 60 - 60;
     let mut batch = Vec::new();
@@ -380,6 +398,30 @@ pub(crate) async fn connectivity_page_in_a_browser(t: &TestApp) {
                             0.0
                         },
                 );
+                if c.spec.kind == CheckKind::Dns {
+                    use netpulse_domain::check::RecordType;
+                    use netpulse_domain::check::dns::ResolverFigure;
+                    let fig = |resolver: &str, record_type, ok: bool, ms: f64| ResolverFigure {
+                        resolver: resolver.to_owned(),
+                        record_type,
+                        sent: 3,
+                        succeeded: if ok { 3 } else { 0 },
+                        median_ms: ok.then_some(ms),
+                    };
+                    let slow_ok = i % 7 != 0;
+                    m.dns_resolvers = vec![
+                        fig("1.1.1.1", RecordType::A, true, 3.0 + wave.abs()),
+                        fig("1.1.1.1", RecordType::Aaaa, true, 3.5 + wave.abs()),
+                        fig("9.9.9.9", RecordType::A, slow_ok, 28.0 + wave),
+                        fig("9.9.9.9", RecordType::Aaaa, true, 24.0 + wave),
+                    ];
+                    if !slow_ok {
+                        m.outcome = Outcome::Fail;
+                        m.failure_class = Some(FailureClass::Timeout);
+                        m.message =
+                            Some("9.9.9.9 A: no answer in time (3 of 3 queries failed)".into());
+                    }
+                }
                 if c.spec.kind == CheckKind::Icmp {
                     let lossy = quad9 && (900..960).contains(&i);
                     m.loss_pct = Some(if lossy && i % 3 == 0 { 40.0 } else { 0.0 });
@@ -434,9 +476,20 @@ pub(crate) async fn connectivity_page_in_a_browser(t: &TestApp) {
         );
         let overlaps: Value = b.eval(OVERLAPS).await;
         assert_eq!(overlaps, json!([]), "{width} px");
+        let resolvers: Value = b
+            .eval("return document.querySelectorAll('.cx-dns li').length;")
+            .await;
+        assert_eq!(resolvers, json!(4), "a rating per resolver and type");
     }
     b.client.set_window_size(1280, 900).await.unwrap();
     b.goto(&path).await;
+    let inner: Value = b
+        .eval("const w = document.querySelector('.cx-wrap'); return w.scrollWidth - w.clientWidth;")
+        .await;
+    assert!(
+        inner.as_i64().unwrap_or(0) <= 1,
+        "1280 px: the table scrolls sideways by {inner}"
+    );
     b.screenshots_both("connectivity-24h").await;
     b.goto(&format!("/connectivity?probe={}&window=6h", agent.probe.id))
         .await;

@@ -92,6 +92,107 @@ pub struct DnsVerdict {
     pub rating: DnsRating,
     /// Ok, but a query failed.
     pub degraded: bool,
+    /// One figure per resolver and record type, in the order asked.
+    pub resolvers: Vec<ResolverFigure>,
+}
+
+/// What one resolver answered for one record type in a round: the figure behind a rating
+/// per resolver (a check may ask several).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolverFigure {
+    /// The resolver's address (IP literal).
+    pub resolver: String,
+    /// The record type asked for.
+    pub record_type: RecordType,
+    /// Queries sent.
+    pub sent: u8,
+    /// Queries that succeeded (see [`QueryResult::succeeded`]).
+    pub succeeded: u8,
+    /// The median of the successful queries, ms.
+    pub median_ms: Option<f64>,
+}
+
+impl ResolverFigure {
+    /// The figure of one group of queries.
+    pub fn of(group: &QueryGroup, expect_any: bool) -> Self {
+        let mut rtts: Vec<f64> = group
+            .results
+            .iter()
+            .filter(|r| r.succeeded(expect_any))
+            .filter_map(|r| match r {
+                QueryResult::Answered { rtt_ms, .. } => Some(*rtt_ms),
+                _ => None,
+            })
+            .collect();
+        Self {
+            resolver: group.resolver.clone(),
+            record_type: group.record_type,
+            sent: u8::try_from(group.results.len()).unwrap_or(u8::MAX),
+            succeeded: u8::try_from(rtts.len()).unwrap_or(u8::MAX),
+            median_ms: median(&mut rtts),
+        }
+    }
+
+    /// The band of its median ([`DnsRating::Failed`] when nothing succeeded).
+    pub fn rating(&self) -> DnsRating {
+        DnsRating::of(self.median_ms)
+    }
+}
+
+/// A resolver and record type over many rounds (e.g. the Connectivity page's window).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolverSummary {
+    /// The resolver's address.
+    pub resolver: String,
+    /// The record type.
+    pub record_type: RecordType,
+    /// Rounds that asked it.
+    pub rounds: u64,
+    /// Rounds in which none of its queries succeeded.
+    pub failed_rounds: u64,
+    /// The median of the rounds' medians, ms.
+    pub median_ms: Option<f64>,
+    /// The band of that median; [`DnsRating::Failed`] when no round succeeded.
+    pub rating: DnsRating,
+}
+
+/// Summarises the rounds' figures per resolver and record type (first seen first): the rating
+/// is that of the median of the per-round medians, so one slow round does not decide it.
+pub fn summarise<'a>(
+    figures: impl IntoIterator<Item = &'a ResolverFigure>,
+) -> Vec<ResolverSummary> {
+    let mut keys: Vec<(String, RecordType)> = Vec::new();
+    let mut rounds: Vec<(u64, u64, Vec<f64>)> = Vec::new();
+    for f in figures {
+        let key = (f.resolver.clone(), f.record_type);
+        let i = if let Some(i) = keys.iter().position(|k| *k == key) {
+            i
+        } else {
+            keys.push(key);
+            rounds.push((0, 0, Vec::new()));
+            keys.len() - 1
+        };
+        let entry = &mut rounds[i];
+        entry.0 += 1;
+        match f.median_ms {
+            Some(m) if f.succeeded > 0 => entry.2.push(m),
+            _ => entry.1 += 1,
+        }
+    }
+    keys.into_iter()
+        .zip(rounds)
+        .map(|((resolver, record_type), (n, failed, mut medians))| {
+            let median_ms = median(&mut medians);
+            ResolverSummary {
+                resolver,
+                record_type,
+                rounds: n,
+                failed_rounds: failed,
+                median_ms,
+                rating: DnsRating::of(median_ms),
+            }
+        })
+        .collect()
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {
@@ -118,6 +219,10 @@ fn describe(result: &QueryResult) -> String {
 
 /// Judges a round's query groups (see the module documentation).
 pub fn judge(groups: &[QueryGroup], expect_any: bool) -> DnsVerdict {
+    let resolvers: Vec<ResolverFigure> = groups
+        .iter()
+        .map(|g| ResolverFigure::of(g, expect_any))
+        .collect();
     let mut rtts: Vec<f64> = groups
         .iter()
         .flat_map(|g| &g.results)
@@ -147,6 +252,7 @@ pub fn judge(groups: &[QueryGroup], expect_any: bool) -> DnsVerdict {
             median_ms,
             rating: DnsRating::of(median_ms),
             degraded: any_failed,
+            resolvers,
         };
     };
     let all_timeouts = group
@@ -175,6 +281,7 @@ pub fn judge(groups: &[QueryGroup], expect_any: bool) -> DnsVerdict {
         median_ms,
         rating: DnsRating::of(median_ms),
         degraded: false,
+        resolvers,
     }
 }
 
@@ -251,6 +358,73 @@ mod tests {
         let v = judge(&[aaaa, group(vec![QueryResult::Timeout])], false);
         assert_eq!(v.outcome, Outcome::Fail, "every pair must answer");
         assert_eq!(v.rating, DnsRating::Excellent, "rated on what answered");
+    }
+
+    #[test]
+    fn each_resolver_and_type_gets_its_own_figure_and_rating() {
+        let mut slow = group(vec![ok(40.0), QueryResult::Timeout, ok(60.0)]);
+        slow.resolver = "10.99.3.3".to_owned();
+        let dead = QueryGroup {
+            resolver: "10.99.3.4".to_owned(),
+            record_type: RecordType::Aaaa,
+            results: vec![QueryResult::Timeout; 3],
+        };
+        let v = judge(&[group(vec![ok(2.0), ok(3.0), ok(4.0)]), slow, dead], false);
+        let got: Vec<(&str, u8, u8, Option<f64>, DnsRating)> = v
+            .resolvers
+            .iter()
+            .map(|f| {
+                (
+                    f.resolver.as_str(),
+                    f.sent,
+                    f.succeeded,
+                    f.median_ms,
+                    f.rating(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10.99.3.2", 3, 3, Some(3.0), DnsRating::Excellent),
+                ("10.99.3.3", 3, 2, Some(50.0), DnsRating::Slow),
+                ("10.99.3.4", 3, 0, None, DnsRating::Failed),
+            ]
+        );
+        assert_eq!(v.resolvers[2].record_type, RecordType::Aaaa);
+    }
+
+    #[test]
+    fn a_window_is_rated_per_resolver_on_the_median_of_round_medians() {
+        let f = |resolver: &str, median: Option<f64>| ResolverFigure {
+            resolver: resolver.to_owned(),
+            record_type: RecordType::A,
+            sent: 3,
+            succeeded: if median.is_some() { 3 } else { 0 },
+            median_ms: median,
+        };
+        let rounds = [
+            f("a", Some(3.0)),
+            f("b", Some(30.0)),
+            f("a", Some(300.0)),
+            f("b", None),
+            f("a", Some(4.0)),
+            f("b", None),
+        ];
+        let s = summarise(&rounds);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].rounds, s[0].failed_rounds, s[0].median_ms, s[0].rating),
+            (3, 0, Some(4.0), DnsRating::Excellent),
+            "one slow round does not decide"
+        );
+        assert_eq!(
+            (s[1].rounds, s[1].failed_rounds, s[1].median_ms, s[1].rating),
+            (3, 2, Some(30.0), DnsRating::Slow)
+        );
+        let only_failures = summarise(&[f("c", None)]);
+        assert_eq!(only_failures[0].rating, DnsRating::Failed);
+        assert!(summarise(&[]).is_empty());
     }
 
     #[test]

@@ -296,6 +296,9 @@ pub struct CheckMeasurement {
     pub port_state: Option<PortState>,
     /// DNS rating.
     pub dns_rating: Option<DnsRating>,
+    /// DNS: one figure per resolver and record type asked (empty for other kinds, and from
+    /// agents older than these figures).
+    pub dns_resolvers: Vec<dns::ResolverFigure>,
     /// Taken while the agent ran a speed test (the figures may be distorted).
     pub during_speed_test: bool,
     /// Ok but past a warning threshold (loss, latency), or unverified (UDP open|filtered).
@@ -323,6 +326,7 @@ impl CheckMeasurement {
             ttfb_ms: None,
             port_state: None,
             dns_rating: None,
+            dns_resolvers: Vec::new(),
             during_speed_test: false,
             degraded: false,
         }
@@ -375,6 +379,7 @@ impl CheckMeasurement {
         {
             return Err(InvalidValue::new("loss_pct", loss, "must be at most 100"));
         }
+        self.validate_dns_resolvers()?;
         if self.outcome != Outcome::Ok && self.failure_class.is_none() {
             return Err(InvalidValue::new(
                 "failure_class",
@@ -385,6 +390,67 @@ impl CheckMeasurement {
         Ok(())
     }
 }
+
+impl CheckMeasurement {
+    /// The per-resolver figures: at most [`MAX_DNS_RESOLVER_FIGURES`], resolvers as IP
+    /// literals, at most 10 queries each, no more successes than queries, a median exactly when
+    /// something succeeded.
+    fn validate_dns_resolvers(&self) -> Result<(), InvalidValue> {
+        const FIELD: &str = "dns_resolvers";
+        if self.dns_resolvers.len() > MAX_DNS_RESOLVER_FIGURES {
+            return Err(InvalidValue::new(
+                FIELD,
+                self.dns_resolvers.len(),
+                format!("must have at most {MAX_DNS_RESOLVER_FIGURES} entries"),
+            ));
+        }
+        for f in &self.dns_resolvers {
+            if f.resolver.parse::<std::net::IpAddr>().is_err() {
+                return Err(InvalidValue::new(
+                    FIELD,
+                    &f.resolver,
+                    "resolver must be an IP address",
+                ));
+            }
+            if f.sent == 0 || f.sent > 10 || f.succeeded > f.sent {
+                return Err(InvalidValue::new(
+                    FIELD,
+                    format!("{}/{}", f.succeeded, f.sent),
+                    "needs 1 to 10 queries sent and at most that many succeeded",
+                ));
+            }
+            match f.median_ms {
+                Some(m) if !m.is_finite() || m < 0.0 => {
+                    return Err(InvalidValue::new(
+                        FIELD,
+                        m,
+                        "medianMs must be a finite number >= 0",
+                    ));
+                }
+                Some(_) if f.succeeded == 0 => {
+                    return Err(InvalidValue::new(
+                        FIELD,
+                        "medianMs",
+                        "must be null when no query succeeded",
+                    ));
+                }
+                None if f.succeeded > 0 => {
+                    return Err(InvalidValue::new(
+                        FIELD,
+                        "null",
+                        "medianMs is required when a query succeeded",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most per-resolver figures one DNS result carries: every resolver a check may name, for
+/// both record types.
+pub const MAX_DNS_RESOLVER_FIGURES: usize = 2 * spec::MAX_RESOLVERS;
 
 /// A message cut to [`MAX_MESSAGE_CHARS`] characters (an ellipsis marks the cut).
 pub fn cut_message(message: &str) -> String {

@@ -101,7 +101,8 @@ async fn insert(
                 .push_bind(v.dns_rating)
                 .push_bind(v.flags)
                 .push_bind(v.address.clone())
-                .push_bind(v.message.clone());
+                .push_bind(v.message.clone())
+                .push_bind(v.dns_detail.clone());
         });
         q.push(" ON CONFLICT DO NOTHING RETURNING check_num, round_at, family");
         let keys: Vec<(i32, i64, i16)> = q

@@ -222,7 +222,7 @@ impl CheckStore for Store {
     ) -> Result<Vec<CheckSample>, StorageError> {
         sqlx::query_as::<_, SampleRow>(
             "SELECT r.round_at, r.family, r.outcome, r.latency_us, r.loss_bp, r.rtt_min_us, \
-             r.rtt_max_us FROM check_results r JOIN checks c ON c.num = r.check_num \
+             r.rtt_max_us, r.dns_detail FROM check_results r JOIN checks c ON c.num = r.check_num \
              WHERE c.id = $1 AND r.round_at >= $2 AND r.round_at < $3 \
              ORDER BY r.round_at, r.family",
         )

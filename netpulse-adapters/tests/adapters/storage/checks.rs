@@ -3,6 +3,7 @@
 //! and result pages merge checks without gaps or repeats.
 
 use netpulse_domain::alert::{AlertEdge, AlertPolicy};
+use netpulse_domain::check::dns::ResolverFigure;
 use netpulse_domain::check::{
     CheckKind, CheckMeasurement, CheckParams, CheckRole, CheckSpec, DnsRating, FailureClass,
     Family, FamilyMode, Outcome, PortState, RecordType, UdpPayload,
@@ -207,6 +208,22 @@ pub(crate) async fn check_results_are_stored_once_with_every_figure(s: &dyn Stor
     full.ttfb_ms = Some(9.5);
     full.port_state = Some(PortState::OpenFiltered);
     full.dns_rating = Some(DnsRating::Good);
+    full.dns_resolvers = vec![
+        ResolverFigure {
+            resolver: "2606:4700:4700::1111".into(),
+            record_type: RecordType::Aaaa,
+            sent: 3,
+            succeeded: 2,
+            median_ms: Some(7.125),
+        },
+        ResolverFigure {
+            resolver: "9.9.9.9".into(),
+            record_type: RecordType::A,
+            sent: 3,
+            succeeded: 0,
+            median_ms: None,
+        },
+    ];
     full.during_speed_test = true;
     full.degraded = true;
     let mut failed = fail(&c, 60, Family::V4, "no reply to 5 echoes");
@@ -256,7 +273,20 @@ pub(crate) async fn check_results_are_stored_once_with_every_figure(s: &dyn Stor
         .unwrap();
     assert_eq!(page.next_cursor, None);
     // Newest round first, then family v6 before v4 within a round.
-    assert_eq!(page.items, vec![na, full, failed]);
+    assert_eq!(page.items, vec![na, full.clone(), failed]);
+    // The samples behind the Connectivity page carry the per-resolver figures.
+    let samples = s.check_samples(&c.id, at(0), at(180)).await.unwrap();
+    let v6 = samples
+        .iter()
+        .find(|x| x.family == Family::V6 && x.round_at == at(60))
+        .unwrap();
+    assert_eq!(v6.dns_resolvers, full.dns_resolvers);
+    assert!(
+        samples
+            .iter()
+            .filter(|x| x.family == Family::V4)
+            .all(|x| x.dns_resolvers.is_empty())
+    );
     // Results of another probe's check are unknown to this probe.
     let other = probe("attic");
     s.create_probe(&other, &digest(2)).await.unwrap();

@@ -1,10 +1,14 @@
 //! Connectivity `/connectivity`: per probe, each check and family with its state, last failure
 //! reason, latency and loss over 6 h / 24 h / 7 d as a SmokePing-style band (median line, the
-//! RTT spread shaded, loss and failures coloured below), and DNS ratings.
+//! RTT spread shaded, loss and failures coloured below), and DNS ratings per resolver.
 
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
+
+use netpulse_domain::check::DnsRating;
+use netpulse_domain::check::dns::ResolverSummary;
+use netpulse_domain::wording;
 
 use crate::error::AppError;
 use crate::service::connectivity::{self, Bucket, CheckView, WINDOWS};
@@ -68,8 +72,42 @@ pub struct CheckRowView {
     pub loss: String,
     /// DNS checks: the rating of the window's median.
     pub dns_rating: String,
+    /// DNS checks: one line per resolver and record type.
+    pub dns_resolvers: Vec<ResolverLine>,
     /// The band.
     pub band: Band,
+}
+
+/// A DNS resolver's rating over the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolverLine {
+    /// `1.1.1.1 A`.
+    pub name: String,
+    /// `GOOD`.
+    pub rating: String,
+    /// The badge class of the rating: `healthy`, `degraded` or `failed`.
+    pub tone: String,
+    /// `7.2 ms`, and how many rounds got no answer (`· 3 of 1440 rounds failed`).
+    pub detail: String,
+}
+
+fn resolver_line(r: &ResolverSummary) -> ResolverLine {
+    let tone = match r.rating {
+        DnsRating::Excellent | DnsRating::Good => "healthy",
+        DnsRating::Slow => "degraded",
+        DnsRating::Critical | DnsRating::Failed => "failed",
+    };
+    let failed = if r.failed_rounds > 0 {
+        format!(" · {} of {} rounds failed", r.failed_rounds, r.rounds)
+    } else {
+        String::new()
+    };
+    ResolverLine {
+        name: format!("{} {}", r.resolver, r.record_type.as_str()),
+        rating: r.rating.as_str().to_uppercase(),
+        tone: tone.into(),
+        detail: format!("{}{failed}", format::millis(r.median_ms)),
+    }
 }
 
 /// The page's data.
@@ -181,7 +219,7 @@ fn row(v: &CheckView, site: &SiteSettings, now: netpulse_domain::Timestamp) -> C
                 "{} ({}): {}{}",
                 format::relative(f.round_at, now),
                 format::date_time(f.round_at, &site.tz),
-                f.class.map_or("", |c| c.as_str()),
+                f.class.map_or("", wording::check_failure_class),
                 f.message
                     .as_deref()
                     .map_or_else(String::new, |m| format!(" — {m}"))
@@ -205,6 +243,7 @@ fn row(v: &CheckView, site: &SiteSettings, now: netpulse_domain::Timestamp) -> C
         dns_rating: v
             .dns_rating
             .map_or_else(String::new, |r| r.as_str().to_uppercase()),
+        dns_resolvers: v.dns_resolvers.iter().map(resolver_line).collect(),
         band: band(&v.buckets),
     }
 }
@@ -226,14 +265,11 @@ async fn build(
         .and_then(|p| all.iter().find(|x| x.id.as_str() == p))
         .or_else(|| all.first());
     let now = web.app.clock.now();
-    let rows = match chosen {
-        Some(p) => connectivity::probe_view(&web.app, &p.id, seconds)
-            .await?
-            .iter()
-            .map(|v| row(v, site, now))
-            .collect(),
+    let views = match chosen {
+        Some(p) => connectivity::probe_view(&web.app, &p.id, seconds).await?,
         None => Vec::new(),
     };
+    let rows = views.iter().map(|v| row(v, site, now)).collect();
     let probe = chosen.map_or_else(String::new, |p| p.id.to_string());
     Ok(ConnectivityPage {
         probes: all
