@@ -3,7 +3,9 @@
 //! own process): CPU time per round (all threads of this process, from
 //! `/proc/self/task/*/schedstat`) and resident memory (`VmRSS`, `VmHWM`).
 //!
-//! Run: `cargo bench -p netpulse-agent --bench checks` (ICMP needs root or
+//! Run: `cargo bench -p netpulse-agent --bench checks`; for instructions per round, run the
+//! built bench under `valgrind --tool=callgrind` with `NETPULSE_BENCH_ROUNDS=0` and `=20` and
+//! divide the difference by 20 (ICMP needs root or
 //! `net.ipv4.ping_group_range`; `python3` on PATH).
 
 use std::process::{Command, Stdio};
@@ -17,7 +19,15 @@ use netpulse_domain::check::{
 use netpulse_domain::id::CheckId;
 use netpulse_ports::agent_api::CheckSet;
 
-const ROUNDS: u32 = 20;
+/// Rounds measured after the warm-up (`NETPULSE_BENCH_ROUNDS`, default 20). Running it under
+/// `valgrind --tool=callgrind` with 0 and with 20 rounds gives the instructions per round, a
+/// figure that does not depend on how busy the machine is.
+fn measured_rounds() -> u32 {
+    std::env::var("NETPULSE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
 
 /// CPU time of every thread of this process, ns.
 fn cpu_ns() -> u64 {
@@ -134,18 +144,19 @@ fn main() {
         for m in first.iter().filter(|m| m.outcome != Outcome::Ok && m.outcome != Outcome::NotApplicable) {
             println!("  not ok: {} {} {:?}", m.family, m.outcome, m.message);
         }
+        let n = measured_rounds();
         let (cpu0, wall0) = (cpu_ns(), Instant::now());
-        for k in 0..ROUNDS {
+        for k in 0..n {
             let round_at = at.plus_seconds(60 * i64::from(k + 1));
             let results = rounds.run_round(&set, round_at, true).await;
             rounds.store(round_at, results).await;
         }
         let (cpu, wall) = (cpu_ns() - cpu0, wall0.elapsed());
         println!(
-            "checks: {ROUNDS} rounds of {} checks: CPU {:.2} ms per round (wall {:.0} ms per round, spool write included)",
+            "checks: {n} rounds of {} checks: CPU {:.2} ms per round (wall {:.0} ms per round, spool write included)",
             set.items.len(),
-            cpu as f64 / 1e6 / f64::from(ROUNDS),
-            wall.as_secs_f64() * 1000.0 / f64::from(ROUNDS),
+            cpu as f64 / 1e6 / f64::from(n.max(1)),
+            wall.as_secs_f64() * 1000.0 / f64::from(n.max(1)),
         );
     });
     println!(
