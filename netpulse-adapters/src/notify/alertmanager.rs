@@ -8,7 +8,7 @@
 //! `endsAt` passes; a firing alert is sent with `endsAt` = now + `ttlHours` (default 24 h).
 
 use async_trait::async_trait;
-use netpulse_domain::InvalidValue;
+use netpulse_domain::{InvalidValue, Timestamp};
 use netpulse_ports::notify::{ChannelConfig, Notification, Notifier, NotifyError};
 use serde_json::{Map, Value, json};
 
@@ -75,8 +75,23 @@ fn insert(labels: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     }
 }
 
-/// The alert posted for `n` (`now` is when it is sent).
-pub(crate) fn alert(n: &Notification, ttl_seconds: i64) -> Result<Value, NotifyError> {
+/// This host's wall clock.
+fn wall_clock() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// The alert posted for `n`; `now` is the wall clock at sending. Alertmanager resolves an alert
+/// only when the posted `endsAt` is not in its future (a later `endsAt` merely extends it), so
+/// a resolution ends at the recovery or at `now`, whichever is earlier (never before it
+/// started).
+pub(crate) fn alert(
+    n: &Notification,
+    ttl_seconds: i64,
+    now: Timestamp,
+) -> Result<Value, NotifyError> {
     let action = incident::action(CHANNEL, n)?;
     let mut labels = Map::new();
     let mut annotations = Map::new();
@@ -115,7 +130,7 @@ pub(crate) fn alert(n: &Notification, ttl_seconds: i64) -> Result<Value, NotifyE
         annotations.insert("severity".into(), json!(i.severity.label()));
         let starts = i.started_at.unwrap_or(n.at);
         match action {
-            Action::Resolve => (starts, n.at.max(starts)),
+            Action::Resolve => (starts, n.at.min(now).max(starts)),
             _ => (starts, n.at.plus_seconds(ttl_seconds)),
         }
     };
@@ -138,7 +153,7 @@ impl Notifier for Alertmanager {
     }
 
     async fn send(&self, n: &Notification) -> Result<(), NotifyError> {
-        let body = json!([alert(n, self.ttl_seconds)?]);
+        let body = json!([alert(n, self.ttl_seconds, wall_clock())?]);
         let mut request = self
             .client
             .post(format!("{}/api/v2/alerts", self.url))
@@ -159,7 +174,6 @@ mod tests {
     use netpulse_ports::notify::{IncidentRef, NotificationKind};
 
     use super::*;
-    use netpulse_domain::Timestamp;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
@@ -181,20 +195,49 @@ mod tests {
 
     #[test]
     fn a_recovery_posts_the_same_labels_and_ends_the_alert() {
-        let fire = alert(&n(NotificationKind::Alert, "2026-06-06T12:05:00Z"), 3600).unwrap();
-        let done = alert(&n(NotificationKind::Recovery, "2026-06-06T13:00:00Z"), 3600).unwrap();
+        let now = at("2026-06-06T14:00:00Z");
+        let fire = alert(
+            &n(NotificationKind::Alert, "2026-06-06T12:05:00Z"),
+            3600,
+            now,
+        )
+        .unwrap();
+        let done = alert(
+            &n(NotificationKind::Recovery, "2026-06-06T13:00:00Z"),
+            3600,
+            now,
+        )
+        .unwrap();
         assert_eq!(fire["labels"], done["labels"]);
         assert_eq!(fire["labels"]["severity"], "high");
         assert_eq!(fire["labels"]["site"], "berlin");
         assert_eq!(fire["startsAt"], "2026-06-06T12:00:00Z");
         assert_eq!(fire["endsAt"], "2026-06-06T13:05:00Z");
         assert_eq!(done["endsAt"], "2026-06-06T13:00:00Z");
+        // A recovery stamped ahead of this host's clock ends now (else Alertmanager would only
+        // extend the alert), never before it started.
+        let early = at("2026-06-06T12:30:00Z");
+        let done = alert(
+            &n(NotificationKind::Recovery, "2026-06-06T13:00:00Z"),
+            3600,
+            early,
+        )
+        .unwrap();
+        assert_eq!(done["endsAt"], "2026-06-06T12:30:00Z");
+        let before = at("2026-06-06T11:00:00Z");
+        let done = alert(
+            &n(NotificationKind::Recovery, "2026-06-06T13:00:00Z"),
+            3600,
+            before,
+        )
+        .unwrap();
+        assert_eq!(done["endsAt"], "2026-06-06T12:00:00Z");
         let digest = Notification::new(
             NotificationKind::Digest,
             "d",
             "d",
             at("2026-06-06T12:00:00Z"),
         );
-        assert!(!alert(&digest, 60).unwrap_err().retryable());
+        assert!(!alert(&digest, 60, now).unwrap_err().retryable());
     }
 }

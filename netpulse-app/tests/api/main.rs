@@ -12,6 +12,7 @@ mod exposure;
 mod health;
 mod helpers;
 mod input_bounds;
+mod integrations;
 mod late_results;
 mod limits;
 mod maintenance;
@@ -106,6 +107,7 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    integrations::alertmanager_gets_the_alert_and_its_resolution_while_a_failing_pagerduty_retries,
 );
 
 /// Two server processes need PostgreSQL.
