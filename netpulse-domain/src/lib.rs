@@ -51,6 +51,7 @@ pub mod due_work;
 pub mod error;
 pub mod health;
 pub mod id;
+pub mod incident_severity;
 pub mod ingest;
 pub mod liveness;
 pub mod measurement;

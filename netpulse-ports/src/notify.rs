@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -139,6 +140,28 @@ pub struct ResultSummary {
     pub completed_at: Timestamp,
 }
 
+/// The incident an alert opens or a recovery closes, as incident tools see it: the same `key`
+/// on the trigger and the resolve (the PagerDuty `dedup_key`, the Opsgenie `alias`, the
+/// Alertmanager `incident` label), its severity and what raised it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRef {
+    /// Stable per incident: the incident id for connections, the check and family for service
+    /// checks, the probe for probe-offline incidents.
+    pub key: String,
+    /// How urgent it is.
+    pub severity: IncidentSeverity,
+    /// What raised it.
+    pub source: AlertSource,
+    /// When it started (on a recovery: when the incident opened), if known.
+    pub started_at: Option<Timestamp>,
+    /// The probe's `site` label, if set.
+    pub site: Option<String>,
+    /// The service check it is about (`kind target[:port]`), for check incidents.
+    pub check: Option<String>,
+    /// The address family of a check incident (`IPv4`, `IPv6`).
+    pub family: Option<String>,
+}
+
 /// One message, rendered once and sent to every channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
@@ -162,6 +185,8 @@ pub struct Notification {
     pub result_link: Option<String>,
     /// The tool's own share link of the result (e.g. speedtest.net).
     pub share_link: Option<String>,
+    /// The incident an alert opens or a recovery closes (alerts, recoveries, probe events).
+    pub incident: Option<IncidentRef>,
 }
 
 impl Notification {
@@ -183,6 +208,7 @@ impl Notification {
             result: None,
             result_link: None,
             share_link: None,
+            incident: None,
         }
     }
 }
@@ -258,11 +284,17 @@ pub enum ChannelKind {
     Slack,
     /// The Telegram bot API.
     Telegram,
+    /// Prometheus Alertmanager (API v2).
+    Alertmanager,
+    /// PagerDuty Events API v2.
+    Pagerduty,
+    /// Opsgenie Alert API.
+    Opsgenie,
 }
 
 impl ChannelKind {
     /// Every type.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::Email,
         Self::Webhook,
         Self::Ntfy,
@@ -270,6 +302,9 @@ impl ChannelKind {
         Self::Discord,
         Self::Slack,
         Self::Telegram,
+        Self::Alertmanager,
+        Self::Pagerduty,
+        Self::Opsgenie,
     ];
 
     /// The type's name.
@@ -282,12 +317,21 @@ impl ChannelKind {
             Self::Discord => "discord",
             Self::Slack => "slack",
             Self::Telegram => "telegram",
+            Self::Alertmanager => "alertmanager",
+            Self::Pagerduty => "pagerduty",
+            Self::Opsgenie => "opsgenie",
         }
     }
 
     /// Reads a type name.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Whether the channel is an incident tool (it triggers and resolves incidents, so it takes
+    /// alerts, recoveries and probe events but no digests).
+    pub const fn is_incident_tool(self) -> bool {
+        matches!(self, Self::Alertmanager | Self::Pagerduty | Self::Opsgenie)
     }
 }
 

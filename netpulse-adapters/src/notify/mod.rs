@@ -8,6 +8,8 @@
 //! receiver). Error texts never contain URLs or secrets: reqwest errors are stripped of their
 //! URL and the caller redacts secret values as well.
 
+#[cfg(feature = "notify-alertmanager")]
+mod alertmanager;
 #[cfg(feature = "notify-discord")]
 mod discord;
 #[cfg(feature = "notify-email")]
@@ -15,8 +17,18 @@ mod email;
 #[cfg(feature = "notify-gotify")]
 mod gotify;
 mod http;
+#[cfg(any(
+    feature = "notify-alertmanager",
+    feature = "notify-pagerduty",
+    feature = "notify-opsgenie"
+))]
+mod incident;
 #[cfg(feature = "notify-ntfy")]
 mod ntfy;
+#[cfg(feature = "notify-opsgenie")]
+mod opsgenie;
+#[cfg(feature = "notify-pagerduty")]
+mod pagerduty;
 #[cfg(feature = "notify-slack")]
 mod slack;
 #[cfg(feature = "notify-telegram")]
@@ -142,6 +154,46 @@ const TELEGRAM: &[FieldSpec] = &[
     field("apiUrl", "Bot API server; default https://api.telegram.org"),
 ];
 
+const ALERTMANAGER: &[FieldSpec] = &[
+    required(field(
+        "url",
+        "Alertmanager base URL, e.g. http://alertmanager:9093 (alerts go to /api/v2/alerts)",
+    )),
+    field(
+        "username",
+        "basic-authentication user, if Alertmanager sits behind one",
+    ),
+    secret(field("password", "basic-authentication password")),
+    secret(field(
+        "bearerToken",
+        "bearer token, if Alertmanager sits behind one",
+    )),
+    field(
+        "ttlHours",
+        "hours a firing alert stays active if no recovery comes (endsAt); default 24",
+    ),
+];
+
+const PAGERDUTY: &[FieldSpec] = &[
+    required(secret(field(
+        "routingKey",
+        "integration key of an Events API v2 integration of the service",
+    ))),
+    field(
+        "url",
+        "Events API server; default https://events.pagerduty.com",
+    ),
+];
+
+const OPSGENIE: &[FieldSpec] = &[
+    required(secret(field("apiKey", "API key of an API integration"))),
+    field(
+        "url",
+        "API server; default https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
+    ),
+    field("team", "team to route alerts to (responder), by name"),
+];
+
 /// The settings of a channel type.
 pub const fn fields(kind: ChannelKind) -> &'static [FieldSpec] {
     match kind {
@@ -152,6 +204,9 @@ pub const fn fields(kind: ChannelKind) -> &'static [FieldSpec] {
         ChannelKind::Discord => DISCORD,
         ChannelKind::Slack => SLACK,
         ChannelKind::Telegram => TELEGRAM,
+        ChannelKind::Alertmanager => ALERTMANAGER,
+        ChannelKind::Pagerduty => PAGERDUTY,
+        ChannelKind::Opsgenie => OPSGENIE,
     }
 }
 
@@ -252,6 +307,18 @@ pub fn build(
         ChannelKind::Slack => Ok(Arc::new(slack::Slack::new(config, client.0.clone())?)),
         #[cfg(feature = "notify-telegram")]
         ChannelKind::Telegram => Ok(Arc::new(telegram::Telegram::new(config, client.0.clone())?)),
+        #[cfg(feature = "notify-alertmanager")]
+        ChannelKind::Alertmanager => Ok(Arc::new(alertmanager::Alertmanager::new(
+            config,
+            client.0.clone(),
+        )?)),
+        #[cfg(feature = "notify-pagerduty")]
+        ChannelKind::Pagerduty => Ok(Arc::new(pagerduty::PagerDuty::new(
+            config,
+            client.0.clone(),
+        )?)),
+        #[cfg(feature = "notify-opsgenie")]
+        ChannelKind::Opsgenie => Ok(Arc::new(opsgenie::Opsgenie::new(config, client.0.clone())?)),
         #[allow(unreachable_patterns)]
         other => Err(InvalidValue::new(
             "kind",

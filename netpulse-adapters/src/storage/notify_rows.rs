@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertPolicy;
 use netpulse_domain::id::ConnectionId;
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_domain::notify::{DigestSchedule, LocalTime, QuietHours};
 use netpulse_domain::schedule::CronCalendar;
 use netpulse_ports::notification_store::{
@@ -12,7 +13,8 @@ use netpulse_ports::notification_store::{
     StoredMaintenance,
 };
 use netpulse_ports::notify::{
-    ChannelKind, ConnectionRef, Notification, NotificationKind, ProbeRef, ResultSummary, Severity,
+    ChannelKind, ConnectionRef, IncidentRef, Notification, NotificationKind, ProbeRef,
+    ResultSummary, Severity,
 };
 use netpulse_ports::storage::StorageError;
 use serde_json::{Value, json};
@@ -202,6 +204,15 @@ pub(crate) fn context_to_json(n: &Notification) -> String {
         })),
         "resultLink": n.result_link,
         "shareLink": n.share_link,
+        "incident": n.incident.as_ref().map(|i| json!({
+            "key": i.key,
+            "severity": i.severity.as_str(),
+            "source": i.source.as_str(),
+            "startedAt": i.started_at.map(Timestamp::unix_millis),
+            "site": i.site,
+            "check": i.check,
+            "family": i.family,
+        })),
     })
     .to_string()
 }
@@ -278,6 +289,28 @@ pub(crate) fn notification_of(
                 r.get("completedAt").and_then(Value::as_i64).unwrap_or(0),
             ),
         });
+    let incident = ctx
+        .get("incident")
+        .filter(|i| i.is_object())
+        .map(|i| -> Result<IncidentRef, StorageError> {
+            let severity = text(i, "severity");
+            let source = text(i, "source");
+            Ok(IncidentRef {
+                key: text(i, "key"),
+                severity: IncidentSeverity::parse("incident.severity", &severity)
+                    .map_err(|_| invalid("incident.severity", &severity, "is not a severity"))?,
+                source: AlertSource::parse(&source)
+                    .ok_or_else(|| invalid("incident.source", &source, "is not an alert source"))?,
+                started_at: i
+                    .get("startedAt")
+                    .and_then(Value::as_i64)
+                    .map(Timestamp::from_unix_millis),
+                site: opt_text(i, "site"),
+                check: opt_text(i, "check"),
+                family: opt_text(i, "family"),
+            })
+        })
+        .transpose()?;
     Ok(Notification {
         kind,
         severity,
@@ -289,6 +322,7 @@ pub(crate) fn notification_of(
         result,
         result_link: opt_text(&ctx, "resultLink"),
         share_link: opt_text(&ctx, "shareLink"),
+        incident,
     })
 }
 

@@ -3,7 +3,9 @@
 //! `cargo test -p netpulse-adapters` runs every module, as `cargo test --workspace` does.
 //!
 //! - `storage`: the storage contract on SQLite and PostgreSQL (`NETPULSE_TEST_PG_URL`).
-//! - `notify_channels`: every notification channel against loopback receivers.
+//! - `notify_channels`: every notification channel against loopback receivers;
+//!   `notify_incident_tools`: PagerDuty and Opsgenie against receivers checking the documented
+//!   shapes; `notify_alertmanager`: against a real `prometheus-alertmanager`.
 //! - `runners_ookla`, `runners_iperf3`, `runners_http`: the speed-test runners against fake
 //!   CLIs (`tests/fake-tools/`), a real `iperf3 -s`, and the built-in speed-test target.
 //! - `checks_netns`: the connectivity-check engines in a test network of namespaces
@@ -14,7 +16,11 @@ mod checks_netns;
 #[cfg(feature = "checks")]
 mod netns;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]
+mod notify_alertmanager;
+#[cfg(all(feature = "notify-all", feature = "secrets"))]
 mod notify_channels;
+#[cfg(all(feature = "notify-all", feature = "secrets"))]
+mod notify_incident_tools;
 #[cfg(all(feature = "http-engine", feature = "speedtest-target"))]
 mod runners_http;
 #[cfg(feature = "iperf3")]

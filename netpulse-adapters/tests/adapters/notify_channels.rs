@@ -17,18 +17,18 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
-struct Received {
-    method: String,
-    path: String,
-    headers: BTreeMap<String, String>,
-    body: String,
+pub(crate) struct Received {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
@@ -36,12 +36,12 @@ impl Received {
 }
 
 /// An HTTP/1.1 receiver answering with the given statuses in turn (the last one repeats).
-struct Receiver {
-    base: String,
+pub(crate) struct Receiver {
+    pub(crate) base: String,
     requests: Arc<Mutex<Vec<Received>>>,
 }
 
-async fn receiver(statuses: Vec<u16>) -> Receiver {
+pub(crate) async fn receiver(statuses: Vec<u16>) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -103,12 +103,16 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
 }
 
 impl Receiver {
-    fn taken(&self) -> Vec<Received> {
+    pub(crate) fn taken(&self) -> Vec<Received> {
         self.requests.lock().unwrap().clone()
     }
 }
 
-fn config(kind: ChannelKind, options: &[(&str, &str)], secrets: &[(&str, &str)]) -> ChannelConfig {
+pub(crate) fn config(
+    kind: ChannelKind,
+    options: &[(&str, &str)],
+    secrets: &[(&str, &str)],
+) -> ChannelConfig {
     let map = |items: &[(&str, &str)]| -> BTreeMap<String, String> {
         items
             .iter()
@@ -122,7 +126,7 @@ fn config(kind: ChannelKind, options: &[(&str, &str)], secrets: &[(&str, &str)])
     }
 }
 
-fn alert() -> Notification {
+pub(crate) fn alert() -> Notification {
     let at = Timestamp::parse_rfc3339("2026-06-06T12:05:00Z").unwrap();
     let mut n = Notification::new(
         NotificationKind::Alert,

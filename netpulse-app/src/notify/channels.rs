@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use netpulse_adapters::notify::build;
 use netpulse_ports::notification_store::StoredChannel;
-use netpulse_ports::notify::{ChannelConfig, NotificationKind};
+use netpulse_ports::notify::{ChannelConfig, ChannelKind, NotificationKind};
 
 use super::{Notifications, SEND_TIMEOUT, render};
 
@@ -32,6 +32,14 @@ pub fn default_events() -> Vec<NotificationKind> {
     NotificationKind::ALL
         .into_iter()
         .filter(|k| *k != NotificationKind::Test)
+        .collect()
+}
+
+/// Kinds a channel of `kind` receives unless told otherwise: incident tools take no digests.
+pub fn default_events_for(kind: ChannelKind) -> Vec<NotificationKind> {
+    default_events()
+        .into_iter()
+        .filter(|k| !(kind.is_incident_tool() && *k == NotificationKind::Digest))
         .collect()
 }
 

@@ -6,9 +6,10 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertEdge;
 use netpulse_domain::check::{CheckMeasurement, Family};
+use netpulse_domain::incident_severity::{AlertSource, severity_of};
 use netpulse_domain::model::Probe;
 use netpulse_ports::check_store::{Check, CheckEdge};
-use netpulse_ports::notify::{Notification, NotificationKind, ProbeRef};
+use netpulse_ports::notify::{IncidentRef, Notification, NotificationKind, ProbeRef};
 use netpulse_ports::storage::StorageError;
 
 use super::Notifications;
@@ -83,7 +84,23 @@ pub fn check_notification(
         id: probe.id.to_string(),
         name: probe.name.to_string(),
     });
+    n.incident = Some(IncidentRef {
+        key: format!("check-{}-{}", check.id, family_key(edge.family)),
+        severity: severity_of(AlertSource::Check, None, None),
+        source: AlertSource::Check,
+        started_at: None,
+        site: probe.labels.get("site").map(str::to_owned),
+        check: Some(what),
+        family: Some(family.to_owned()),
+    });
     n
+}
+
+const fn family_key(f: Family) -> &'static str {
+    match f {
+        Family::V4 => "v4",
+        Family::V6 => "v6",
+    }
 }
 
 impl Notifications {

@@ -15,8 +15,9 @@ use netpulse_ports::notification_store::Incident;
 use netpulse_ports::storage::StorageError;
 use tokio::sync::mpsc;
 
-use super::{Notifications, render};
+use super::{Notifications, incident_ref, render};
 use crate::ids::new_uuid;
+use netpulse_domain::incident_severity::AlertSource;
 
 struct EdgeListener(mpsc::UnboundedSender<(Measurement, AlertEdge)>);
 
@@ -67,7 +68,14 @@ impl Notifications {
                 if announce_alert(settings.enabled && connection.enabled, in_maintenance)
                     == Announcement::Now
                 {
-                    let n = render::alert(&probe, &connection, m, consecutive, now, public_url);
+                    let n = incident_ref::attach(
+                        render::alert(&probe, &connection, m, consecutive, now, public_url),
+                        incident.id.clone(),
+                        AlertSource::Connection,
+                        None,
+                        Some(incident.opened_at),
+                        &probe,
+                    );
                     self.enqueue(n, Some(&incident.id)).await?;
                 } else {
                     tracing::info!(connection = %connection.id, in_maintenance, "alert not announced now");
@@ -79,16 +87,25 @@ impl Notifications {
                     .close_incident(&m.connection_id, m.completed_at)
                     .await?;
                 let announced = incident.as_ref().is_some_and(|i| i.announced);
-                if announce_recovery(announced, settings.enabled) {
-                    let since = incident.map(|i| i.opened_at);
-                    let n = render::recovery(
-                        &probe,
-                        &connection,
-                        m,
-                        consecutive,
+                if let (true, Some(incident)) =
+                    (announce_recovery(announced, settings.enabled), incident)
+                {
+                    let since = Some(incident.opened_at);
+                    let n = incident_ref::attach(
+                        render::recovery(
+                            &probe,
+                            &connection,
+                            m,
+                            consecutive,
+                            since,
+                            now,
+                            public_url,
+                        ),
+                        incident.id,
+                        AlertSource::Connection,
+                        None,
                         since,
-                        now,
-                        public_url,
+                        &probe,
                     );
                     self.enqueue(n, None).await?;
                 }

@@ -9,7 +9,8 @@ use netpulse_domain::notify::{DigestPeriod, LivenessEdge, liveness_edge, offline
 use netpulse_ports::notification_store::NotificationSettings;
 use netpulse_ports::storage::StorageError;
 
-use super::{LEASE_SECONDS, Notifications, render};
+use super::{LEASE_SECONDS, Notifications, incident_ref, render};
+use netpulse_domain::incident_severity::AlertSource;
 
 impl Notifications {
     /// One round of housekeeping (see the module docs); does nothing without the lease.
@@ -77,8 +78,15 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, true, now)
                         .await?
                     {
-                        self.enqueue(render::probe_offline(&probe, last, limit, now), None)
-                            .await?;
+                        let n = incident_ref::attach(
+                            render::probe_offline(&probe, last, limit, now),
+                            incident_ref::probe_key(&probe),
+                            AlertSource::ProbeOffline,
+                            None,
+                            Some(last),
+                            &probe,
+                        );
+                        self.enqueue(n, None).await?;
                     }
                 }
                 Some(LivenessEdge::Back) => {
@@ -87,8 +95,15 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, false, now)
                         .await?
                     {
-                        self.enqueue(render::probe_back(&probe, None, now), None)
-                            .await?;
+                        let n = incident_ref::attach(
+                            render::probe_back(&probe, None, now),
+                            incident_ref::probe_key(&probe),
+                            AlertSource::ProbeOffline,
+                            None,
+                            None,
+                            &probe,
+                        );
+                        self.enqueue(n, None).await?;
                     }
                 }
                 None => {}
@@ -125,13 +140,20 @@ impl Notifications {
             if !self.settings().await?.enabled {
                 return Ok(());
             }
-            let n = render::late_alert(
+            let n = incident_ref::attach(
+                render::late_alert(
+                    &probe,
+                    &connection,
+                    result.as_ref(),
+                    incident.opened_at,
+                    now,
+                    settings.public_url.as_deref(),
+                ),
+                incident.id.clone(),
+                AlertSource::Connection,
+                None,
+                Some(incident.opened_at),
                 &probe,
-                &connection,
-                result.as_ref(),
-                incident.opened_at,
-                now,
-                settings.public_url.as_deref(),
             );
             self.enqueue(n, Some(&incident.id)).await?;
         }

@@ -41,6 +41,7 @@ mod delivery;
 mod digest;
 mod edges;
 mod housekeeping;
+mod incident_ref;
 pub mod render;
 
 use std::sync::{Arc, Mutex};
@@ -57,7 +58,7 @@ use netpulse_ports::notification_store::NotificationSettings;
 use netpulse_ports::storage::{Storage, StorageError};
 use tokio::sync::{Notify, mpsc};
 
-pub use channels::{TestOutcome, default_events, redact};
+pub use channels::{TestOutcome, default_events, default_events_for, redact};
 pub use counter::{SentCounter, SentKey};
 
 use crate::ids::new_uuid;

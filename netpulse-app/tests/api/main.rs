@@ -12,6 +12,7 @@ mod exposure;
 mod health;
 mod helpers;
 mod input_bounds;
+mod integrations;
 mod late_results;
 mod limits;
 mod maintenance;
@@ -107,6 +108,7 @@ on_both_databases!(
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
     checks::dns_results_are_rated_per_resolver,
+    integrations::alertmanager_gets_the_alert_and_its_resolution_while_a_failing_pagerduty_retries,
 );
 
 /// Two server processes need PostgreSQL.

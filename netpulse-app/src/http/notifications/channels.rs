@@ -39,7 +39,8 @@ pub struct FieldSpecDto {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ChannelTypeDto {
-    /// `email`, `webhook`, `ntfy`, `gotify`, `discord`, `slack` or `telegram`.
+    /// `email`, `webhook`, `ntfy`, `gotify`, `discord`, `slack`, `telegram`, `alertmanager`,
+    /// `pagerduty` or `opsgenie`.
     #[oai(rename = "type")]
     pub kind: String,
     /// Its settings.

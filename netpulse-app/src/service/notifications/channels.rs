@@ -11,7 +11,7 @@ use netpulse_ports::notify::{ChannelConfig, ChannelKind, NotificationKind};
 
 use super::{engine, rule_only};
 use crate::error::AppError;
-use crate::notify::{TestOutcome, default_events};
+use crate::notify::{TestOutcome, default_events_for};
 use crate::service::{App, new_uuid};
 
 /// One value of a channel's `settings` as the caller sent it.
@@ -108,7 +108,10 @@ pub async fn create(app: &App, input: &ChannelInput) -> Result<StoredChannel, Ap
         kind,
         enabled: input.enabled.unwrap_or(true),
         options: config.options,
-        events: events_of(input.events.as_deref())?.unwrap_or_else(default_events),
+        events: incident_tool_events(
+            kind,
+            events_of(input.events.as_deref())?.unwrap_or_else(|| default_events_for(kind)),
+        )?,
         quiet_hours: quiet_hours_of(app, input.quiet_hours.as_ref())?.flatten(),
         created_at: now,
         updated_at: now,
@@ -162,7 +165,7 @@ pub async fn update(app: &App, id: &str, input: &ChannelInput) -> Result<StoredC
     }
     validate(&config)?;
     if let Some(events) = events_of(input.events.as_deref())? {
-        channel.events = events;
+        channel.events = incident_tool_events(channel.kind, events)?;
     }
     if let Some(q) = quiet_hours_of(app, input.quiet_hours.as_ref())? {
         channel.quiet_hours = q;
@@ -185,6 +188,23 @@ pub async fn test(app: &App, id: &str) -> Result<TestOutcome, AppError> {
     let svc = engine(app)?;
     let channel = get(app, id).await?;
     Ok(svc.send_test(&channel).await)
+}
+
+/// Incident tools trigger and resolve incidents; a digest is none.
+fn incident_tool_events(
+    kind: ChannelKind,
+    events: Vec<NotificationKind>,
+) -> Result<Vec<NotificationKind>, AppError> {
+    if kind.is_incident_tool() && events.contains(&NotificationKind::Digest) {
+        return Err(AppError::invalid(
+            "events",
+            format!(
+                "{} channels take alerts, recoveries and probe events, not digest",
+                kind.as_str()
+            ),
+        ));
+    }
+    Ok(events)
 }
 
 fn required<'a>(field: &str, value: Option<&'a str>) -> Result<&'a str, AppError> {
