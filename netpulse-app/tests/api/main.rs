@@ -14,6 +14,7 @@ mod helpers;
 mod input_bounds;
 mod late_results;
 mod limits;
+mod long_poll;
 mod maintenance;
 mod metrics;
 mod notifications;
@@ -106,6 +107,9 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    long_poll::a_run_now_wakes_a_waiting_poll,
+    long_poll::a_write_by_another_process_wakes_a_waiting_poll,
+    long_poll::the_agent_client_long_polls,
 );
 
 /// Two server processes need PostgreSQL.
