@@ -42,6 +42,13 @@ use crate::wire_checks::{
     DueChecksBody,
 };
 
+/// The query parameter of a long poll (seconds the server may hold it).
+pub const WAIT_PARAM: &str = "wait";
+/// The field of a `/due` answer by which a server says it honoured `wait`.
+pub const WAITED_SECONDS_FIELD: &str = "waitedSeconds";
+/// How much longer than the asked wait the client waits for a long poll's answer.
+pub const LONG_POLL_MARGIN: Duration = Duration::from_secs(10);
+
 /// The default timeout of one request (connect, send, answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -249,9 +256,14 @@ impl AgentApi for HttpAgentApi {
             url.query_pairs_mut()
                 .append_pair(CHECKS_VERSION_PARAM, version.as_str());
         }
-        let request = self
-            .client
-            .get(url)
+        let mut request = self.client.get(url.clone());
+        if let Some(wait) = agent.wait {
+            url.query_pairs_mut()
+                .append_pair(WAIT_PARAM, &wait.as_secs().to_string());
+            // The client waits longer than the server holds the poll.
+            request = self.client.get(url).timeout(wait + LONG_POLL_MARGIN);
+        }
+        let request = request
             .header(VERSION_HEADER, &agent.version)
             .header(ENGINES_HEADER, engines);
         let (status, body) = self.send(request, "polling for due work").await?;
@@ -348,6 +360,9 @@ pub fn parse_due(body: &str) -> Result<(DuePlan, Vec<String>), AgentApiError> {
         tasks: Vec::with_capacity(answer.tasks.len()),
         poll_after_seconds: answer.poll_after_seconds,
         checks,
+        long_polled: value
+            .get(WAITED_SECONDS_FIELD)
+            .is_some_and(serde_json::Value::is_u64),
     };
     for (index, raw) in answer.tasks.into_iter().enumerate() {
         match parse_task(&raw) {
@@ -502,6 +517,16 @@ mod tests {
         assert!(warnings[1].contains("engine"), "{}", warnings[1]);
         assert!(warnings[2].contains("unknown scheme"), "{}", warnings[2]);
         assert!(warnings[3].contains("#4"), "{}", warnings[3]);
+    }
+
+    #[test]
+    fn a_held_poll_is_recognised_by_waited_seconds() {
+        let (plan, _) =
+            parse_due(r#"{"tasks":[],"pollAfterSeconds":60,"waitedSeconds":25}"#).unwrap();
+        assert!(plan.long_polled);
+        // An older server ignores `wait`: the agent then sleeps `pollAfterSeconds` as before.
+        let (plan, _) = parse_due(r#"{"tasks":[],"pollAfterSeconds":60}"#).unwrap();
+        assert!(!plan.long_polled);
     }
 
     #[test]

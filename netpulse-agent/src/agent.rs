@@ -87,11 +87,16 @@ impl Agent {
         &self.checks
     }
 
-    /// How long to wait after a cycle: the server's `pollAfterSeconds`, or the configured
-    /// interval when it named none (0); after a failed poll the back-off's next delay (capped
+    /// How long to wait after a cycle: nothing more after a long poll the server held, else
+    /// the server's `pollAfterSeconds`, or the configured interval when it named none (0); after a failed poll the back-off's next delay (capped
     /// by the interval). Never shorter than `min_sleep`.
     pub fn pause_after(&self, report: &CycleReport, backoff: &mut Backoff) -> Duration {
         let pause = match report.poll_after_seconds {
+            // The held poll was the pause: poll again right after the work.
+            Some(_) if report.poll_error.is_none() && report.long_polled => {
+                backoff.reset();
+                Duration::ZERO
+            }
             Some(seconds) if report.poll_error.is_none() => {
                 backoff.reset();
                 if seconds > 0 {

@@ -7,6 +7,7 @@
 //! | `--probe-id` | `PROBE_ID` | required (a UUID) |
 //! | `--probe-token` | `PROBE_TOKEN` | required |
 //! | `--poll-interval` | `AGENT_POLL_INTERVAL` | 60 (seconds; used when the server names none, and as the back-off cap) |
+//! | `--long-poll` | `AGENT_LONG_POLL` | 25 (seconds the server may hold a poll with nothing to do; 0 turns long-polling off) |
 //! | `--test-timeout` | `AGENT_TEST_TIMEOUT` | 120 (seconds one test may take) |
 //! | `--ookla-binary` | `OOKLA_BINARY` | `speedtest` |
 //! | `--iperf3-binary` | `IPERF3_BINARY` | `iperf3` |
@@ -24,6 +25,9 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use netpulse_adapters::agent_client::normalise_server_url;
 use netpulse_domain::id::ProbeId;
+
+/// The default long-poll wait.
+pub const DEFAULT_LONG_POLL: Duration = Duration::from_secs(25);
 
 /// The default fallback poll interval.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_mins(1);
@@ -88,6 +92,12 @@ pub struct Args {
     #[arg(long, env = "AGENT_POLL_INTERVAL", value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub poll_interval: u64,
+
+    /// Seconds the server may hold a poll while there is nothing to do, so run-now requests and
+    /// diagnostics start at once (0: poll every interval without waiting).
+    #[arg(long, env = "AGENT_LONG_POLL", value_name = "SECONDS", default_value_t = 25,
+          value_parser = clap::value_parser!(u64).range(0..=50))]
+    pub long_poll: u64,
 
     /// Seconds one speed test may take before it is stopped.
     #[arg(long, env = "AGENT_TEST_TIMEOUT", value_name = "SECONDS", default_value_t = 120,
@@ -181,6 +191,8 @@ pub struct AgentConfig {
     pub min_sleep: Duration,
     /// What the check rounds' offset is derived from (the probe id).
     pub agent_key: String,
+    /// How long the server may hold a poll with nothing to do (zero: no long-polling).
+    pub long_poll: Duration,
 }
 
 impl AgentConfig {
@@ -196,6 +208,7 @@ impl AgentConfig {
             backoff_base: Duration::from_secs(1),
             min_sleep: Duration::from_secs(1),
             agent_key: String::new(),
+            long_poll: DEFAULT_LONG_POLL,
         }
     }
 }
@@ -353,6 +366,7 @@ impl Settings {
         agent.spool_max_results = usize::try_from(args.spool_max_results).unwrap_or(usize::MAX);
         agent.poll_interval = Duration::from_secs(args.poll_interval);
         agent.test_timeout = Duration::from_secs(args.test_timeout);
+        agent.long_poll = Duration::from_secs(args.long_poll);
         agent.agent_key = probe_id.to_string();
         Ok(Self {
             server_url,

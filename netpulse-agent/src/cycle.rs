@@ -51,6 +51,8 @@ pub struct CycleReport {
     pub push_error: Option<AgentApiError>,
     /// Results waiting in the spool when the cycle ended.
     pub pending: usize,
+    /// Whether the server held the poll (long-poll): the next poll follows at once.
+    pub long_polled: bool,
 }
 
 impl CycleReport {
@@ -146,6 +148,7 @@ impl Agent {
             version: self.config().version.clone(),
             engines: engines.clone(),
             checks_version: self.checks().version(),
+            wait: (!self.config().long_poll.is_zero()).then_some(self.config().long_poll),
         };
         let plan = match self.api().due(&agent).await {
             Ok(plan) => plan,
@@ -164,6 +167,7 @@ impl Agent {
             }
         };
         report.poll_after_seconds = Some(plan.poll_after_seconds);
+        report.long_polled = plan.long_polled;
         self.checks().update(plan.checks.clone());
         tracing::debug!(tasks = plan.tasks.len(), poll_after_seconds = plan.poll_after_seconds, engines = ?engines, "polled");
 

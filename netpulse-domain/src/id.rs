@@ -121,6 +121,11 @@ uuid_id!(
     ApiTokenId,
     "API token id"
 );
+uuid_id!(
+    /// Identifies a diagnostic run on demand (trace, port probe, DNS timing).
+    DiagnosticId,
+    "diagnostic id"
+);
 
 #[cfg(test)]
 mod tests {

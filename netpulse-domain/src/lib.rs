@@ -47,6 +47,7 @@ pub mod check;
 pub mod crc32;
 pub mod cron_fields;
 pub mod degradation;
+pub mod diagnostic;
 pub mod due_work;
 pub mod error;
 pub mod health;

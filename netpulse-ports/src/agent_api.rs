@@ -18,6 +18,9 @@ pub struct AgentInfo {
     /// The version of the check set it holds (sent as `checksVersion`), if any; the server may
     /// then answer that the set is unchanged.
     pub checks_version: Option<CheckSetVersion>,
+    /// Long-poll: how long the server may hold the poll while there is nothing to do (sent as
+    /// `wait`); `None` polls without waiting.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// One task from `/due`.
@@ -51,6 +54,9 @@ pub struct DuePlan {
     /// The probe's check set; `None` when the server sent none (an older server): the agent
     /// keeps the set it has.
     pub checks: Option<CheckSet>,
+    /// Whether the server held the poll as asked (`waitedSeconds` in the answer): the agent
+    /// then polls again right after its work instead of sleeping `poll_after_seconds`.
+    pub long_polled: bool,
 }
 
 /// A probe's connectivity checks, as `/due` hands them out.

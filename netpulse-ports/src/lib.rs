@@ -16,3 +16,4 @@ pub mod notify;
 pub mod runner;
 pub mod storage;
 pub mod web_store;
+pub mod work_signal;

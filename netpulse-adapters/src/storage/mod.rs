@@ -49,6 +49,9 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+/// The wake-up row and notice payload meaning "every probe".
+pub(crate) const WORK_ALL: &str = "*";
+
 use netpulse_ports::storage::{Storage, StorageError};
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(unavailable)`

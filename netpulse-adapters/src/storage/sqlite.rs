@@ -60,6 +60,26 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Db>, sqlx
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// Sends a wake-up notice inside `tx`: SQLite has no notices (waiters poll the version row).
+#[allow(clippy::unused_async)] // the same signature as PostgreSQL's
+async fn notify_work(
+    _tx: &mut Transaction<'static, Db>,
+    _payload: &str,
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// SQLite has no listener: waiters poll the version row.
+#[allow(clippy::unused_async)] // the same signature as PostgreSQL's
+async fn work_listener(
+    _pool: &SqlitePool,
+) -> Result<
+    Option<Box<dyn netpulse_ports::work_signal::WorkListener>>,
+    netpulse_ports::storage::StorageError,
+> {
+    Ok(None)
+}
+
 // The queries shared with the other database, compiled here against this one.
 #[allow(
     clippy::duplicate_mod,

@@ -36,6 +36,7 @@ pub async fn run(settings: &Settings, api: &dyn AgentApi, engines: &Engines) -> 
             version: settings.agent.version.clone(),
             engines: engines.available().await,
             checks_version: None,
+            wait: None,
         };
         match api.due(&agent).await {
             Ok(plan) => {

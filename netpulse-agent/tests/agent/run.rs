@@ -189,3 +189,20 @@ fn the_pause_follows_the_server_then_backs_off() {
         "a successful poll resets the back-off"
     );
 }
+
+#[test]
+fn after_a_held_poll_the_agent_polls_again_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent("http://127.0.0.1:9", dir.path(), &[]);
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
+    let held = CycleReport {
+        poll_after_seconds: Some(60),
+        long_polled: true,
+        ..CycleReport::default()
+    };
+    // The held poll was the pause; only the configured shortest sleep is left.
+    assert_eq!(
+        agent.pause_after(&held, &mut backoff),
+        agent.config().min_sleep
+    );
+}

@@ -23,7 +23,7 @@ use super::legacy_push::legacy_submission;
 use super::payload::{BodyError, DeferredJsonBody, Fields};
 use super::problem::ApiError;
 use crate::error::AppError;
-use crate::service::{self, App, due, health, ingest, probes};
+use crate::service::{self, App, health, ingest, long_poll, probes};
 use netpulse_ports::agent_api::ResultPush;
 
 /// Default time an agent gives one test, seconds.
@@ -85,6 +85,10 @@ pub struct DueDto {
     /// The probe's connectivity checks (with `checksVersion` current: `unchanged`, no items).
     #[oai(skip_serializing_if_is_none)]
     pub checks: Option<crate::check_dto::DueChecksDto>,
+    /// The `wait` the server honoured (long-poll), seconds; absent for a poll without `wait`.
+    /// An agent that sees it polls again right after its work.
+    #[oai(skip_serializing_if_is_none)]
+    pub waited_seconds: Option<u32>,
 }
 
 /// A result as the agent pushes it. The PHP agent's body (the Ookla JSON object merged with
@@ -167,6 +171,7 @@ impl From<DueAnswerBody> for DueDto {
             tasks: answer.tasks.into_iter().map(Into::into).collect(),
             poll_after_seconds: answer.poll_after_seconds,
             checks: None,
+            waited_seconds: None,
         }
     }
 }
@@ -419,7 +424,8 @@ fn recorded(outcome: &RecordOutcome) -> RecordedResponse {
 #[OpenApi(prefix_path = "/v1")]
 impl AgentApi {
     /// What this probe should test now. Records the poll (at most one write per 30 s) with
-    /// the agent's version and engines.
+    /// the agent's version and engines. With `wait`, a poll with nothing to do is held until
+    /// work is queued for the probe or the wait ends.
     #[oai(path = "/probes/:probe_id/due", method = "get", tag = "Tag::Agent")]
     async fn due(
         &self,
@@ -428,13 +434,21 @@ impl AgentApi {
         #[oai(name = "X-NetPulse-Agent-Version")] version: Header<Option<String>>,
         #[oai(name = "X-NetPulse-Agent-Engines")] engines: Header<Option<String>>,
         #[oai(name = "checksVersion")] checks_version: Query<Option<String>>,
+        /// Long-poll: hold the answer up to this many seconds (0–50, and at most the poll
+        /// interval) until there is work (a run-now request, a diagnostic, a changed check
+        /// set); absent or 0 answers at once.
+        wait: Query<Option<String>>,
     ) -> Result<Json<DueDto>, ApiError> {
         let (id, known) = authenticate(&self.app, &probe_id, &auth).await?;
         let details = PollDetails {
             agent_version: version.0.map(|v| v.chars().take(64).collect()),
             engines: parse_engines(engines.0.as_deref()),
         };
-        let plan = due::plan(&self.app, &id, &known, &details).await?;
+        let wait = long_poll::parse_wait(wait.0.as_deref())?;
+        let wait = long_poll::granted_wait(&self.app, wait);
+        let known_checks = checks_version.0.as_deref();
+        let plan =
+            long_poll::plan_or_wait(&self.app, &id, &known, &details, wait, known_checks).await?;
         let answer = DueAnswerBody {
             tasks: plan
                 .tasks
@@ -459,6 +473,7 @@ impl AgentApi {
         let checks = Some(checks.await?);
         Ok(Json(DueDto {
             checks,
+            waited_seconds: (!wait.is_zero()).then(|| u32::try_from(wait.as_secs()).unwrap_or(0)),
             ..answer.into()
         }))
     }

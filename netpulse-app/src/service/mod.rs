@@ -14,6 +14,7 @@ pub mod due;
 pub mod health;
 pub mod ingest;
 pub mod local_agent;
+pub mod long_poll;
 pub mod measurements;
 pub mod notifications;
 pub mod passwords;
@@ -25,6 +26,7 @@ pub mod server_averages;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod wakeups;
 
 use std::sync::Arc;
 
@@ -54,6 +56,8 @@ pub struct App {
     /// Notification channels, settings and the delivery log (`None`: not configured, e.g. the
     /// admin CLI; the notification API then answers 503).
     pub notifications: Option<Arc<crate::notify::Notifications>>,
+    /// Wake-ups of long-polling agents (`/due?wait=`).
+    pub wakeups: Arc<wakeups::Wakeups>,
 }
 
 impl std::fmt::Debug for App {

@@ -36,7 +36,9 @@ pub async fn request(
         }
         RunTarget::All => RunScope::All,
     };
-    Ok(app.storage.request_run(scope, pin, app.clock.now()).await?)
+    let queued = app.storage.request_run(scope, pin, app.clock.now()).await?;
+    super::wakeups::signal_runs(app, target).await?;
+    Ok(queued)
 }
 
 /// The state of a connection's latest run-now request (`None`: never asked).

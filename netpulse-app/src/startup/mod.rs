@@ -113,6 +113,7 @@ pub fn app_over(
         default_alerts: AlertPolicy::default(),
         listeners: vec![],
         notifications: None,
+        wakeups: Arc::default(),
     }
 }
 

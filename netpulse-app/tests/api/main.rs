@@ -15,6 +15,7 @@ mod input_bounds;
 mod integrations;
 mod late_results;
 mod limits;
+mod long_poll;
 mod maintenance;
 mod metrics;
 mod notifications;
@@ -109,6 +110,9 @@ on_both_databases!(
     checks::the_connectivity_page_shows_each_check_and_family,
     checks::dns_results_are_rated_per_resolver,
     integrations::alertmanager_gets_the_alert_and_its_resolution_while_a_failing_pagerduty_retries,
+    long_poll::a_run_now_wakes_a_waiting_poll,
+    long_poll::a_write_by_another_process_wakes_a_waiting_poll,
+    long_poll::the_agent_client_long_polls,
 );
 
 /// Two server processes need PostgreSQL.

@@ -3,6 +3,7 @@
 //! provides `Db`, `Store`, `begin_write` and `LOCK`.
 
 use super::{Db, LOCK, Store, begin_write};
+use super::{notify_work, work_listener};
 
 mod accounts;
 mod binds;
@@ -16,3 +17,4 @@ mod notifications;
 mod probes;
 mod scheduling;
 mod sessions;
+mod work_signals;

@@ -10,6 +10,7 @@ mod notifications;
 mod postgres_only;
 mod schema;
 mod web;
+mod work_signals;
 
 /// Generates `sqlite::<name>` and `postgres::<name>` tests for each contract function.
 macro_rules! contract_tests {
@@ -71,9 +72,11 @@ contract_tests!(
     service_checks_cross_each_alert_edge_once,
     check_result_pages_merge_checks_without_gaps,
     addresses_round_trip_when_they_are_the_checks_own_host,
+    work_signals_move_the_probes_version_and_notify,
 );
 
 use checks::*;
 use contract::*;
 use late::*;
 use web::*;
+use work_signals::*;
