@@ -20,6 +20,7 @@ mod notifications;
 mod openapi;
 mod remote_write;
 mod rest_api;
+mod rollups;
 mod schemathesis;
 mod web_auth;
 mod web_browser;
@@ -106,6 +107,7 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    rollups::rollups_equal_raw_answers_over_random_data_in_random_order,
 );
 
 /// Two server processes need PostgreSQL.

@@ -14,5 +14,6 @@ mod measurements;
 mod metrics;
 mod notifications;
 mod probes;
+mod rollups;
 mod scheduling;
 mod sessions;
