@@ -200,9 +200,8 @@ impl RollupRow {
         Ok(StoredRollup {
             connection: ConnectionId::parse(&self.connection_id)
                 .map_err(|e| invalid(e.field, &e.value, e.reason))?,
-            level: Level::from_code(self.level).ok_or_else(|| {
-                invalid("level", &self.level.to_string(), "is not a rollup level")
-            })?,
+            level: Level::from_code(self.level)
+                .ok_or_else(|| invalid("level", self.level.to_string(), "is not a rollup level"))?,
             server_key: self.server_key,
             bucket_at: Timestamp::from_unix_millis(self.bucket_at),
             bucket_end: Timestamp::from_unix_millis(self.bucket_end),

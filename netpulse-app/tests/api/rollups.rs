@@ -136,7 +136,7 @@ pub(crate) async fn rollups_equal_raw_answers_over_random_data_in_random_order(t
     let mut bodies = Vec::new();
     for _ in 0..140 {
         let at = base.plus_seconds((lcg(&mut seed) % (9 * 86_400)) as i64);
-        let body = if lcg(&mut seed) % 8 == 0 {
+        let body = if lcg(&mut seed).is_multiple_of(8) {
             push_body(at, &c, None, "", 1, true)
         } else {
             let stdout = template

@@ -128,9 +128,9 @@ fn levels_answer_ranges_by_length() {
 fn speed_sample(i: u64, v: f64) -> SpeedSample {
     SpeedSample {
         at: crate::time::Timestamp::from_unix_millis(1_700_000_000_000 + i as i64 * 1000),
-        ok: i % 5 != 0,
-        healthy: i % 3 == 0,
-        values: if i % 5 == 0 {
+        ok: !i.is_multiple_of(5),
+        healthy: i.is_multiple_of(3),
+        values: if i.is_multiple_of(5) {
             [None; 5]
         } else {
             [

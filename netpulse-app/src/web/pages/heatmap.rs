@@ -140,17 +140,15 @@ pub fn bucket_grid(
         .map(|r| {
             let b = &r.bucket;
             let at = local(r.bucket_at);
-            match metric {
-                "health" => (at, b.healthy as f64, n(b.results), n(b.results)),
-                _ => {
-                    let m = b.metric(match metric {
-                        "upload" => SpeedMetric::Upload,
-                        "ping" => SpeedMetric::Ping,
-                        _ => SpeedMetric::Download,
-                    });
-                    (at, m.sum, n(m.values), n(b.results))
-                }
+            if metric == "health" {
+                return (at, b.healthy as f64, n(b.results), n(b.results));
             }
+            let m = b.metric(match metric {
+                "upload" => SpeedMetric::Upload,
+                "ping" => SpeedMetric::Ping,
+                _ => SpeedMetric::Download,
+            });
+            (at, m.sum, n(m.values), n(b.results))
         })
         .collect();
     let map = sum_heatmap(&cells, 0, 1);
