@@ -63,8 +63,9 @@ pub struct StoredRollup {
 /// One recompute, written in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct RollupWrite {
-    /// Buckets to clear first (every server key of that connection, level and start).
-    pub clear: Vec<(ConnectionId, Level, Timestamp)>,
+    /// Buckets to clear first: every bucket (any server key) of that connection and level
+    /// overlapping `[from, until)` (so days keyed in a previous time zone go too).
+    pub clear: Vec<(ConnectionId, Level, Timestamp, Timestamp)>,
     /// The recomputed buckets.
     pub rows: Vec<StoredRollup>,
     /// Dirty hours now done (deleted only if their version is unchanged).

@@ -155,7 +155,7 @@ async fn batch(app: &App) -> Result<usize, AppError> {
     for (c, h) in &hours {
         let end = h.plus_seconds(3_600);
         let interval = intervals.get(c.as_str()).copied();
-        write.clear.push((c.clone(), Level::Hour, *h));
+        write.clear.push((c.clone(), Level::Hour, *h, end));
         let bucket = SpeedBucket::of(
             raw.range((c.clone(), Timestamp::from_unix_millis(i64::MIN))..)
                 .take_while(|((rc, _), _)| rc == c)
@@ -178,7 +178,7 @@ async fn batch(app: &App) -> Result<usize, AppError> {
     let mut new_days: HashMap<(ConnectionId, Timestamp), Option<StoredRollup>> = HashMap::new();
     for ((c, s), (e, rows)) in &raw {
         let interval = intervals.get(c.as_str()).copied();
-        write.clear.push((c.clone(), Level::Day, *s));
+        write.clear.push((c.clone(), Level::Day, *s, *e));
         let all = SpeedBucket::of(rows.iter().map(|r| &r.sample));
         let day = (all.results > 0)
             .then(|| row(c, Level::Day, "", *s, *e, expected(interval, *s, *e), all));
@@ -196,22 +196,31 @@ async fn batch(app: &App) -> Result<usize, AppError> {
         })
         .collect();
     for (c, ws, we) in weeks {
+        // The stored days of the week, less those this batch recomputes (and stale ones
+        // overlapping them, keyed in a previous zone), plus the recomputed ones.
+        let fresh: Vec<(Timestamp, Timestamp)> = raw
+            .iter()
+            .filter(|((nc, ns), _)| *nc == c && *ns >= ws && *ns < we)
+            .map(|((_, ns), (ne, _))| (*ns, *ne))
+            .collect();
         let mut stored: BTreeMap<Timestamp, SpeedBucket> = app
             .storage
             .speed_rollups(Some(&c), Level::Day, false, ws, we)
             .await?
             .into_iter()
+            .filter(|r| {
+                !fresh
+                    .iter()
+                    .any(|(s, e)| r.bucket_at < *e && r.bucket_end > *s)
+            })
             .map(|r| (r.bucket_at, r.bucket))
             .collect();
-        for ((nc, ns), d) in &new_days {
-            if *nc == c && *ns >= ws && *ns < we {
-                match d {
-                    Some(d) => stored.insert(*ns, d.bucket.clone()),
-                    None => stored.remove(ns),
-                };
+        for (ns, _) in &fresh {
+            if let Some(Some(d)) = new_days.get(&(c.clone(), *ns)) {
+                stored.insert(*ns, d.bucket.clone());
             }
         }
-        write.clear.push((c.clone(), Level::Week, ws));
+        write.clear.push((c.clone(), Level::Week, ws, we));
         let merged = SpeedBucket::merged(stored.values());
         if merged.results > 0 {
             let interval = intervals.get(c.as_str()).copied();

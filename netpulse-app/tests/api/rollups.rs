@@ -238,4 +238,19 @@ pub(crate) async fn rollups_equal_raw_answers_over_random_data_in_random_order(t
     {
         assert_eq!(stored(t, level).await, before, "{level:?}");
     }
+
+    // A new site zone (+5:30, hours straddle local days) re-keys the days and weeks.
+    let general = settings::General::check("NetPulse", "Asia/Kolkata").unwrap();
+    settings::save_general(&t.app, &general).await.unwrap();
+    rollups::catch_up(&t.app).await.unwrap();
+    let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
+    let days = stored(t, Level::Day).await;
+    check_against_raw(&days, &raw, Level::Day);
+    check_against_raw(&stored(t, Level::Week).await, &raw, Level::Week);
+    for d in &days {
+        let start = jiff::Timestamp::from_millisecond(d.bucket_at.unix_millis())
+            .unwrap()
+            .to_zoned(kolkata.clone());
+        assert_eq!((start.hour(), start.minute()), (0, 0), "Kolkata midnight");
+    }
 }

@@ -114,14 +114,15 @@ impl RollupStore for Store {
     async fn write_speed_rollups(&self, write: &RollupWrite) -> Result<(), StorageError> {
         let computed_at = write.computed_at.map_or(0, Timestamp::unix_millis);
         let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
-        for (connection, level, at) in &write.clear {
+        for (connection, level, from, until) in &write.clear {
             sqlx::query(
                 "DELETE FROM speed_rollups WHERE connection_id = $1 AND level = $2 AND bucket_at \
-                 = $3",
+                 < $4 AND bucket_end > $3",
             )
             .bind(connection.as_str().to_owned())
             .bind(level.code())
-            .bind(at.unix_millis())
+            .bind(from.unix_millis())
+            .bind(until.unix_millis())
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
