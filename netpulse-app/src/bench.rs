@@ -215,6 +215,14 @@ async fn seed(
         ))
         .await?;
     }
+    // The rollups of the history, as the rollup job keeps them: every hour recomputed.
+    let t = Instant::now();
+    let hours = crate::service::rollups::rebuild(app).await?;
+    eprintln!(
+        "rollups built: {hours} connection-hours in {:.1} s ({:.0} results/s)",
+        t.elapsed().as_secs_f64(),
+        args.measurements as f64 / t.elapsed().as_secs_f64()
+    );
     pool.exec("ANALYZE".into()).await?;
     Ok(ids)
 }
@@ -323,9 +331,17 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
     );
     let first = &ids[0];
     let endpoints = [
+        ("dashboard (6h)", format!("/?connection={first}&range=6h")),
+        ("dashboard (24h)", format!("/?connection={first}&range=24h")),
         ("dashboard (7d)", "/".to_owned()),
+        ("dashboard (30d)", format!("/?connection={first}&range=30d")),
         ("dashboard (90d)", format!("/?connection={first}&range=90d")),
+        ("dashboard (12m)", format!("/?connection={first}&range=12m")),
         ("history page 1 (7d)", "/history".to_owned()),
+        (
+            "history page 1 (all, newest)",
+            "/history?window=all".to_owned(),
+        ),
         (
             "history page 1 (all, by download)",
             "/history?window=all&sort=download_desc".to_owned(),

@@ -111,6 +111,8 @@ pub const SPARSE_THRESHOLD: usize = 12;
 /// The time window of a dashboard series, with its fixed bucket grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeriesRange {
+    /// `6h`: 21,600 s in 72 buckets of 300 s.
+    SixHours,
     /// `24h`: 86,400 s in 48 buckets of 1,800 s.
     Day,
     /// `7d`: 604,800 s in 84 buckets of 7,200 s.
@@ -119,19 +121,30 @@ pub enum SeriesRange {
     Month,
     /// `90d`: 7,776,000 s in 120 buckets of 64,800 s.
     Quarter,
+    /// `12m`: 31,449,600 s (52 weeks) in 52 buckets of 604,800 s.
+    Year,
 }
 
 impl SeriesRange {
     /// Every range, shortest first.
-    pub const ALL: [Self; 4] = [Self::Day, Self::Week, Self::Month, Self::Quarter];
+    pub const ALL: [Self; 6] = [
+        Self::SixHours,
+        Self::Day,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Year,
+    ];
 
-    /// The range's name on the wire: `24h`, `7d`, `30d` or `90d`.
+    /// The range's name on the wire: `6h`, `24h`, `7d`, `30d`, `90d` or `12m`.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::SixHours => "6h",
             Self::Day => "24h",
             Self::Week => "7d",
             Self::Month => "30d",
             Self::Quarter => "90d",
+            Self::Year => "12m",
         }
     }
 
@@ -140,7 +153,9 @@ impl SeriesRange {
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == text)
-            .ok_or_else(|| InvalidValue::new("range", text, "must be one of 24h, 7d, 30d, 90d"))
+            .ok_or_else(|| {
+                InvalidValue::new("range", text, "must be one of 6h, 24h, 7d, 30d, 90d, 12m")
+            })
     }
 
     /// The window length in seconds (= bucket count × bucket width).
@@ -151,21 +166,31 @@ impl SeriesRange {
     /// How many buckets the window is cut into.
     pub const fn bucket_count(self) -> usize {
         match self {
+            Self::SixHours => 72,
             Self::Day => 48,
             Self::Week => 84,
             Self::Month => 90,
             Self::Quarter => 120,
+            Self::Year => 52,
         }
     }
 
     /// The width of one bucket in seconds.
     pub const fn bucket_width_seconds(self) -> i64 {
         match self {
+            Self::SixHours => 300,
             Self::Day => 1_800,
             Self::Week => 7_200,
             Self::Month => 28_800,
             Self::Quarter => 64_800,
+            Self::Year => 604_800,
         }
+    }
+
+    /// The rollup level that answers the range (`None`: raw results): 6 h and 24 h raw, 7 d
+    /// hourly, 30 d and 90 d daily, 12 months weekly ([`crate::rollup::Level::for_window`]).
+    pub const fn level(self) -> Option<crate::rollup::Level> {
+        crate::rollup::Level::for_window(self.window_seconds())
     }
 
     /// The start of the window ending at `now`: `now − window`.
@@ -382,6 +407,31 @@ pub fn health_heatmap(
         let n = attempts[i];
         let value = (n > 0 && n >= min_samples).then(|| healthy[i] as f64 / n as f64);
         (value, n, n)
+    })
+}
+
+/// The heatmap of pre-aggregated buckets, each `(start, Σ value, values, attempts)`: a cell's
+/// value is Σsum/Σvalues (weighted by count, as from raw samples), shown only with at least
+/// `min_samples` values. A bucket counts in the cell of its start at `utc_offset_seconds`.
+/// For health, pass Σ healthy as the sum and the result count as both counts.
+pub fn sum_heatmap(
+    buckets: &[(Timestamp, f64, usize, usize)],
+    utc_offset_seconds: i32,
+    min_samples: usize,
+) -> Heatmap {
+    let mut sums = [0.0_f64; HEATMAP_CELLS];
+    let mut valued = [0_usize; HEATMAP_CELLS];
+    let mut attempts = [0_usize; HEATMAP_CELLS];
+    for &(at, sum, values, tries) in buckets {
+        let i = cell_of(at, utc_offset_seconds);
+        sums[i] += sum;
+        valued[i] += values;
+        attempts[i] += tries;
+    }
+    Heatmap::from_fn(|i| {
+        let n = valued[i];
+        let value = (n > 0 && n >= min_samples).then(|| sums[i] / n as f64);
+        (value, n, attempts[i])
     })
 }
 

@@ -79,6 +79,8 @@ fn series_ranges_have_the_documented_grids() {
         (SeriesRange::Week, "7d", 604_800, 84, 7_200),
         (SeriesRange::Month, "30d", 2_592_000, 90, 28_800),
         (SeriesRange::Quarter, "90d", 7_776_000, 120, 64_800),
+        (SeriesRange::SixHours, "6h", 21_600, 72, 300),
+        (SeriesRange::Year, "12m", 31_449_600, 52, 604_800),
     ] {
         assert_eq!(range.as_str(), name);
         assert_eq!(range.to_string(), name);

@@ -499,6 +499,7 @@ pub trait Storage:
     + crate::web_store::WebStore
     + crate::check_store::CheckStore
     + crate::work_signal::WorkSignalStore
+    + crate::rollup_store::RollupStore
 {
 }
 
@@ -516,5 +517,6 @@ impl<T> Storage for T where
         + crate::web_store::WebStore
         + crate::check_store::CheckStore
         + crate::work_signal::WorkSignalStore
+        + crate::rollup_store::RollupStore
 {
 }

@@ -38,6 +38,7 @@ mod check_rows;
 mod list;
 mod metrics_rows;
 mod notify_rows;
+mod rollup_rows;
 mod rows;
 mod sql;
 mod web_rows;

@@ -9,6 +9,7 @@ pub mod measurements;
 pub mod or_none;
 pub mod output;
 pub mod probe;
+pub mod rollups;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -70,6 +71,9 @@ pub enum Command {
     /// Benchmarks (they fill the database they are given: use an empty one).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Maintain the speed rollups (hourly, daily, weekly buckets).
+    #[command(subcommand)]
+    Rollups(rollups::RollupsCommand),
 }
 
 /// `bench …`
@@ -234,6 +238,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print!("{report}");
             Ok(())
         }
+        Command::Rollups(cmd) => rollups::rollups(&cli.database_url, &out, cmd).await,
         Command::Openapi => {
             let app = crate::startup::offline_app().await?;
             println!("{}", crate::startup::openapi_json(&app));

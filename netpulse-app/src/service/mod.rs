@@ -20,6 +20,8 @@ pub mod notifications;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;
+pub mod rollup_reads;
+pub mod rollups;
 pub mod run_feedback;
 pub mod runs;
 pub mod server_averages;

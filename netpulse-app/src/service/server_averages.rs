@@ -1,22 +1,18 @@
 //! Per-server averages for the Servers page, one row per connection and server, so that
 //! links with very different plans are not mixed. Every engine's server counts: Ookla's by
-//! its id, iperf3 and HTTP targets by their host. Reads the window's results page by page
-//! (at most [`MAX_RESULTS`]).
+//! its id, iperf3 and HTTP targets by their host. Reads the per-server daily rollups of the
+//! window's local days (`service::rollups`), so the first day may start before the window.
 
 use std::collections::HashMap;
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
-use netpulse_domain::stats::mean;
-use netpulse_ports::storage::{MeasurementFilter, MeasurementSort};
+use netpulse_domain::rollup::{SpeedBucket, SpeedMetric};
+use netpulse_ports::rollup_store::StoredRollup;
 use netpulse_ports::web_store::{SeenServer, ServerSummary};
 
 use super::App;
 use crate::error::AppError;
-
-/// Results read per request at most.
-pub const MAX_RESULTS: usize = 50_000;
-const PAGE: u32 = 1000;
 
 /// A server's averages for one connection.
 #[derive(Debug, Clone)]
@@ -29,93 +25,46 @@ pub struct ConnectionServer {
     pub summary: ServerSummary,
 }
 
-#[derive(Default)]
-struct Acc {
-    name: Option<String>,
-    location: Option<String>,
-    by_host: bool,
-    down: Vec<f64>,
-    up: Vec<f64>,
-    ping: Vec<f64>,
-    loss: Vec<f64>,
-    tests: u64,
-    healthy: u64,
-    last: Option<Timestamp>,
-}
-
-/// The averages over `[since, until)`.
+/// The averages over the local days covering `[since, until)`, from the per-server daily
+/// rollups (Σsum/Σcount per metric; work bounded by days × servers, not by results).
 pub async fn per_connection(
     app: &App,
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<ConnectionServer>, AppError> {
-    let filter = MeasurementFilter {
-        since: Some(since),
-        until: Some(until),
-        ..MeasurementFilter::default()
-    };
-    let mut acc: HashMap<(String, String), Acc> = HashMap::new();
-    let mut cursor: Option<String> = None;
-    let mut read = 0;
-    loop {
-        let page = app
-            .storage
-            .measurements(
-                &filter,
-                MeasurementSort::CompletedDesc,
-                PAGE,
-                cursor.as_deref(),
-            )
-            .await?;
-        read += page.items.len();
-        for m in &page.items {
-            let s = &m.observation.server;
-            let (key, by_host) = match (s.id.as_deref(), s.host.as_deref()) {
-                (Some(id), _) if !id.is_empty() => (id.to_owned(), false),
-                (_, Some(host)) if !host.is_empty() => (host.to_owned(), true),
-                _ => continue,
-            };
-            let a = acc
-                .entry((m.connection_id.as_str().to_owned(), key))
-                .or_default();
-            a.by_host = by_host;
-            if a.name.is_none() {
-                a.name.clone_from(&s.name);
-                a.location.clone_from(&s.location);
-            }
-            let o = &m.observation;
-            a.down.extend(o.download_bps);
-            a.up.extend(o.upload_bps);
-            a.ping.extend(o.ping_ms);
-            a.loss.extend(o.packet_loss_percent);
-            a.tests += 1;
-            a.healthy += u64::from(m.verdict.healthy());
-            a.last = a.last.max(Some(m.completed_at));
-        }
-        cursor = page.next_cursor;
-        if cursor.is_none() || read >= MAX_RESULTS {
-            break;
+    let days = super::rollup_reads::server_days(app, since, until).await?;
+    let mut acc: HashMap<(ConnectionId, String), (SpeedBucket, Option<&StoredRollup>, bool)> =
+        HashMap::new();
+    for d in &days {
+        let a = acc
+            .entry((d.connection.clone(), d.server_key.clone()))
+            .or_insert_with(|| (SpeedBucket::default(), None, d.by_host));
+        a.0.merge(&d.bucket);
+        // The newest day names the server.
+        if a.1.is_none_or(|n| n.bucket_at < d.bucket_at) {
+            a.1 = Some(d);
+            a.2 = d.by_host;
         }
     }
     Ok(acc
         .into_iter()
-        .filter_map(|((connection, key), a)| {
+        .filter_map(|((connection, key), (b, newest, by_host))| {
             Some(ConnectionServer {
-                connection: ConnectionId::parse(&connection).ok()?,
-                by_host: a.by_host,
+                connection,
+                by_host,
                 summary: ServerSummary {
                     server: SeenServer {
                         id: key,
-                        name: a.name,
-                        location: a.location,
+                        name: newest.and_then(|n| n.server_name.clone()),
+                        location: newest.and_then(|n| n.server_location.clone()),
                     },
-                    download_bps: mean(&a.down),
-                    upload_bps: mean(&a.up),
-                    ping_ms: mean(&a.ping),
-                    packet_loss_percent: mean(&a.loss),
-                    tests: a.tests,
-                    healthy: a.healthy,
-                    last_seen: a.last?,
+                    download_bps: b.mean(SpeedMetric::Download),
+                    upload_bps: b.mean(SpeedMetric::Upload),
+                    ping_ms: b.mean(SpeedMetric::Ping),
+                    packet_loss_percent: b.mean(SpeedMetric::Loss),
+                    tests: b.results,
+                    healthy: b.healthy,
+                    last_seen: b.last_at?,
                 },
             })
         })

@@ -113,11 +113,17 @@ impl General {
 /// Stores the site name and the time zone.
 pub async fn save_general(app: &App, general: &General) -> Result<(), AppError> {
     let now = app.clock.now();
+    let old_zone = app.storage.setting(TIME_ZONE).await?;
     for (key, value) in [
         (SITE_NAME, &general.site_name),
         (TIME_ZONE, &general.time_zone),
     ] {
         app.storage.set_setting(key, value, now).await?;
+    }
+    // Daily and weekly rollups are local days and weeks: a new zone re-keys them (the rollup
+    // job recomputes every hour queued here).
+    if old_zone.as_deref().unwrap_or("UTC") != general.time_zone {
+        app.storage.mark_all_speed_dirty().await?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! - [`serve::serve`]: all of the above from a [`serve::ServeConfig`].
 
 pub mod local_agent;
+pub mod rollup_job;
 pub mod serve;
 pub mod timeouts;
 

@@ -97,6 +97,7 @@ pub async fn serve(
         Arc::clone(&counter),
         Timing::default(),
     );
+    let _rollups = crate::startup::rollup_job::start(&app);
     let metrics = install_metrics(&mut app, config.metrics.clone()).await?;
     // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
     let exporter = Arc::clone(&metrics.metrics);

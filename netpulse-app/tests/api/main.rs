@@ -22,6 +22,7 @@ mod notifications;
 mod openapi;
 mod remote_write;
 mod rest_api;
+mod rollups;
 mod schemathesis;
 mod web_auth;
 mod web_browser;
@@ -113,6 +114,7 @@ on_both_databases!(
     long_poll::a_run_now_wakes_a_waiting_poll,
     long_poll::a_write_by_another_process_wakes_a_waiting_poll,
     long_poll::the_agent_client_long_polls,
+    rollups::rollups_equal_raw_answers_over_random_data_in_random_order,
 );
 
 /// Two server processes need PostgreSQL.

@@ -12,9 +12,11 @@
 
 pub mod bucket;
 pub mod sketch;
+pub mod speed;
 
 pub use bucket::Bucket;
 pub use sketch::Sketch;
+pub use speed::{Level, SpeedBucket, SpeedMetric, SpeedSample};
 
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // the examples have exact results

@@ -109,3 +109,83 @@ proptest! {
         prop_assert_eq!(Sketch::decode(&all.sketch.encode()).unwrap(), all.sketch);
     }
 }
+
+#[test]
+fn levels_answer_ranges_by_length() {
+    assert_eq!(Level::for_window(6 * 3_600), None);
+    assert_eq!(Level::for_window(48 * 3_600), None);
+    assert_eq!(Level::for_window(48 * 3_600 + 1), Some(Level::Hour));
+    assert_eq!(Level::for_window(7 * 86_400), Some(Level::Hour));
+    assert_eq!(Level::for_window(30 * 86_400), Some(Level::Day));
+    assert_eq!(Level::for_window(120 * 86_400), Some(Level::Day));
+    assert_eq!(Level::for_window(365 * 86_400), Some(Level::Week));
+    for l in [Level::Hour, Level::Day, Level::Week] {
+        assert_eq!(Level::from_code(l.code()), Some(l));
+    }
+    assert_eq!(Level::from_code(0), None);
+}
+
+fn speed_sample(i: u64, v: f64) -> SpeedSample {
+    SpeedSample {
+        at: crate::time::Timestamp::from_unix_millis(1_700_000_000_000 + i as i64 * 1000),
+        ok: !i.is_multiple_of(5),
+        healthy: i.is_multiple_of(3),
+        values: if i.is_multiple_of(5) {
+            [None; 5]
+        } else {
+            [
+                Some(v * 1e6),
+                Some(v * 1e5),
+                Some(v),
+                Some(v / 10.0),
+                Some(0.0),
+            ]
+        },
+    }
+}
+
+#[test]
+fn speed_buckets_count_results_and_metrics() {
+    let samples: Vec<SpeedSample> = (0..10).map(|i| speed_sample(i, 10.0 + i as f64)).collect();
+    let b = SpeedBucket::of(&samples);
+    assert_eq!((b.results, b.ok, b.fail, b.healthy), (10, 8, 2, 4));
+    assert_eq!(b.last_at, Some(samples[9].at));
+    // Values 11,12,13,14,16,17,18,19 → mean 15.
+    assert_eq!(b.mean(SpeedMetric::Ping), Some(15.0));
+    assert_eq!(b.mean(SpeedMetric::Download), Some(15e6));
+    assert_eq!(b.metric(SpeedMetric::Loss).max, Some(0.0));
+    assert_eq!(b.healthy_ratio(), Some(0.4));
+    assert_eq!(SpeedBucket::default().healthy_ratio(), None);
+}
+
+proptest! {
+    /// A bucket of samples in any order and split equals the merge of its parts.
+    #[test]
+    fn speed_buckets_are_order_free(
+        values in proptest::collection::vec(1.0f64..1e3, 0..200),
+        split in 0usize..200,
+        seed in any::<u64>(),
+    ) {
+        let samples: Vec<SpeedSample> =
+            values.iter().enumerate().map(|(i, v)| speed_sample(i as u64, *v)).collect();
+        let all = SpeedBucket::of(&samples);
+        let mut shuffled = samples.clone();
+        let mut x = seed;
+        for i in (1..shuffled.len()).rev() {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            shuffled.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let split = split.min(shuffled.len());
+        let left = SpeedBucket::of(&shuffled[..split]);
+        let right = SpeedBucket::of(&shuffled[split..]);
+        let merged = SpeedBucket::merged([&right, &left]);
+        prop_assert_eq!((merged.results, merged.ok, merged.fail, merged.healthy, merged.last_at),
+            (all.results, all.ok, all.fail, all.healthy, all.last_at));
+        for m in SpeedMetric::ALL {
+            let (a, b) = (merged.metric(m), all.metric(m));
+            prop_assert_eq!(&a.sketch, &b.sketch);
+            prop_assert_eq!((a.values, a.min, a.max), (b.values, b.min, b.max));
+            prop_assert!((a.sum - b.sum).abs() <= 1e-9 * b.sum.abs().max(1.0));
+        }
+    }
+}

@@ -18,6 +18,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 use super::binds::{Conn, bind_observation, fetch_measurement};
 use super::{Db, LOCK, Store, begin_write};
 use crate::storage::list::{Cursor, push_filter, sort_spec};
+use crate::storage::rollup_rows::{MARK_DIRTY, hour_of};
 use crate::storage::rows::{ConnectionRow, MeasurementRow, StateRow, breaches_to_text, invalid};
 use crate::storage::{found, sql, unavailable};
 
@@ -59,6 +60,7 @@ impl MeasurementStore for Store {
         let decision = ingest::decide(&previous, &connection, m, default_alerts);
         let m = decision.measurement;
         insert_measurement(&mut tx, &m).await?;
+        mark_dirty(&mut tx, &m.connection_id, m.completed_at).await?;
         store_state(&mut tx, &m.connection_id, &decision.next).await?;
         if !decision.late {
             // A late result is not the answer to a request handed out after a newer one.
@@ -160,12 +162,27 @@ impl MeasurementStore for Store {
         id: &ResultId,
         observation: &Observation,
     ) -> Result<(), StorageError> {
+        let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
         let q = sqlx::query(sql::REPLACE_OBSERVATION).bind(id.as_str().to_owned());
         let done = bind_observation(q, observation)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        found(done.rows_affected(), "measurement", id.as_str())
+        found(done.rows_affected(), "measurement", id.as_str())?;
+        // Its hour's rollups are recomputed from the new values.
+        let (connection, at): (String, i64) =
+            sqlx::query_as("SELECT connection_id, completed_at FROM measurements WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        sqlx::query(MARK_DIRTY)
+            .bind(connection)
+            .bind(hour_of(Timestamp::from_unix_millis(at)))
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
     }
 }
 
@@ -199,6 +216,21 @@ async fn load_connection(
         .await
         .map_err(unavailable)?
         .into_connection()
+}
+
+/// Marks the result's UTC hour dirty for the rollups, in the result's transaction.
+async fn mark_dirty(
+    conn: &mut Conn,
+    connection: &ConnectionId,
+    at: Timestamp,
+) -> Result<(), StorageError> {
+    sqlx::query(MARK_DIRTY)
+        .bind(connection.as_str().to_owned())
+        .bind(hour_of(at))
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }
 
 async fn insert_measurement(conn: &mut Conn, m: &Measurement) -> Result<(), StorageError> {

@@ -15,6 +15,7 @@ mod measurements;
 mod metrics;
 mod notifications;
 mod probes;
+mod rollups;
 mod scheduling;
 mod sessions;
 mod work_signals;

@@ -4,16 +4,19 @@
 //! than 3 results shown as "not enough data".
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::rollup::{Level, SpeedMetric};
 use netpulse_domain::stats::{
-    HEATMAP_MIN_SAMPLES, HeatmapScale, goodness, health_heatmap, value_heatmap,
+    HEATMAP_MIN_SAMPLES, Heatmap, HeatmapScale, goodness, health_heatmap, sum_heatmap,
+    value_heatmap,
 };
+use netpulse_ports::rollup_store::StoredRollup;
 use netpulse_ports::web_store::SeriesSample;
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::service::{connections, measurements};
+use crate::service::{connections, rollup_reads};
 use crate::web::format;
 use crate::web::pages::history::Opt;
 use crate::web::settings::SiteSettings;
@@ -122,6 +125,41 @@ fn choice(pairs: &[(&str, &str)], current: &str) -> Vec<Opt> {
         .collect()
 }
 
+/// The grid from hourly rollups: each UTC hour's bucket moves to its local wall-clock start
+/// (DST-correct; in zones with a half-hour offset a bucket counts in the local hour it starts
+/// in), and its cell mean is Σsum/Σvalues.
+pub fn bucket_grid(
+    rows: &[StoredRollup],
+    metric: &str,
+    site: &SiteSettings,
+) -> (Vec<Day>, Vec<Stop>) {
+    let local = |at: Timestamp| at.plus_seconds(i64::from(format::offset_seconds(at, &site.tz)));
+    let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    let cells: Vec<(Timestamp, f64, usize, usize)> = rows
+        .iter()
+        .map(|r| {
+            let b = &r.bucket;
+            let at = local(r.bucket_at);
+            if metric == "health" {
+                return (at, b.healthy as f64, n(b.results), n(b.results));
+            }
+            let m = b.metric(match metric {
+                "upload" => SpeedMetric::Upload,
+                "ping" => SpeedMetric::Ping,
+                _ => SpeedMetric::Download,
+            });
+            (at, m.sum, n(m.values), n(b.results))
+        })
+        .collect();
+    let map = sum_heatmap(&cells, 0, 1);
+    let (scale, lower_is_better) = if metric == "health" {
+        (HeatmapScale::UNIT, false)
+    } else {
+        (HeatmapScale::for_values(map.values()), metric == "ping")
+    };
+    render_grid(&map, scale, lower_is_better, metric)
+}
+
 /// Builds the grid from samples (public for the tests of the time-zone rule).
 pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec<Day>, Vec<Stop>) {
     // Each result moves to its local wall-clock time; the domain then reads weekday and hour at
@@ -141,6 +179,15 @@ pub fn grid(samples: &[SeriesSample], metric: &str, site: &SiteSettings) -> (Vec
         let scale = HeatmapScale::for_values(map.values());
         (map, scale, metric == "ping")
     };
+    render_grid(&map, scale, lower_is_better, metric)
+}
+
+fn render_grid(
+    map: &Heatmap,
+    scale: HeatmapScale,
+    lower_is_better: bool,
+    metric: &str,
+) -> (Vec<Day>, Vec<Stop>) {
     let days = (0..7u8)
         .map(|d| Day {
             name: WEEKDAYS[usize::from(d)].into(),
@@ -246,17 +293,22 @@ async fn build(web: &Web, q: &HeatmapQuery, site: &SiteSettings) -> Result<Heatm
         time_zone: site.time_zone.clone(),
     };
     if let Some(c) = selected {
-        let samples = measurements::series_samples(
+        // Hourly rollups: 24 × days buckets, whatever the number of results.
+        let rows = rollup_reads::window(
             &web.app,
             &c.id,
+            Level::Hour,
             now.plus_seconds(-days_back * 86_400),
             now,
         )
         .await?;
-        let (days, legend) = grid(&samples, metric, site);
+        let (days, legend) = bucket_grid(&rows, metric, site);
         page.days = days;
         page.legend = legend;
-        page.results = samples.len();
+        page.results = rows
+            .iter()
+            .map(|r| usize::try_from(r.bucket.results).unwrap_or(0))
+            .sum();
         page.caption = format!(
             "{} of {} by weekday and hour ({}), last {} days, in {}",
             page.metrics

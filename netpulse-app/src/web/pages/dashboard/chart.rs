@@ -8,7 +8,11 @@ use netpulse_domain::Timestamp;
 use netpulse_domain::chart_line::{alone, breaks_after, join_limit_seconds};
 use netpulse_domain::degradation::HealthSample;
 use netpulse_domain::model::Connection;
-use netpulse_domain::stats::{Series, SeriesRange, bucket_series};
+use netpulse_domain::rollup::{SpeedBucket, SpeedMetric};
+use netpulse_domain::stats::{
+    Point, Series, SeriesRange, bucket_series, mean, trend_percent, window_trend_percent,
+};
+use netpulse_ports::rollup_store::StoredRollup;
 use netpulse_ports::web_store::SeriesSample;
 
 use crate::web::sparkline::{Sparkline, draw};
@@ -51,12 +55,17 @@ const COLUMNS: [(&str, f64, i32); 5] = [
 /// The selected connection's samples: download, upload, ping, jitter and loss columns (over
 /// both windows, for the trends), and each bucketed over the range.
 pub(super) struct Chart {
-    /// Each figure's samples, by time.
-    pub(super) columns: [Vec<(Timestamp, Option<f64>)>; 5],
+    /// Each figure's mean over the window.
+    pub(super) means: [Option<f64>; 5],
+    /// Each figure's window-over-window trend, percent.
+    pub(super) trends: [Option<f64>; 5],
     /// Each figure bucketed over the range.
     pub(super) series: [Series; 5],
-    /// When the failed tests of the window completed, ascending.
+    /// When the failed tests of the window completed (or, from rollups, the starts of the
+    /// buckets with failures), ascending.
     failed: Vec<Timestamp>,
+    /// Failed tests in the window.
+    failed_total: usize,
     range: SeriesRange,
     now: Timestamp,
     /// Known points further apart than this are not joined, seconds.
@@ -81,6 +90,15 @@ impl Chart {
         ];
         let series = [0, 1, 2, 3, 4].map(|i| bucket_series(range, now, &columns[i]));
         let since = range.since(now);
+        let means = [0, 1, 2, 3, 4].map(|i| {
+            let v: Vec<f64> = columns[i]
+                .iter()
+                .filter(|(t, _)| *t >= since)
+                .filter_map(|(_, v)| *v)
+                .collect();
+            mean(&v)
+        });
+        let trends = [0, 1, 2, 3, 4].map(|i| window_trend_percent(range, now, &columns[i]));
         let mut failed: Vec<Timestamp> = samples
             .iter()
             .filter(|s| s.sample == HealthSample::Failed && s.at >= since && s.at < now)
@@ -90,8 +108,10 @@ impl Chart {
         let join_limit =
             join_limit_seconds(expected_interval_seconds, range.bucket_width_seconds());
         Self {
-            columns,
+            means,
+            trends,
             series,
+            failed_total: failed.len(),
             failed,
             range,
             now,
@@ -104,9 +124,53 @@ impl Chart {
         self.series[DOWNLOAD].sparse
     }
 
+    /// The chart of a range answered from rollups: one point per stored bucket starting in
+    /// the window (`current`) at its weighted mean; the tiles' means and trends merge the
+    /// buckets of the window and of the one before (`previous`).
+    pub(super) fn of_buckets(
+        current: &[StoredRollup],
+        previous: &[StoredRollup],
+        range: SeriesRange,
+        now: Timestamp,
+        expected_interval_seconds: i64,
+        bucket_seconds: i64,
+    ) -> Self {
+        let points: Vec<(Timestamp, &SpeedBucket)> =
+            current.iter().map(|r| (r.bucket_at, &r.bucket)).collect();
+        let series = SpeedMetric::ALL.map(|m| Series {
+            points: points
+                .iter()
+                .map(|(at, b)| Point {
+                    at: *at,
+                    value: b.mean(m),
+                })
+                .collect(),
+            sparse: false,
+        });
+        let now_b = SpeedBucket::merged(current.iter().map(|r| &r.bucket));
+        let before = SpeedBucket::merged(previous.iter().map(|r| &r.bucket));
+        let means = SpeedMetric::ALL.map(|m| now_b.mean(m));
+        let trends = SpeedMetric::ALL.map(|m| trend_percent(before.mean(m), now_b.mean(m)));
+        let failed = current
+            .iter()
+            .filter(|r| r.bucket.fail > 0)
+            .map(|r| r.bucket_at)
+            .collect();
+        Self {
+            means,
+            trends,
+            series,
+            failed,
+            failed_total: usize::try_from(now_b.fail).unwrap_or(usize::MAX),
+            range,
+            now,
+            join_limit: join_limit_seconds(expected_interval_seconds, bucket_seconds),
+        }
+    }
+
     /// How many tests of the window failed.
     pub(super) fn failed_count(&self) -> usize {
-        self.failed.len()
+        self.failed_total
     }
 
     /// The sparkline of one figure's series.

@@ -4,7 +4,7 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::degradation::HealthSample;
 use netpulse_domain::model::Measurement;
-use netpulse_domain::stats::{SeriesRange, window_trend_percent};
+use netpulse_domain::stats::SeriesRange;
 use netpulse_domain::wording;
 use netpulse_ports::storage::RunState;
 use netpulse_ports::web_store::ConnectionOverview;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::chart::{Chart, script_json};
 use super::server_text;
 use crate::error::AppError;
-use crate::service::{dashboard_failures, runs};
+use crate::service::{dashboard_failures, rollup_reads, runs};
 use crate::web::Web;
 use crate::web::format;
 use crate::web::settings::SiteSettings;
@@ -188,25 +188,40 @@ pub(super) async fn selected_part(
     let storage = &web.app.storage;
     let c = &o.connection;
     let since = range.since(now);
-    // The previous window too, for the trends.
-    let samples = storage
-        .series_samples(&c.id, range.since(since), now)
-        .await?;
     let interval = i64::from(c.schedule.normal_interval_seconds(&c.id));
-    let chart = Chart::of(&samples, range, now, interval);
-    let incidents = dashboard_failures::incident_count(&web.app, &c.id, since, now).await?;
-    let mean = |col: &[(Timestamp, Option<f64>)]| {
-        let v: Vec<f64> = col
-            .iter()
-            .filter(|(t, _)| *t >= since)
-            .filter_map(|(_, v)| *v)
-            .collect();
-        netpulse_domain::stats::mean(&v)
+    let (chart, counts) = if let Some(level) = range.level() {
+        // Long ranges come from rollups: the window's buckets and the previous window's.
+        let previous = range.since(since);
+        let rows = rollup_reads::window(&web.app, &c.id, level, previous, now).await?;
+        let tz = &site.tz;
+        let cut = crate::service::rollups::bucket_start(level, since, tz);
+        let (before, current): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.bucket_at < cut);
+        let merged = rollup_reads::merged_between(&current, cut, now);
+        (
+            Chart::of_buckets(
+                &current,
+                &before,
+                range,
+                now,
+                interval,
+                level.nominal_seconds(),
+            ),
+            rollup_reads::counts_of(&merged),
+        )
+    } else {
+        // The previous window too, for the trends.
+        let samples = storage
+            .series_samples(&c.id, range.since(since), now)
+            .await?;
+        (
+            Chart::of(&samples, range, now, interval),
+            storage.window_counts(&c.id, since, now).await?,
+        )
     };
+    let incidents = dashboard_failures::incident_count(&web.app, &c.id, since, now).await?;
     let tile = |label: &str, idx: usize, higher_is_better: bool, fmt: fn(Option<f64>) -> String| {
-        let col = &chart.columns[idx];
-        let m = mean(col);
-        let trend = window_trend_percent(range, now, col);
+        let m = chart.means[idx];
+        let trend = chart.trends[idx];
         Tile {
             label: label.to_owned(),
             value: fmt(m),
@@ -223,7 +238,6 @@ pub(super) async fn selected_part(
         tile("Jitter", 3, false, format::millis),
         tile("Packet loss", 4, false, format::percent),
     ];
-    let counts = storage.window_counts(&c.id, since, now).await?;
     let uptime = (counts.tests > 0).then(|| counts.healthy as f64 / counts.tests as f64 * 100.0);
     let mut recent = storage.recent_samples(&c.id, STRIP_LENGTH).await?;
     recent.reverse();
