@@ -266,7 +266,8 @@ pub struct ProbeHealthDto {
     pub last_poll_at_unix: Option<i64>,
     /// Seconds since then.
     pub seconds_since_poll: Option<i64>,
-    /// A probe is stale after this many seconds without a poll: max(180, 3 × poll interval).
+    /// A probe is stale (offline) after this many seconds without a poll:
+    /// max(120, 2 × poll interval + 30).
     pub stale_after_seconds: i64,
 }
 

@@ -195,7 +195,7 @@ fn url(flag: &'static str, text: &str) -> Result<String, FlagError> {
 
 impl MetricsArgs {
     /// Checks the flags; `poll_interval` sets how soon a silent probe is reported down
-    /// (`max(3 × poll interval, 180 s)`, as the agent health endpoint).
+    /// (`max(120 s, 2 × poll interval + 30 s)`, the agent-state rule).
     pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, FlagError> {
         let given = AllowList::parse(&self.metrics_allow)
             .map_err(|e| FlagError::new("--metrics-allow", e))?;
