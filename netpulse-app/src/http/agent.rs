@@ -85,6 +85,9 @@ pub struct DueDto {
     /// The probe's connectivity checks (with `checksVersion` current: `unchanged`, no items).
     #[oai(skip_serializing_if_is_none)]
     pub checks: Option<crate::check_dto::DueChecksDto>,
+    /// `true` while the probe is in maintenance (no tasks, an empty check set); absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub maintenance: Option<bool>,
 }
 
 /// A result as the agent pushes it. The PHP agent's body (the Ookla JSON object merged with
@@ -167,6 +170,7 @@ impl From<DueAnswerBody> for DueDto {
             tasks: answer.tasks.into_iter().map(Into::into).collect(),
             poll_after_seconds: answer.poll_after_seconds,
             checks: None,
+            maintenance: None,
         }
     }
 }
@@ -436,6 +440,7 @@ impl AgentApi {
             engines: parse_engines(engines.0.as_deref()),
         };
         let plan = due::plan(&self.app, &id, &known, &details).await?;
+        let plan_maintenance = plan.maintenance;
         let answer = DueAnswerBody {
             tasks: plan
                 .tasks
@@ -456,10 +461,15 @@ impl AgentApi {
                 .collect(),
             poll_after_seconds: plan.poll_after_seconds,
         };
-        let checks = super::checks::due_checks(&self.app, &id, checks_version.0.as_deref());
-        let checks = Some(checks.await?);
+        let checks = if plan_maintenance {
+            super::fleet::maintenance_checks(checks_version.0.as_deref())
+        } else {
+            super::checks::due_checks(&self.app, &id, checks_version.0.as_deref()).await?
+        };
+        let checks = Some(checks);
         Ok(Json(DueDto {
             checks,
+            maintenance: plan_maintenance.then_some(true),
             ..answer.into()
         }))
     }

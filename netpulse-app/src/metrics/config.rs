@@ -220,6 +220,7 @@ impl MetricsArgs {
             access: ScrapeAccess { allow, token },
             freshness_window_seconds: i64::from(self.freshness_window),
             probe_stale_after_seconds: liveness::stale_after_seconds(poll_interval),
+            probe_poll_interval_seconds: poll_interval,
         };
         let url_given = self
             .remote_write_url

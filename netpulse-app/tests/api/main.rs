@@ -9,6 +9,9 @@ mod cli;
 mod cli_checks;
 mod deployment;
 mod exposure;
+mod fleet;
+mod fleet_browser;
+mod fleet_e2e;
 mod health;
 mod helpers;
 mod input_bounds;
@@ -106,6 +109,9 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    fleet::agent_states_follow_the_one_offline_rule,
+    fleet::maintenance_suppresses_work_and_shows_in_the_state,
+    fleet::agents_register_themselves_with_a_token,
 );
 
 /// Two server processes need PostgreSQL.
@@ -160,4 +166,13 @@ on_both_databases_with_metrics!(
     metrics::both_renderers_write_the_same_exposition,
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
     checks::check_series_follow_the_latest_round,
+    fleet::probe_state_is_a_metric,
 );
+
+/// The Fleet page with 1,000 probes: on SQLite only (creating 1,000 probes one by one on
+/// PostgreSQL takes a minute on the CI box; the page's reads are the same SQL on both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_fleet_page_in_a_browser() {
+    let t = helpers::spawn(helpers::Db::Sqlite).await.unwrap();
+    fleet_browser::fleet_page_in_a_browser(&t).await;
+}
