@@ -114,16 +114,15 @@ pub async fn resolve(
     let dir = state_dir(args, xdg_state_home, home);
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("NETPULSE_STATE_DIR: cannot create {}: {e}", dir.display()))?;
-    let identity = match kept_identity(&dir, &server_url, &name) {
-        Some(id) => id,
-        None => {
-            let machine = machine_id(args, &dir)?;
-            let id = register(&server_url, &token, &name, args, &machine).await?;
-            let text = serde_json::to_vec_pretty(&id).map_err(|e| e.to_string())?;
-            write_private(&dir.join(IDENTITY_FILE), &text)?;
-            tracing::info!(probe = %id.probe_id, "registered as {name}");
-            id
-        }
+    let identity = if let Some(id) = kept_identity(&dir, &server_url, &name) {
+        id
+    } else {
+        let machine = machine_id(args, &dir)?;
+        let id = register(&server_url, &token, &name, args, &machine).await?;
+        let text = serde_json::to_vec_pretty(&id).map_err(|e| e.to_string())?;
+        write_private(&dir.join(IDENTITY_FILE), &text)?;
+        tracing::info!(probe = %id.probe_id, "registered as {name}");
+        id
     };
     args.probe_id = Some(identity.probe_id);
     args.probe_token = Some(identity.probe_token);

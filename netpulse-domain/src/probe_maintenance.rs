@@ -51,7 +51,7 @@ pub fn validate(
     {
         return Err(InvalidValue::new(
             "endsAt",
-            &end.to_rfc3339(),
+            end.to_rfc3339(),
             "must be after startsAt",
         ));
     }
