@@ -1,6 +1,7 @@
 //! The fleet (issue 20): agent states in `GET /api/v1/probes` and `/metrics`, probe
 //! maintenance (windows, the manual switch, what `/due` and run-now do meanwhile) and
 //! registration tokens with agent self-registration.
+#![allow(clippy::float_cmp)] // the values compared are exact (0 or 1)
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -193,7 +193,11 @@ async fn build(web: &Web, q: &FleetQuery, site: &SiteSettings) -> Result<FleetPa
                 checks_failing: s.checks.failed > 0,
                 tests_today: tests.get(&p.id).copied().unwrap_or(0),
             };
-            (row, p.last_poll_at.map_or(i64::MIN, |t| t.unix_millis()))
+            (
+                row,
+                p.last_poll_at
+                    .map_or(i64::MIN, netpulse_domain::Timestamp::unix_millis),
+            )
         })
         .collect();
     let total = rows.len();
