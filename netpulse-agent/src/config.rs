@@ -17,6 +17,11 @@
 //! | `--test` | – | off (run every check once, print a table, exit 0 when all pass) |
 //! | `--checks-file` | `NETPULSE_CHECKS_FILE` | none (a check set as `/due` sends it; replaces the server's) |
 //! | `--log-format` | `NETPULSE_LOG_FORMAT` | `text` (`text` or `json`) |
+//! | `--agent-token` | `AGENT_TOKEN` | none (a registration token: register instead of `PROBE_ID`) |
+//! | `--agent-name` | `AGENT_NAME` | required with `AGENT_TOKEN` |
+//! | `--agent-location` | `AGENT_LOCATION` | none |
+//! | `--agent-machine-id` | `AGENT_MACHINE_ID` | `/etc/machine-id`, else generated once |
+//! | `--state-dir` | `NETPULSE_STATE_DIR` | the spool directory |
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -87,6 +92,32 @@ pub struct Args {
         hide_env_values = true
     )]
     pub probe_token: Option<String>,
+
+    /// A registration token: with no `PROBE_ID`, the agent registers itself (see
+    /// `registration`) and keeps its identity in the state directory.
+    #[arg(
+        long,
+        env = "AGENT_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub agent_token: Option<String>,
+
+    /// The name to register under (with `AGENT_TOKEN`).
+    #[arg(long, env = "AGENT_NAME", value_name = "NAME")]
+    pub agent_name: Option<String>,
+
+    /// Where the agent runs (its probe's `location` label; with `AGENT_TOKEN`).
+    #[arg(long, env = "AGENT_LOCATION", value_name = "TEXT")]
+    pub agent_location: Option<String>,
+
+    /// The machine id to register with [default: /etc/machine-id, else one generated once].
+    #[arg(long, env = "AGENT_MACHINE_ID", value_name = "ID")]
+    pub agent_machine_id: Option<String>,
+
+    /// Where the registered identity is kept [default: the spool directory].
+    #[arg(long, env = "NETPULSE_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 
     /// Seconds between polls when the server names no interval; also the back-off cap.
     #[arg(long, env = "AGENT_POLL_INTERVAL", value_name = "SECONDS", default_value_t = 60,

@@ -24,6 +24,7 @@ pub mod config;
 pub mod cycle;
 pub mod engines;
 pub mod logging;
+pub mod registration;
 pub mod shutdown;
 pub mod spool;
 

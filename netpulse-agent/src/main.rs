@@ -13,14 +13,7 @@ use netpulse_agent::config::{Args, Settings};
 use netpulse_agent::{Agent, EXIT_CONFIG, EXIT_CYCLE_FAILED, EXIT_OK, Engines};
 
 fn main() -> ExitCode {
-    let settings = match Settings::from_args(Args::parse()) {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("netpulse-agent: configuration error: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    netpulse_agent::logging::init(settings.log_format);
+    let mut args = Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,6 +24,26 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CYCLE_FAILED);
         }
     };
+    // With AGENT_TOKEN and no PROBE_ID: the kept identity, or register now.
+    let xdg = std::env::var("XDG_STATE_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    let resolved = runtime.block_on(netpulse_agent::registration::resolve(
+        &mut args,
+        xdg.as_deref(),
+        home.as_deref(),
+    ));
+    if let Err(e) = resolved {
+        eprintln!("netpulse-agent: registration failed: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let settings = match Settings::from_args(args) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("netpulse-agent: configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    netpulse_agent::logging::init(settings.log_format);
     ExitCode::from(runtime.block_on(serve(settings)))
 }
 

@@ -26,6 +26,33 @@ pub struct ProbeDto {
     pub agent_version: Option<String>,
     /// Engines the agent reported it can run.
     pub agent_engines: Vec<String>,
+    /// Its agent state now (in `GET /probes` and `GET /probes/{id}`).
+    #[oai(skip_serializing_if_is_none)]
+    pub state: Option<ProbeStateDto>,
+}
+
+/// A probe's agent state (wave2-specs §4), computed from state rows at the time of the request.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ProbeStateDto {
+    /// `ONLINE`, `DEGRADED`, `OFFLINE` or `MAINTENANCE`.
+    pub state: String,
+    /// Whether its agent is alive underneath (shown with `MAINTENANCE`).
+    pub alive: bool,
+    /// Why it is degraded (`checks_failing`, `late_poll`, …).
+    pub reasons: Vec<String>,
+    /// It is offline once silent for longer than this: max(120, 2 × poll interval + 30).
+    pub offline_after_seconds: i64,
+    /// The maintenance window active now: its end (RFC 3339; null: until switched off).
+    pub maintenance_until: Option<String>,
+    /// The active window's reason.
+    pub maintenance_reason: Option<String>,
+    /// Its checks' newest rounds in the last 10 minutes: how many ran, how many failed.
+    pub checks_total: u32,
+    /// Of those, failed.
+    pub checks_failed: u32,
+    /// Its agent reported a version older than the server's.
+    pub agent_outdated: bool,
 }
 
 impl From<&Probe> for ProbeDto {
@@ -47,6 +74,7 @@ impl From<&Probe> for ProbeDto {
                 .iter()
                 .map(|e| e.as_str().to_owned())
                 .collect(),
+            state: None,
         }
     }
 }

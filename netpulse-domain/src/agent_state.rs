@@ -24,6 +24,25 @@ pub fn offline_after_seconds(poll_interval_seconds: u32) -> i64 {
     (2 * i64::from(poll_interval_seconds) + 30).max(120)
 }
 
+/// Whether an agent's reported version is older than the server's: dotted numbers compared
+/// numerically (missing parts count as 0, a leading `v` and a `-…`/`+…` suffix are ignored); a
+/// version that does not read so is not flagged.
+pub fn is_outdated(agent: &str, server: &str) -> bool {
+    fn parts(v: &str) -> Option<Vec<u64>> {
+        let core = v.trim().trim_start_matches('v').split(['-', '+']).next()?;
+        core.split('.').map(|p| p.parse().ok()).collect()
+    }
+    match (parts(agent), parts(server)) {
+        (Some(mut a), Some(mut s)) => {
+            let n = a.len().max(s.len());
+            a.resize(n, 0);
+            s.resize(n, 0);
+            a < s
+        }
+        _ => false,
+    }
+}
+
 /// An agent's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -38,6 +57,14 @@ pub enum State {
 }
 
 impl State {
+    /// Every state.
+    pub const ALL: [Self; 4] = [
+        Self::Online,
+        Self::Degraded,
+        Self::Offline,
+        Self::Maintenance,
+    ];
+
     /// `MAINTENANCE`, `OFFLINE`, `DEGRADED`, `ONLINE`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -235,6 +262,16 @@ mod tests {
         // A late poll: more than 1.5 intervals.
         let (now, f) = seen(91);
         assert_eq!(state_of(now, &f).reasons, vec![Reason::LatePoll]);
+    }
+
+    #[test]
+    fn older_agent_versions_are_outdated() {
+        assert!(is_outdated("0.1.0", "0.2.0"));
+        assert!(is_outdated("0.9", "0.10.0"));
+        assert!(!is_outdated("0.2", "0.2.0"));
+        assert!(!is_outdated("v0.2.0-rc1", "0.2.0"));
+        assert!(!is_outdated("1.0.0", "0.2.0"));
+        assert!(!is_outdated("unknown", "0.2.0"));
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub mod notify;
 pub mod notify_settings;
 pub mod outage;
 pub mod pool;
+pub mod probe_maintenance;
+pub mod registration;
 pub mod report;
 pub mod rollup;
 pub mod schedule;

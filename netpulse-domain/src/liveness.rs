@@ -1,12 +1,14 @@
 //! Whether a probe's agent is alive: it polled within [`stale_after_seconds`] of now. The agent
-//! health endpoint, the dashboard, the probes page and `/metrics` all use this one rule.
+//! health endpoint, the dashboard, the probes page, the probe-offline alert and `/metrics` all
+//! use this one rule, which is the agent-state rule of [`crate::agent_state`]
+//! (wave2-specs §4 and §11.1: silent longer than max(120 s, 2 × poll interval + 30 s)).
 
 use crate::Timestamp;
 
-/// Seconds of silence after which a probe counts as stale: three poll intervals, and never less
-/// than three minutes.
+/// Seconds of silence after which a probe counts as stale (offline):
+/// [`crate::agent_state::offline_after_seconds`], max(120 s, 2 × poll interval + 30 s).
 pub fn stale_after_seconds(poll_interval_seconds: u32) -> i64 {
-    i64::from(poll_interval_seconds.saturating_mul(3)).max(180)
+    crate::agent_state::offline_after_seconds(poll_interval_seconds)
 }
 
 /// Whether a probe whose last poll was `last_poll` is alive at `now` (never polled: not alive).
@@ -19,11 +21,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn three_intervals_but_at_least_three_minutes() {
-        assert_eq!(stale_after_seconds(60), 180);
-        assert_eq!(stale_after_seconds(10), 180);
-        assert_eq!(stale_after_seconds(300), 900);
-        assert_eq!(stale_after_seconds(u32::MAX), i64::from(u32::MAX));
+    fn two_intervals_and_thirty_seconds_but_at_least_two_minutes() {
+        assert_eq!(stale_after_seconds(60), 150);
+        assert_eq!(stale_after_seconds(30), 120);
+        assert_eq!(stale_after_seconds(10), 120);
+        assert_eq!(stale_after_seconds(300), 630);
+        assert_eq!(stale_after_seconds(u32::MAX), 2 * i64::from(u32::MAX) + 30);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! offline, when quiet hours hold a message, when a digest is due and what it says, how failed
 //! deliveries are retried, and what happens to an alert raised during maintenance.
 //!
-//! - **Probe offline**: a probe that has not polled for `max(3 × poll interval, 5 min)`
-//!   ([`offline_after_seconds`]) is offline: one alert, and one "back" message when it polls
+//! - **Probe offline**: a probe silent for longer than `max(120 s, 2 × poll interval + 30 s)`
+//!   ([`offline_after_seconds`], the one rule of [`crate::agent_state`]) is offline: one alert, and one "back" message when it polls
 //!   again ([`liveness_edge`]).
 //! - **Quiet hours** ([`QuietHours`]): a daily local-time window `[start, end)` (it may cross
 //!   midnight) in an IANA time zone. Critical messages go through; the others are held until the
@@ -22,10 +22,10 @@ use crate::schedule::CronCalendar;
 use crate::stats;
 use crate::time::Timestamp;
 
-/// Silence after which a probe counts as offline, seconds: `max(3 × poll interval, 300)`.
-pub const fn offline_after_seconds(poll_interval_seconds: u32) -> i64 {
-    let three = 3 * poll_interval_seconds as i64;
-    if three > 300 { three } else { 300 }
+/// Silence after which a probe counts as offline, seconds: the agent-state rule,
+/// `max(120, 2 × poll interval + 30)` ([`crate::agent_state::offline_after_seconds`]).
+pub fn offline_after_seconds(poll_interval_seconds: u32) -> i64 {
+    crate::agent_state::offline_after_seconds(poll_interval_seconds)
 }
 
 /// A change of a probe's liveness.
@@ -38,13 +38,13 @@ pub enum LivenessEdge {
 }
 
 /// The edge a probe crosses now, given whether it is known to be offline and how long it has
-/// been silent.
+/// been silent: offline once silent for *longer* than `offline_after` (as the agent state).
 pub const fn liveness_edge(
     known_offline: bool,
     silent_seconds: i64,
     offline_after: i64,
 ) -> Option<LivenessEdge> {
-    let silent = silent_seconds >= offline_after;
+    let silent = silent_seconds > offline_after;
     match (known_offline, silent) {
         (false, true) => Some(LivenessEdge::Offline),
         (true, false) => Some(LivenessEdge::Back),
@@ -504,17 +504,17 @@ mod tests {
     }
 
     #[test]
-    fn offline_threshold_is_three_polls_but_at_least_five_minutes() {
-        assert_eq!(offline_after_seconds(60), 300);
-        assert_eq!(offline_after_seconds(100), 300);
-        assert_eq!(offline_after_seconds(101), 303);
-        assert_eq!(offline_after_seconds(3600), 10_800);
+    fn offline_threshold_is_two_polls_and_thirty_seconds_but_at_least_two_minutes() {
+        assert_eq!(offline_after_seconds(60), 150);
+        assert_eq!(offline_after_seconds(45), 120);
+        assert_eq!(offline_after_seconds(46), 122);
+        assert_eq!(offline_after_seconds(3600), 7_230);
     }
 
     #[test]
     fn liveness_edges_happen_once_each_way() {
-        assert_eq!(liveness_edge(false, 299, 300), None);
-        assert_eq!(liveness_edge(false, 300, 300), Some(LivenessEdge::Offline));
+        assert_eq!(liveness_edge(false, 300, 300), None);
+        assert_eq!(liveness_edge(false, 301, 300), Some(LivenessEdge::Offline));
         assert_eq!(liveness_edge(true, 1000, 300), None);
         assert_eq!(liveness_edge(true, 10, 300), Some(LivenessEdge::Back));
         assert_eq!(liveness_edge(false, 10, 300), None);

@@ -9,6 +9,7 @@
 pub mod agent_api;
 pub mod check_store;
 pub mod clock;
+pub mod fleet_store;
 pub mod listener;
 pub mod metrics_store;
 pub mod notification_store;

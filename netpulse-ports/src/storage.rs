@@ -500,6 +500,7 @@ pub trait Storage:
     + crate::check_store::CheckStore
     + crate::work_signal::WorkSignalStore
     + crate::rollup_store::RollupStore
+    + crate::fleet_store::FleetStore
 {
 }
 
@@ -518,5 +519,6 @@ impl<T> Storage for T where
         + crate::check_store::CheckStore
         + crate::work_signal::WorkSignalStore
         + crate::rollup_store::RollupStore
+        + crate::fleet_store::FleetStore
 {
 }

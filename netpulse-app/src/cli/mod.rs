@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod connection;
+pub mod fleet;
 pub mod measurements;
 pub mod or_none;
 pub mod output;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Maintain the speed rollups (hourly, daily, weekly buckets).
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
+    /// The fleet: agent states, probe maintenance, registration tokens.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
 }
 
 /// `bench …`
@@ -225,6 +229,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check(cmd) => check::check(&cli.database_url, &out, cmd).await,
         Command::User(cmd) => user::user(&cli.database_url, &out, cmd).await,
         Command::Token(cmd) => token::token(&cli.database_url, &out, cmd).await,
+        Command::Fleet(cmd) => fleet::fleet_command(&cli.database_url, &out, cmd).await,
         Command::Measurements(cmd) => {
             measurements::measurements(&cli.database_url, &out, cmd).await
         }

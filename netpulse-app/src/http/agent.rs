@@ -89,6 +89,9 @@ pub struct DueDto {
     /// An agent that sees it polls again right after its work.
     #[oai(skip_serializing_if_is_none)]
     pub waited_seconds: Option<u32>,
+    /// `true` while the probe is in maintenance (no tasks, an empty check set); absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub maintenance: Option<bool>,
 }
 
 /// A result as the agent pushes it. The PHP agent's body (the Ookla JSON object merged with
@@ -172,6 +175,7 @@ impl From<DueAnswerBody> for DueDto {
             poll_after_seconds: answer.poll_after_seconds,
             checks: None,
             waited_seconds: None,
+            maintenance: None,
         }
     }
 }
@@ -271,7 +275,8 @@ pub struct ProbeHealthDto {
     pub last_poll_at_unix: Option<i64>,
     /// Seconds since then.
     pub seconds_since_poll: Option<i64>,
-    /// A probe is stale after this many seconds without a poll: max(180, 3 × poll interval).
+    /// A probe is stale (offline) after this many seconds without a poll:
+    /// max(120, 2 × poll interval + 30).
     pub stale_after_seconds: i64,
 }
 
@@ -449,6 +454,7 @@ impl AgentApi {
         let known_checks = checks_version.0.as_deref();
         let plan =
             long_poll::plan_or_wait(&self.app, &id, &known, &details, wait, known_checks).await?;
+        let plan_maintenance = plan.maintenance;
         let answer = DueAnswerBody {
             tasks: plan
                 .tasks
@@ -469,11 +475,16 @@ impl AgentApi {
                 .collect(),
             poll_after_seconds: plan.poll_after_seconds,
         };
-        let checks = super::checks::due_checks(&self.app, &id, checks_version.0.as_deref());
-        let checks = Some(checks.await?);
+        let checks = if plan_maintenance {
+            super::fleet::maintenance_checks(checks_version.0.as_deref())
+        } else {
+            super::checks::due_checks(&self.app, &id, checks_version.0.as_deref()).await?
+        };
+        let checks = Some(checks);
         Ok(Json(DueDto {
             checks,
             waited_seconds: (!wait.is_zero()).then(|| u32::try_from(wait.as_secs()).unwrap_or(0)),
+            maintenance: plan_maintenance.then_some(true),
             ..answer.into()
         }))
     }

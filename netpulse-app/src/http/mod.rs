@@ -7,6 +7,7 @@ pub mod auth;
 pub mod checks;
 pub mod declared;
 pub mod document;
+pub mod fleet;
 mod legacy_push;
 pub mod metrics;
 pub mod notifications;
@@ -38,6 +39,7 @@ pub fn openapi(
         rest::RestApi,
         notifications::NotificationsApi,
         checks::ChecksApi,
+        fleet::FleetApi,
     ),
     (),
 > {
@@ -47,6 +49,7 @@ pub fn openapi(
             rest::RestApi { app: app.clone() },
             notifications::NotificationsApi { app: app.clone() },
             checks::ChecksApi { app: app.clone() },
+            fleet::FleetApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

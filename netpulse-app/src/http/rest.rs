@@ -216,7 +216,7 @@ impl RestApi {
     async fn list_probes(&self, _auth: RestAuth) -> Result<Json<ProbeListDto>, ApiError> {
         let probes = probes::list(&self.app).await?;
         Ok(Json(ProbeListDto {
-            items: probes.iter().map(Into::into).collect(),
+            items: super::fleet::probes_with_state(&self.app, &probes).await?,
             next_cursor: None,
         }))
     }
@@ -246,7 +246,9 @@ impl RestApi {
         probe_id: Path<String>,
     ) -> Result<Json<ProbeDto>, ApiError> {
         let id = parse_probe_id(&probe_id)?;
-        Ok(Json((&probes::get(&self.app, &id).await?).into()))
+        let probe = probes::get(&self.app, &id).await?;
+        let mut one = super::fleet::probes_with_state(&self.app, &[probe]).await?;
+        Ok(Json(one.remove(0)))
     }
 
     /// Enables or disables a probe.

@@ -195,7 +195,7 @@ fn url(flag: &'static str, text: &str) -> Result<String, FlagError> {
 
 impl MetricsArgs {
     /// Checks the flags; `poll_interval` sets how soon a silent probe is reported down
-    /// (`max(3 × poll interval, 180 s)`, as the agent health endpoint).
+    /// (`max(120 s, 2 × poll interval + 30 s)`, the agent-state rule).
     pub fn config(&self, poll_interval: u32) -> Result<MetricsConfig, FlagError> {
         let given = AllowList::parse(&self.metrics_allow)
             .map_err(|e| FlagError::new("--metrics-allow", e))?;
@@ -220,6 +220,7 @@ impl MetricsArgs {
             access: ScrapeAccess { allow, token },
             freshness_window_seconds: i64::from(self.freshness_window),
             probe_stale_after_seconds: liveness::stale_after_seconds(poll_interval),
+            probe_poll_interval_seconds: poll_interval,
         };
         let url_given = self
             .remote_write_url

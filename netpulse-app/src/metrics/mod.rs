@@ -85,6 +85,8 @@ pub struct MetricsSettings {
     pub freshness_window_seconds: i64,
     /// A probe is up when its agent polled at most this long ago, seconds.
     pub probe_stale_after_seconds: i64,
+    /// The agents' poll interval, seconds (for `netpulse_probe_state`).
+    pub probe_poll_interval_seconds: u32,
 }
 
 impl Default for MetricsSettings {
@@ -97,7 +99,8 @@ impl Default for MetricsSettings {
                 token: None,
             },
             freshness_window_seconds: 3600,
-            probe_stale_after_seconds: 180,
+            probe_stale_after_seconds: netpulse_domain::agent_state::offline_after_seconds(60),
+            probe_poll_interval_seconds: 60,
         }
     }
 }
@@ -223,6 +226,7 @@ impl Metrics {
             settings: FrameSettings {
                 freshness_window_seconds: settings.freshness_window_seconds,
                 probe_stale_after_seconds: settings.probe_stale_after_seconds,
+                probe_poll_interval_seconds: settings.probe_poll_interval_seconds,
             },
         });
         let registry = prometheus::Registry::new();
@@ -280,12 +284,20 @@ impl Metrics {
             let connections = self.storage.metrics_connections().await?;
             let checks = self.storage.checks(None).await?;
             let states = self.storage.check_states(None).await?;
-            Ok::<_, StorageError>((probes, connections, checks, states))
+            let now = self.shared.clock.now();
+            let paused = self.storage.active_probe_maintenance(now).await?;
+            let tallies = self.storage.check_tallies(now.plus_seconds(-600)).await?;
+            Ok::<_, StorageError>((probes, connections, checks, states, paused, tallies))
         };
         match read.await {
-            Ok((probes, connections, checks, states)) => {
+            Ok((probes, connections, checks, states, paused, tallies)) => {
                 let mut catalog = Catalog::build(probes, connections);
                 catalog.checks = state::checks::build(&catalog.probes, checks, states);
+                catalog.maintenance = paused.into_iter().map(|w| w.probe_id.to_string()).collect();
+                catalog.check_tallies = tallies
+                    .into_iter()
+                    .map(|(p, t)| (p.to_string(), (t.total, t.failed)))
+                    .collect();
                 let catalog = Arc::new(catalog);
                 {
                     let exists: std::collections::HashSet<_> =

@@ -119,6 +119,8 @@ impl Notifications {
         connection: &ConnectionId,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
+        // The connection's own windows, or its probe's (issue 20: a probe in maintenance holds
+        // its connections' alerts too).
         Ok(!self
             .storage
             .maintenance_windows(
@@ -127,6 +129,10 @@ impl Notifications {
                 Timestamp::from_unix_millis(at.unix_millis() + 1),
             )
             .await?
-            .is_empty())
+            .is_empty()
+            || self
+                .storage
+                .connection_probe_in_maintenance(connection, at)
+                .await?)
     }
 }

@@ -61,7 +61,18 @@ impl Notifications {
             .map(|p| p.to_string())
             .collect();
         let limit = offline_after_seconds(self.poll_interval_seconds);
+        // A probe in maintenance raises no offline alert (its edge waits for the window's end).
+        let paused: BTreeSet<String> = self
+            .storage
+            .active_probe_maintenance(now)
+            .await?
+            .into_iter()
+            .map(|w| w.probe_id.to_string())
+            .collect();
         for probe in self.storage.probes().await? {
+            if paused.contains(probe.id.as_str()) {
+                continue;
+            }
             let Some(last) = probe.last_poll_at else {
                 continue;
             };

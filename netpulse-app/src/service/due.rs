@@ -35,6 +35,8 @@ pub struct Plan {
     pub tasks: Vec<PlannedTask>,
     /// When to poll again.
     pub poll_after_seconds: u32,
+    /// The probe is in maintenance: no tests, and no checks ([`super::probe_maintenance`]).
+    pub maintenance: bool,
 }
 
 /// Whether a poll must be written: the last one is older than the debounce window, or the agent
@@ -60,6 +62,13 @@ pub async fn plan(
         app.storage
             .record_poll(probe, now, details, POLL_DEBOUNCE_SECONDS)
             .await?;
+    }
+    if app.storage.probe_in_maintenance(probe, now).await? {
+        return Ok(Plan {
+            tasks: Vec::new(),
+            poll_after_seconds: app.poll_interval_seconds,
+            maintenance: true,
+        });
     }
     let entries = app.storage.scheduling_entries(probe).await?;
     let mut taken = if entries.iter().any(|e| e.run_queued) {
@@ -102,5 +111,6 @@ pub async fn plan(
     Ok(Plan {
         tasks,
         poll_after_seconds: app.poll_interval_seconds,
+        maintenance: false,
     })
 }

@@ -27,7 +27,18 @@ pub async fn request(
     pin: Option<&PoolEntry>,
 ) -> Result<Vec<ConnectionId>, AppError> {
     let scope = match target {
-        RunTarget::Connection(id) => RunScope::Connection(id),
+        RunTarget::Connection(id) => {
+            if app
+                .storage
+                .connection_probe_in_maintenance(id, app.clock.now())
+                .await?
+            {
+                return Err(AppError::Conflict(
+                    "the connection's probe is in maintenance".into(),
+                ));
+            }
+            RunScope::Connection(id)
+        }
         RunTarget::All if pin.is_some() => {
             return Err(AppError::invalid(
                 "poolEntry",

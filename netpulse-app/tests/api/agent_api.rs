@@ -344,10 +344,12 @@ pub(crate) async fn config_health_ping_and_healthcheck(t: &TestApp) {
     let (s, h) = get(health.clone(), agent.token.clone()).await;
     assert_eq!(
         (s, &h["healthy"], &h["staleAfterSeconds"]),
-        (200, &json!(true), &json!(180)),
+        (200, &json!(true), &json!(150)),
         "{h}"
     );
-    t.clock.advance_seconds(181);
+    t.clock.advance_seconds(150);
+    assert_eq!(get(health.clone(), agent.token.clone()).await.0, 200);
+    t.clock.advance_seconds(1);
     assert_eq!(get(health, agent.token.clone()).await.0, 503);
 
     let ping =

@@ -536,7 +536,7 @@ pub(crate) async fn check_series_follow_the_latest_round(t: &TestApp) {
     assert_eq!(s.labels["target"], "1.1.1.1");
     // Checks without results export nothing yet.
     assert_eq!(e.find("netpulse_check_up", &[]).len(), 1);
-    // Stale after 3 intervals (180 s): up drops to 0, the figures stay.
+    // Stale after the check's 3 intervals (180 s): up drops to 0, the figures stay.
     t.clock.advance_seconds(300);
     let e = crate::metrics::exposition(t).await;
     assert_eq!(e.value("netpulse_check_up", &labels), 0.0);

@@ -9,6 +9,9 @@ mod cli;
 mod cli_checks;
 mod deployment;
 mod exposure;
+mod fleet;
+mod fleet_browser;
+mod fleet_e2e;
 mod health;
 mod helpers;
 mod input_bounds;
@@ -115,6 +118,9 @@ on_both_databases!(
     long_poll::a_write_by_another_process_wakes_a_waiting_poll,
     long_poll::the_agent_client_long_polls,
     rollups::rollups_equal_raw_answers_over_random_data_in_random_order,
+    fleet::agent_states_follow_the_one_offline_rule,
+    fleet::maintenance_suppresses_work_and_shows_in_the_state,
+    fleet::agents_register_themselves_with_a_token,
 );
 
 /// Two server processes need PostgreSQL.
@@ -169,4 +175,13 @@ on_both_databases_with_metrics!(
     metrics::both_renderers_write_the_same_exposition,
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
     checks::check_series_follow_the_latest_round,
+    fleet::probe_state_is_a_metric,
 );
+
+/// The Fleet page with 1,000 probes: on SQLite only (creating 1,000 probes one by one on
+/// PostgreSQL takes a minute on the CI box; the page's reads are the same SQL on both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_fleet_page_in_a_browser() {
+    let t = helpers::spawn(helpers::Db::Sqlite).await.unwrap();
+    fleet_browser::fleet_page_in_a_browser(&t).await;
+}

@@ -11,6 +11,7 @@ mod check_ingest;
 mod checks;
 mod connections;
 mod dashboard;
+mod fleet;
 mod measurements;
 mod metrics;
 mod notifications;

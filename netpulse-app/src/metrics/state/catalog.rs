@@ -50,6 +50,10 @@ pub struct Catalog {
     pub all_connections: Vec<ConnectionId>,
     /// The latest state of each enabled check and family of an enabled probe.
     pub checks: Vec<super::checks::CatalogCheck>,
+    /// Ids of the probes in maintenance at the last refresh.
+    pub maintenance: std::collections::HashSet<String>,
+    /// Per probe id: its checks' newest rounds in the last 10 minutes (ran, failed).
+    pub check_tallies: HashMap<String, (u32, u32)>,
 }
 
 /// The id's last 12 hex digits (random in both v4 and v7 UUIDs, whose first digits are a
@@ -131,6 +135,8 @@ impl Catalog {
             connections,
             all_connections,
             checks: Vec::new(),
+            maintenance: std::collections::HashSet::new(),
+            check_tallies: HashMap::new(),
         }
     }
 }

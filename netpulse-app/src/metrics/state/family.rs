@@ -79,6 +79,8 @@ pub enum Family {
     CheckPacketLoss,
     /// `netpulse_check_runs_total`
     CheckRuns,
+    /// `netpulse_probe_state`
+    ProbeState,
 }
 
 /// Gauge or counter.
@@ -92,7 +94,7 @@ pub enum Kind {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 39] = [
         Self::BuildInfo,
         Self::ConnectionInfo,
         Self::Up,
@@ -131,6 +133,7 @@ impl Family {
         Self::CheckLatency,
         Self::CheckPacketLoss,
         Self::CheckRuns,
+        Self::ProbeState,
     ];
 
     /// The exposed name (counters end in `_total`), its kind and help text.
@@ -326,6 +329,11 @@ impl Family {
                 "netpulse_check_runs_total",
                 Counter,
                 "Total number of stored check results by family and outcome.",
+            ),
+            Self::ProbeState => (
+                "netpulse_probe_state",
+                Gauge,
+                "The probe's agent state: 1 for its state (ONLINE, DEGRADED, OFFLINE, MAINTENANCE), 0 for the others.",
             ),
         }
     }

@@ -19,6 +19,8 @@ pub struct FrameSettings {
     pub freshness_window_seconds: i64,
     /// A probe is up when it polled at most this long ago, seconds.
     pub probe_stale_after_seconds: i64,
+    /// The agents' poll interval, seconds (for the agent state).
+    pub probe_poll_interval_seconds: u32,
 }
 
 /// Counters of the remote-write queue.
@@ -266,6 +268,26 @@ pub fn build_frame(
         );
         if let Some(t) = last {
             f.push(F::ProbeLastPoll, &pb, vec![], seconds(t));
+        }
+        let facts = netpulse_domain::agent_state::Facts {
+            last_seen: last,
+            poll_interval_seconds: settings.probe_poll_interval_seconds,
+            in_maintenance: catalog.maintenance.contains(p.probe.id.as_str()),
+            checks_last_10_min: catalog
+                .check_tallies
+                .get(p.probe.id.as_str())
+                .copied()
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let state = netpulse_domain::agent_state::state_of(now, &facts).state;
+        for s in netpulse_domain::agent_state::State::ALL {
+            f.push(
+                F::ProbeState,
+                &pb,
+                vec![kv_static("state", s.as_str())],
+                flag(s == state),
+            );
         }
         if let Some(v) = &p.probe.agent_version {
             let engines: Vec<&str> = p.probe.agent_engines.iter().map(|e| e.as_str()).collect();

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod connections;
 pub mod connectivity;
 pub mod dashboard;
+pub mod fleet;
 pub mod heatmap;
 pub mod history;
 pub mod notifications;
