@@ -32,6 +32,7 @@
 //!   run-now requests are taken with one `UPDATE … RETURNING`, so two server processes never
 //!   hand out the same request.
 
+mod access_rows;
 mod check_list;
 mod check_rows;
 mod list;

@@ -4,6 +4,7 @@
 
 use super::{Db, LOCK, Store, begin_write};
 
+mod access;
 mod accounts;
 mod binds;
 mod check_ingest;
