@@ -228,7 +228,11 @@ fn every_template_renders_full_and_empty() {
             name: "scripts".into(),
             created: "2026".into(),
             last_used: "never".into(),
+            owner: "admin@example.org".into(),
+            scopes: "read-only".into(),
+            expires: "never".into(),
         }],
+        scope_presets: vec![("viewer".into(), "Read-only".into())],
         issued: Some(("scripts".into(), "SECRET-TOKEN".into())),
         notice: "Saved.".into(),
         errors: errors(&[
