@@ -1,6 +1,7 @@
 //! Integration tests of the `netpulse` server: the real server on a loopback port over a fresh
 //! SQLite or PostgreSQL database, driven over HTTP; and the real binary for the CLI.
 
+mod access_matrix;
 mod agent_api;
 mod agent_e2e;
 mod browser;
@@ -106,6 +107,8 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    access_matrix::every_route_has_a_rule_and_each_role_gets_what_it_may,
+    access_matrix::a_role_change_or_disable_applies_on_the_next_request,
 );
 
 /// Two server processes need PostgreSQL.
