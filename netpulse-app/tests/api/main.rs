@@ -2,6 +2,7 @@
 //! SQLite or PostgreSQL database, driven over HTTP; and the real binary for the CLI.
 
 mod access_matrix;
+mod access_pages;
 mod agent_api;
 mod agent_e2e;
 mod browser;
@@ -109,6 +110,8 @@ on_both_databases!(
     checks::the_connectivity_page_shows_each_check_and_family,
     access_matrix::every_route_has_a_rule_and_each_role_gets_what_it_may,
     access_matrix::a_role_change_or_disable_applies_on_the_next_request,
+    access_pages::admins_manage_users_and_roles_hide_buttons,
+    access_pages::a_new_token_is_shown_once_after_a_redirect,
 );
 
 /// Two server processes need PostgreSQL.
