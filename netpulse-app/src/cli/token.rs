@@ -99,8 +99,8 @@ pub async fn token(url: &str, out: &Output, cmd: TokenCommand) -> Result<(), Cli
                         "createdAt": t.created_at.to_rfc3339(),
                         "userId": t.user_id.as_ref().map(|u| u.as_str().to_owned()),
                         "scopes": t.scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                        "expiresAt": t.expires_at.map(|e| e.to_rfc3339()),
-                        "lastUsedAt": t.last_used_at.map(|e| e.to_rfc3339()),
+                        "expiresAt": t.expires_at.map(netpulse_domain::Timestamp::to_rfc3339),
+                        "lastUsedAt": t.last_used_at.map(netpulse_domain::Timestamp::to_rfc3339),
                         "lastUsedIp": t.last_used_ip,
                     })
                 })

@@ -89,8 +89,7 @@ impl<E: Endpoint> Endpoint for RestAccess<E> {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         let needed: Option<Permission> = match rest_rule(req.method().as_str(), req.uri().path()) {
-            Rule::Public | Rule::Probe => None,
-            Rule::SignedIn => None,
+            Rule::Public | Rule::Probe | Rule::SignedIn => None,
             Rule::Needs(p) => Some(p),
         };
         if let (Some(p), Some(app)) = (needed, req.data::<App>().cloned()) {

@@ -51,26 +51,24 @@ impl Principal {
         owner: Option<(UserId, String, Role)>,
         scopes: &[Permission],
     ) -> Self {
-        match owner {
-            Some((user_id, email, role)) => Self {
+        if let Some((user_id, email, role)) = owner {
+            return Self {
                 user_id: Some(user_id),
                 name: email,
                 role: Some(role),
                 permissions: effective(scopes, role),
                 via: Via::Token(id),
-            },
-            None => {
-                let mut permissions = scopes.to_vec();
-                permissions.sort();
-                permissions.dedup();
-                Self {
-                    user_id: None,
-                    name,
-                    role: None,
-                    permissions,
-                    via: Via::Token(id),
-                }
-            }
+            };
+        }
+        let mut permissions = scopes.to_vec();
+        permissions.sort();
+        permissions.dedup();
+        Self {
+            user_id: None,
+            name,
+            role: None,
+            permissions,
+            via: Via::Token(id),
         }
     }
 

@@ -150,13 +150,13 @@ pub(crate) async fn change(
         return pages::app_error(&web, req, &e).await;
     };
     let change = match form.get("action").as_str() {
-        "role" => match Role::parse(&form.get("role")) {
-            Some(r) => AccessChange::Role(r),
-            None => {
+        "role" => {
+            let Some(r) = Role::parse(&form.get("role")) else {
                 let e = AppError::invalid("role", "choose viewer, operator or admin");
                 return pages::app_error(&web, req, &e).await;
-            }
-        },
+            };
+            AccessChange::Role(r)
+        }
         "disable" => AccessChange::Disabled(true),
         "enable" => AccessChange::Disabled(false),
         "delete" => AccessChange::Delete,
