@@ -296,6 +296,9 @@ pub async fn run(url: &str, args: &BenchArgs) -> Result<String, AppError> {
         email: "bench@example.org".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA".into(),
         created_at: now,
+        role: netpulse_domain::access::Role::Admin,
+        disabled: false,
+        display_name: None,
     };
     storage.create_user(&user).await?;
     let secret = tokens::generate();

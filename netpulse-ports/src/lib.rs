@@ -6,6 +6,7 @@
 //! does; each has its own error enum.
 #![deny(missing_docs)]
 
+pub mod access_store;
 pub mod agent_api;
 pub mod check_store;
 pub mod clock;

@@ -412,6 +412,12 @@ pub struct User {
     pub password_hash: String,
     /// When it was created.
     pub created_at: Timestamp,
+    /// Its role (what it may do, checked on every request).
+    pub role: netpulse_domain::access::Role,
+    /// A disabled account cannot sign in, and its sessions and tokens stop working.
+    pub disabled: bool,
+    /// The name shown instead of the e-mail, if set.
+    pub display_name: Option<String>,
 }
 
 /// User accounts.
@@ -447,6 +453,15 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     /// When it was last used.
     pub last_used_at: Option<Timestamp>,
+    /// Its owner (`None` for a service token made with `netpulse token create` without
+    /// `--user`: it is limited by its scopes only).
+    pub user_id: Option<UserId>,
+    /// What it may do at most (further limited by its owner's current role).
+    pub scopes: Vec<netpulse_domain::access::Permission>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<Timestamp>,
+    /// The client address of its last use.
+    pub last_used_ip: Option<String>,
 }
 
 /// REST API tokens.
@@ -468,11 +483,12 @@ pub trait ApiTokenStore: Send + Sync {
     ) -> Result<Option<ApiToken>, StorageError>;
     /// Revokes (deletes) a token.
     async fn revoke_api_token(&self, id: &ApiTokenId) -> Result<(), StorageError>;
-    /// Records that the token was used at `at` (a revoked token is ignored).
+    /// Records that the token was used at `at` from `ip` (a revoked token is ignored).
     async fn set_api_token_last_used(
         &self,
         id: &ApiTokenId,
         at: Timestamp,
+        ip: Option<&str>,
     ) -> Result<(), StorageError>;
 }
 
@@ -501,6 +517,7 @@ pub trait Storage:
     + crate::work_signal::WorkSignalStore
     + crate::rollup_store::RollupStore
     + crate::fleet_store::FleetStore
+    + crate::access_store::AccessStore
 {
 }
 
@@ -520,5 +537,6 @@ impl<T> Storage for T where
         + crate::work_signal::WorkSignalStore
         + crate::rollup_store::RollupStore
         + crate::fleet_store::FleetStore
+        + crate::access_store::AccessStore
 {
 }

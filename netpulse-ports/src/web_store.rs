@@ -35,6 +35,10 @@ pub struct SessionRecord {
     pub user_id: UserId,
     /// Their e-mail address.
     pub email: String,
+    /// Their current role (read with the session on every request).
+    pub role: netpulse_domain::access::Role,
+    /// Whether their account is disabled (such a session is refused).
+    pub disabled: bool,
     /// The session's CSRF token.
     pub csrf_token: String,
     /// When it was created.

@@ -33,6 +33,7 @@
 //!   hand out the same request.
 
 mod check_dns_detail;
+mod access_rows;
 mod check_list;
 mod check_rows;
 mod list;

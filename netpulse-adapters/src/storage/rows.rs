@@ -5,13 +5,13 @@ use netpulse_domain::alert::{AlertPolicy, AlertState};
 use netpulse_domain::degradation::{AdaptivePolicy, HealthHistory};
 use netpulse_domain::due_work::LastRun;
 use netpulse_domain::health::{Breach, Thresholds, Verdict};
-use netpulse_domain::id::{ApiTokenId, ConnectionId, ProbeId, ResultId, UserId};
+use netpulse_domain::id::{ConnectionId, ProbeId, ResultId};
 use netpulse_domain::measurement::{Failure, FailureClass, Observation, ServerInfo};
 use netpulse_domain::model::{Connection, ConnectionState, Measurement, Probe, RawOutput};
 use netpulse_domain::pool::{Engine, PoolEntry, ServerPool};
 use netpulse_domain::schedule::{CronCalendar, CronSchedule, EvenSchedule, Schedule};
 use netpulse_domain::values::{Colour, ExpectedSpeed, Labels, Name};
-use netpulse_ports::storage::{ApiToken, StorageError, TokenDigest, User};
+use netpulse_ports::storage::{StorageError, TokenDigest};
 
 use crate::cron_calendar::CronerCalendar;
 
@@ -23,7 +23,7 @@ pub(crate) fn invalid(
     StorageError::Invalid(netpulse_domain::InvalidValue::new(field, value, rule))
 }
 
-fn id_error(e: &netpulse_domain::id::IdError) -> StorageError {
+pub(crate) fn id_error(e: &netpulse_domain::id::IdError) -> StorageError {
     invalid(e.field, &e.value, e.reason)
 }
 
@@ -454,44 +454,6 @@ impl MeasurementRow {
                 stdout: self.raw_stdout,
                 stderr: self.raw_stderr,
             },
-        })
-    }
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UserRow {
-    pub id: String,
-    pub email: String,
-    pub password_hash: String,
-    pub created_at: i64,
-}
-
-impl UserRow {
-    pub(crate) fn into_user(self) -> Result<User, StorageError> {
-        Ok(User {
-            id: UserId::parse(&self.id).map_err(|e| id_error(&e))?,
-            email: self.email,
-            password_hash: self.password_hash,
-            created_at: Timestamp::from_unix_millis(self.created_at),
-        })
-    }
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ApiTokenRow {
-    pub id: String,
-    pub name: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-}
-
-impl ApiTokenRow {
-    pub(crate) fn into_token(self) -> Result<ApiToken, StorageError> {
-        Ok(ApiToken {
-            id: ApiTokenId::parse(&self.id).map_err(|e| id_error(&e))?,
-            name: self.name,
-            created_at: Timestamp::from_unix_millis(self.created_at),
-            last_used_at: self.last_used_at.map(Timestamp::from_unix_millis),
         })
     }
 }

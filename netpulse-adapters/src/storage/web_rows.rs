@@ -27,6 +27,8 @@ pub(crate) fn count_of(n: i64) -> u64 {
 pub(crate) struct SessionRow {
     pub user_id: String,
     pub email: String,
+    pub role: String,
+    pub disabled: bool,
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,
@@ -38,6 +40,8 @@ impl SessionRow {
         Ok(SessionRecord {
             user_id: UserId::parse(&self.user_id).map_err(|e| id_error(&e))?,
             email: self.email,
+            role: crate::storage::access_rows::role_of(&self.role)?,
+            disabled: self.disabled,
             csrf_token: self.csrf_token,
             created_at: Timestamp::from_unix_millis(self.created_at),
             last_seen_at: Timestamp::from_unix_millis(self.last_seen_at),

@@ -64,14 +64,44 @@ pub enum RestAuth {
     ApiToken(ApiTokenAuth),
     /// The dashboard's session cookie (plus `X-CSRF-Token` for changes).
     Session(SessionAuth),
+    /// `X-API-Token: <API token>`.
+    ApiKey(ApiKeyAuth),
 }
 
 async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {
     let app = req.data::<App>()?;
-    api_tokens::authenticate(app, &bearer.token)
+    let ip = super::access::token_client_ip(req);
+    api_tokens::authenticate(app, &bearer.token, ip.as_deref())
         .await
         .ok()
         .flatten()
+        .map(|(t, _)| t)
+}
+
+async fn check_api_key(req: &Request, key: poem_openapi::auth::ApiKey) -> Option<ApiToken> {
+    let app = req.data::<App>()?;
+    let ip = super::access::token_client_ip(req);
+    api_tokens::authenticate(app, &key.key, ip.as_deref())
+        .await
+        .ok()
+        .flatten()
+        .map(|(t, _)| t)
+}
+
+/// A REST API token in the `X-API-Token` header (the same tokens as `Authorization: Bearer`).
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "X-API-Token",
+    key_in = "header",
+    checker = "check_api_key"
+)]
+pub struct ApiKeyAuth(pub ApiToken);
+
+impl std::fmt::Debug for ApiKeyAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ApiKeyAuth").field(&self.0.name).finish()
+    }
 }
 
 /// The credentials a request carries (unchecked), for answers that show more to

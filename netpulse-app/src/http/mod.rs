@@ -1,6 +1,7 @@
 //! The HTTP edge: the agent and REST APIs, their OpenAPI document, the JSON error shape and
 //! `/metrics`. The composition root (`startup`) mounts them beside the dashboard and runs them.
 
+pub mod access;
 pub mod agent;
 pub mod allow;
 pub mod auth;
@@ -98,6 +99,7 @@ pub fn api_routes(route: Route, app: &App) -> Route {
                 problem::from_poem_error(&err)
             }
         });
+    let api = access::RestAccess { inner: api };
     let api = allow::WithAllow { inner: api, table };
     route
         .nest("/api/openapi.json", spec)

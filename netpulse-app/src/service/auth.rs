@@ -95,7 +95,7 @@ pub async fn sign_in(
     }
     let user = app.storage.user_by_email(&email).await?;
     let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    if ok && let Some(user) = user {
+    if ok && let Some(user) = user.filter(|u| !u.disabled) {
         app.storage.clear_login_failures(&account_key).await?;
         let secret = sessions::start(app, &user.id).await?;
         return Ok(SignIn::SignedIn {

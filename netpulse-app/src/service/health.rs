@@ -123,7 +123,7 @@ async fn authenticated(app: &App, caller: &Credentials) -> bool {
     match caller.session.as_deref().filter(|s| s.len() == 43) {
         Some(secret) => matches!(
             app.storage.session(&tokens::digest(secret)).await,
-            Ok(Some(record)) if sessions::is_live(&record, app.clock.now())
+            Ok(Some(record)) if !record.disabled && sessions::is_live(&record, app.clock.now())
         ),
         None => false,
     }

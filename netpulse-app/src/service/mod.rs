@@ -1,6 +1,7 @@
 //! The application services: what the server does, shared by the HTTP API and the admin CLI.
 //! Each takes the [`App`] and returns domain values or an [`AppError`](crate::error::AppError).
 
+pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod check_params;
@@ -12,6 +13,7 @@ pub mod connectivity;
 pub mod dashboard_failures;
 pub mod due;
 pub mod fleet;
+pub mod flash;
 pub mod health;
 pub mod ingest;
 pub mod local_agent;
@@ -25,6 +27,7 @@ pub mod registration;
 pub mod reparse;
 pub mod rollup_reads;
 pub mod rollups;
+pub mod route_rules;
 pub mod run_feedback;
 pub mod runs;
 pub mod server_averages;

@@ -39,6 +39,9 @@ pub async fn check(app: &App, secret: &str) -> Result<Option<Session>, AppError>
         return Ok(None);
     };
     let now = app.clock.now();
+    if record.disabled {
+        return Ok(None);
+    }
     if !is_live(&record, now) {
         app.storage.delete_session(&digest).await?;
         return Ok(None);

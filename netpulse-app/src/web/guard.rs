@@ -6,8 +6,10 @@
 //!    `/setup` (JSON requests get 401 JSON); once one exists `/setup` redirects to `/login`.
 //! 3. Private routes need a session: pages redirect to `/login?next=…`, JSON requests (the
 //!    `/dashboard/*` data endpoints, or `Accept: application/json`) get 401 JSON.
-//! 4. Mutating requests need the CSRF token (403 otherwise).
-//! 5. The answer gets the security headers (`security.rs`).
+//! 4. A signed-in user needs the permission of the route's rule
+//!    (`service::route_rules::PAGES`) in their current role (403 naming it otherwise).
+//! 5. Mutating requests need the CSRF token (403 otherwise).
+//! 6. The answer gets the security headers (`security.rs`).
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
@@ -15,6 +17,8 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use super::forms::MAX_FORM_BYTES;
 use super::session::{self, Session};
 use super::{Web, csrf, security};
+use crate::service::access;
+use crate::service::route_rules::{Rule, page_rule};
 
 /// What the guard learned about a request, for the handlers.
 #[derive(Debug, Clone)]
@@ -227,6 +231,18 @@ impl<E> Guarded<E> {
                 )
             };
             return Ok(Some(redirect(&target)));
+        }
+        if let Some(s) = &session
+            && let Rule::Needs(p) = page_rule(req.method().as_str(), &path)
+            && !s.record.role.allows(p)
+        {
+            let e = access::forbidden(p, Some(s.record.role));
+            tracing::info!(path = %path, user = %s.record.email, "request refused: {e}");
+            return Ok(Some(if json {
+                json_error(StatusCode::FORBIDDEN, "forbidden", &e.to_string())
+            } else {
+                super::pages::error_page(web, nonce, StatusCode::FORBIDDEN, &e.to_string())
+            }));
         }
         if access == Access::Anonymous && session.is_some() && req.method() == Method::GET {
             return Ok(Some(redirect("/")));

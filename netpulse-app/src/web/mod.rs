@@ -168,6 +168,11 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
             "/settings/connections/:id/:action",
             g(post(connections::act).boxed()),
         )
+        .at(
+            "/settings/users",
+            g(get(pages::users::show).post(pages::users::create).boxed()),
+        )
+        .at("/settings/users/:id", g(post(pages::users::change).boxed()))
 }
 
 /// Builds an endpoint from the route tree (for callers that want one).

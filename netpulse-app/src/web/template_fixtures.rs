@@ -34,6 +34,7 @@ pub(super) fn layout(user: bool) -> Layout {
         csrf: "csrf-token-value".into(),
         time_zone: "Europe/Berlin".into(),
         version: "0.1.0".into(),
+        can: super::view::Can::of(user.then_some(netpulse_domain::access::Role::Admin)),
     }
 }
 

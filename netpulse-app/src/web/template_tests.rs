@@ -245,7 +245,11 @@ fn every_template_renders_full_and_empty() {
             name: "scripts".into(),
             created: "2026".into(),
             last_used: "never".into(),
+            owner: "admin@example.org".into(),
+            scopes: "read-only".into(),
+            expires: "never".into(),
         }],
+        scope_presets: vec![("viewer".into(), "Read-only".into())],
         issued: Some(("scripts".into(), "SECRET-TOKEN".into())),
         notice: "Saved.".into(),
         errors: errors(&[
@@ -415,6 +419,39 @@ fn every_template_renders_full_and_empty() {
         render(&t, "login.html", &auth, false),
         render(&t, "login.html", &AuthPage::default(), false),
         &["_form is wrong", "/history"],
+    );
+
+    let users_page = super::pages::users::UsersPage {
+        users: vec![super::pages::users::UserRow {
+            id: "u1".into(),
+            email: "viewer@example.org".into(),
+            role: "viewer".into(),
+            disabled: true,
+            created: "2026".into(),
+            me: false,
+        }],
+        roles: vec!["viewer".into(), "operator".into(), "admin".into()],
+        role: "viewer".into(),
+        email: "typed@example.org".into(),
+        notice: "Saved.".into(),
+        errors: errors(&["email", "password", "_form"]),
+    };
+    check(
+        "settings_users.html",
+        render(&t, "settings_users.html", &users_page, true),
+        render(
+            &t,
+            "settings_users.html",
+            &super::pages::users::UsersPage::default(),
+            true,
+        ),
+        &[
+            "viewer@example.org",
+            "Enable",
+            "typed@example.org",
+            "email is wrong",
+            "_form is wrong",
+        ],
     );
 
     let error = ErrorPage {

@@ -31,6 +31,62 @@ pub struct Layout {
     pub time_zone: String,
     /// The server's version.
     pub version: String,
+    /// What the signed-in user may do (buttons they cannot use are not shown).
+    pub can: Can,
+}
+
+/// The signed-in user's role and permissions, for templates (`layout.can.tests_run`, …).
+#[derive(Debug, Clone, Default, Serialize)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per permission, for templates"
+)]
+pub struct Can {
+    /// `viewer`, `operator`, `admin`, or empty when signed out.
+    pub role: String,
+    /// `results:read`.
+    pub results_read: bool,
+    /// `reports:read`.
+    pub reports_read: bool,
+    /// `tests:run`.
+    pub tests_run: bool,
+    /// `schedules:write`.
+    pub schedules_write: bool,
+    /// `alerts:ack`.
+    pub alerts_ack: bool,
+    /// `schedules:delete`.
+    pub schedules_delete: bool,
+    /// `agents:write`.
+    pub agents_write: bool,
+    /// `alerts:write`.
+    pub alerts_write: bool,
+    /// `users:write`.
+    pub users_write: bool,
+    /// `settings:write`.
+    pub settings_write: bool,
+}
+
+impl Can {
+    /// The flags of a role (all off without one).
+    pub fn of(role: Option<netpulse_domain::access::Role>) -> Self {
+        use netpulse_domain::access::Permission as P;
+        let Some(r) = role else {
+            return Self::default();
+        };
+        Self {
+            role: r.as_str().to_owned(),
+            results_read: r.allows(P::ResultsRead),
+            reports_read: r.allows(P::ReportsRead),
+            tests_run: r.allows(P::TestsRun),
+            schedules_write: r.allows(P::SchedulesWrite),
+            alerts_ack: r.allows(P::AlertsAck),
+            schedules_delete: r.allows(P::SchedulesDelete),
+            agents_write: r.allows(P::AgentsWrite),
+            alerts_write: r.allows(P::AlertsWrite),
+            users_write: r.allows(P::UsersWrite),
+            settings_write: r.allows(P::SettingsWrite),
+        }
+    }
 }
 
 impl Layout {
@@ -46,6 +102,7 @@ impl Layout {
             csrf: ctx.csrf().to_owned(),
             time_zone: site.time_zone.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            can: Can::of(ctx.session.as_ref().map(|s| s.record.role)),
         }
     }
 

@@ -210,6 +210,10 @@ async fn postgres_unreachable_is_unhealthy_within_the_bound_without_driver_error
                 name: "tests".into(),
                 created_at: clock.now(),
                 last_used_at: None,
+                user_id: None,
+                scopes: netpulse_domain::access::Permission::ALL.to_vec(),
+                expires_at: None,
+                last_used_ip: None,
             },
             &netpulse_app::tokens::digest(&token),
         )

@@ -76,6 +76,10 @@ pub(crate) async fn spawn_with_metrics(
                 name: "tests".into(),
                 created_at: clock.now(),
                 last_used_at: None,
+                user_id: None,
+                scopes: netpulse_domain::access::Permission::ALL.to_vec(),
+                expires_at: None,
+                last_used_ip: None,
             },
             &netpulse_app::tokens::digest(&api_token),
         )

@@ -1,6 +1,8 @@
 //! Integration tests of the `netpulse` server: the real server on a loopback port over a fresh
 //! SQLite or PostgreSQL database, driven over HTTP; and the real binary for the CLI.
 
+mod access_matrix;
+mod access_pages;
 mod agent_api;
 mod agent_e2e;
 mod browser;
@@ -121,6 +123,10 @@ on_both_databases!(
     fleet::agent_states_follow_the_one_offline_rule,
     fleet::maintenance_suppresses_work_and_shows_in_the_state,
     fleet::agents_register_themselves_with_a_token,
+    access_matrix::every_route_has_a_rule_and_each_role_gets_what_it_may,
+    access_matrix::a_role_change_or_disable_applies_on_the_next_request,
+    access_pages::admins_manage_users_and_roles_hide_buttons,
+    access_pages::a_new_token_is_shown_once_after_a_redirect,
 );
 
 /// Two server processes need PostgreSQL.

@@ -440,15 +440,16 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
     );
     assert!(t.app.storage.probes().await.unwrap().is_empty());
 
-    // API tokens: shown once, usable, revocable.
+    // API tokens: shown once (after a redirect), usable, revocable.
     let a = w
         .post_form(
             "/settings/tokens",
             &[("_csrf", &token), ("name", "scripts")],
         )
         .await;
-    assert_eq!(a.status, 201);
-    let api = a
+    assert_eq!(a.status, 303);
+    let shown = w.get(a.location.as_deref().unwrap()).await;
+    let api = shown
         .body
         .split("id=\"issued-token\">")
         .nth(1)

@@ -8,8 +8,10 @@ use netpulse_ports::storage::{
     UserStore,
 };
 
+use sqlx::AssertSqlSafe;
+
 use super::{Store, begin_write};
-use crate::storage::rows::{ApiTokenRow, UserRow};
+use crate::storage::access_rows::{ApiTokenRow, TOKEN_COLUMNS, USER_COLUMNS, UserRow, scopes_text};
 use crate::storage::{found, unavailable};
 
 #[async_trait]
@@ -28,12 +30,16 @@ impl UserStore for Store {
             )));
         }
         sqlx::query(
-            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO users (id, email, password_hash, created_at, role, disabled, \
+             display_name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(user.id.as_str().to_owned())
         .bind(email)
         .bind(user.password_hash.clone())
         .bind(user.created_at.unix_millis())
+        .bind(user.role.as_str())
+        .bind(user.disabled)
+        .bind(user.display_name.clone())
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
@@ -41,9 +47,9 @@ impl UserStore for Store {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
-        sqlx::query_as::<_, UserRow>(
-            "SELECT id, email, password_hash, created_at FROM users WHERE email = $1",
-        )
+        sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        )))
         .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)
         .await
@@ -105,13 +111,16 @@ impl ApiTokenStore for Store {
         digest: &TokenDigest,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_digest, created_at, last_used_at) VALUES ($1, \
-             $2, $3, $4, NULL)",
+            "INSERT INTO api_tokens (id, name, token_digest, created_at, last_used_at, user_id, \
+             scopes, expires_at, last_used_ip) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, NULL)",
         )
         .bind(token.id.as_str().to_owned())
         .bind(token.name.clone())
         .bind(digest.0.to_vec())
         .bind(token.created_at.unix_millis())
+        .bind(token.user_id.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(scopes_text(&token.scopes))
+        .bind(token.expires_at.map(Timestamp::unix_millis))
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
@@ -119,9 +128,9 @@ impl ApiTokenStore for Store {
     }
 
     async fn api_tokens(&self) -> Result<Vec<ApiToken>, StorageError> {
-        sqlx::query_as::<_, ApiTokenRow>(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at, id",
-        )
+        sqlx::query_as::<_, ApiTokenRow>(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id"
+        )))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?
@@ -134,9 +143,9 @@ impl ApiTokenStore for Store {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<ApiToken>, StorageError> {
-        sqlx::query_as::<_, ApiTokenRow>(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE token_digest = $1",
-        )
+        sqlx::query_as::<_, ApiTokenRow>(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_digest = $1"
+        )))
         .bind(digest.0.to_vec())
         .fetch_optional(&self.pool)
         .await
@@ -158,10 +167,12 @@ impl ApiTokenStore for Store {
         &self,
         id: &ApiTokenId,
         at: Timestamp,
+        ip: Option<&str>,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1, last_used_ip = $3 WHERE id = $2")
             .bind(at.unix_millis())
             .bind(id.as_str().to_owned())
+            .bind(ip.map(str::to_owned))
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;

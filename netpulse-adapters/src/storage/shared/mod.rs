@@ -5,6 +5,7 @@
 use super::{Db, LOCK, Store, begin_write};
 use super::{notify_work, work_listener};
 
+mod access;
 mod accounts;
 mod binds;
 mod check_ingest;

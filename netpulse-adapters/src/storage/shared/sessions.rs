@@ -34,7 +34,7 @@ impl SessionStore for Store {
 
     async fn session(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StorageError> {
         sqlx::query_as::<_, SessionRow>(
-            "SELECT s.user_id, u.email, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at \
+            "SELECT s.user_id, u.email, u.role, u.disabled, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_digest = $1",
         )
         .bind(digest.0.to_vec())

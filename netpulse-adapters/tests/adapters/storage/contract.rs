@@ -752,6 +752,9 @@ pub(crate) async fn users_settings_and_tokens(s: &dyn Storage) {
         email: "Admin@Example.org".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".into(),
         created_at: at(0),
+        role: netpulse_domain::access::Role::Admin,
+        disabled: false,
+        display_name: None,
     };
     s.create_user(&u).await.unwrap();
     let back = s.user_by_email("admin@example.ORG").await.unwrap().unwrap();
@@ -794,6 +797,10 @@ pub(crate) async fn users_settings_and_tokens(s: &dyn Storage) {
         name: "grafana".into(),
         created_at: at(0),
         last_used_at: None,
+        user_id: Some(u.id.clone()),
+        scopes: vec![netpulse_domain::access::Permission::ResultsRead],
+        expires_at: Some(at(9)),
+        last_used_ip: None,
     };
     s.create_api_token(&t, &digest(3)).await.unwrap();
     assert_eq!(

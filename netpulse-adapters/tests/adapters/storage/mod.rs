@@ -1,6 +1,7 @@
 //! The storage contract: every behaviour of the storage port, run against SQLite and against
 //! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
 
+mod access;
 mod checks;
 mod contract;
 mod helpers;
@@ -73,8 +74,14 @@ contract_tests!(
     check_result_pages_merge_checks_without_gaps,
     addresses_round_trip_when_they_are_the_checks_own_host,
     work_signals_move_the_probes_version_and_notify,
+    the_last_enabled_admin_stays,
+    concurrent_demotions_keep_one_admin,
+    tokens_have_owners_scopes_and_last_use,
+    flashes_are_read_once,
+    audit_entries_page_newest_first_and_prune,
 );
 
+use access::*;
 use checks::*;
 use contract::*;
 use late::*;

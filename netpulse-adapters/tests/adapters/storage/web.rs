@@ -18,6 +18,9 @@ async fn user(s: &dyn Storage, email: &str) -> User {
         email: email.into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".into(),
         created_at: at(0),
+        role: netpulse_domain::access::Role::Admin,
+        disabled: false,
+        display_name: None,
     };
     s.create_user(&u).await.unwrap();
     u

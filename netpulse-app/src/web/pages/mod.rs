@@ -12,6 +12,7 @@ pub mod probes;
 pub mod servers;
 pub mod settings;
 pub mod share;
+pub mod users;
 
 use poem::http::StatusCode;
 use poem::{Request, Response};
