@@ -13,6 +13,7 @@ pub mod listener;
 pub mod metrics_store;
 pub mod notification_store;
 pub mod notify;
+pub mod outage_store;
 pub mod runner;
 pub mod storage;
 pub mod web_store;

@@ -498,6 +498,7 @@ pub trait Storage:
     + crate::metrics_store::MetricsStore
     + crate::web_store::WebStore
     + crate::check_store::CheckStore
+    + crate::outage_store::OutageStore
 {
 }
 
@@ -514,5 +515,6 @@ impl<T> Storage for T where
         + crate::metrics_store::MetricsStore
         + crate::web_store::WebStore
         + crate::check_store::CheckStore
+        + crate::outage_store::OutageStore
 {
 }

@@ -37,6 +37,7 @@ mod check_rows;
 mod list;
 mod metrics_rows;
 mod notify_rows;
+mod outage_rows;
 mod rows;
 mod sql;
 mod web_rows;

@@ -18,6 +18,7 @@ mod maintenance;
 mod metrics;
 mod notifications;
 mod openapi;
+mod outages;
 mod remote_write;
 mod rest_api;
 mod schemathesis;
@@ -106,6 +107,9 @@ on_both_databases!(
     checks::check_results_are_taken_exactly_once,
     checks::a_failing_service_check_alerts_once_and_recovers,
     checks::the_connectivity_page_shows_each_check_and_family,
+    outages::replayed_rounds_equal_rounds_in_order_and_a_rebuild,
+    outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
+    outages::a_result_of_a_family_its_check_lacks_is_refused,
 );
 
 /// Two server processes need PostgreSQL.

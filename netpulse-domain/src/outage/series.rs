@@ -250,6 +250,16 @@ pub fn replay_from(
         .fold(earliest_ms, i64::min)
 }
 
+/// Whether an agent is in maintenance at `at_ms`: it has at least one connection and every one
+/// of them is in one of its maintenance windows (`[start, end)` ms) then. `windows` holds each
+/// connection's windows.
+pub fn agent_in_maintenance(at_ms: i64, windows: &[Vec<(i64, i64)>]) -> bool {
+    !windows.is_empty()
+        && windows
+            .iter()
+            .all(|w| w.iter().any(|(start, end)| *start <= at_ms && at_ms < *end))
+}
+
 /// The id of an episode: a UUID derived from its agent, family and start, so that a replay
 /// gives an episode it finds again the id it had.
 pub fn episode_id(agent: &str, family: SeriesFamily, started_at_ms: i64) -> String {

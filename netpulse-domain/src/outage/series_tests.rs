@@ -178,9 +178,20 @@ fn maintenance_rounds_are_marked() {
 }
 
 #[test]
+fn an_agent_is_in_maintenance_when_every_connection_is() {
+    assert!(!agent_in_maintenance(5, &[]));
+    assert!(agent_in_maintenance(
+        5,
+        &[vec![(0, 10)], vec![(20, 30), (5, 6)]]
+    ));
+    assert!(!agent_in_maintenance(6, &[vec![(0, 10)], vec![(5, 6)]]));
+    assert!(!agent_in_maintenance(5, &[vec![(0, 10)], vec![]]));
+}
+
+#[test]
 fn replay_starts_at_the_first_episode_still_open_at_the_late_round() {
     let eps = [(100, Some(150)), (200, Some(260)), (300, None)];
-    assert_eq!(replay_from(170, eps), 170.min(200));
+    assert_eq!(replay_from(170, eps), 170);
     assert_eq!(replay_from(150, eps), 100);
     assert_eq!(replay_from(400, eps), 300);
     assert_eq!(replay_from(50, eps), 50);

@@ -13,6 +13,8 @@ mod dashboard;
 mod measurements;
 mod metrics;
 mod notifications;
+mod outage_ingest;
+mod outages;
 mod probes;
 mod scheduling;
 mod sessions;
