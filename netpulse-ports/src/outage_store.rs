@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ProbeId;
-use netpulse_domain::outage::availability::StateTime;
+use netpulse_domain::outage::availability::{Availability, StateTime};
 use netpulse_domain::outage::{Episode, SeriesFamily};
 
 use crate::storage::StorageError;
@@ -81,6 +81,41 @@ pub struct SeriesState {
     pub last_round_at: Option<Timestamp>,
     /// The open episode.
     pub open: Option<StoredOutage>,
+}
+
+/// One episode with the timeline of its rounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutageDetail {
+    /// The episode.
+    pub outage: StoredOutage,
+    /// Its rounds and a few on each side (at most 3 days of them), oldest first.
+    pub rounds: Vec<StoredRound>,
+}
+
+/// Uptime of one series over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesUptime {
+    /// The probe.
+    pub probe_id: ProbeId,
+    /// The family.
+    pub family: SeriesFamily,
+    /// Time per state.
+    pub time: StateTime,
+    /// Availability, strict availability and coverage.
+    pub availability: Availability,
+    /// The time without data, ms.
+    pub unknown_ms: i64,
+}
+
+/// Uptime over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uptime {
+    /// The window's start.
+    pub since: Timestamp,
+    /// The window's end.
+    pub until: Timestamp,
+    /// Per probe and family (v4, v6, all), probes in id order.
+    pub series: Vec<SeriesUptime>,
 }
 
 /// Outages.

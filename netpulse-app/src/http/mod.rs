@@ -10,6 +10,7 @@ pub mod document;
 mod legacy_push;
 pub mod metrics;
 pub mod notifications;
+pub mod outages;
 pub mod payload;
 pub mod problem;
 pub mod request_log;
@@ -38,6 +39,7 @@ pub fn openapi(
         rest::RestApi,
         notifications::NotificationsApi,
         checks::ChecksApi,
+        outages::OutagesApi,
     ),
     (),
 > {
@@ -47,6 +49,7 @@ pub fn openapi(
             rest::RestApi { app: app.clone() },
             notifications::NotificationsApi { app: app.clone() },
             checks::ChecksApi { app: app.clone() },
+            outages::OutagesApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

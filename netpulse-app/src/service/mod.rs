@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod local_agent;
 pub mod measurements;
 pub mod notifications;
+pub mod outages;
 pub mod passwords;
 pub mod probes;
 pub mod reparse;

@@ -110,6 +110,7 @@ on_both_databases!(
     outages::replayed_rounds_equal_rounds_in_order_and_a_rebuild,
     outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
     outages::a_result_of_a_family_its_check_lacks_is_refused,
+    outages::outages_and_uptime_over_rest,
 );
 
 /// Two server processes need PostgreSQL.

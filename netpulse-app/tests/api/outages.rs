@@ -345,3 +345,137 @@ pub(crate) async fn a_result_of_a_family_its_check_lacks_is_refused(t: &TestApp)
         .await;
     assert_eq!(page["items"], json!([]), "nothing was stored");
 }
+
+pub(crate) async fn outages_and_uptime_over_rest(t: &TestApp) {
+    let (b, checks) = probe_with_defaults(t, "rest").await;
+    let mut plan = vec![Round::Up; 60];
+    for r in &mut plan[10..42] {
+        *r = Round::Down;
+    }
+    // A two-round v6-only outage later (still open: no good rounds after it).
+    push_plan(t, &b.probe.id, &checks, &plan).await;
+    let at = |m: i64| Timestamp::from_unix_millis(T0 + m * MIN);
+    for m in 50..52 {
+        ingest(
+            t,
+            &b.probe.id,
+            results(&checks, Family::V6, m + 10, Round::Down),
+        )
+        .await;
+    }
+    let probe = b.probe.id.to_string();
+    let (s, page) = t
+        .get(&format!("/api/v1/outages?probe={probe}&family=v4"))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page}");
+    let o = &items[0];
+    assert_eq!(o["startedAt"], json!(at(10).to_rfc3339()));
+    assert_eq!(o["endedAt"], json!(at(42).to_rfc3339()));
+    assert_eq!(o["durationSeconds"], json!(1920.0));
+    assert_eq!(o["severity"], json!("complete"));
+    assert_eq!(o["severityLabel"], json!("Complete"));
+    assert_eq!(o["attribution"], json!("isp"));
+    assert_eq!(o["ongoing"], json!(false));
+    assert_eq!(o["failingChecks"].as_array().unwrap().len(), 4);
+
+    // Latest first; most severe first; pages of one with a cursor.
+    let (_, latest) = t.get(&format!("/api/v1/outages?probe={probe}")).await;
+    let latest = latest["items"].as_array().unwrap().clone();
+    assert_eq!(latest.len(), 4, "{latest:#?}");
+    assert_eq!(
+        latest[0]["family"],
+        json!("v6"),
+        "the v6 episode is the latest"
+    );
+    assert_eq!(latest[0]["ongoing"], json!(true));
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("/api/v1/outages?probe={probe}&order=severity&limit=1"),
+            Some(c) => format!("/api/v1/outages?probe={probe}&order=severity&limit=1&cursor={c}"),
+        };
+        let (s, p) = t.get(&url).await;
+        assert_eq!(s, 200, "{p}");
+        seen.extend(p["items"].as_array().unwrap().iter().cloned());
+        match p["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 4);
+    let impacts: Vec<f64> = seen
+        .iter()
+        .map(|o| o["impactSeconds"].as_f64().unwrap())
+        .collect();
+    assert_eq!(impacts, vec![1920.0, 1920.0, 1920.0, 120.0], "{seen:#?}");
+
+    // One outage with its timeline.
+    let id = o["id"].as_str().unwrap();
+    let (s, d) = t.get(&format!("/api/v1/outages/{id}")).await;
+    assert_eq!(s, 200, "{d}");
+    let rounds = d["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 32 + 10);
+    assert_eq!(rounds.iter().filter(|r| r["state"] == "down").count(), 32);
+    assert_eq!(rounds[0]["roundAt"], json!(at(5).to_rfc3339()));
+    assert_eq!(rounds[5]["failed"], json!(4));
+
+    // Uptime over the hour: 32 minutes down of 60 measured.
+    let (s, u) = t
+        .get(&format!(
+            "/api/v1/uptime?probe={probe}&since={}&until={}",
+            at(0).to_rfc3339(),
+            at(60).to_rfc3339()
+        ))
+        .await;
+    assert_eq!(s, 200, "{u}");
+    let v4 = u["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["family"] == "v4")
+        .unwrap();
+    assert_eq!(v4["downtimeSeconds"], json!(1920.0));
+    assert_eq!(v4["coverage"], json!(1.0));
+    let a = v4["availability"].as_f64().unwrap();
+    assert!((a - 28.0 / 60.0).abs() < 1e-12, "{v4}");
+    // Two hours: half of it unknown, the coverage says so.
+    let (_, u) = t
+        .get(&format!(
+            "/api/v1/uptime?probe={probe}&since={}&until={}",
+            at(0).to_rfc3339(),
+            at(120).to_rfc3339()
+        ))
+        .await;
+    let v4 = u["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["family"] == "v4")
+        .unwrap();
+    assert_eq!(v4["coverage"], json!(0.5));
+    assert_eq!(v4["unknownSeconds"], json!(3600.0));
+
+    // Errors name the field.
+    for (query, field) in [
+        ("/api/v1/outages?family=v5", "family"),
+        ("/api/v1/outages?order=worst", "order"),
+        ("/api/v1/outages?limit=0", "limit"),
+        ("/api/v1/outages?cursor=nope", "cursor"),
+        ("/api/v1/outages?since=yesterday", "since"),
+        ("/api/v1/outages/not-an-id", "outageId"),
+        (
+            "/api/v1/uptime?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+            "since",
+        ),
+    ] {
+        let (s, e) = t.get(query).await;
+        assert_eq!((s, e["field"].as_str()), (400, Some(field)), "{query}: {e}");
+    }
+    let (s, _) = t
+        .get("/api/v1/outages/00000000-0000-8000-8000-000000000000")
+        .await;
+    assert_eq!(s, 404);
+}
