@@ -7,6 +7,7 @@ pub mod check;
 pub mod connection;
 pub mod measurements;
 pub mod or_none;
+pub mod outages;
 pub mod output;
 pub mod probe;
 pub mod serve;
@@ -67,6 +68,8 @@ pub enum Command {
     Measurements(measurements::MeasurementsCommand),
     /// Print the OpenAPI document of the API.
     Openapi,
+    /// List the latest or most severe outages; `outages rebuild --since T` replays them.
+    Outages(outages::OutagesArgs),
     /// Benchmarks (they fill the database they are given: use an empty one).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -224,6 +227,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Measurements(cmd) => {
             measurements::measurements(&cli.database_url, &out, cmd).await
         }
+        Command::Outages(args) => outages::outages(&cli.database_url, &out, args).await,
         Command::Bench(BenchCommand::Checks(args)) => {
             let report = crate::bench_checks::run(&cli.database_url, &args).await?;
             print!("{report}");

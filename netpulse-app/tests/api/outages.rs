@@ -458,6 +458,51 @@ pub(crate) async fn outages_and_uptime_over_rest(t: &TestApp) {
     assert_eq!(v4["coverage"], json!(0.5));
     assert_eq!(v4["unknownSeconds"], json!(3600.0));
 
+    // The CLI prints the same outages with the same figures as the API.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netpulse"))
+            .args(args)
+            .env("NETPULSE_DATABASE_URL", &t.db_url)
+            .env_remove("NETPULSE_JSON")
+            .output()
+            .expect("run netpulse");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), stdout)
+    };
+    let (code, stdout) = run(&[
+        "--json",
+        "outages",
+        "--most-severe",
+        "10",
+        "--probe",
+        &probe,
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let cli: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(cli, Value::Array(seen.clone()));
+    let (code, text) = run(&["outages", "--probe", &probe]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains("32 min  Complete  v4  isp"), "{text}");
+    let (code, _) = run(&["outages", "--latest", "0"]);
+    assert_eq!(code, Some(2), "a bad flag is a usage error");
+    let (code, stdout) = run(&[
+        "--json",
+        "outages",
+        "rebuild",
+        "--since",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (_, after) = t
+        .get(&format!("/api/v1/outages?probe={probe}&order=severity"))
+        .await;
+    assert_eq!(
+        after["items"],
+        Value::Array(seen.clone()),
+        "a rebuild changes nothing"
+    );
+
     // Errors name the field.
     for (query, field) in [
         ("/api/v1/outages?family=v5", "family"),
