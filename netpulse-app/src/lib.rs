@@ -18,6 +18,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod notify;
+pub mod outage_dto;
 pub mod respond;
 pub mod service;
 pub mod startup;

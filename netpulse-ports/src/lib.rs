@@ -16,6 +16,7 @@ pub mod metrics_store;
 pub mod notification_store;
 pub mod notify;
 pub mod rollup_store;
+pub mod outage_store;
 pub mod runner;
 pub mod storage;
 pub mod web_store;

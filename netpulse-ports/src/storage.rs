@@ -518,6 +518,7 @@ pub trait Storage:
     + crate::rollup_store::RollupStore
     + crate::fleet_store::FleetStore
     + crate::access_store::AccessStore
+    + crate::outage_store::OutageStore
 {
 }
 
@@ -538,5 +539,6 @@ impl<T> Storage for T where
         + crate::rollup_store::RollupStore
         + crate::fleet_store::FleetStore
         + crate::access_store::AccessStore
+        + crate::outage_store::OutageStore
 {
 }

@@ -40,6 +40,7 @@ mod list;
 mod metrics_rows;
 mod notify_rows;
 mod rollup_rows;
+mod outage_rows;
 mod rows;
 mod sql;
 mod web_rows;

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod fleet;
 pub mod measurements;
 pub mod or_none;
+pub mod outages;
 pub mod output;
 pub mod probe;
 pub mod rollups;
@@ -69,6 +70,8 @@ pub enum Command {
     Measurements(measurements::MeasurementsCommand),
     /// Print the OpenAPI document of the API.
     Openapi,
+    /// List the latest or most severe outages; `outages rebuild --since T` replays them.
+    Outages(outages::OutagesArgs),
     /// Benchmarks (they fill the database they are given: use an empty one).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -233,6 +236,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Measurements(cmd) => {
             measurements::measurements(&cli.database_url, &out, cmd).await
         }
+        Command::Outages(args) => outages::outages(&cli.database_url, &out, args).await,
         Command::Bench(BenchCommand::Checks(args)) => {
             let report = crate::bench_checks::run(&cli.database_url, &args).await?;
             print!("{report}");

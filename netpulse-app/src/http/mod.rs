@@ -12,6 +12,7 @@ pub mod fleet;
 mod legacy_push;
 pub mod metrics;
 pub mod notifications;
+pub mod outages;
 pub mod payload;
 pub mod problem;
 pub mod request_log;
@@ -41,6 +42,7 @@ pub fn openapi(
         notifications::NotificationsApi,
         checks::ChecksApi,
         fleet::FleetApi,
+        outages::OutagesApi,
     ),
     (),
 > {
@@ -51,6 +53,7 @@ pub fn openapi(
             notifications::NotificationsApi { app: app.clone() },
             checks::ChecksApi { app: app.clone() },
             fleet::FleetApi { app: app.clone() },
+            outages::OutagesApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

@@ -61,6 +61,22 @@ pub async fn ingest(
     for (i, m) in results.iter().enumerate() {
         validate(i, m)?;
     }
+    if !results.is_empty() {
+        let checks = app.storage.checks(Some(probe)).await?;
+        for (i, m) in results.iter().enumerate() {
+            if let Some(c) = checks.iter().find(|c| c.id == m.check_id)
+                && !c.spec.family.families().contains(&m.family)
+            {
+                return Err(AppError::invalid(
+                    format!("results[{i}].family"),
+                    format!(
+                        "check {} runs over {} only (got a {} result)",
+                        c.id, c.spec.family, m.family
+                    ),
+                ));
+            }
+        }
+    }
     let outcome = app
         .storage
         .record_check_results(probe, &results, &default_service_alerts())

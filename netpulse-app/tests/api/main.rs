@@ -25,6 +25,7 @@ mod maintenance;
 mod metrics;
 mod notifications;
 mod openapi;
+mod outages;
 mod remote_write;
 mod rest_api;
 mod rollups;
@@ -127,6 +128,10 @@ on_both_databases!(
     access_matrix::a_role_change_or_disable_applies_on_the_next_request,
     access_pages::admins_manage_users_and_roles_hide_buttons,
     access_pages::a_new_token_is_shown_once_after_a_redirect,
+    outages::replayed_rounds_equal_rounds_in_order_and_a_rebuild,
+    outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
+    outages::a_result_of_a_family_its_check_lacks_is_refused,
+    outages::outages_and_uptime_over_rest,
 );
 
 /// Two server processes need PostgreSQL.

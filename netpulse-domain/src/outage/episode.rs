@@ -80,6 +80,9 @@ pub struct Episode {
     /// The failing checks and the first failure class seen for each (at most
     /// [`MAX_FAILING_CHECKS`]).
     pub failing_checks: Vec<(String, Option<String>)>,
+    /// The round whose arrival closed it, ms (0 while open): a round at or after it that
+    /// arrives late means the episode must be replayed.
+    pub closed_by_round_ms: i64,
 }
 
 impl Episode {
@@ -190,7 +193,31 @@ impl EpisodeTracker {
     /// Feeds the next round (newer than every round fed so far); returns the episode it
     /// closed, if any. Missing rounds between the previous one and this one count as unknown.
     pub fn feed(&mut self, rules: &OutageRules, facts: &RoundFacts) -> Option<Episode> {
-        let state = RoundState::of(facts);
+        self.feed_state(rules, facts, RoundState::of(facts))
+    }
+
+    /// Feeds the next round with its state already decided (the `all` family combines the
+    /// states of each family: [`super::round::combine_families`]); `facts` give the round time,
+    /// the failing checks and the gateway check.
+    pub fn feed_state(
+        &mut self,
+        rules: &OutageRules,
+        facts: &RoundFacts,
+        state: RoundState,
+    ) -> Option<Episode> {
+        let mut closed = self.step(rules, facts, state);
+        if let Some(ep) = &mut closed {
+            ep.closed_by_round_ms = facts.round_at_ms;
+        }
+        closed
+    }
+
+    fn step(
+        &mut self,
+        rules: &OutageRules,
+        facts: &RoundFacts,
+        state: RoundState,
+    ) -> Option<Episode> {
         let mut closed = None;
         let missing = self.last_round_at_ms.map_or(0, |last| {
             let steps = (facts.round_at_ms - last) / rules.period_ms.max(1);
@@ -242,9 +269,13 @@ impl EpisodeTracker {
         let last_heard = self
             .last_round_at_ms
             .map_or(ep.last_failure_end_ms, |r| r + rules.period_ms);
-        (now_ms - last_heard.max(ep.last_failure_end_ms) > rules.max_gap_ms)
+        let mut closed = (now_ms - last_heard.max(ep.last_failure_end_ms) > rules.max_gap_ms)
             .then(|| self.close(true))
-            .flatten()
+            .flatten();
+        if let Some(ep) = &mut closed {
+            ep.closed_by_round_ms = now_ms;
+        }
+        closed
     }
 
     fn fail(&mut self, rules: &OutageRules, facts: &RoundFacts, k: u32, n: u32, link: bool) {

@@ -23,10 +23,12 @@
 pub mod availability;
 pub mod episode;
 pub mod round;
+pub mod series;
 
 pub use availability::Availability;
 pub use episode::{Attribution, Episode, EpisodeTracker, Severity};
 pub use round::{CheckVerdict, RoundCheck, RoundFacts, RoundState};
+pub use series::{FamilyMemory, ResultFact, SeriesFamily, SeriesRound};
 
 /// The rules an outage record follows (defaults from the specs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

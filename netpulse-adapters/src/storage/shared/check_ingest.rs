@@ -2,7 +2,7 @@
 //! touched (check, family) state row — counters by every new result, the latest figures and the
 //! service-alert debouncer only by rounds newer than the row (late rounds move neither).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use netpulse_domain::alert::{AlertPolicy, AlertState};
 use netpulse_domain::check::alert::alert_sample;
@@ -323,10 +323,15 @@ pub(super) async fn record(
             out.duplicates += 1;
         }
     }
+    let mut touched = BTreeSet::new();
     for (k, fresh) in groups.values_mut() {
         fresh.sort_by_key(|m| m.round_at);
         advance(conn, probe, k, fresh, default_alerts, &mut out.edges).await?;
+        if !k.service {
+            touched.extend(fresh.iter().map(|m| (m.round_at.unix_millis(), m.family)));
+        }
     }
+    super::outage_ingest::advance(conn, probe, &touched).await?;
     out.edges.sort_by_key(|e| e.result.round_at);
     Ok(out)
 }

@@ -16,6 +16,8 @@ mod fleet;
 mod measurements;
 mod metrics;
 mod notifications;
+mod outage_ingest;
+mod outages;
 mod probes;
 mod rollups;
 mod scheduling;
