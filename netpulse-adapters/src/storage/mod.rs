@@ -32,15 +32,15 @@
 //!   run-now requests are taken with one `UPDATE … RETURNING`, so two server processes never
 //!   hand out the same request.
 
-mod check_dns_detail;
 mod access_rows;
+mod check_dns_detail;
 mod check_list;
 mod check_rows;
 mod list;
 mod metrics_rows;
 mod notify_rows;
-mod rollup_rows;
 mod outage_rows;
+mod rollup_rows;
 mod rows;
 mod sql;
 mod web_rows;

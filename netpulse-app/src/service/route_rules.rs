@@ -121,6 +121,32 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/notifications/deliveries", Needs(AlertsWrite)),
     ("GET", "/v1/notifications/settings", Needs(AlertsWrite)),
     ("PATCH", "/v1/notifications/settings", Needs(AlertsWrite)),
+    // Fleet (issue 20): self-registration carries its own registration token, not a user's.
+    ("POST", "/v1/agents/register", Public),
+    ("GET", "/v1/registration-tokens", Needs(AgentsWrite)),
+    ("POST", "/v1/registration-tokens", Needs(AgentsWrite)),
+    (
+        "POST",
+        "/v1/registration-tokens/{token_id}/revoke",
+        Needs(AgentsWrite),
+    ),
+    // Probe maintenance, like the connections' windows: operators may schedule and end it.
+    ("GET", "/v1/probes/{probe_id}/maintenance", Needs(ResultsRead)),
+    ("POST", "/v1/probes/{probe_id}/maintenance", Needs(SchedulesWrite)),
+    (
+        "POST",
+        "/v1/probes/{probe_id}/maintenance/switch",
+        Needs(SchedulesWrite),
+    ),
+    (
+        "DELETE",
+        "/v1/probes/{probe_id}/maintenance/{window_id}",
+        Needs(SchedulesWrite),
+    ),
+    // Outages and uptime (issue 15).
+    ("GET", "/v1/outages", Needs(ResultsRead)),
+    ("GET", "/v1/outages/{outage_id}", Needs(ResultsRead)),
+    ("GET", "/v1/uptime", Needs(ResultsRead)),
 ];
 
 /// The dashboard's routes.
@@ -176,6 +202,7 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("GET", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
+    ("GET", "/fleet", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {
