@@ -204,7 +204,7 @@ async fn the_check_set_comes_with_due_and_its_version_goes_back() {
     let polls = server.polls();
     assert!(!polls[0].path.contains("checksVersion"));
     assert!(
-        polls[1].path.ends_with("/due?checksVersion=v1"),
+        polls[1].path.ends_with("/due?checksVersion=v1&wait=25"),
         "{}",
         polls[1].path
     );

@@ -519,9 +519,10 @@ async fn the_probe_id_is_in_the_path() {
     let server = FakeServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     agent(&server.url(), dir.path(), &[]).cycle().await;
+    // The default long-poll wait (25 s) rides along as a query.
     assert_eq!(
         server.polls()[0].path,
-        format!("/api/v1/probes/{PROBE}/due")
+        format!("/api/v1/probes/{PROBE}/due?wait=25")
     );
 }
 

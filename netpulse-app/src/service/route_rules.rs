@@ -131,8 +131,16 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(AgentsWrite),
     ),
     // Probe maintenance, like the connections' windows: operators may schedule and end it.
-    ("GET", "/v1/probes/{probe_id}/maintenance", Needs(ResultsRead)),
-    ("POST", "/v1/probes/{probe_id}/maintenance", Needs(SchedulesWrite)),
+    (
+        "GET",
+        "/v1/probes/{probe_id}/maintenance",
+        Needs(ResultsRead),
+    ),
+    (
+        "POST",
+        "/v1/probes/{probe_id}/maintenance",
+        Needs(SchedulesWrite),
+    ),
     (
         "POST",
         "/v1/probes/{probe_id}/maintenance/switch",

@@ -226,8 +226,12 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
             ],
         )
         .await;
-    assert_eq!(ok.status, 201);
-    let probe_token = ok
+    // Post/redirect/get: the POST answers a redirect, the GET shows the token once.
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let location = ok.location.clone().unwrap();
+    let shown = w.get(&location).await;
+    assert_eq!(shown.status, 200);
+    let probe_token = shown
         .body
         .split("id=\"issued-token\">")
         .nth(1)
@@ -248,8 +252,23 @@ pub(crate) async fn settings_probe_and_connection_forms(t: &TestApp) {
             .unwrap()
             .token_digest
     ));
-    // The token is not shown again.
-    assert!(!w.get("/settings/probes").await.body.contains(&probe_token));
+    // Reloading the page shows the token no more and creates no second probe.
+    let reload = w.get(&location).await;
+    assert!(!reload.body.contains(&probe_token));
+    assert!(!reload.body.contains("id=\"issued-token\""));
+    assert_eq!(t.app.storage.probes().await.unwrap().len(), 1);
+    // Rotating works the same way.
+    let rotated = w
+        .post_form(
+            &format!("/settings/probes/{}/rotate", probe.id),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(rotated.status, 303);
+    let shown = w.get(rotated.location.as_deref().unwrap()).await;
+    assert!(shown.body.contains("id=\"issued-token\""));
+    assert!(!shown.body.contains(&probe_token), "a new token");
+    assert!(!w.get(&location).await.body.contains("id=\"issued-token\""));
 
     let form = |name: &'static str, schedule: &'static str| {
         vec![

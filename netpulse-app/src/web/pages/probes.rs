@@ -11,7 +11,7 @@ use poem::{Body, Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::{connections, probes};
+use crate::service::{connections, flash, probes};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::redirect;
 use crate::web::view::{Layout, ctx, html};
@@ -185,13 +185,40 @@ async fn respond(
     }
 }
 
-/// `GET /settings/probes`.
-#[handler]
-pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
-    respond(&web, req, StatusCode::OK, |_| {}).await
+/// The flash kind of a probe token just issued: (probe name, probe id, token).
+const PROBE_TOKEN_FLASH: &str = "probe-token";
+
+/// Keeps a probe's new token as a one-time flash of the session and redirects to the page that
+/// shows it once (post/redirect/get: a reload neither creates another probe nor shows it again).
+async fn issue(web: &Web, req: &Request, name: &str, id: &str, token: &str) -> Response {
+    let Some(s) = ctx(req).session else {
+        return redirect("/login");
+    };
+    let payload = serde_json::to_string(&(name, id, token)).unwrap_or_default();
+    match flash::put(&web.app, &s.digest, PROBE_TOKEN_FLASH, &payload).await {
+        Ok(()) => redirect("/settings/probes?issued=1#issued"),
+        Err(e) => pages::app_error(web, req, &e).await,
+    }
 }
 
-/// `POST /settings/probes`: creates a probe and shows its token once.
+/// `GET /settings/probes`: with a token just issued (a flash), shows it this once.
+#[handler]
+pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
+    let issued = match ctx(req).session {
+        Some(s) => match flash::take(&web.app, &s.digest).await {
+            Ok(flashes) => flashes
+                .into_iter()
+                .rev()
+                .find(|f| f.kind == PROBE_TOKEN_FLASH)
+                .and_then(|f| serde_json::from_str::<(String, String, String)>(&f.payload).ok()),
+            Err(e) => return pages::app_error(&web, req, &e).await,
+        },
+        None => None,
+    };
+    respond(&web, req, StatusCode::OK, |p| p.issued = issued).await
+}
+
+/// `POST /settings/probes`: creates a probe; its token is shown once by the GET it redirects to.
 #[handler]
 pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Response {
     let form = FormData::read(body).await;
@@ -209,13 +236,13 @@ pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Respon
     .await;
     match result {
         Ok(issued) => {
-            respond(&web, req, StatusCode::CREATED, |p| {
-                p.issued = Some((
-                    issued.probe.name.as_str().into(),
-                    issued.probe.id.as_str().into(),
-                    issued.token,
-                ));
-            })
+            issue(
+                &web,
+                req,
+                issued.probe.name.as_str(),
+                issued.probe.id.as_str(),
+                &issued.token,
+            )
             .await
         }
         Err(AppError::Invalid { field, message }) => {
@@ -257,10 +284,7 @@ pub(crate) async fn act(
                     .await
                     .map(|p| p.name.as_str().to_owned())
                     .unwrap_or_default();
-                return respond(&web, req, StatusCode::OK, |p| {
-                    p.issued = Some((name, id.clone(), token));
-                })
-                .await;
+                return issue(&web, req, &name, &id, &token).await;
             }
             Err(e) => Err(e),
         },
