@@ -3,6 +3,11 @@
 //! `[start of the bucket containing since, until)`, so its edges are whole buckets (the first
 //! one may begin before `since`). The work is bounded by the window's bucket count, not by
 //! how many results are stored.
+//!
+//! A read first folds in the hours still queued (`rollups::catch_up`, the same recompute the
+//! rollup job does), so a page shows a result pushed a moment ago instead of up to one job
+//! interval later; the queue holds only what arrived since the job's last round, so this work
+//! stays bounded by the ingest rate, not by the history.
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
@@ -22,6 +27,7 @@ pub async fn window(
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<StoredRollup>, AppError> {
+    super::rollups::catch_up(app).await?;
     let tz = super::settings::load(app).await?.tz;
     let from = bucket_start(level, since, &tz);
     Ok(app
@@ -36,6 +42,7 @@ pub async fn server_days(
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<StoredRollup>, AppError> {
+    super::rollups::catch_up(app).await?;
     let tz = super::settings::load(app).await?.tz;
     let from = bucket_start(Level::Day, since, &tz);
     Ok(app

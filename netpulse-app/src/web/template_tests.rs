@@ -9,6 +9,7 @@ use super::pages::ErrorPage;
 use super::pages::auth::AuthPage;
 use super::pages::connections::{ConnectionRow, ConnectionsPage};
 use super::pages::connectivity::{CheckRowView, ConnectivityPage, ResolverLine, band};
+use super::pages::fleet::{FleetPage, FleetRow};
 use super::pages::history::Column;
 use super::pages::notifications::NotificationsPage;
 use super::pages::probes::{AgentSetup, ProbeRow, ProbesPage};
@@ -451,6 +452,56 @@ fn every_template_renders_full_and_empty() {
             "typed@example.org",
             "email is wrong",
             "_form is wrong",
+        ],
+    );
+
+    let fleet = FleetPage {
+        states: vec![opt("?state=offline", true)],
+        q: "berlin".into(),
+        state: "offline".into(),
+        columns: vec![Column {
+            label: "State".into(),
+            href: "/fleet?sort=state".into(),
+            sorted: "ascending".into(),
+            numeric: false,
+        }],
+        rows: vec![FleetRow {
+            state: "offline".into(),
+            state_label: "Offline".into(),
+            detail: "silent for 9 minutes".into(),
+            name: "branch-0042".into(),
+            location: "Berlin".into(),
+            labels: vec!["site=eu".into()],
+            version: "0.0.9".into(),
+            outdated: true,
+            engines: "ookla, iperf3".into(),
+            last_poll: "9 minutes ago".into(),
+            last_poll_at: "2026-12-02 05:31".into(),
+            checks: "3 of 8".into(),
+            checks_failing: true,
+            tests_today: 7,
+        }],
+        total: 1000,
+    };
+    check(
+        "fleet.html",
+        render(&t, "fleet.html", &fleet, true),
+        render(
+            &t,
+            "fleet.html",
+            &FleetPage {
+                rows: vec![],
+                total: 0,
+                ..fleet.clone()
+            },
+            true,
+        ),
+        &[
+            "branch-0042",
+            "badge-offline\">Offline",
+            "outdated",
+            "3 of 8",
+            "aria-sort=\"ascending\"",
         ],
     );
 

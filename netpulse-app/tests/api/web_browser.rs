@@ -313,9 +313,10 @@ pub(crate) async fn notifications_page_in_a_browser(t: &TestApp) {
             .await
             .contains("Notifications")
     );
+    let types = netpulse_ports::notify::ChannelKind::ALL.len();
     b.wait_until(
         "the channel types",
-        "document.querySelectorAll('#c-type option').length === 7",
+        &format!("document.querySelectorAll('#c-type option').length === {types}"),
     )
     .await;
     assert!(b.text("#channels").await.contains("No channels yet"));

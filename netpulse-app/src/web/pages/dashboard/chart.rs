@@ -164,7 +164,10 @@ impl Chart {
             failed_total: usize::try_from(now_b.fail).unwrap_or(usize::MAX),
             range,
             now,
-            join_limit: join_limit_seconds(expected_interval_seconds, bucket_seconds),
+            join_limit: join_limit_seconds(
+                expected_interval_seconds,
+                bucket_seconds.max(range.bucket_width_seconds()),
+            ),
         }
     }
 
