@@ -77,8 +77,12 @@ pub struct RollupWrite {
 /// The rollup tables.
 #[async_trait]
 pub trait RollupStore: Send + Sync {
-    /// Up to `limit` dirty hours, oldest first.
-    async fn dirty_speed_hours(&self, limit: u32) -> Result<Vec<DirtyHour>, StorageError>;
+    /// Up to `limit` dirty hours, oldest first; of one connection, or of all.
+    async fn dirty_speed_hours(
+        &self,
+        connection: Option<&ConnectionId>,
+        limit: u32,
+    ) -> Result<Vec<DirtyHour>, StorageError>;
 
     /// Marks every hour that has raw results dirty (a full rebuild); returns the hours marked.
     async fn mark_all_speed_dirty(&self) -> Result<u64, StorageError>;

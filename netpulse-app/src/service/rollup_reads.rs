@@ -4,10 +4,11 @@
 //! one may begin before `since`). The work is bounded by the window's bucket count, not by
 //! how many results are stored.
 //!
-//! A read first folds in the hours still queued (`rollups::catch_up`, the same recompute the
-//! rollup job does), so a page shows a result pushed a moment ago instead of up to one job
-//! interval later; the queue holds only what arrived since the job's last round, so this work
-//! stays bounded by the ingest rate, not by the history.
+//! A read first folds in at most one batch of the hours still queued (the rollup job's own
+//! recompute, `rollups::batch`): of the connection it reads, or of all for the servers page.
+//! So a page shows a result pushed a moment ago instead of up to one job interval later, and
+//! a long queue (after a time-zone change, a rebuild) never holds a page up: the job works
+//! through the rest.
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
@@ -27,7 +28,7 @@ pub async fn window(
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<StoredRollup>, AppError> {
-    super::rollups::catch_up(app).await?;
+    super::rollups::batch(app, Some(connection)).await?;
     let tz = super::settings::load(app).await?.tz;
     let from = bucket_start(level, since, &tz);
     Ok(app
@@ -42,7 +43,7 @@ pub async fn server_days(
     since: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<StoredRollup>, AppError> {
-    super::rollups::catch_up(app).await?;
+    super::rollups::batch(app, None).await?;
     let tz = super::settings::load(app).await?.tz;
     let from = bucket_start(Level::Day, since, &tz);
     Ok(app

@@ -91,7 +91,7 @@ pub async fn maintain(app: &App, holder: &str) -> Result<usize, AppError> {
 pub async fn catch_up(app: &App) -> Result<usize, AppError> {
     let mut done = 0;
     loop {
-        let n = batch(app).await?;
+        let n = batch(app, None).await?;
         if n == 0 {
             return Ok(done);
         }
@@ -113,9 +113,10 @@ fn expected(interval_s: Option<u32>, from: Timestamp, until: Timestamp) -> f64 {
         .map_or(0.0, |i| secs / f64::from(i))
 }
 
-/// Recomputes up to [`BATCH`] dirty hours; returns how many it took.
-async fn batch(app: &App) -> Result<usize, AppError> {
-    let dirty = app.storage.dirty_speed_hours(BATCH).await?;
+/// Recomputes up to [`BATCH`] dirty hours (of one connection, or of all); returns how many it
+/// took.
+pub(crate) async fn batch(app: &App, connection: Option<&ConnectionId>) -> Result<usize, AppError> {
+    let dirty = app.storage.dirty_speed_hours(connection, BATCH).await?;
     if dirty.is_empty() {
         return Ok(0);
     }
@@ -297,5 +298,5 @@ fn row(
 
 /// The dirty hours still queued (for tests and `rollups status`).
 pub async fn pending(app: &App) -> Result<Vec<DirtyHour>, AppError> {
-    Ok(app.storage.dirty_speed_hours(u32::MAX).await?)
+    Ok(app.storage.dirty_speed_hours(None, u32::MAX).await?)
 }

@@ -20,12 +20,17 @@ use crate::storage::unavailable;
 
 #[async_trait]
 impl RollupStore for Store {
-    async fn dirty_speed_hours(&self, limit: u32) -> Result<Vec<DirtyHour>, StorageError> {
+    async fn dirty_speed_hours(
+        &self,
+        connection: Option<&ConnectionId>,
+        limit: u32,
+    ) -> Result<Vec<DirtyHour>, StorageError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT connection_id, hour_at, version FROM speed_rollup_dirty ORDER BY hour_at, \
-             connection_id LIMIT $1",
+            "SELECT connection_id, hour_at, version FROM speed_rollup_dirty \
+             WHERE ($2 IS NULL OR connection_id = $2) ORDER BY hour_at, connection_id LIMIT $1",
         )
         .bind(i64::from(limit))
+        .bind(connection.map(|c| c.as_str().to_owned()))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
