@@ -15,6 +15,7 @@
 //! | `checks` | `checks` | the connectivity-check engines: ICMP, HTTP, DNS, TCP, UDP (agent only) |
 //! | `agent-client` | `agent_client` | the agent's client of the server API |
 //! | `notify-email`, `notify-webhook`, `notify-ntfy`, `notify-gotify`, `notify-discord`, `notify-slack`, `notify-telegram` | [`notify`] | notification channels (server only) |
+//! | `mqtt` | `mqtt` | publishing to an MQTT broker (QoS 1, TLS, user/password, last will; server only) |
 //! | `secrets` | `secrets` | channel secrets encrypted at rest |
 #![deny(missing_docs)]
 
@@ -24,6 +25,8 @@ pub mod agent_client;
 pub mod checks;
 #[cfg(feature = "cron")]
 pub mod cron_calendar;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 #[cfg(feature = "notify")]
 pub mod notify;
 #[cfg(feature = "parsers")]
@@ -38,6 +41,8 @@ pub mod speedtest_target;
 pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(all(feature = "test-support", feature = "mqtt"))]
+pub mod testing_mqtt;
 #[cfg(feature = "wire")]
 pub mod wire;
 #[cfg(feature = "wire")]

@@ -24,6 +24,11 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
+/// A name no other call in this or another process returns (pid, time, counter).
+pub fn unique_name() -> String {
+    unique()
+}
+
 fn unique() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

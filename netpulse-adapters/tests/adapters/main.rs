@@ -6,6 +6,7 @@
 //! - `notify_channels`: every notification channel against loopback receivers;
 //!   `notify_incident_tools`: PagerDuty and Opsgenie against receivers checking the documented
 //!   shapes; `notify_alertmanager`: against a real `prometheus-alertmanager`.
+//! - `mqtt`: the MQTT publisher against a real `mosquitto` started on a loopback port.
 //! - `runners_ookla`, `runners_iperf3`, `runners_http`: the speed-test runners against fake
 //!   CLIs (`tests/fake-tools/`), a real `iperf3 -s`, and the built-in speed-test target.
 //! - `checks_netns`: the connectivity-check engines in a test network of namespaces
@@ -15,6 +16,8 @@
 mod checks_netns;
 #[cfg(feature = "checks")]
 mod netns;
+#[cfg(all(feature = "mqtt", feature = "test-support"))]
+mod mqtt;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]
 mod notify_alertmanager;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]
