@@ -37,7 +37,10 @@ impl Mosquitto {
 
     /// As [`start`](Self::start), on `port` (to bring a killed broker back where it was).
     pub fn start_on(port: u16) -> Self {
-        let dir = std::env::temp_dir().join(format!("netpulse-mosquitto-{}", crate::testing::unique_name()));
+        let dir = std::env::temp_dir().join(format!(
+            "netpulse-mosquitto-{}",
+            crate::testing::unique_name()
+        ));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         let passwords = dir.join("passwords");
         let status = Command::new("mosquitto_passwd")
@@ -68,7 +71,10 @@ impl Mosquitto {
         let broker = Self { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         broker
@@ -182,7 +188,8 @@ impl Subscriber {
 
     /// Waits (up to 10 s) for a message on exactly `topic`.
     pub async fn wait_topic(&self, topic: &str) -> Received {
-        self.wait_for(&format!("on {topic}"), |r| r.topic == topic).await
+        self.wait_for(&format!("on {topic}"), |r| r.topic == topic)
+            .await
     }
 }
 

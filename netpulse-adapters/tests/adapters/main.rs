@@ -14,10 +14,10 @@
 
 #[cfg(feature = "checks")]
 mod checks_netns;
-#[cfg(feature = "checks")]
-mod netns;
 #[cfg(all(feature = "mqtt", feature = "test-support"))]
 mod mqtt;
+#[cfg(feature = "checks")]
+mod netns;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]
 mod notify_alertmanager;
 #[cfg(all(feature = "notify-all", feature = "secrets"))]

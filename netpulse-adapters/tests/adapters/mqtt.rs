@@ -44,13 +44,19 @@ async fn publishes_qos1_retained_and_live_messages_with_user_and_password() {
     }
     let late = Subscriber::connect(&broker, "np/#").await;
     let state = late.wait_topic("np/state").await;
-    assert_eq!((state.payload.as_str(), state.qos, state.retain), (r#"{"v":1}"#, 1, true));
+    assert_eq!(
+        (state.payload.as_str(), state.qos, state.retain),
+        (r#"{"v":1}"#, 1, true)
+    );
     let status = late.wait_topic("np/status").await;
     assert_eq!((status.payload.as_str(), status.retain), (ONLINE, true));
     // A live (not retained) message reaches the subscriber at QoS 1, not flagged retained.
     assert!(publisher.publish("np/event", "hello", false));
     let event = late.wait_topic("np/event").await;
-    assert_eq!((event.payload.as_str(), event.qos, event.retain), ("hello", 1, false));
+    assert_eq!(
+        (event.payload.as_str(), event.qos, event.retain),
+        ("hello", 1, false)
+    );
     // Not retained: a new subscriber does not get it, but gets the retained state.
     let later = Subscriber::connect(&broker, "np/#").await;
     later.wait_topic("np/state").await;
@@ -93,13 +99,20 @@ async fn a_wrong_password_is_refused_and_publishing_never_blocks() {
     let watcher = Subscriber::connect(&broker, "np/#").await;
     let publisher = MqttPublisher::start(&settings(broker.port, "wrong"));
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(publisher.stats().connects(), 0, "the broker refused the password");
+    assert_eq!(
+        publisher.stats().connects(),
+        0,
+        "the broker refused the password"
+    );
     // The queue fills and further messages are dropped at once.
     let started = Instant::now();
     let accepted = (0..10_000)
         .filter(|i| publisher.publish("np/x", format!("{i}"), false))
         .count();
-    assert!(started.elapsed() < Duration::from_secs(2), "publish blocked");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "publish blocked"
+    );
     assert!(accepted <= 64 + 1, "bounded queue: {accepted} accepted");
     assert!(publisher.stats().dropped() >= 10_000 - 65);
     tokio::time::sleep(Duration::from_millis(300)).await;
