@@ -19,6 +19,7 @@ pub mod ids;
 pub mod metrics;
 pub mod notify;
 pub mod outage_dto;
+pub mod status_dto;
 pub mod respond;
 pub mod service;
 pub mod startup;

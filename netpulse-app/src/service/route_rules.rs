@@ -155,6 +155,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/outages", Needs(ResultsRead)),
     ("GET", "/v1/outages/{outage_id}", Needs(ResultsRead)),
     ("GET", "/v1/uptime", Needs(ResultsRead)),
+    ("GET", "/v1/status", Needs(ResultsRead)),
 ];
 
 /// The dashboard's routes.
@@ -211,6 +212,8 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
+    ("GET", "/outages", Needs(ResultsRead)),
+    ("GET", "/outages/:id", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

@@ -21,5 +21,6 @@ mod outages;
 mod probes;
 mod rollups;
 mod scheduling;
+mod status;
 mod sessions;
 mod work_signals;
