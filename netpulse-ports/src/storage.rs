@@ -541,6 +541,6 @@ impl<T> Storage for T where
         + crate::fleet_store::FleetStore
         + crate::access_store::AccessStore
         + crate::outage_store::OutageStore
-    + crate::status_store::StatusStore
+        + crate::status_store::StatusStore
 {
 }

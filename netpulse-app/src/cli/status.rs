@@ -44,7 +44,11 @@ fn tally_line(t: &TallyDto) -> String {
 
 fn outage_line(o: &OutageDto) -> String {
     let end = o.ended_at.as_deref().unwrap_or("(ongoing)");
-    let uncertain = if o.end_uncertain { " (end uncertain)" } else { "" };
+    let uncertain = if o.end_uncertain {
+        " (end uncertain)"
+    } else {
+        ""
+    };
     format!(
         "  {} → {end}{uncertain}  {}  {}  {}  {}",
         o.started_at,

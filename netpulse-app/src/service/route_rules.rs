@@ -212,8 +212,6 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
-    ("GET", "/outages", Needs(ResultsRead)),
-    ("GET", "/outages/:id", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

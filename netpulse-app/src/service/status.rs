@@ -39,7 +39,11 @@ fn add(tally: &mut Tally, t: &ResultTally) {
         Outcome::NotApplicable | Outcome::LocalError => tally.other += t.count,
     }
     tally.first = Some(tally.first.map_or(t.first, |f| f.min(t.first)));
-    tally.last = Some(tally.last.map_or(t.last, |l| if t.last > l { t.last } else { l }));
+    tally.last = Some(
+        tally
+            .last
+            .map_or(t.last, |l| if t.last > l { t.last } else { l }),
+    );
 }
 
 /// Reads a window's start: a duration back from `now` (`30d`, `12h`, `90m`) or an RFC 3339

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn a_day_is_graded_by_its_measured_time_only() {
-        assert_eq!(DayGrade::of_time(DAY, &StateTime::default()), DayGrade::NoData);
+        assert_eq!(
+            DayGrade::of_time(DAY, &StateTime::default()),
+            DayGrade::NoData
+        );
         let maint = StateTime {
             known_ms: DAY,
             maintenance_ms: DAY,

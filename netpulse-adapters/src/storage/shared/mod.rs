@@ -21,6 +21,6 @@ mod outages;
 mod probes;
 mod rollups;
 mod scheduling;
-mod status;
 mod sessions;
+mod status;
 mod work_signals;
