@@ -22,5 +22,6 @@ pub mod outage_dto;
 pub mod respond;
 pub mod service;
 pub mod startup;
+pub mod status_dto;
 pub mod tokens;
 pub mod web;

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod outage_store;
 pub mod rollup_store;
 pub mod runner;
+pub mod status_store;
 pub mod storage;
 pub mod web_store;
 pub mod work_signal;

@@ -519,6 +519,7 @@ pub trait Storage:
     + crate::fleet_store::FleetStore
     + crate::access_store::AccessStore
     + crate::outage_store::OutageStore
+    + crate::status_store::StatusStore
 {
 }
 
@@ -540,5 +541,6 @@ impl<T> Storage for T where
         + crate::fleet_store::FleetStore
         + crate::access_store::AccessStore
         + crate::outage_store::OutageStore
+        + crate::status_store::StatusStore
 {
 }

@@ -13,6 +13,7 @@ pub mod output;
 pub mod probe;
 pub mod rollups;
 pub mod serve;
+pub mod status;
 pub mod token;
 pub mod user;
 
@@ -72,6 +73,8 @@ pub enum Command {
     Openapi,
     /// List the latest or most severe outages; `outages rebuild --since T` replays them.
     Outages(outages::OutagesArgs),
+    /// The summary: check results, uptime with coverage, the latest and most severe outages.
+    Status(status::StatusArgs),
     /// Benchmarks (they fill the database they are given: use an empty one).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -237,6 +240,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             measurements::measurements(&cli.database_url, &out, cmd).await
         }
         Command::Outages(args) => outages::outages(&cli.database_url, &out, args).await,
+        Command::Status(args) => status::status(&cli.database_url, &out, args).await,
         Command::Bench(BenchCommand::Checks(args)) => {
             let report = crate::bench_checks::run(&cli.database_url, &args).await?;
             print!("{report}");

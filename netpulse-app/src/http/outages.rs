@@ -15,7 +15,8 @@ use super::problem::ApiError;
 use crate::error::AppError;
 use crate::outage_dto::{OutageDetailDto, OutagePageDto, UptimeDto};
 use crate::service::App;
-use crate::service::outages;
+use crate::service::{outages, status};
+use crate::status_dto::StatusDto;
 
 #[derive(Tags)]
 enum Tag {
@@ -122,5 +123,36 @@ impl OutagesApi {
         )
         .await?;
         Ok(Json((&uptime).into()))
+    }
+
+    /// The status summary over a window (default: the last 30 days): check results in all,
+    /// per kind and per family, uptime with coverage, the 10 latest and 10 most severe outages
+    /// (the figures of `netpulse status`).
+    #[oai(path = "/status", method = "get", tag = "Tag::Outages")]
+    async fn get_status(
+        &self,
+        _auth: RestAuth,
+        /// Only this probe's.
+        probe: Query<Option<String>>,
+        /// The window's start: a duration back from now (`30d`, `12h`, `90m`) or RFC 3339.
+        since: Query<Option<String>>,
+        /// The window's end (RFC 3339, default now).
+        until: Query<Option<String>>,
+    ) -> Result<Json<StatusDto>, ApiError> {
+        let probe = probe.0.as_deref().map(parse_probe_id).transpose()?;
+        let now = self.app.clock.now();
+        let since = since
+            .0
+            .as_deref()
+            .map(|t| status::parse_since("since", t, now))
+            .transpose()?;
+        let summary = status::summary(
+            &self.app,
+            probe.as_ref(),
+            since,
+            time_param("until", until.0.as_deref())?,
+        )
+        .await?;
+        Ok(Json((&summary).into()))
     }
 }

@@ -34,6 +34,7 @@ pub mod runs;
 pub mod server_averages;
 pub mod sessions;
 pub mod settings;
+pub mod status;
 pub mod users;
 pub mod wakeups;
 

@@ -155,6 +155,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/outages", Needs(ResultsRead)),
     ("GET", "/v1/outages/{outage_id}", Needs(ResultsRead)),
     ("GET", "/v1/uptime", Needs(ResultsRead)),
+    ("GET", "/v1/status", Needs(ResultsRead)),
 ];
 
 /// The dashboard's routes.

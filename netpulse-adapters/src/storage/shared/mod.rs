@@ -22,4 +22,5 @@ mod probes;
 mod rollups;
 mod scheduling;
 mod sessions;
+mod status;
 mod work_signals;
