@@ -45,7 +45,7 @@ impl TallyDto {
 
 /// The status summary over a window: check results, uptime with coverage, outages.
 #[derive(Debug, Clone, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename = "StatusSummaryDto", rename_all = "camelCase")]
 pub struct StatusDto {
     /// The probe asked for; null for every probe.
     pub probe_id: Option<String>,

@@ -30,6 +30,7 @@ mod remote_write;
 mod rest_api;
 mod rollups;
 mod schemathesis;
+mod status;
 mod web_auth;
 mod web_browser;
 mod web_charts;
@@ -132,6 +133,7 @@ on_both_databases!(
     outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
     outages::a_result_of_a_family_its_check_lacks_is_refused,
     outages::outages_and_uptime_over_rest,
+    status::status_figures_are_the_same_in_cli_and_api,
 );
 
 /// Two server processes need PostgreSQL.

@@ -15,8 +15,8 @@ use crate::helpers::{Agent, TestApp};
 
 /// Round 0 of every scenario: a whole minute (rounds are at the agent's offset; any fixed
 /// time works for the server).
-const T0: i64 = 1_780_000_020_000;
-const MIN: i64 = 60_000;
+pub(crate) const T0: i64 = 1_780_000_020_000;
+pub(crate) const MIN: i64 = 60_000;
 
 /// A small deterministic generator (xorshift), so a failing seed can be replayed.
 pub(crate) struct Rng(u64);
@@ -262,7 +262,12 @@ pub(crate) async fn replayed_rounds_equal_rounds_in_order_and_a_rebuild(t: &Test
 }
 
 /// Pushes `plan` (one state for both families per round) in order.
-async fn push_plan(t: &TestApp, probe: &ProbeId, checks: &[(CheckId, Family)], plan: &[Round]) {
+pub(crate) async fn push_plan(
+    t: &TestApp,
+    probe: &ProbeId,
+    checks: &[(CheckId, Family)],
+    plan: &[Round],
+) {
     for (m, what) in plan.iter().enumerate() {
         let mut batch = results(checks, Family::V4, m as i64, *what);
         batch.extend(results(checks, Family::V6, m as i64, *what));
