@@ -1,13 +1,10 @@
 //! The status summary's reads (issue 15): result tallies per check kind, family and outcome
-//! over a window (one grouped query, bounded by the window), and the time per round state of
-//! an outage series per UTC day (from the stored rounds, never from raw check results).
+//! over a window (one grouped query, bounded by the window).
 
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::check::{Family, Outcome};
 use netpulse_domain::id::ProbeId;
-use netpulse_domain::outage::SeriesFamily;
-use netpulse_domain::outage::availability::StateTime;
 
 use crate::outage_store::{StoredOutage, Uptime};
 use crate::storage::StorageError;
@@ -27,15 +24,6 @@ pub struct ResultTally {
     pub first: Timestamp,
     /// The newest round among them.
     pub last: Timestamp,
-}
-
-/// Time per round state of a series on one UTC day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayTime {
-    /// The day's start (UTC midnight).
-    pub day: Timestamp,
-    /// Time per state (each stored round counts one period).
-    pub time: StateTime,
 }
 
 /// Tallies of a set of check results.
@@ -94,14 +82,4 @@ pub trait StatusStore: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<ResultTally>, StorageError>;
-    /// Time per round state of a series per UTC day over `[since, until)`, days with stored
-    /// rounds only, oldest first.
-    async fn outage_days(
-        &self,
-        probe: &ProbeId,
-        family: SeriesFamily,
-        since: Timestamp,
-        until: Timestamp,
-        period_ms: i64,
-    ) -> Result<Vec<DayTime>, StorageError>;
 }

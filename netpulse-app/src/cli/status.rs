@@ -8,6 +8,7 @@ use netpulse_domain::id::ProbeId;
 use super::output::{json_of, print};
 use super::{CliError, Output};
 use crate::error::AppError;
+use crate::notify::render::duration;
 use crate::outage_dto::OutageDto;
 use crate::service::status;
 use crate::startup::open_app;
@@ -52,23 +53,11 @@ fn outage_line(o: &OutageDto) -> String {
     format!(
         "  {} → {end}{uncertain}  {}  {}  {}  {}",
         o.started_at,
-        duration(o.duration_seconds),
+        duration(o.duration_seconds.round() as i64),
         o.severity_label,
         o.family,
         o.attribution
     )
-}
-
-/// `1 h 05 min`, `32 min`, `45 s`.
-pub fn duration(seconds: f64) -> String {
-    let s = seconds.round() as i64;
-    if s < 60 {
-        format!("{s} s")
-    } else if s < 3600 {
-        format!("{} min", s / 60)
-    } else {
-        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
-    }
 }
 
 /// The summary as text.
@@ -94,7 +83,7 @@ pub fn text(d: &StatusDto) -> String {
             percent(u.availability),
             percent(u.availability_strict),
             percent(u.coverage),
-            duration(u.downtime_seconds)
+            duration(u.downtime_seconds.round() as i64)
         ));
     }
     for (title, list) in [
