@@ -34,7 +34,7 @@ enum Pool {
 }
 
 impl Pool {
-    /// Bytes of `check_results` (its table and primary key) as the database counts them.
+    /// Bytes of `check_result_blocks` (its table and primary key) as the database counts them.
     async fn result_bytes(&self) -> Result<(i64, &'static str), AppError> {
         let e = AppError::unavailable_from;
         match self {
@@ -43,14 +43,18 @@ impl Pool {
                     .execute(p)
                     .await
                     .map_err(e)?;
-                // WITHOUT ROWID: the primary-key B-tree is the table.
+                // The table's B-tree and its primary-key index.
                 let dbstat: Result<(i64,), _> = sqlx::query_as(
-                    "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = 'check_results'",
+                    "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN \
+                     (SELECT name FROM sqlite_master WHERE tbl_name = 'check_result_blocks')",
                 )
                 .fetch_one(p)
                 .await;
                 if let Ok((n,)) = dbstat {
-                    return Ok((n, "SQLite dbstat: pages of the check_results B-tree"));
+                    return Ok((
+                        n,
+                        "SQLite dbstat: pages of check_result_blocks and its primary key",
+                    ));
                 }
                 let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
                     .fetch_one(p)
@@ -63,12 +67,12 @@ impl Pool {
                 Ok((pages * size, "SQLite file size (no dbstat)"))
             }
             Self::Postgres(p) => {
-                sqlx::raw_sql("VACUUM ANALYZE check_results")
+                sqlx::raw_sql("VACUUM ANALYZE check_result_blocks")
                     .execute(p)
                     .await
                     .map_err(e)?;
                 let (n,): (i64,) =
-                    sqlx::query_as("SELECT pg_total_relation_size('check_results')::BIGINT")
+                    sqlx::query_as("SELECT pg_total_relation_size('check_result_blocks')::BIGINT")
                         .fetch_one(p)
                         .await
                         .map_err(e)?;

@@ -1,12 +1,12 @@
 //! Keyset pages of check results: newest round first, then check, then family (a total order).
-//! A page is merged from one indexed range read per check (each at most `limit + 1` rows from
-//! the primary key `(check_num, round_at, family)`), so a deep page costs what the first does
-//! and no read scans another check's history. The cursor is opaque text
+//! A page is merged from one range read per check (its packed blocks newest first from the
+//! primary key `(check_num, family, block_at)`, whole hours at a time, until `limit + 1`
+//! results), so a deep page costs what the first does and no read scans another check's
+//! history. The cursor is opaque text
 //! `<round ms>.<check num>.<family code>`.
 
 use netpulse_domain::check::CheckMeasurement;
 use netpulse_ports::storage::StorageError;
-use sqlx::QueryBuilder;
 
 use crate::storage::check_rows::family_code;
 use crate::storage::rows::invalid;
@@ -53,31 +53,21 @@ impl Cursor {
         })
     }
 
-    /// Appends `AND (rows of check `num` after this cursor)`: in the order (round DESC, num
+    /// The newest round a page after this cursor can hold.
+    pub(crate) fn round_at(&self) -> i64 {
+        self.round_at
+    }
+
+    /// Whether a result of check `num` comes after this cursor: in the order (round DESC, num
     /// DESC, family DESC), a check before the cursor's continues at its round, the cursor's own
     /// check after its family, a later one below its round.
-    pub(crate) fn push_condition<DB>(&self, q: &mut QueryBuilder<DB>, num: i32)
-    where
-        DB: sqlx::Database,
-        i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-        i16: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    {
+    pub(crate) fn admits(&self, num: i32, round_at: i64, family: i16) -> bool {
         use std::cmp::Ordering;
         match num.cmp(&self.num) {
-            Ordering::Less => {
-                q.push(" AND r.round_at <= ").push_bind(self.round_at);
-            }
-            Ordering::Greater => {
-                q.push(" AND r.round_at < ").push_bind(self.round_at);
-            }
+            Ordering::Less => round_at <= self.round_at,
+            Ordering::Greater => round_at < self.round_at,
             Ordering::Equal => {
-                q.push(" AND (r.round_at < ")
-                    .push_bind(self.round_at)
-                    .push(" OR (r.round_at = ")
-                    .push_bind(self.round_at)
-                    .push(" AND r.family < ")
-                    .push_bind(self.family)
-                    .push("))");
+                round_at < self.round_at || (round_at == self.round_at && family < self.family)
             }
         }
     }

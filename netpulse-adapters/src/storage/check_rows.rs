@@ -181,8 +181,9 @@ fn address_of(
         .transpose()
 }
 
-/// The narrow columns of one result, in the order of `CHECK_RESULT_COLUMNS` after `check_num`.
-#[derive(Debug, Clone)]
+/// The figures of one result as integers and codes: what a packed block holds per result
+/// (`check_blocks`), and the columns of the table before migration 0013 (`CHECK_RESULT_COLUMNS`).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub(crate) struct ResultValues {
     pub round_at: i64,
     pub family: i16,
@@ -204,7 +205,8 @@ pub(crate) struct ResultValues {
     pub dns_detail: Option<String>,
 }
 
-/// The columns after `check_num`, as `ResultValues` orders them.
+/// The columns of `check_results` before migration 0013 after `check_num`, as `ResultValues`
+/// orders them (what the migration converts).
 pub(crate) const CHECK_RESULT_COLUMNS: &str = "round_at, family, outcome, failure_class, \
      latency_us, loss_bp, jitter_us, rtt_min_us, rtt_max_us, rtt_stdev_us, status, ttfb_us, \
      port_state, dns_rating, flags, address, message, dns_detail";
@@ -245,34 +247,6 @@ impl ResultValues {
     }
 }
 
-/// A stored result with its check's id, kind and target (`SELECT c.id AS check_id, c.kind
-/// AS check_kind, c.target AS check_target, r.check_num, r.<CHECK_RESULT_COLUMNS>`).
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ResultRow {
-    pub check_id: String,
-    pub check_kind: String,
-    pub check_target: String,
-    pub check_num: i32,
-    pub round_at: i64,
-    pub family: i16,
-    pub outcome: i16,
-    pub failure_class: Option<i16>,
-    pub latency_us: Option<i32>,
-    pub loss_bp: Option<i16>,
-    pub jitter_us: Option<i32>,
-    pub rtt_min_us: Option<i32>,
-    pub rtt_max_us: Option<i32>,
-    pub rtt_stdev_us: Option<i32>,
-    pub status: Option<i16>,
-    pub ttfb_us: Option<i32>,
-    pub port_state: Option<i16>,
-    pub dns_rating: Option<i16>,
-    pub flags: i16,
-    pub address: Option<Vec<u8>>,
-    pub message: Option<String>,
-    pub dns_detail: Option<String>,
-}
-
 fn check_id(text: &str) -> Result<CheckId, StorageError> {
     CheckId::parse(text).map_err(|e| invalid(e.field, &e.value, e.reason))
 }
@@ -281,16 +255,26 @@ fn probe_id(text: &str) -> Result<ProbeId, StorageError> {
     ProbeId::parse(text).map_err(|e| invalid(e.field, &e.value, e.reason))
 }
 
-impl ResultRow {
-    pub(crate) fn into_measurement(self) -> Result<CheckMeasurement, StorageError> {
+/// The check a stored result belongs to, as its readers need it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ResultCheck {
+    pub num: i32,
+    pub id: String,
+    pub kind: String,
+    pub target: String,
+}
+
+impl ResultValues {
+    /// The result of `check` these values hold.
+    pub(crate) fn into_measurement(
+        self,
+        check: &ResultCheck,
+    ) -> Result<CheckMeasurement, StorageError> {
         Ok(CheckMeasurement {
-            check_id: check_id(&self.check_id)?,
+            check_id: check_id(&check.id)?,
             round_at: Timestamp::from_unix_millis(self.round_at),
             family: family_of(self.family)?,
-            address: address_of(
-                self.address,
-                literal_host(&self.check_kind, &self.check_target),
-            )?,
+            address: address_of(self.address, literal_host(&check.kind, &check.target))?,
             outcome: outcome_of(self.outcome)?,
             failure_class: class_of(self.failure_class)?,
             message: self.message,
@@ -309,22 +293,8 @@ impl ResultRow {
             degraded: self.flags & DEGRADED != 0,
         })
     }
-}
 
-/// What a summary reads of a result.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct SampleRow {
-    pub round_at: i64,
-    pub family: i16,
-    pub outcome: i16,
-    pub latency_us: Option<i32>,
-    pub loss_bp: Option<i16>,
-    pub rtt_min_us: Option<i32>,
-    pub rtt_max_us: Option<i32>,
-    pub dns_detail: Option<String>,
-}
-
-impl SampleRow {
+    /// What a summary reads of these values.
     pub(crate) fn into_sample(self) -> Result<CheckSample, StorageError> {
         Ok(CheckSample {
             round_at: Timestamp::from_unix_millis(self.round_at),

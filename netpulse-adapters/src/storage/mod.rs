@@ -33,6 +33,7 @@
 //!   hand out the same request.
 
 mod access_rows;
+mod check_blocks;
 mod check_dns_detail;
 mod check_list;
 mod check_rows;

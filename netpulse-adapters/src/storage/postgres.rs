@@ -26,6 +26,7 @@ impl PostgresStorage {
             .map_err(|e| {
                 netpulse_ports::storage::StorageError::unavailable_with("migration failed", e)
             })?;
+        shared::convert_legacy(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -41,6 +42,10 @@ type Db = sqlx::Postgres;
 type Store = PostgresStorage;
 /// The row-lock suffix of reads that precede a write: lock the rows read.
 const LOCK: &str = " FOR UPDATE";
+
+/// Counts (0 or 1) the table of check results before migration 0013, which `open` converts.
+const RESULTS_TABLE_EXISTS: &str =
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'check_results'";
 
 /// Begins a write transaction.
 async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Db>, sqlx::Error> {

@@ -37,6 +37,7 @@ impl SqliteStorage {
             .map_err(|e| {
                 netpulse_ports::storage::StorageError::unavailable_with("migration failed", e)
             })?;
+        shared::convert_legacy(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -53,6 +54,10 @@ type Store = SqliteStorage;
 /// The row-lock suffix of reads that precede a write: none, `BEGIN IMMEDIATE` already holds
 /// the database's write lock.
 const LOCK: &str = "";
+
+/// Counts (0 or 1) the table of check results before migration 0013, which `open` converts.
+const RESULTS_TABLE_EXISTS: &str =
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'check_results'";
 
 /// Begins a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so
 /// concurrent writers queue on the busy timeout instead of failing when they upgrade.

@@ -1,6 +1,7 @@
-//! Recording a batch of check results in one transaction: insert each once, then advance each
-//! touched (check, family) state row — counters by every new result, the latest figures and the
-//! service-alert debouncer only by rounds newer than the row (late rounds move neither).
+//! Recording a batch of check results in one transaction: store each once (merged into its
+//! packed block, `check_blocks`), then advance each touched (check, family) state row —
+//! counters by every new result, the latest figures and the service-alert debouncer only by
+//! rounds newer than the row (late rounds move neither).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -10,17 +11,12 @@ use netpulse_domain::check::{CheckMeasurement, CheckRole, Outcome};
 use netpulse_domain::id::ProbeId;
 use netpulse_ports::check_store::{CheckEdge, CheckIngest};
 use netpulse_ports::storage::StorageError;
-use sqlx::{AssertSqlSafe, QueryBuilder};
+use sqlx::AssertSqlSafe;
 
 use super::binds::Conn;
-use super::{Db, LOCK};
-use crate::storage::check_rows::{
-    CHECK_RESULT_COLUMNS, ResultValues, class_code, family_code, literal_host,
-};
+use super::LOCK;
+use crate::storage::check_rows::{ResultValues, class_code, family_code, literal_host};
 use crate::storage::unavailable;
-
-/// Rows per INSERT statement (18 binds each: well under both databases' limits).
-const CHUNK: usize = 500;
 
 /// What the transaction knows of one of the probe's checks.
 struct Known {
@@ -71,48 +67,6 @@ async fn known_checks(
             (r.id, known)
         })
         .collect())
-}
-
-/// Inserts the rows, skipping those stored before; returns the keys stored now.
-async fn insert(
-    conn: &mut Conn,
-    rows: &[(i32, ResultValues)],
-) -> Result<HashSet<(i32, i64, i16)>, StorageError> {
-    let mut stored = HashSet::new();
-    for chunk in rows.chunks(CHUNK) {
-        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-            "INSERT INTO check_results (check_num, {CHECK_RESULT_COLUMNS}) "
-        ));
-        q.push_values(chunk, |mut b, (num, v)| {
-            b.push_bind(*num)
-                .push_bind(v.round_at)
-                .push_bind(v.family)
-                .push_bind(v.outcome)
-                .push_bind(v.failure_class)
-                .push_bind(v.latency_us)
-                .push_bind(v.loss_bp)
-                .push_bind(v.jitter_us)
-                .push_bind(v.rtt_min_us)
-                .push_bind(v.rtt_max_us)
-                .push_bind(v.rtt_stdev_us)
-                .push_bind(v.status)
-                .push_bind(v.ttfb_us)
-                .push_bind(v.port_state)
-                .push_bind(v.dns_rating)
-                .push_bind(v.flags)
-                .push_bind(v.address.clone())
-                .push_bind(v.message.clone())
-                .push_bind(v.dns_detail.clone());
-        });
-        q.push(" ON CONFLICT DO NOTHING RETURNING check_num, round_at, family");
-        let keys: Vec<(i32, i64, i16)> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-        stored.extend(keys);
-    }
-    Ok(stored)
 }
 
 /// The state row's columns that ingest reads back.
@@ -290,6 +244,13 @@ pub(super) async fn record(
     results: &[CheckMeasurement],
     default_alerts: &AlertPolicy,
 ) -> Result<CheckIngest, StorageError> {
+    // One ingest per probe at a time: its blocks are read, merged and rewritten below.
+    let sql = format!("SELECT id FROM probes WHERE id = $1{LOCK}");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(probe.as_str().to_owned())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
     let known = known_checks(conn, probe).await?;
     let mut out = CheckIngest::default();
     let mut seen = HashSet::new();
@@ -308,7 +269,7 @@ pub(super) async fn record(
         rows.push((k.num, ResultValues::of(m, k.host)?));
         kept.push((k, m));
     }
-    let stored = insert(conn, &rows).await?;
+    let stored = super::check_blocks::insert(conn, rows).await?;
     // Newly stored results per (check, family), oldest round first.
     let mut groups: BTreeMap<(i32, i16), (&Known, Vec<&CheckMeasurement>)> = BTreeMap::new();
     for (k, m) in kept {

@@ -12,11 +12,12 @@ use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Query;
+use super::check_blocks::{BlockRow, results_in};
 use super::{Db, Store, begin_write, check_ingest};
+use crate::storage::check_blocks::block_of;
 use crate::storage::check_list::{Cursor, sort_newest_first};
 use crate::storage::check_rows::{
-    CHECK_COLUMNS, CHECK_RESULT_COLUMNS, CheckRow, ResultRow, STATE_COLUMNS, SampleRow, StateRow,
-    family_code, params_to_json,
+    CHECK_COLUMNS, CheckRow, ResultCheck, STATE_COLUMNS, StateRow, family_code, params_to_json,
 };
 use crate::storage::rows::labels_to_json;
 use crate::storage::{found, unavailable};
@@ -46,14 +47,14 @@ const UPDATE_CHECK: &str = "UPDATE checks SET kind = $2, target = $3, port = $4,
      role = $6, interval_s = $7, params = $8, alert_after = $9, recover_after = $10, \
      enabled = $11, labels = $12, updated_at = $13 WHERE id = $1";
 
-/// The checks a result list scans: (num, id).
+/// The checks a result list scans.
 async fn scanned_checks(
     s: &Store,
     filter: &CheckResultFilter,
-) -> Result<Vec<(i32, String)>, StorageError> {
+) -> Result<Vec<ResultCheck>, StorageError> {
     sqlx::query_as(
-        "SELECT num, id FROM checks WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR probe_id = $2) \
-         ORDER BY num",
+        "SELECT num, id, kind, target FROM checks WHERE ($1 IS NULL OR id = $1) \
+         AND ($2 IS NULL OR probe_id = $2) ORDER BY num",
     )
     .bind(filter.check.as_ref().map(|c| c.as_str().to_owned()))
     .bind(filter.probe.as_ref().map(|p| p.as_str().to_owned()))
@@ -62,42 +63,68 @@ async fn scanned_checks(
     .map_err(unavailable)
 }
 
-/// One check's rows of a page: newest first, after the cursor, at most `limit`.
+/// Blocks read per step of a page.
+const PAGE_BLOCKS: i64 = 16;
+
+/// One check's results of a page: newest first, after the cursor, at least `limit` when there
+/// are (whole hours are read, so possibly more; the caller merges and truncates).
 async fn page_of_check(
     s: &Store,
-    num: i32,
+    check: &ResultCheck,
     filter: &CheckResultFilter,
     limit: u32,
     cursor: Option<&Cursor>,
 ) -> Result<Vec<(i32, CheckMeasurement)>, StorageError> {
-    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT c.id AS check_id, c.kind AS check_kind, c.target AS check_target, \
-         r.check_num, r.{} FROM check_results r JOIN checks c ON c.num = r.check_num \
-         WHERE r.check_num = ",
-        CHECK_RESULT_COLUMNS.replace(", ", ", r.")
-    ));
-    q.push_bind(num);
-    if let Some(f) = filter.family {
-        q.push(" AND r.family = ").push_bind(family_code(f));
-    }
-    if let Some(since) = filter.since {
-        q.push(" AND r.round_at >= ").push_bind(since.unix_millis());
-    }
-    if let Some(until) = filter.until {
-        q.push(" AND r.round_at < ").push_bind(until.unix_millis());
-    }
+    let family = filter.family.map(family_code);
+    let since = filter.since.map_or(i64::MIN, |t| t.unix_millis());
+    let until = filter.until.map_or(i64::MAX, |t| t.unix_millis());
+    // The newest and oldest block that can hold a round of the page (both inclusive).
+    let mut upper = until.saturating_sub(1);
     if let Some(c) = cursor {
-        c.push_condition(&mut q, num);
+        upper = upper.min(c.round_at());
     }
-    q.push(" ORDER BY r.round_at DESC, r.family DESC LIMIT ")
-        .push_bind(i64::from(limit));
-    q.build_query_as::<ResultRow>()
-        .fetch_all(&s.pool)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .map(|r| Ok((r.check_num, r.into_measurement()?)))
-        .collect()
+    let lower = block_of(since);
+    let mut out = Vec::new();
+    loop {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT check_num, family, block_at, data FROM check_result_blocks WHERE check_num = ",
+        );
+        q.push_bind(check.num)
+            .push(" AND block_at <= ")
+            .push_bind(upper)
+            .push(" AND block_at >= ")
+            .push_bind(lower);
+        if let Some(f) = family {
+            q.push(" AND family = ").push_bind(f);
+        }
+        q.push(" ORDER BY block_at DESC, family DESC LIMIT ")
+            .push_bind(PAGE_BLOCKS);
+        let mut blocks: Vec<BlockRow> = q
+            .build_query_as()
+            .fetch_all(&s.pool)
+            .await
+            .map_err(unavailable)?;
+        let full = blocks.len() as i64 == PAGE_BLOCKS;
+        if full {
+            // The oldest hour read may lack a family: it is read again by the next step.
+            let oldest = blocks.last().map_or(upper, |b| b.block_at);
+            blocks.retain(|b| b.block_at != oldest);
+            upper = oldest;
+        }
+        for b in &blocks {
+            for v in b.results()?.into_iter().rev() {
+                let taken = v.round_at >= since
+                    && v.round_at < until
+                    && cursor.is_none_or(|c| c.admits(check.num, v.round_at, v.family));
+                if taken {
+                    out.push((check.num, v.into_measurement(check)?));
+                }
+            }
+        }
+        if !full || out.len() >= limit as usize {
+            return Ok(out);
+        }
+    }
 }
 
 #[async_trait]
@@ -197,8 +224,8 @@ impl CheckStore for Store {
     ) -> Result<CheckResultPage, StorageError> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
         let mut rows = Vec::new();
-        for (num, _) in scanned_checks(self, filter).await? {
-            rows.extend(page_of_check(self, num, filter, limit + 1, cursor.as_ref()).await?);
+        for check in scanned_checks(self, filter).await? {
+            rows.extend(page_of_check(self, &check, filter, limit + 1, cursor.as_ref()).await?);
         }
         sort_newest_first(&mut rows);
         let more = rows.len() > limit as usize;
@@ -220,21 +247,19 @@ impl CheckStore for Store {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<CheckSample>, StorageError> {
-        sqlx::query_as::<_, SampleRow>(
-            "SELECT r.round_at, r.family, r.outcome, r.latency_us, r.loss_bp, r.rtt_min_us, \
-             r.rtt_max_us, r.dns_detail FROM check_results r JOIN checks c ON c.num = r.check_num \
-             WHERE c.id = $1 AND r.round_at >= $2 AND r.round_at < $3 \
-             ORDER BY r.round_at, r.family",
-        )
-        .bind(check.as_str().to_owned())
-        .bind(since.unix_millis())
-        .bind(until.unix_millis())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .map(SampleRow::into_sample)
-        .collect()
+        let num: Option<(i32,)> = sqlx::query_as("SELECT num FROM checks WHERE id = $1")
+            .bind(check.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let Some((num,)) = num else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        let mut rows =
+            results_in(&mut conn, &[num], None, since.unix_millis(), until.unix_millis()).await?;
+        rows.sort_by_key(|(_, v)| (v.round_at, v.family));
+        rows.into_iter().map(|(_, v)| v.into_sample()).collect()
     }
 
     async fn check_states(&self, probe: Option<&ProbeId>) -> Result<Vec<CheckState>, StorageError> {

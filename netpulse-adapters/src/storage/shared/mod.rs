@@ -2,12 +2,13 @@
 //! `sqlite::shared` and as `postgres::shared` (see the module doc of `storage`); its parent
 //! provides `Db`, `Store`, `begin_write` and `LOCK`.
 
-use super::{Db, LOCK, Store, begin_write};
+use super::{Db, LOCK, RESULTS_TABLE_EXISTS, Store, begin_write};
 use super::{notify_work, work_listener};
 
 mod access;
 mod accounts;
 mod binds;
+mod check_blocks;
 mod check_ingest;
 mod checks;
 mod connections;
@@ -24,3 +25,5 @@ mod scheduling;
 mod sessions;
 mod status;
 mod work_signals;
+
+pub(super) use check_blocks::convert_legacy;

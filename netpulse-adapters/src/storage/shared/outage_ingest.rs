@@ -19,6 +19,7 @@ use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Conn;
+use super::check_blocks::results_in;
 use super::{Db, LOCK};
 use crate::storage::check_rows::{class_of, family_code, family_of, outcome_code, outcome_of};
 use crate::storage::outage_rows::{
@@ -132,15 +133,6 @@ async fn state_row(
         .map_err(unavailable)
 }
 
-#[derive(sqlx::FromRow)]
-struct FactRow {
-    check_num: i32,
-    round_at: i64,
-    family: i16,
-    outcome: i16,
-    failure_class: Option<i16>,
-}
-
 /// The connectivity results of the series' families in `[from, to]`.
 async fn facts(
     conn: &mut Conn,
@@ -149,36 +141,21 @@ async fn facts(
     from: i64,
     to: Option<i64>,
 ) -> Result<Vec<ResultFact>, StorageError> {
-    let mut q: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT check_num, round_at, family, outcome, failure_class FROM check_results \
-         WHERE check_num IN (",
-    );
-    let mut list = q.separated(", ");
-    for num in c.checks.keys() {
-        list.push_bind(*num);
-    }
-    q.push(") AND round_at >= ").push_bind(from);
-    if let Some(to) = to {
-        q.push(" AND round_at <= ").push_bind(to);
-    }
-    if let Some(f) = family.family() {
-        q.push(" AND family = ").push_bind(family_code(f));
-    }
-    let rows: Vec<FactRow> = q
-        .build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(unavailable)?;
-    rows.into_iter()
-        .map(|r| {
-            let (check, provider) = c.checks.get(&r.check_num).cloned().unwrap_or_default();
+    let nums: Vec<i32> = c.checks.keys().copied().collect();
+    let until = to.map_or(i64::MAX, |t| t.saturating_add(1));
+    let family = family.family().map(family_code);
+    results_in(conn, &nums, family, from, until)
+        .await?
+        .into_iter()
+        .map(|(num, v)| {
+            let (check, provider) = c.checks.get(&num).cloned().unwrap_or_default();
             Ok(ResultFact {
-                round_at_ms: r.round_at,
-                family: family_of(r.family)?,
+                round_at_ms: v.round_at,
+                family: family_of(v.family)?,
                 check,
                 provider,
-                outcome: outcome_of(r.outcome)?,
-                class: class_of(r.failure_class)?,
+                outcome: outcome_of(v.outcome)?,
+                class: class_of(v.failure_class)?,
             })
         })
         .collect()
@@ -413,27 +390,10 @@ pub(super) async fn replay(
     }
     // What the 24 h rule knew just before `from`.
     let mut memory = FamilyMemory::default();
-    let mut q: QueryBuilder<Db> =
-        QueryBuilder::new("SELECT family, MAX(round_at) FROM check_results WHERE check_num IN (");
-    let mut list = q.separated(", ");
-    for num in c.checks.keys() {
-        list.push_bind(*num);
-    }
-    q.push(") AND outcome = ")
-        .push_bind(outcome_code(Outcome::Ok))
-        .push(" AND round_at >= ")
-        .push_bind(from - FAMILY_MEMORY_MS)
-        .push(" AND round_at < ")
-        .push_bind(from)
-        .push(" GROUP BY family");
-    let last_ok: Vec<(i16, Option<i64>)> = q
-        .build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(unavailable)?;
-    for (f, at) in last_ok {
-        if let Some(at) = at {
-            memory.saw_ok(family_of(f)?, at);
+    let nums: Vec<i32> = c.checks.keys().copied().collect();
+    for (_, v) in results_in(conn, &nums, None, from - FAMILY_MEMORY_MS, from).await? {
+        if v.outcome == outcome_code(Outcome::Ok) {
+            memory.saw_ok(family_of(v.family)?, v.round_at);
         }
     }
     // No episode is open before `from`: a fresh tracker is the series' state there, but it

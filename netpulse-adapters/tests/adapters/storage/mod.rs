@@ -2,6 +2,7 @@
 //! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
 
 mod access;
+mod check_blocks;
 mod checks;
 mod contract;
 mod helpers;
@@ -73,6 +74,7 @@ contract_tests!(
     service_checks_cross_each_alert_edge_once,
     check_result_pages_merge_checks_without_gaps,
     addresses_round_trip_when_they_are_the_checks_own_host,
+    random_results_in_random_batches_read_back_as_stored,
     work_signals_move_the_probes_version_and_notify,
     the_last_enabled_admin_stays,
     concurrent_demotions_keep_one_admin,
@@ -82,6 +84,7 @@ contract_tests!(
 );
 
 use access::*;
+use check_blocks::*;
 use checks::*;
 use contract::*;
 use late::*;
