@@ -44,8 +44,7 @@ type Store = PostgresStorage;
 const LOCK: &str = " FOR UPDATE";
 
 /// Counts (0 or 1) the table of check results before migration 0013, which `open` converts.
-const RESULTS_TABLE_EXISTS: &str =
-    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'check_results'";
+const RESULTS_TABLE_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'check_results'";
 
 /// Begins a write transaction.
 async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Db>, sqlx::Error> {

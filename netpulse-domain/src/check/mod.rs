@@ -259,7 +259,8 @@ impl fmt::Display for CheckSetVersion {
 }
 
 /// One result of one check for one family in one round: a flat record of typed optional
-/// figures (stored as narrow columns). `(check_id, family, round_at)` identifies it.
+/// figures (stored packed per hour by the storage adapter). `(check_id, family, round_at)`
+/// identifies it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckMeasurement {
     /// The check.

@@ -170,9 +170,8 @@ pub(crate) async fn convert_legacy(pool: &sqlx::Pool<Db>) -> Result<(), StorageE
         .fetch_all(&mut *tx)
         .await
         .map_err(unavailable)?;
-    let sql = format!(
-        "SELECT check_num, {CHECK_RESULT_COLUMNS} FROM check_results WHERE check_num = $1"
-    );
+    let sql =
+        format!("SELECT check_num, {CHECK_RESULT_COLUMNS} FROM check_results WHERE check_num = $1");
     for (num,) in nums {
         let rows: Vec<LegacyRow> = sqlx::query_as(AssertSqlSafe(sql.clone()))
             .bind(num)

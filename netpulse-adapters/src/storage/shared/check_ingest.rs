@@ -13,8 +13,8 @@ use netpulse_ports::check_store::{CheckEdge, CheckIngest};
 use netpulse_ports::storage::StorageError;
 use sqlx::AssertSqlSafe;
 
-use super::binds::Conn;
 use super::LOCK;
+use super::binds::Conn;
 use crate::storage::check_rows::{ResultValues, class_code, family_code, literal_host};
 use crate::storage::unavailable;
 

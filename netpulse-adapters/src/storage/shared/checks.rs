@@ -76,8 +76,8 @@ async fn page_of_check(
     cursor: Option<&Cursor>,
 ) -> Result<Vec<(i32, CheckMeasurement)>, StorageError> {
     let family = filter.family.map(family_code);
-    let since = filter.since.map_or(i64::MIN, |t| t.unix_millis());
-    let until = filter.until.map_or(i64::MAX, |t| t.unix_millis());
+    let since = filter.since.map_or(i64::MIN, Timestamp::unix_millis);
+    let until = filter.until.map_or(i64::MAX, Timestamp::unix_millis);
     // The newest and oldest block that can hold a round of the page (both inclusive).
     let mut upper = until.saturating_sub(1);
     if let Some(c) = cursor {
@@ -256,8 +256,14 @@ impl CheckStore for Store {
             return Ok(Vec::new());
         };
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        let mut rows =
-            results_in(&mut conn, &[num], None, since.unix_millis(), until.unix_millis()).await?;
+        let mut rows = results_in(
+            &mut conn,
+            &[num],
+            None,
+            since.unix_millis(),
+            until.unix_millis(),
+        )
+        .await?;
         rows.sort_by_key(|(_, v)| (v.round_at, v.family));
         rows.into_iter().map(|(_, v)| v.into_sample()).collect()
     }

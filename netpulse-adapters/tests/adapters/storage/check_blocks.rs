@@ -54,7 +54,11 @@ const CLASSES: [FailureClass; 4] = [
     FailureClass::NoRoute,
     FailureClass::HttpStatus,
 ];
-const PORTS: [PortState; 3] = [PortState::Open, PortState::Filtered, PortState::OpenFiltered];
+const PORTS: [PortState; 3] = [
+    PortState::Open,
+    PortState::Filtered,
+    PortState::OpenFiltered,
+];
 const RATINGS: [DnsRating; 3] = [DnsRating::Excellent, DnsRating::Slow, DnsRating::Failed];
 const ADDRESSES: [&str; 3] = ["192.0.2.1", "198.51.100.7", "2001:db8::53"];
 
@@ -113,25 +117,29 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    proptest::collection::btree_map((0usize..3, any::<bool>(), 0i64..400, 0i64..3), figures(), 1..120)
-        .prop_flat_map(|map| {
-            let results: Vec<_> = map.into_iter().collect();
-            let n = results.len();
-            (
-                Just(results),
-                Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
-                proptest::collection::vec(1usize..40, 1..12),
-                proptest::collection::vec(0..n, 0..20),
-                1u32..30,
-            )
-        })
-        .prop_map(|(results, order, cuts, replays, page)| Case {
-            results,
-            order,
-            cuts,
-            replays,
-            page,
-        })
+    proptest::collection::btree_map(
+        (0usize..3, any::<bool>(), 0i64..400, 0i64..3),
+        figures(),
+        1..120,
+    )
+    .prop_flat_map(|map| {
+        let results: Vec<_> = map.into_iter().collect();
+        let n = results.len();
+        (
+            Just(results),
+            Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
+            proptest::collection::vec(1usize..40, 1..12),
+            proptest::collection::vec(0..n, 0..20),
+            1u32..30,
+        )
+    })
+    .prop_map(|(results, order, cuts, replays, page)| Case {
+        results,
+        order,
+        cuts,
+        replays,
+        page,
+    })
 }
 
 fn measurement(checks: &[Check], key: (usize, bool, i64, i64), f: &Figures) -> CheckMeasurement {
@@ -176,15 +184,26 @@ fn measurement(checks: &[Check], key: (usize, bool, i64, i64), f: &Figures) -> C
 
 fn sorted(mut v: Vec<CheckMeasurement>) -> Vec<CheckMeasurement> {
     v.sort_by(|a, b| {
-        (a.round_at, a.check_id.as_str(), a.family).cmp(&(b.round_at, b.check_id.as_str(), b.family))
+        (a.round_at, a.check_id.as_str(), a.family).cmp(&(
+            b.round_at,
+            b.check_id.as_str(),
+            b.family,
+        ))
     });
     v
 }
 
-async fn all_pages(s: &dyn Storage, filter: &CheckResultFilter, limit: u32) -> Vec<CheckMeasurement> {
+async fn all_pages(
+    s: &dyn Storage,
+    filter: &CheckResultFilter,
+    limit: u32,
+) -> Vec<CheckMeasurement> {
     let (mut out, mut cursor) = (Vec::new(), None::<String>);
     loop {
-        let page = s.check_results(filter, limit, cursor.as_deref()).await.unwrap();
+        let page = s
+            .check_results(filter, limit, cursor.as_deref())
+            .await
+            .unwrap();
         assert!(page.items.len() <= limit as usize);
         out.extend(page.items);
         match page.next_cursor {
@@ -220,12 +239,16 @@ pub(crate) async fn random_results_in_random_batches_read_back_as_stored(s: &dyn
             }
             let (batch, tail) = rest.split_at((*cut).min(rest.len()));
             let out = s.record_check_results(&p.id, batch, &policy).await.unwrap();
-            (recorded, duplicates, rest) = (recorded + out.recorded, duplicates + out.duplicates, tail);
+            (recorded, duplicates, rest) =
+                (recorded + out.recorded, duplicates + out.duplicates, tail);
         }
         assert_eq!((recorded, duplicates), (all.len() as u64, 0), "{case:?}");
         // A replayed spool (and a round twice in one batch) changes nothing.
         let replay: Vec<CheckMeasurement> = case.replays.iter().map(|i| all[*i].clone()).collect();
-        let out = s.record_check_results(&p.id, &replay, &policy).await.unwrap();
+        let out = s
+            .record_check_results(&p.id, &replay, &policy)
+            .await
+            .unwrap();
         assert_eq!((out.recorded, out.duplicates), (0, replay.len() as u64));
 
         let filter = CheckResultFilter {
@@ -233,7 +256,10 @@ pub(crate) async fn random_results_in_random_batches_read_back_as_stored(s: &dyn
             ..CheckResultFilter::default()
         };
         let back = all_pages(s, &filter, case.page).await;
-        assert!(back.windows(2).all(|w| w[0].round_at >= w[1].round_at), "newest first");
+        assert!(
+            back.windows(2).all(|w| w[0].round_at >= w[1].round_at),
+            "newest first"
+        );
         assert_eq!(sorted(back), sorted(all.clone()), "{case:?}");
 
         // One check, one family and a window cut inside an hour.
@@ -305,12 +331,98 @@ type Legacy = (
 
 fn legacy_rows() -> Vec<Legacy> {
     vec![
-        (0, 77, 4, 0, None, Some(9_120), Some(0), None, None, 0, Some(vec![]), None, None),
-        (0, 137, 4, 1, Some(1), None, Some(10_000), None, None, 2, Some(vec![]), Some("no reply within 2 s"), None),
-        (0, 3_617, 6, 0, None, Some(11_003), Some(2_000), None, None, 1, Some(vec![0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53]), None, None),
-        (1, 77, 4, 0, None, Some(25_400), None, Some(301), Some(20_100), 0, Some(vec![192, 0, 2, 9]), None, None),
-        (1, 7_277, 6, 2, Some(4), None, None, None, None, 0, None, Some("no IPv6 route"), None),
-        (2, 77, 4, 0, None, Some(4_211), None, None, None, 0, None, None, Some("192.0.2.53|A|3|3|4211")),
+        (
+            0,
+            77,
+            4,
+            0,
+            None,
+            Some(9_120),
+            Some(0),
+            None,
+            None,
+            0,
+            Some(vec![]),
+            None,
+            None,
+        ),
+        (
+            0,
+            137,
+            4,
+            1,
+            Some(1),
+            None,
+            Some(10_000),
+            None,
+            None,
+            2,
+            Some(vec![]),
+            Some("no reply within 2 s"),
+            None,
+        ),
+        (
+            0,
+            3_617,
+            6,
+            0,
+            None,
+            Some(11_003),
+            Some(2_000),
+            None,
+            None,
+            1,
+            Some(vec![
+                0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53,
+            ]),
+            None,
+            None,
+        ),
+        (
+            1,
+            77,
+            4,
+            0,
+            None,
+            Some(25_400),
+            None,
+            Some(301),
+            Some(20_100),
+            0,
+            Some(vec![192, 0, 2, 9]),
+            None,
+            None,
+        ),
+        (
+            1,
+            7_277,
+            6,
+            2,
+            Some(4),
+            None,
+            None,
+            None,
+            None,
+            0,
+            None,
+            Some("no IPv6 route"),
+            None,
+        ),
+        (
+            2,
+            77,
+            4,
+            0,
+            None,
+            Some(4_211),
+            None,
+            None,
+            None,
+            0,
+            None,
+            None,
+            Some("192.0.2.53|A|3|3|4211"),
+        ),
     ]
 }
 
@@ -323,7 +435,14 @@ fn legacy_expected(checks: &[Check], r: &Legacy) -> CheckMeasurement {
     ][r.3 as usize];
     let family = if r.2 == 6 { Family::V6 } else { Family::V4 };
     let mut m = CheckMeasurement::new(checks[r.0].id.clone(), at(r.1), family, outcome);
-    m.failure_class = r.4.map(|c| [FailureClass::Timeout, FailureClass::Refused, FailureClass::Unreachable, FailureClass::NoRoute][c as usize - 1]);
+    m.failure_class = r.4.map(|c| {
+        [
+            FailureClass::Timeout,
+            FailureClass::Refused,
+            FailureClass::Unreachable,
+            FailureClass::NoRoute,
+        ][c as usize - 1]
+    });
     m.latency_ms = r.5.map(|us| f64::from(us) / 1000.0);
     m.loss_pct = r.6.map(|bp| f64::from(bp) / 100.0);
     m.status = r.7.map(|s| s as u16);
@@ -377,7 +496,10 @@ macro_rules! legacy_conversion {
             "DELETE FROM _sqlx_migrations WHERE version = 13".to_owned(),
             legacy_table($blob),
         ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(first.pool()).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(first.pool())
+                .await
+                .unwrap();
         }
         for r in legacy_rows() {
             sqlx::query(
@@ -404,13 +526,18 @@ macro_rules! legacy_conversion {
         }
         first.pool().close().await;
         let s = $open(&db.url).await.unwrap();
-        let want: Vec<CheckMeasurement> =
-            legacy_rows().iter().map(|r| legacy_expected(&checks, r)).collect();
+        let want: Vec<CheckMeasurement> = legacy_rows()
+            .iter()
+            .map(|r| legacy_expected(&checks, r))
+            .collect();
         let filter = CheckResultFilter {
             probe: Some(p.id.clone()),
             ..CheckResultFilter::default()
         };
-        assert_eq!(sorted(all_pages(s.as_ref(), &filter, 4).await), sorted(want.clone()));
+        assert_eq!(
+            sorted(all_pages(s.as_ref(), &filter, 4).await),
+            sorted(want.clone())
+        );
         // The old table is gone, and a converted round is still taken exactly once.
         let left: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM check_results")
             .fetch_one(s.pool())
@@ -418,11 +545,17 @@ macro_rules! legacy_conversion {
         assert!(left.is_err(), "check_results was dropped");
         let policy = AlertPolicy::new(3, 2).unwrap();
         let dyn_s: &dyn Storage = s.as_ref();
-        let out = dyn_s.record_check_results(&p.id, &want[..2], &policy).await.unwrap();
+        let out = dyn_s
+            .record_check_results(&p.id, &want[..2], &policy)
+            .await
+            .unwrap();
         assert_eq!((out.recorded, out.duplicates), (0, 2));
         drop(s);
         let again = $open(&db.url).await.unwrap();
-        assert_eq!(all_pages(again.as_ref(), &filter, 100).await.len(), want.len());
+        assert_eq!(
+            all_pages(again.as_ref(), &filter, 100).await.len(),
+            want.len()
+        );
     }};
 }
 
