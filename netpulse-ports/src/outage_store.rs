@@ -81,6 +81,12 @@ pub struct SeriesState {
     pub last_round_at: Option<Timestamp>,
     /// The open episode.
     pub open: Option<StoredOutage>,
+    /// Episodes claimed opened so far (a counter: a replay never lowers it).
+    pub outages_total: u64,
+    /// Down time of the episodes claimed closed, ms.
+    pub complete_ms_total: i64,
+    /// Partial time of the episodes claimed closed, ms.
+    pub partial_ms_total: i64,
 }
 
 /// One episode with the timeline of its rounds.

@@ -42,6 +42,7 @@ mod digest;
 mod edges;
 mod housekeeping;
 mod incident_ref;
+pub mod outage_edges;
 pub mod render;
 
 use std::sync::{Arc, Mutex};

@@ -206,8 +206,10 @@ impl OutageStore for Store {
         &self,
         probe: Option<&ProbeId>,
     ) -> Result<Vec<SeriesState>, StorageError> {
-        let rows: Vec<(String, i16, Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT probe_id, family, last_round_at, open_id FROM outage_state \
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(String, i16, Option<i64>, Option<String>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT probe_id, family, last_round_at, open_id, outages_total, complete_ms_total, \
+             partial_ms_total FROM outage_state \
              WHERE ($1 IS NULL OR probe_id = $1) ORDER BY probe_id, family",
         )
         .bind(probe.map(|p| p.as_str().to_owned()))
@@ -215,7 +217,7 @@ impl OutageStore for Store {
         .await
         .map_err(unavailable)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (probe_id, family, last, open_id) in rows {
+        for (probe_id, family, last, open_id, total, complete_ms, partial_ms) in rows {
             let open = match open_id {
                 Some(id) => self.outage(&id).await?,
                 None => None,
@@ -227,6 +229,9 @@ impl OutageStore for Store {
                 family: series_of(family)?,
                 last_round_at: last.map(at),
                 open,
+                outages_total: u64::try_from(total).unwrap_or(0),
+                complete_ms_total: complete_ms,
+                partial_ms_total: partial_ms,
             });
         }
         Ok(out)
@@ -254,8 +259,10 @@ impl OutageStore for Store {
             if let Some(c) = outage_ingest::connectivity(&mut tx, &probe).await? {
                 for family in SeriesFamily::ALL {
                     if c.covers(family) {
-                        outage_ingest::replay(&mut tx, &probe, &c, family, since.unix_millis())
-                            .await?;
+                        // What a rebuild finds is history: claimed, never announced.
+                        let _claimed =
+                            outage_ingest::replay(&mut tx, &probe, &c, family, since.unix_millis())
+                                .await?;
                         replayed += 1;
                     }
                 }

@@ -1,0 +1,282 @@
+//! Outage notifications, probe maintenance and gateway attribution end to end: check results
+//! pushed through the real ingest (by two service contexts over one database, as two server
+//! processes are) announce an outage's opening and closing once each to a webhook receiver on a
+//! loopback port; the same rounds pushed again, a late round that replays the series and a
+//! rebuild announce nothing more. Rounds in the probe's own maintenance window are
+//! `maintenance`, and a gateway check failing in half of the failing rounds makes an outage
+//! `lan`.
+
+use netpulse_domain::Timestamp;
+use netpulse_domain::check::{CheckMeasurement, FailureClass, Family, Outcome};
+use netpulse_domain::id::{CheckId, ProbeId};
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
+use netpulse_domain::outage::SeriesFamily;
+use netpulse_ports::check_store::OutageEdge;
+use netpulse_ports::outage_store::{OutageFilter, OutageOrder, StoredOutage};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::notifications::{Receiver, eventually};
+use crate::outages::{MIN, Round, T0, probe_with_defaults, results};
+
+async fn ingest(app: &netpulse_app::service::App, probe: &ProbeId, batch: Vec<CheckMeasurement>) {
+    netpulse_app::service::check_results::ingest(app, probe, batch)
+        .await
+        .unwrap();
+}
+
+async fn hook(t: &TestApp) -> Receiver {
+    let receiver = Receiver::start(&[200]).await;
+    let (s, ch) = t
+        .send(
+            Method::POST,
+            "/api/v1/notifications/channels",
+            &json!({"name": "hook", "type": "webhook", "settings": {"url": receiver.url}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
+    receiver
+}
+
+async fn stored(t: &TestApp, probe: &ProbeId) -> Vec<StoredOutage> {
+    let filter = OutageFilter {
+        probe: Some(probe.clone()),
+        ..OutageFilter::default()
+    };
+    let mut items = t
+        .app
+        .storage
+        .outages(&filter, OutageOrder::Latest, 100, None)
+        .await
+        .unwrap()
+        .items;
+    items.sort_by_key(|o| (o.family, o.episode.started_at_ms));
+    items
+}
+
+/// The round `m` of both families: `v4` as given, `v6` up.
+fn round(checks: &[(CheckId, Family)], m: i64, v4: Round) -> Vec<CheckMeasurement> {
+    let mut batch = results(checks, Family::V4, m, v4);
+    batch.extend(results(checks, Family::V6, m, Round::Up));
+    batch
+}
+
+pub(crate) async fn an_outage_is_announced_once_across_pushes_and_processes(t: &TestApp) {
+    let receiver = hook(t).await;
+    let storage = netpulse_adapters::storage::open(&t.db_url).await.unwrap();
+    let (second, _notify, _tasks) = crate::helpers::app_over(storage, t.clock.clone());
+    let (a, checks) = probe_with_defaults(t, "home").await;
+    let probe = a.probe.id.clone();
+    // v4: up, down for three rounds, then up; round 5 lacks one result (pushed late below).
+    for m in 0..6 {
+        let v4 = if (1..4).contains(&m) {
+            Round::Down
+        } else {
+            Round::Up
+        };
+        let mut batch = round(&checks, m, v4);
+        let late = (m == 5).then(|| batch.remove(0));
+        // Both processes record the round at the same moment, then one of them again.
+        let (x, y) = tokio::join!(
+            ingest(&t.app, &probe, batch.clone()),
+            ingest(&second, &probe, batch.clone())
+        );
+        let ((), ()) = (x, y);
+        ingest(&second, &probe, batch).await;
+        if m == 1 {
+            eventually("the opening", || receiver.kinds() == ["alert"]).await;
+        }
+        if let Some(late) = late {
+            // A late result of round 5 replays the v4 series from the episode's start.
+            ingest(&t.app, &probe, vec![late]).await;
+        }
+    }
+    eventually("the closing", || receiver.kinds() == ["alert", "recovery"]).await;
+    // A rebuild from raw results finds the same episode: nothing more is announced.
+    let rebuilt = t
+        .app
+        .storage
+        .rebuild_outages(Some(&probe), Timestamp::from_unix_millis(0))
+        .await
+        .unwrap();
+    assert_eq!(rebuilt, 3);
+    // More rounds without failures announce nothing either.
+    for m in 6..9 {
+        ingest(&second, &probe, round(&checks, m, Round::Up)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(receiver.kinds(), ["alert", "recovery"]);
+
+    let got = receiver.got();
+    let (open, close) = (got[0].json(), got[1].json());
+    let subject = open["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("home") && subject.contains("IPv4"),
+        "{open}"
+    );
+    assert!(subject.contains("Complete"), "{open}");
+    let body = open["body"].as_str().unwrap();
+    for part in [
+        "since 2026-05-28T20:28:00",
+        "duration: 1 min so far",
+        "severity: Complete",
+        "family: v4",
+        "attribution: isp",
+    ] {
+        assert!(body.contains(part), "{part:?} not in {body}");
+    }
+    let body = close["body"].as_str().unwrap();
+    for part in [
+        "from 2026-05-28T20:28:00Z to 2026-05-28T20:31:00Z",
+        "duration: 3 min\n",
+        "severity: Complete",
+        "rounds: 3 down, 0 partial, 0 without data",
+        "attribution: isp",
+    ] {
+        assert!(body.contains(part), "{part:?} not in {body}");
+    }
+    assert!(
+        close["subject"].as_str().unwrap().contains("after 3 min"),
+        "{close}"
+    );
+
+    // The stored episode; what incident tools get for it: one key from trigger to resolve.
+    let eps = stored(t, &probe).await;
+    assert_eq!(eps.len(), 1, "{eps:#?}");
+    assert_eq!(eps[0].family, SeriesFamily::V4);
+    let probe_row = t.app.storage.probe(&probe).await.unwrap().unwrap();
+    let now = t.clock_now();
+    let edge = |opened| OutageEdge {
+        opened,
+        outage: eps[0].clone(),
+    };
+    let n_open =
+        netpulse_app::notify::outage_edges::outage_notification(&probe_row, &edge(true), now);
+    let n_close =
+        netpulse_app::notify::outage_edges::outage_notification(&probe_row, &edge(false), now);
+    let (i, j) = (n_open.incident.unwrap(), n_close.incident.unwrap());
+    assert_eq!(i.key, j.key);
+    assert_eq!(i.source, AlertSource::Outage);
+    assert_eq!(i.severity, IncidentSeverity::High);
+    // The `all` family completely down is critical.
+    let mut all = eps[0].clone();
+    all.family = SeriesFamily::All;
+    let n = netpulse_app::notify::outage_edges::outage_notification(
+        &probe_row,
+        &OutageEdge {
+            opened: true,
+            outage: all,
+        },
+        now,
+    );
+    assert_eq!(n.incident.unwrap().severity, IncidentSeverity::Critical);
+}
+
+pub(crate) async fn rounds_in_the_probes_own_maintenance_are_maintenance(t: &TestApp) {
+    let (a, checks) = probe_with_defaults(t, "maint").await;
+    let probe = a.probe.id.clone();
+    // The probe's own window over rounds 1–3 (it has no connection in maintenance), and the
+    // manual switch from round 10 on (until switched off).
+    let at = |m: i64| Timestamp::from_unix_millis(T0 + m * MIN);
+    netpulse_app::service::probe_maintenance::schedule(&t.app, &probe, at(1), Some(at(4)), "work")
+        .await
+        .unwrap();
+    netpulse_app::service::probe_maintenance::schedule(&t.app, &probe, at(10), None, "switch")
+        .await
+        .unwrap();
+    for m in 0..14 {
+        let v4 = if (1..4).contains(&m) || m >= 10 {
+            Round::Down
+        } else {
+            Round::Up
+        };
+        ingest(&t.app, &probe, round(&checks, m, v4)).await;
+    }
+    assert_eq!(
+        stored(t, &probe).await,
+        Vec::new(),
+        "no outage in maintenance"
+    );
+    let rounds = t
+        .app
+        .storage
+        .outage_rounds(&probe, SeriesFamily::V4, at(0), at(14))
+        .await
+        .unwrap();
+    let states: Vec<&str> = rounds.iter().map(|r| r.state).collect();
+    let mut want = vec!["up"; 14];
+    for m in [1, 2, 3, 10, 11, 12, 13] {
+        want[m] = "maintenance";
+    }
+    assert_eq!(states, want);
+    // Uptime leaves maintenance out of the base and of the coverage.
+    let (s, up) = t
+        .get(&format!(
+            "/api/v1/uptime?probe={probe}&since={}&until={}",
+            at(0).to_rfc3339(),
+            at(14).to_rfc3339()
+        ))
+        .await;
+    assert_eq!(s, 200, "{up}");
+    let v4 = up["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["family"] == "v4")
+        .unwrap();
+    assert_eq!(v4["availability"], json!(1.0), "{v4}");
+    assert_eq!(v4["coverage"], json!(1.0), "{v4}");
+}
+
+pub(crate) async fn a_failing_gateway_check_makes_the_outage_lan(t: &TestApp) {
+    let (a, checks) = probe_with_defaults(t, "lan").await;
+    let probe = a.probe.id.clone();
+    let (s, gw) = t
+        .send(
+            Method::POST,
+            "/api/v1/checks",
+            &json!({"probeId": probe.to_string(), "kind": "icmp", "target": "192.168.1.1",
+                    "family": "v4", "role": "connectivity", "labels": {"gateway": "true"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{gw}");
+    let gw = CheckId::parse(gw["id"].as_str().unwrap()).unwrap();
+    let gateway = |m: i64, ok: bool| {
+        let at = Timestamp::from_unix_millis(T0 + m * MIN);
+        if ok {
+            CheckMeasurement::new(gw.clone(), at, Family::V4, Outcome::Ok)
+        } else {
+            CheckMeasurement::failed(
+                gw.clone(),
+                at,
+                Family::V4,
+                Outcome::Fail,
+                FailureClass::Timeout,
+                "no answer",
+            )
+        }
+    };
+    // Two outages of four down rounds each: in the first the gateway fails in 2 of 4 (lan),
+    // in the second in 1 of 4 (isp). The gateway is not one of the counted checks: its
+    // failures alone (round 20) are no outage.
+    for m in 0..30 {
+        let down = (2..6).contains(&m) || (12..16).contains(&m);
+        let gw_fails = [2, 3, 12, 20].contains(&m);
+        let mut batch = round(&checks, m, if down { Round::Down } else { Round::Up });
+        batch.push(gateway(m, !gw_fails));
+        ingest(&t.app, &probe, batch).await;
+    }
+    let (s, page) = t
+        .get(&format!(
+            "/api/v1/outages?probe={probe}&family=v4&order=latest"
+        ))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let items: Vec<&Value> = page["items"].as_array().unwrap().iter().collect();
+    assert_eq!(items.len(), 2, "{page}");
+    assert_eq!(items[0]["attribution"], "isp", "{page}");
+    assert_eq!(items[1]["attribution"], "lan", "{page}");
+    // Four counted checks per round: complete, not partial.
+    assert_eq!(items[1]["severityLabel"], "Complete", "{page}");
+}
