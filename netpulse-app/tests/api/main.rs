@@ -193,6 +193,7 @@ on_both_databases_with_metrics!(
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
     checks::check_series_follow_the_latest_round,
     fleet::probe_state_is_a_metric,
+    outage_alerts::outage_series_are_metrics,
 );
 
 /// The Fleet page with 1,000 probes: on SQLite only (creating 1,000 probes one by one on

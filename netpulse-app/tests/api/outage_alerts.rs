@@ -280,3 +280,60 @@ pub(crate) async fn a_failing_gateway_check_makes_the_outage_lan(t: &TestApp) {
     // Four counted checks per round: complete, not partial.
     assert_eq!(items[1]["severityLabel"], "Complete", "{page}");
 }
+
+/// `/metrics` (the real exporter) per probe and family after rounds: a closed complete outage
+/// of three rounds and an open partial one of one round (three of four checks failed) on v4, nothing on v6 and `all`.
+#[allow(clippy::float_cmp)] // the counters are whole seconds
+pub(crate) async fn outage_series_are_metrics(t: &TestApp) {
+    let (a, checks) = probe_with_defaults(t, "edge").await;
+    let mut withheld = None;
+    for m in 0..9 {
+        let v4 = match m {
+            1..=3 | 8 => Round::Down,
+            _ => Round::Up,
+        };
+        let mut batch = round(&checks, m, v4);
+        if m == 8 {
+            // Partial: three of four fail (so both providers have a failure: not `target`).
+            let at = batch[0].round_at;
+            batch[0] =
+                CheckMeasurement::new(batch[0].check_id.clone(), at, Family::V4, Outcome::Ok);
+        }
+        if m == 3 {
+            withheld = Some(batch.remove(0));
+        }
+        ingest(&t.app, &a.probe.id, batch).await;
+    }
+    let e = crate::metrics::exposition(t).await;
+    let at = |name: &str, family: &str| e.value(name, &[("probe", "edge"), ("family", family)]);
+    let secs = |family: &str, severity: &str| {
+        e.value(
+            "netpulse_outage_seconds_total",
+            &[
+                ("probe", "edge"),
+                ("family", family),
+                ("severity", severity),
+            ],
+        )
+    };
+    assert_eq!(at("netpulse_outage_active", "v4"), 1.0);
+    assert_eq!(at("netpulse_outage_active", "v6"), 0.0);
+    assert_eq!(at("netpulse_outage_active", "all"), 0.0);
+    assert_eq!(at("netpulse_outages_total", "v4"), 2.0);
+    assert_eq!(at("netpulse_outages_total", "v6"), 0.0);
+    assert_eq!(secs("v4", "complete"), 180.0);
+    assert_eq!(secs("v4", "partial"), 60.0);
+    assert_eq!(secs("v6", "complete"), 0.0);
+    assert_eq!(e.types["netpulse_outages_total"], "counter");
+    assert_eq!(e.types["netpulse_outage_active"], "gauge");
+    // A replay of the series (a late result of round 3) keeps the counters.
+    ingest(&t.app, &a.probe.id, withheld.into_iter().collect()).await;
+    let e = crate::metrics::exposition(t).await;
+    assert_eq!(
+        e.value(
+            "netpulse_outages_total",
+            &[("probe", "edge"), ("family", "v4")]
+        ),
+        2.0
+    );
+}
