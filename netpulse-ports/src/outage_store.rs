@@ -160,6 +160,13 @@ pub trait OutageStore: Send + Sync {
         &self,
         probe: Option<&ProbeId>,
     ) -> Result<Vec<SeriesState>, StorageError>;
+    /// Closes every open episode whose series has been silent for longer than `max_gap` before
+    /// `now` (with `endUncertain`), each in its own transaction that also claims its closing;
+    /// returns the closings claimed.
+    async fn close_silent_outages(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<crate::check_store::OutageEdge>, StorageError>;
     /// Replays the series of `probe` (or of every probe) from their raw check results from
     /// `since` on; returns how many series were replayed.
     async fn rebuild_outages(

@@ -92,7 +92,15 @@ pub(crate) async fn an_outage_is_announced_once_across_pushes_and_processes(t: &
             ingest(&t.app, &probe, vec![late]).await;
         }
     }
-    eventually("the closing", || receiver.kinds() == ["alert", "recovery"]).await;
+    let mut kinds = Vec::new();
+    for _ in 0..200 {
+        kinds = receiver.kinds();
+        if kinds.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(kinds, ["alert", "recovery"], "{:#?}", receiver.got());
     // A rebuild from raw results finds the same episode: nothing more is announced.
     let rebuilt = t
         .app
@@ -336,4 +344,63 @@ pub(crate) async fn outage_series_are_metrics(t: &TestApp) {
         ),
         2.0
     );
+}
+
+/// A probe that goes silent with an episode open: once nothing was heard for longer than
+/// max_gap (5 min) before now, housekeeping closes the episode with `endUncertain` at its last
+/// failing round and announces the closing once; a rebuild (which cannot know of the silence)
+/// opens it again and the next housekeeping closes it again the same way, announcing nothing.
+pub(crate) async fn a_silent_probe_closes_its_outage_uncertain(t: &TestApp) {
+    let receiver = hook(t).await;
+    let (a, checks) = probe_with_defaults(t, "silent").await;
+    let probe = a.probe.id.clone();
+    for m in 0..3 {
+        let v4 = if m == 0 { Round::Up } else { Round::Down };
+        ingest(&t.app, &probe, round(&checks, m, v4)).await;
+    }
+    eventually("the opening", || receiver.kinds() == ["alert"]).await;
+    // Last heard: the end of round 2 (T0 + 3 min). Exactly 5 minutes later it stays open.
+    t.clock.set(Timestamp::from_unix_millis(T0 + 8 * MIN));
+    t.notify.housekeeping().await.unwrap();
+    let open = stored(t, &probe).await;
+    assert!(open.iter().all(|o| !o.episode.closed), "{open:#?}");
+    t.clock
+        .set(Timestamp::from_unix_millis(T0 + 8 * MIN + 1000));
+    t.notify.housekeeping().await.unwrap();
+    let closed = stored(t, &probe).await;
+    assert_eq!(closed.len(), 1, "{closed:#?}");
+    let e = &closed[0].episode;
+    assert!(e.closed && e.end_uncertain, "{e:#?}");
+    assert_eq!(e.ended_at_ms(), Some(T0 + 3 * MIN));
+    assert_eq!((e.rounds_down, e.rounds_unknown), (2, 0));
+    eventually("the closing", || receiver.kinds() == ["alert", "recovery"]).await;
+    let body = receiver.got()[1].json()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("end uncertain"), "{body}");
+    let (s, page) = t.get(&format!("/api/v1/outages?probe={probe}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(page["items"][0]["endUncertain"], json!(true), "{page}");
+    // A rebuild, then housekeeping: the same episode, nothing announced again.
+    t.app
+        .storage
+        .rebuild_outages(Some(&probe), Timestamp::from_unix_millis(0))
+        .await
+        .unwrap();
+    t.notify.housekeeping().await.unwrap();
+    let again = stored(t, &probe).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (
+            again[0].episode.ended_at_ms(),
+            again[0].episode.end_uncertain
+        ),
+        (e.ended_at_ms(), true)
+    );
+    // The probe comes back: a new round, later than the gap, starts afresh.
+    ingest(&t.app, &probe, round(&checks, 20, Round::Up)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.kinds(), ["alert", "recovery"]);
+    assert_eq!(stored(t, &probe).await.len(), 1);
 }

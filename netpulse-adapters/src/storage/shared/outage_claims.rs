@@ -11,6 +11,7 @@ use netpulse_ports::outage_store::StoredOutage;
 use netpulse_ports::storage::StorageError;
 
 use super::binds::Conn;
+use super::outage_ingest::{state_row, tracker_of, upsert_episode};
 use crate::storage::unavailable;
 
 /// Kind codes of `outage_announcements`.
@@ -119,4 +120,34 @@ pub(super) async fn claim_withdrawn(
             episode: e,
         },
     }))
+}
+
+/// Closes the open episode of the series (`probe`, `family`) when nothing was heard for longer
+/// than `max_gap` before `now_ms` (the domain's `EpisodeTracker::close_if_silent`: closed at its
+/// last failing round with `end_uncertain`), and claims its closing; returns the edge.
+pub(super) async fn close_if_silent(
+    conn: &mut Conn,
+    probe: &ProbeId,
+    family: SeriesFamily,
+    now_ms: i64,
+) -> Result<Option<OutageEdge>, StorageError> {
+    let s = state_row(conn, probe, family).await?;
+    if s.open_id.is_none() {
+        return Ok(None);
+    }
+    let mut tracker = tracker_of(conn, &s).await?;
+    let Some(closed) = tracker.close_if_silent(&OutageRules::default(), now_ms) else {
+        return Ok(None);
+    };
+    upsert_episode(conn, s.num, probe, family, &closed).await?;
+    sqlx::query(
+        "UPDATE outage_state SET good_rounds = $2, gap_rounds = $3, open_id = NULL WHERE num = $1",
+    )
+    .bind(s.num)
+    .bind(i32::try_from(tracker.good_rounds).unwrap_or(i32::MAX))
+    .bind(i32::try_from(tracker.gap_rounds).unwrap_or(i32::MAX))
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(claim(conn, s.num, probe, family, &[&closed]).await?.pop())
 }

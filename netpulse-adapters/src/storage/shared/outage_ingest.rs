@@ -108,17 +108,17 @@ pub(super) async fn connectivity(
 
 /// The state row of a series, locked.
 #[derive(Debug, sqlx::FromRow)]
-struct StateRow {
-    num: i32,
+pub(super) struct StateRow {
+    pub(super) num: i32,
     last_round_at: Option<i64>,
     good_rounds: i32,
     gap_rounds: i32,
-    open_id: Option<String>,
+    pub(super) open_id: Option<String>,
     last_ok_v4: Option<i64>,
     last_ok_v6: Option<i64>,
 }
 
-async fn state_row(
+pub(super) async fn state_row(
     conn: &mut Conn,
     probe: &ProbeId,
     family: SeriesFamily,
@@ -291,7 +291,7 @@ async fn upsert_rounds(
 }
 
 /// Stores an episode (open or closed) under its derived id; returns the id.
-async fn upsert_episode(
+pub(super) async fn upsert_episode(
     conn: &mut Conn,
     series: i32,
     probe: &ProbeId,
@@ -344,7 +344,10 @@ async fn upsert_episode(
 }
 
 /// The tracker a state row stores (with its open episode).
-async fn tracker_of(conn: &mut Conn, s: &StateRow) -> Result<EpisodeTracker, StorageError> {
+pub(super) async fn tracker_of(
+    conn: &mut Conn,
+    s: &StateRow,
+) -> Result<EpisodeTracker, StorageError> {
     let open = match &s.open_id {
         None => None,
         Some(id) => {

@@ -7,13 +7,14 @@ use netpulse_domain::Timestamp;
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::outage::SeriesFamily;
 use netpulse_domain::outage::availability::StateTime;
+use netpulse_ports::check_store::OutageEdge;
 use netpulse_ports::outage_store::{
     OutageFilter, OutageOrder, OutagePage, OutageStore, SeriesState, StoredOutage, StoredRound,
 };
 use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
-use super::{Db, Store, begin_write, outage_ingest};
+use super::{Db, Store, begin_write, outage_claims, outage_ingest};
 use crate::storage::outage_rows::{
     OUTAGE_COLUMNS, OutageCursor, OutageRow, at, round_of, series_code, series_of,
 };
@@ -235,6 +236,33 @@ impl OutageStore for Store {
             });
         }
         Ok(out)
+    }
+
+    async fn close_silent_outages(&self, now: Timestamp) -> Result<Vec<OutageEdge>, StorageError> {
+        let open: Vec<(String, i16)> = sqlx::query_as(
+            "SELECT probe_id, family FROM outage_state WHERE open_id IS NOT NULL \
+             ORDER BY probe_id, family",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut edges = Vec::new();
+        for (id, family) in open {
+            let probe = ProbeId::parse(&id).map_err(|_| {
+                crate::storage::rows::invalid("probe_id", &id, "is not a stored id")
+            })?;
+            let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+            let edge = outage_claims::close_if_silent(
+                &mut tx,
+                &probe,
+                series_of(family)?,
+                now.unix_millis(),
+            )
+            .await?;
+            tx.commit().await.map_err(unavailable)?;
+            edges.extend(edge);
+        }
+        Ok(edges)
     }
 
     async fn rebuild_outages(
