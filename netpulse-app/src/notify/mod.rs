@@ -42,6 +42,7 @@ mod digest;
 mod edges;
 mod housekeeping;
 mod incident_ref;
+mod outage_digest;
 pub mod outage_edges;
 pub mod render;
 

@@ -138,6 +138,7 @@ on_both_databases!(
     outage_alerts::rounds_in_the_probes_own_maintenance_are_maintenance,
     outage_alerts::a_failing_gateway_check_makes_the_outage_lan,
     outage_alerts::a_silent_probe_closes_its_outage_uncertain,
+    outage_alerts::digests_list_the_periods_outages_and_availability,
     status::status_figures_are_the_same_in_cli_and_api,
 );
 

@@ -404,3 +404,50 @@ pub(crate) async fn a_silent_probe_closes_its_outage_uncertain(t: &TestApp) {
     assert_eq!(receiver.kinds(), ["alert", "recovery"]);
     assert_eq!(stored(t, &probe).await.len(), 1);
 }
+
+/// A digest lists the window's outages per probe and family (count, time down), the worst ones,
+/// and availability always with its coverage.
+pub(crate) async fn digests_list_the_periods_outages_and_availability(t: &TestApp) {
+    let receiver = Receiver::start(&[200]).await;
+    let (s, ch) = t
+        .send(
+            Method::POST,
+            "/api/v1/notifications/channels",
+            &json!({"name": "digests", "type": "webhook", "events": ["digest"],
+                    "settings": {"url": receiver.url}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
+    let (a, checks) = probe_with_defaults(t, "digest").await;
+    // 60 rounds; v4 down in rounds 10–12; nothing at all in rounds 40–49 (the agent off).
+    for m in (0..60).filter(|m| !(40..50).contains(m)) {
+        let v4 = if (10..13).contains(&m) {
+            Round::Down
+        } else {
+            Round::Up
+        };
+        ingest(&t.app, &a.probe.id, round(&checks, m, v4)).await;
+    }
+    let until = Timestamp::from_unix_millis(T0 + 60 * MIN);
+    let sent = t
+        .notify
+        .send_digest(netpulse_domain::notify::DigestPeriod::Daily, until, until)
+        .await
+        .unwrap();
+    assert!(sent, "outages alone make a digest");
+    eventually("the digest", || receiver.got().len() == 1).await;
+    let d = receiver.got()[0].json();
+    assert_eq!(d["kind"], "digest");
+    assert_eq!(d["subject"], "[NetPulse] daily digest — outages and uptime");
+    let body = d["body"].as_str().unwrap();
+    // 50 of the day's 1,440 minutes measured: 3.47 % coverage; 3 of 50 minutes down.
+    for line in [
+        "Outages and uptime, 2026-05-27T21:27:00Z to 2026-05-28T21:27:00Z:",
+        "- digest v4: 1 outage, down 3 min, partly down 0 s, availability 94.00 % (strict 94.00 %), coverage 3.47 %",
+        "- digest v6: 0 outages, down 0 s, partly down 0 s, availability 100.00 % (strict 100.00 %), coverage 3.47 %",
+        "- digest all: 0 outages,",
+        "Worst outages:\n- digest v4 from 2026-05-28T20:37:00Z to 2026-05-28T20:40:00Z: 3 min, Complete, isp",
+    ] {
+        assert!(body.contains(line), "{line:?} not in\n{body}");
+    }
+}
