@@ -139,6 +139,7 @@ on_both_databases!(
     outage_alerts::a_failing_gateway_check_makes_the_outage_lan,
     outage_alerts::a_silent_probe_closes_its_outage_uncertain,
     outage_alerts::digests_list_the_periods_outages_and_availability,
+    outage_alerts::an_announced_outage_a_replay_withdraws_is_closed,
     status::status_figures_are_the_same_in_cli_and_api,
 );
 

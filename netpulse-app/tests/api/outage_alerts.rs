@@ -451,3 +451,54 @@ pub(crate) async fn digests_list_the_periods_outages_and_availability(t: &TestAp
         assert!(body.contains(line), "{line:?} not in\n{body}");
     }
 }
+
+/// An opening announced and then lost by a replay (the rest of the round's results arrive late
+/// and turn it into a `target` round, the other provider's problem) is announced closed, once.
+pub(crate) async fn an_announced_outage_a_replay_withdraws_is_closed(t: &TestApp) {
+    let receiver = hook(t).await;
+    let (a, _) = probe_with_defaults(t, "withdrawn").await;
+    let probe = a.probe.id.clone();
+    let checks = netpulse_app::service::checks::list(&t.app, Some(&probe))
+        .await
+        .unwrap();
+    let v4: Vec<_> = checks
+        .iter()
+        .filter(|c| c.spec.family.families()[0] == Family::V4)
+        .collect();
+    let (cloudflare, quad9): (Vec<&netpulse_ports::check_store::Check>, Vec<_>) =
+        v4.iter().partition(|c| c.spec.target.contains("1.1.1.1"));
+    assert_eq!((cloudflare.len(), quad9.len()), (2, 2));
+    let at = Timestamp::from_unix_millis(T0);
+    let fail = |id: &CheckId| {
+        CheckMeasurement::failed(
+            id.clone(),
+            at,
+            Family::V4,
+            Outcome::Fail,
+            FailureClass::Timeout,
+            "no answer",
+        )
+    };
+    // Round 0: only Cloudflare's two checks have reported, both failed: down.
+    ingest(
+        &t.app,
+        &probe,
+        cloudflare.iter().map(|c| fail(&c.id)).collect(),
+    )
+    .await;
+    eventually("the opening", || receiver.kinds() == ["alert"]).await;
+    // Quad9's arrive late and ok: the round is `target` (counts as up), the episode is gone.
+    ingest(
+        &t.app,
+        &probe,
+        quad9
+            .iter()
+            .map(|c| CheckMeasurement::new(c.id.clone(), at, Family::V4, Outcome::Ok))
+            .collect(),
+    )
+    .await;
+    eventually("the closing", || receiver.kinds() == ["alert", "recovery"]).await;
+    assert!(stored(t, &probe).await.is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(receiver.kinds(), ["alert", "recovery"]);
+}
