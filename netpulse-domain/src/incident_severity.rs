@@ -85,11 +85,18 @@ pub enum AlertSource {
     ProbeOffline,
     /// A service check (ICMP, HTTP, DNS, TCP, UDP) failed rounds in a row.
     Check,
+    /// An outage episode of a probe's connectivity checks opened (wave2-specs §2.3).
+    Outage,
 }
 
 impl AlertSource {
     /// Every source.
-    pub const ALL: [Self; 3] = [Self::Connection, Self::ProbeOffline, Self::Check];
+    pub const ALL: [Self; 4] = [
+        Self::Connection,
+        Self::ProbeOffline,
+        Self::Check,
+        Self::Outage,
+    ];
 
     /// The name (JSON, the `alertname` suffix).
     pub const fn as_str(self) -> &'static str {
@@ -97,6 +104,7 @@ impl AlertSource {
             Self::Connection => "connection",
             Self::ProbeOffline => "probe_offline",
             Self::Check => "check",
+            Self::Outage => "outage",
         }
     }
 
@@ -111,15 +119,16 @@ impl AlertSource {
             Self::Connection => "NetPulseConnectionUnhealthy",
             Self::ProbeOffline => "NetPulseProbeOffline",
             Self::Check => "NetPulseCheckFailing",
+            Self::Outage => "NetPulseOutage",
         }
     }
 
     /// The severity when nothing is configured: a dark probe measures nothing (critical), an
     /// unhealthy connection impairs service (high), one failing service check is partial
-    /// (medium).
+    /// (medium), an outage impairs service (high; see [`outage_severity`]).
     pub const fn default_severity(self) -> IncidentSeverity {
         match self {
-            Self::Connection => IncidentSeverity::High,
+            Self::Connection | Self::Outage => IncidentSeverity::High,
             Self::ProbeOffline => IncidentSeverity::Critical,
             Self::Check => IncidentSeverity::Medium,
         }
@@ -135,6 +144,16 @@ pub fn severity_of(
 ) -> IncidentSeverity {
     own.or(per_source)
         .unwrap_or_else(|| source.default_severity())
+}
+
+/// The severity of an outage incident: CRITICAL when the `all` family is completely down (no
+/// configured family gets through at all), else HIGH (one family down, or a partial outage).
+pub const fn outage_severity(all_families: bool, complete: bool) -> IncidentSeverity {
+    if all_families && complete {
+        IncidentSeverity::Critical
+    } else {
+        IncidentSeverity::High
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +180,10 @@ mod tests {
         assert_eq!(severity_of(AlertSource::Connection, None, None), High);
         assert_eq!(severity_of(AlertSource::ProbeOffline, None, None), Critical);
         assert_eq!(severity_of(AlertSource::Check, None, None), Medium);
+        assert_eq!(severity_of(AlertSource::Outage, None, None), High);
+        assert_eq!(outage_severity(true, true), Critical);
+        assert_eq!(outage_severity(true, false), High);
+        assert_eq!(outage_severity(false, true), High);
         assert_eq!(severity_of(AlertSource::Check, None, Some(Low)), Low);
         assert_eq!(
             severity_of(AlertSource::Check, Some(Critical), Some(Low)),

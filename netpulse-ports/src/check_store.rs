@@ -61,6 +61,18 @@ pub struct CheckIngest {
     pub unknown_checks: u64,
     /// The alert edges crossed, in round order.
     pub edges: Vec<CheckEdge>,
+    /// The outage openings and closings claimed by this batch (each announced once).
+    pub outage_edges: Vec<OutageEdge>,
+}
+
+/// An outage opening or closing claimed by one ingest transaction: no other transaction, replay
+/// or rebuild claims the same one again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutageEdge {
+    /// `true`: the episode opened; `false`: it closed.
+    pub opened: bool,
+    /// The episode as stored by this batch.
+    pub outage: crate::outage_store::StoredOutage,
 }
 
 /// Filters of the result list.

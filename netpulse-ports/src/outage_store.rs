@@ -81,6 +81,12 @@ pub struct SeriesState {
     pub last_round_at: Option<Timestamp>,
     /// The open episode.
     pub open: Option<StoredOutage>,
+    /// Episodes claimed opened so far (a counter: a replay never lowers it).
+    pub outages_total: u64,
+    /// Down time of the episodes claimed closed, ms.
+    pub complete_ms_total: i64,
+    /// Partial time of the episodes claimed closed, ms.
+    pub partial_ms_total: i64,
 }
 
 /// One episode with the timeline of its rounds.
@@ -154,6 +160,13 @@ pub trait OutageStore: Send + Sync {
         &self,
         probe: Option<&ProbeId>,
     ) -> Result<Vec<SeriesState>, StorageError>;
+    /// Closes every open episode whose series has been silent for longer than `max_gap` before
+    /// `now` (with `endUncertain`), each in its own transaction that also claims its closing;
+    /// returns the closings claimed.
+    async fn close_silent_outages(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<crate::check_store::OutageEdge>, StorageError>;
     /// Replays the series of `probe` (or of every probe) from their raw check results from
     /// `since` on; returns how many series were replayed.
     async fn rebuild_outages(

@@ -287,12 +287,22 @@ impl Metrics {
             let now = self.shared.clock.now();
             let paused = self.storage.active_probe_maintenance(now).await?;
             let tallies = self.storage.check_tallies(now.plus_seconds(-600)).await?;
-            Ok::<_, StorageError>((probes, connections, checks, states, paused, tallies))
+            let outages = self.storage.outage_series(None).await?;
+            Ok::<_, StorageError>((
+                probes,
+                connections,
+                checks,
+                states,
+                paused,
+                tallies,
+                outages,
+            ))
         };
         match read.await {
-            Ok((probes, connections, checks, states, paused, tallies)) => {
+            Ok((probes, connections, checks, states, paused, tallies, outages)) => {
                 let mut catalog = Catalog::build(probes, connections);
                 catalog.checks = state::checks::build(&catalog.probes, checks, states);
+                catalog.outages = state::outages::build(&catalog.probes, outages);
                 catalog.maintenance = paused.into_iter().map(|w| w.probe_id.to_string()).collect();
                 catalog.check_tallies = tallies
                     .into_iter()

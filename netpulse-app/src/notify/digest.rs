@@ -1,5 +1,6 @@
 //! Digests: each slot is claimed once (a conditional write), then the window before it is
-//! summarised per connection and queued.
+//! summarised per connection, with the window's outages and availability per probe and family
+//! (`outage_digest`), and queued.
 
 use std::collections::BTreeMap;
 
@@ -106,11 +107,18 @@ impl Notifications {
                 summary: summarize(&samples, &incidents, from, until),
             });
         }
-        if lines.is_empty() {
+        let outages = self.outage_digest(&probes, from, until).await?;
+        if lines.is_empty() && outages.is_none() {
             tracing::info!(period = period.as_str(), "digest skipped: no data");
             return Ok(false);
         }
-        self.enqueue(render::digest(period, &lines, from, until, now), None)
-            .await
+        let mut n = render::digest(period, &lines, from, until, now);
+        if let Some(text) = outages {
+            if lines.is_empty() {
+                n.subject = format!("[NetPulse] {} digest — outages and uptime", period.as_str());
+            }
+            n.body.push_str(&text);
+        }
+        self.enqueue(n, None).await
     }
 }

@@ -28,6 +28,11 @@ impl Notifications {
         {
             return Ok(());
         }
+        // Open outages of silent series close (with `endUncertain`) whether or not
+        // notifications are on; their closing is announced when they are.
+        for edge in self.storage.close_silent_outages(now).await? {
+            self.outage_edge(&edge).await?;
+        }
         let settings = self.settings().await?;
         if settings.enabled {
             if settings.probe_offline {

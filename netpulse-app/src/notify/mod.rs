@@ -20,7 +20,9 @@
 //! - **Housekeeping.** Every process runs a small loop (every 30 s) that first takes the
 //!   `housekeeping` lease row in the database (held for 90 s and renewed each round), so one
 //!   process at a time does it. It raises probe-offline and probe-back messages (each claimed
-//!   with a conditional write on the probe's liveness row), announces incidents held back by a
+//!   with a conditional write on the probe's liveness row), closes the open outages of series
+//!   silent for longer than max_gap (each closing claimed once) and announces them, announces
+//!   incidents held back by a
 //!   maintenance window or while notifications were off once that no longer holds, sends due
 //!   digests (each slot claimed with a conditional write) and prunes the delivery log. The
 //!   lease keeps the work in one place; the claims keep it exactly-once even if two processes
@@ -30,9 +32,10 @@
 //!
 //! # Files
 //!
-//! `edges` (the listener and alert/recovery edges), `delivery` (the outbox and the worker),
-//! `channels` (secrets, redaction, default events, test messages), `housekeeping`, `digest`,
-//! `render` (message texts) and `counter`.
+//! `edges` (the listener and alert/recovery edges), `check_edges` (service-check alerts),
+//! `outage_edges` (outage openings and closings), `delivery` (the outbox and the worker),
+//! `channels` (secrets, redaction, default events, test messages), `housekeeping`, `digest`
+//! and `outage_digest`, `render` (message texts) and `counter`.
 
 mod channels;
 pub mod check_edges;
@@ -42,6 +45,8 @@ mod digest;
 mod edges;
 mod housekeeping;
 mod incident_ref;
+mod outage_digest;
+pub mod outage_edges;
 pub mod render;
 
 use std::sync::{Arc, Mutex};

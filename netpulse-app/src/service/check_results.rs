@@ -43,7 +43,8 @@ fn validate(i: usize, m: &CheckMeasurement) -> Result<(), AppError> {
 
 /// Records a batch of `probe`'s results: at most [`MAX_BATCH`], each valid; stored once
 /// (replays count as duplicates), results of checks the probe no longer has are counted and
-/// dropped. Service-check alert edges claimed by the transaction go to the notification outbox.
+/// dropped. Service-check alert edges and outage openings and closings claimed by the
+/// transaction go to the notification outbox.
 pub async fn ingest(
     app: &App,
     probe: &ProbeId,
@@ -87,6 +88,13 @@ pub async fn ingest(
         for edge in &outcome.edges {
             if let Err(e) = n.check_edge(edge).await {
                 tracing::error!(error = %e, check = %edge.check_id, "cannot queue a check alert");
+            }
+        }
+    }
+    if let Some(n) = &app.notifications {
+        for edge in &outcome.outage_edges {
+            if let Err(e) = n.outage_edge(edge).await {
+                tracing::error!(error = %e, outage = %edge.outage.id, "cannot queue an outage announcement");
             }
         }
     }

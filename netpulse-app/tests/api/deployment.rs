@@ -72,7 +72,7 @@ async fn prometheus_config_rules_and_rule_tests_pass_promtool() {
     let out = run(Command::new("promtool")
         .args(["check", "rules", "alerts.yml"])
         .current_dir(&dir));
-    assert!(out.contains("5 rules found"), "{out}");
+    assert!(out.contains("6 rules found"), "{out}");
     let out = run(Command::new("promtool")
         .args(["test", "rules", "alerts_test.yml"])
         .current_dir(&dir));
@@ -109,6 +109,11 @@ async fn prometheus_config_rules_and_rule_tests_pass_promtool() {
         alerts["NetPulseProbeSilent"]
             .0
             .contains("netpulse_probe_up == 0")
+    );
+    assert!(
+        alerts["NetPulseInternetOutage"]
+            .0
+            .contains("netpulse_outage_active{family=\"all\"} == 1")
     );
 }
 
@@ -194,7 +199,9 @@ async fn dashboard_and_alerts_reference_only_exposed_metrics() {
         // Every panel follows the template variables.
         if !title.starts_with("variable") {
             assert!(e.contains("$probe"), "{title}: {e} ignores $probe");
-            if e.contains("connection=") || !e.contains("probe_") && !e.contains("agent_") {
+            // Probe-level series (liveness, agents, outages) have no connection.
+            let per_probe = e.contains("probe_") || e.contains("agent_") || e.contains("outage");
+            if e.contains("connection=") || !per_probe {
                 assert!(
                     e.contains("$connection"),
                     "{title}: {e} ignores $connection"
@@ -211,6 +218,9 @@ async fn dashboard_and_alerts_reference_only_exposed_metrics() {
         "netpulse_connection_healthy",
         "netpulse_up",
         "netpulse_probe_up",
+        "netpulse_outage_active",
+        "netpulse_outage_seconds_total",
+        "netpulse_outages_total",
     ] {
         assert!(used.contains(want), "the dashboard shows no {want}");
     }

@@ -25,6 +25,7 @@ mod maintenance;
 mod metrics;
 mod notifications;
 mod openapi;
+mod outage_alerts;
 mod outages;
 mod remote_write;
 mod rest_api;
@@ -133,6 +134,12 @@ on_both_databases!(
     outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
     outages::a_result_of_a_family_its_check_lacks_is_refused,
     outages::outages_and_uptime_over_rest,
+    outage_alerts::an_outage_is_announced_once_across_pushes_and_processes,
+    outage_alerts::rounds_in_the_probes_own_maintenance_are_maintenance,
+    outage_alerts::a_failing_gateway_check_makes_the_outage_lan,
+    outage_alerts::a_silent_probe_closes_its_outage_uncertain,
+    outage_alerts::digests_list_the_periods_outages_and_availability,
+    outage_alerts::an_announced_outage_a_replay_withdraws_is_closed,
     status::status_figures_are_the_same_in_cli_and_api,
 );
 
@@ -189,6 +196,7 @@ on_both_databases_with_metrics!(
     late_results::old_results_replayed_during_an_incident_change_no_live_state,
     checks::check_series_follow_the_latest_round,
     fleet::probe_state_is_a_metric,
+    outage_alerts::outage_series_are_metrics,
 );
 
 /// The Fleet page with 1,000 probes: on SQLite only (creating 1,000 probes one by one on

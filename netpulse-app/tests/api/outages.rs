@@ -39,6 +39,12 @@ pub(crate) async fn probe_with_defaults(
     t: &TestApp,
     name: &str,
 ) -> (Agent, Vec<(CheckId, Family)>) {
+    // The scenarios' rounds start at T0: the server's clock (stopped, like every test
+    // server's) stands there, so no round is ever older than now and the silence rule (an
+    // open episode closes once its series was silent for max_gap before now, run by
+    // housekeeping every 100 ms here) never closes an episode while a test pushes its rounds.
+    // A test of that rule moves the clock itself.
+    t.clock.set(Timestamp::from_unix_millis(T0));
     netpulse_app::service::checks::set_defaults_for_new_probes(&t.app, false)
         .await
         .unwrap();

@@ -91,6 +91,9 @@ pub struct ResultFact {
     pub outcome: Outcome,
     /// Why it was not ok.
     pub class: Option<FailureClass>,
+    /// Whether it is the optional default-gateway check (labelled `gateway: true`): it is not
+    /// one of the round's counted checks; its failure attributes an episode to the LAN.
+    pub gateway: bool,
 }
 
 /// How long a family counts as configured on the host after its last ok result (24 h).
@@ -152,6 +155,16 @@ pub fn verdict(outcome: Outcome, class: Option<FailureClass>, had_family: bool) 
     }
 }
 
+/// What the gateway checks of a round say: `Some(true)` when one failed, `Some(false)` when
+/// they ran and none failed, `None` when none ended ok or failed.
+fn gateway_failed<'a>(results: impl Iterator<Item = &'a &'a ResultFact>) -> Option<bool> {
+    results
+        .filter(|r| r.gateway && matches!(r.outcome, Outcome::Ok | Outcome::Fail))
+        .fold(None, |acc, r| {
+            Some(acc.unwrap_or(false) || r.outcome == Outcome::Fail)
+        })
+}
+
 /// A round of a series with its state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesRound {
@@ -206,7 +219,7 @@ pub fn rounds(
             let had = memory.had(*f, at);
             let checks: Vec<RoundCheck> = group
                 .iter()
-                .filter(|r| r.family == *f)
+                .filter(|r| r.family == *f && !r.gateway)
                 .map(|r| RoundCheck {
                     check: r.check.clone(),
                     provider: r.provider.clone(),
@@ -214,13 +227,18 @@ pub fn rounds(
                     failure_class: r.class.map(|c| c.as_str().to_owned()),
                 })
                 .collect();
+            let gateway = gateway_failed(group.iter().filter(|r| r.family == *f));
             let facts = RoundFacts {
                 round_at_ms: at,
                 maintenance: in_maintenance,
                 checks,
-                gateway_failed: None,
+                gateway_failed: gateway,
             };
             states.push(RoundState::of(&facts));
+            all.gateway_failed = match (all.gateway_failed, gateway) {
+                (Some(a), Some(b)) => Some(a || b),
+                (a, b) => a.or(b),
+            };
             all.checks.extend(facts.checks);
         }
         for r in group.iter().filter(|r| r.outcome == Outcome::Ok) {
@@ -258,6 +276,20 @@ pub fn agent_in_maintenance(at_ms: i64, windows: &[Vec<(i64, i64)>]) -> bool {
         && windows
             .iter()
             .all(|w| w.iter().any(|(start, end)| *start <= at_ms && at_ms < *end))
+}
+
+/// Whether an agent is in maintenance at `at_ms`: in one of its own maintenance windows or the
+/// manual switch (`windows` of the probe: `[start, end)` ms, `None` = until switched off), or
+/// in every connection's window ([`agent_in_maintenance`]).
+pub fn in_maintenance(
+    at_ms: i64,
+    probe_windows: &[(i64, Option<i64>)],
+    connection_windows: &[Vec<(i64, i64)>],
+) -> bool {
+    probe_windows
+        .iter()
+        .any(|(start, end)| *start <= at_ms && end.is_none_or(|e| at_ms < e))
+        || agent_in_maintenance(at_ms, connection_windows)
 }
 
 /// The id of an episode: a UUID derived from its agent, family and start, so that a replay

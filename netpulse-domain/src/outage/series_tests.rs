@@ -17,6 +17,7 @@ fn fact(m: i64, family: Family, check: &str, provider: &str, outcome: Outcome) -
             Outcome::NotApplicable => Some(FailureClass::NoRoute),
             Outcome::LocalError => Some(FailureClass::Permission),
         },
+        gateway: false,
     }
 }
 
@@ -209,4 +210,81 @@ fn episode_ids_are_stable_uuids() {
     assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
     assert_eq!(SeriesFamily::parse("all"), Ok(SeriesFamily::All));
     assert_eq!(SeriesFamily::parse("v5").unwrap_err().field, "family");
+}
+
+#[test]
+fn a_probe_window_or_the_manual_switch_puts_the_agent_in_maintenance() {
+    // Its own window counts even when no connection is in one; `None` is until switched off.
+    assert!(in_maintenance(5, &[(0, Some(10))], &[vec![]]));
+    assert!(!in_maintenance(10, &[(0, Some(10))], &[vec![]]));
+    assert!(in_maintenance(1_000_000, &[(0, None)], &[]));
+    assert!(!in_maintenance(5, &[(6, None)], &[vec![]]));
+    assert!(in_maintenance(5, &[], &[vec![(0, 10)]]));
+}
+
+#[test]
+fn the_gateway_check_is_not_counted_and_attributes_to_the_lan() {
+    let gw = |m: i64, outcome: Outcome| ResultFact {
+        gateway: true,
+        ..fact(m, Family::V4, "gw", "192.168.1.1", outcome)
+    };
+    let mut results = Vec::new();
+    // Rounds 0-3: every internet check fails; the gateway fails in rounds 0 and 1 (2 of 4).
+    for m in 0..4 {
+        results.extend(six(m, &[0, 1, 2, 3, 4, 5]));
+        results.push(gw(m, if m < 2 { Outcome::Fail } else { Outcome::Ok }));
+    }
+    // Rounds 4-5: up, and the gateway too.
+    for m in 4..6 {
+        results.extend(six(m, &[]));
+        results.push(gw(m, Outcome::Ok));
+    }
+    let mut memory = FamilyMemory::default();
+    let rs = rounds(
+        SeriesFamily::V4,
+        &results,
+        &[Family::V4],
+        &mut memory,
+        &|_| false,
+    );
+    assert_eq!(rs.len(), 6);
+    // Six counted checks, not seven: the gateway is not one of them.
+    assert_eq!(rs[0].state, RoundState::Down { n: 6, link: false });
+    assert_eq!(rs[0].facts.gateway_failed, Some(true));
+    assert_eq!(rs[2].facts.gateway_failed, Some(false));
+    assert_eq!(rs[4].state, RoundState::Up);
+    let rules = OutageRules::default();
+    let mut t = EpisodeTracker::default();
+    let closed: Vec<_> = rs
+        .iter()
+        .filter_map(|r| t.feed_state(&rules, &r.facts, r.state))
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].attribution(), crate::outage::Attribution::Lan);
+    // The gateway failing in 1 of 4 failing rounds is not enough: the ISP.
+    results.retain(|r| !(r.gateway && r.round_at_ms == T0 + MIN));
+    results.push(gw(1, Outcome::Ok));
+    let rs = rounds(
+        SeriesFamily::V4,
+        &results,
+        &[Family::V4],
+        &mut FamilyMemory::default(),
+        &|_| false,
+    );
+    let mut t = EpisodeTracker::default();
+    let closed: Vec<_> = rs
+        .iter()
+        .filter_map(|r| t.feed_state(&rules, &r.facts, r.state))
+        .collect();
+    assert_eq!(closed[0].attribution(), crate::outage::Attribution::Isp);
+    // The `all` series sees a gateway failure of either family.
+    let rs = rounds(
+        SeriesFamily::All,
+        &results,
+        &[Family::V4],
+        &mut FamilyMemory::default(),
+        &|_| false,
+    );
+    assert_eq!(rs[0].facts.gateway_failed, Some(true));
+    assert_eq!(rs[1].facts.gateway_failed, Some(false));
 }

@@ -292,7 +292,7 @@ pub(super) async fn record(
             touched.extend(fresh.iter().map(|m| (m.round_at.unix_millis(), m.family)));
         }
     }
-    super::outage_ingest::advance(conn, probe, &touched).await?;
+    out.outage_edges = super::outage_ingest::advance(conn, probe, &touched).await?;
     out.edges.sort_by_key(|e| e.result.round_at);
     Ok(out)
 }

@@ -17,6 +17,7 @@ mod fleet;
 mod measurements;
 mod metrics;
 mod notifications;
+mod outage_claims;
 mod outage_ingest;
 mod outages;
 mod probes;

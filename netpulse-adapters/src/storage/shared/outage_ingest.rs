@@ -10,16 +10,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use netpulse_domain::check::{Family, FamilyMode, Outcome};
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::outage::series::{
-    FAMILY_MEMORY_MS, agent_in_maintenance, episode_id, replay_from, rounds,
+    FAMILY_MEMORY_MS, episode_id, in_maintenance, replay_from, rounds,
 };
 use netpulse_domain::outage::{
     Episode, EpisodeTracker, FamilyMemory, OutageRules, ResultFact, SeriesFamily, SeriesRound,
 };
+use netpulse_ports::check_store::OutageEdge;
 use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::binds::Conn;
 use super::check_blocks::results_in;
+use super::outage_claims::{claim, claim_withdrawn};
 use super::{Db, LOCK};
 use crate::storage::check_rows::{class_of, family_code, family_of, outcome_code, outcome_of};
 use crate::storage::outage_rows::{
@@ -29,8 +31,12 @@ use crate::storage::unavailable;
 
 /// The probe's connectivity checks as the series read them.
 pub(super) struct Connectivity {
+    /// The probe.
+    probe: ProbeId,
     /// check num → (id, provider).
     checks: BTreeMap<i32, (String, String)>,
+    /// The checks labelled `gateway: true` (the optional default-gateway check).
+    gateway: BTreeSet<i32>,
     /// The families the checks run over.
     families: Vec<Family>,
     /// Each connection's maintenance windows (loaded per range).
@@ -71,8 +77,12 @@ pub(super) async fn connectivity(
     }
     let mut families = Vec::new();
     let mut checks = BTreeMap::new();
+    let mut gateway = BTreeSet::new();
     for r in rows {
         let labels: BTreeMap<String, String> = serde_json::from_str(&r.labels).unwrap_or_default();
+        if labels.get("gateway").is_some_and(|v| v == "true") {
+            gateway.insert(r.num);
+        }
         let provider = labels.get("provider").cloned().unwrap_or(r.target);
         for f in FamilyMode::parse(&r.family).unwrap_or_default().families() {
             if !families.contains(f) {
@@ -89,7 +99,9 @@ pub(super) async fn connectivity(
             .await
             .map_err(unavailable)?;
     Ok(Some(Connectivity {
+        probe: probe.clone(),
         checks,
+        gateway,
         families,
         connections: connections.into_iter().map(|(id,)| id).collect(),
     }))
@@ -97,17 +109,17 @@ pub(super) async fn connectivity(
 
 /// The state row of a series, locked.
 #[derive(Debug, sqlx::FromRow)]
-struct StateRow {
-    num: i32,
+pub(super) struct StateRow {
+    pub(super) num: i32,
     last_round_at: Option<i64>,
     good_rounds: i32,
     gap_rounds: i32,
-    open_id: Option<String>,
+    pub(super) open_id: Option<String>,
     last_ok_v4: Option<i64>,
     last_ok_v6: Option<i64>,
 }
 
-async fn state_row(
+pub(super) async fn state_row(
     conn: &mut Conn,
     probe: &ProbeId,
     family: SeriesFamily,
@@ -156,9 +168,29 @@ async fn facts(
                 provider,
                 outcome: outcome_of(v.outcome)?,
                 class: class_of(v.failure_class)?,
+                gateway: c.gateway.contains(&num),
             })
         })
         .collect()
+}
+
+/// The probe's own maintenance windows (and manual switches) overlapping `[from, to]`.
+async fn probe_windows(
+    conn: &mut Conn,
+    c: &Connectivity,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, Option<i64>)>, StorageError> {
+    sqlx::query_as(
+        "SELECT starts_at, ends_at FROM probe_maintenance \
+         WHERE probe_id = $1 AND starts_at <= $3 AND (ends_at IS NULL OR ends_at > $2)",
+    )
+    .bind(c.probe.as_str().to_owned())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)
 }
 
 /// Each connection's maintenance windows overlapping `[from, to]`.
@@ -200,7 +232,8 @@ async fn series_rounds(
         return Ok(Vec::new());
     };
     let windows = windows(conn, c, from, to).await?;
-    let maintenance = |at: i64| agent_in_maintenance(at, &windows);
+    let own = probe_windows(conn, c, from, to).await?;
+    let maintenance = |at: i64| in_maintenance(at, &own, &windows);
     Ok(rounds(family, facts, &c.families, memory, &maintenance))
 }
 
@@ -235,7 +268,7 @@ async fn upsert_rounds(
 }
 
 /// Stores an episode (open or closed) under its derived id; returns the id.
-async fn upsert_episode(
+pub(super) async fn upsert_episode(
     conn: &mut Conn,
     series: i32,
     probe: &ProbeId,
@@ -288,7 +321,10 @@ async fn upsert_episode(
 }
 
 /// The tracker a state row stores (with its open episode).
-async fn tracker_of(conn: &mut Conn, s: &StateRow) -> Result<EpisodeTracker, StorageError> {
+pub(super) async fn tracker_of(
+    conn: &mut Conn,
+    s: &StateRow,
+) -> Result<EpisodeTracker, StorageError> {
     let open = match &s.open_id {
         None => None,
         Some(id) => {
@@ -310,7 +346,8 @@ async fn tracker_of(conn: &mut Conn, s: &StateRow) -> Result<EpisodeTracker, Sto
     })
 }
 
-/// Feeds `rounds` to `tracker` and stores the rounds, the episodes and the state row.
+/// Feeds `rounds` to `tracker` and stores the rounds, the episodes and the state row; returns
+/// the announcements it claimed.
 #[allow(clippy::too_many_arguments)]
 async fn feed_and_store(
     conn: &mut Conn,
@@ -320,7 +357,7 @@ async fn feed_and_store(
     mut tracker: EpisodeTracker,
     memory: FamilyMemory,
     rounds: &[SeriesRound],
-) -> Result<(), StorageError> {
+) -> Result<Vec<OutageEdge>, StorageError> {
     let rules = OutageRules::default();
     let was_open = tracker.open.is_some();
     let mut closed = Vec::new();
@@ -354,19 +391,22 @@ async fn feed_and_store(
     .execute(&mut *conn)
     .await
     .map_err(unavailable)?;
-    Ok(())
+    let episodes: Vec<&Episode> = closed.iter().chain(tracker.open.as_ref()).collect();
+    claim(conn, series, probe, family, &episodes).await
 }
 
 /// Replays a series from its raw results from `earliest` on (moved back to the start of an
-/// episode still open then).
+/// episode still open then); returns the announcements it claimed (a rebuild drops them: what
+/// it finds is history, claimed without being announced).
 pub(super) async fn replay(
     conn: &mut Conn,
     probe: &ProbeId,
     c: &Connectivity,
     family: SeriesFamily,
     earliest: i64,
-) -> Result<(), StorageError> {
+) -> Result<Vec<OutageEdge>, StorageError> {
     let s = state_row(conn, probe, family).await?;
+    let open_before = tracker_of(conn, &s).await?.open;
     let episodes: Vec<(i64, Option<i64>)> = sqlx::query_as(
         "SELECT started_at, closed_by_round FROM outages WHERE series = $1 \
          AND (closed_by_round IS NULL OR closed_by_round >= $2)",
@@ -410,21 +450,28 @@ pub(super) async fn replay(
     };
     let facts = facts(conn, c, family, from, None).await?;
     let rounds = series_rounds(conn, c, family, &facts, &mut memory).await?;
-    feed_and_store(conn, probe, family, s.num, tracker, memory, &rounds).await
+    let found = feed_and_store(conn, probe, family, s.num, tracker, memory, &rounds).await?;
+    let mut edges: Vec<OutageEdge> = claim_withdrawn(conn, probe, family, open_before)
+        .await?
+        .into_iter()
+        .collect();
+    edges.extend(found);
+    Ok(edges)
 }
 
 /// Advances the probe's series with the rounds of connectivity results stored now
-/// (`touched`: round time and family).
+/// (`touched`: round time and family); returns the outage announcements claimed.
 pub(super) async fn advance(
     conn: &mut Conn,
     probe: &ProbeId,
     touched: &BTreeSet<(i64, Family)>,
-) -> Result<(), StorageError> {
+) -> Result<Vec<OutageEdge>, StorageError> {
+    let mut edges = Vec::new();
     if touched.is_empty() {
-        return Ok(());
+        return Ok(edges);
     }
     let Some(c) = connectivity(conn, probe).await? else {
-        return Ok(());
+        return Ok(edges);
     };
     for family in SeriesFamily::ALL {
         let rounds: BTreeSet<i64> = touched
@@ -437,7 +484,7 @@ pub(super) async fn advance(
         };
         let s = state_row(conn, probe, family).await?;
         if s.last_round_at.is_some_and(|last| earliest <= last) {
-            replay(conn, probe, &c, family, earliest).await?;
+            edges.extend(replay(conn, probe, &c, family, earliest).await?);
             continue;
         }
         let mut memory = FamilyMemory {
@@ -447,7 +494,7 @@ pub(super) async fn advance(
         let facts = facts(conn, &c, family, earliest, Some(newest)).await?;
         let rounds = series_rounds(conn, &c, family, &facts, &mut memory).await?;
         let tracker = tracker_of(conn, &s).await?;
-        feed_and_store(conn, probe, family, s.num, tracker, memory, &rounds).await?;
+        edges.extend(feed_and_store(conn, probe, family, s.num, tracker, memory, &rounds).await?);
     }
-    Ok(())
+    Ok(edges)
 }

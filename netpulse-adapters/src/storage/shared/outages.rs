@@ -7,13 +7,14 @@ use netpulse_domain::Timestamp;
 use netpulse_domain::id::ProbeId;
 use netpulse_domain::outage::SeriesFamily;
 use netpulse_domain::outage::availability::StateTime;
+use netpulse_ports::check_store::OutageEdge;
 use netpulse_ports::outage_store::{
     OutageFilter, OutageOrder, OutagePage, OutageStore, SeriesState, StoredOutage, StoredRound,
 };
 use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
-use super::{Db, Store, begin_write, outage_ingest};
+use super::{Db, Store, begin_write, outage_claims, outage_ingest};
 use crate::storage::outage_rows::{
     OUTAGE_COLUMNS, OutageCursor, OutageRow, at, round_of, series_code, series_of,
 };
@@ -206,8 +207,10 @@ impl OutageStore for Store {
         &self,
         probe: Option<&ProbeId>,
     ) -> Result<Vec<SeriesState>, StorageError> {
-        let rows: Vec<(String, i16, Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT probe_id, family, last_round_at, open_id FROM outage_state \
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(String, i16, Option<i64>, Option<String>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT probe_id, family, last_round_at, open_id, outages_total, complete_ms_total, \
+             partial_ms_total FROM outage_state \
              WHERE ($1 IS NULL OR probe_id = $1) ORDER BY probe_id, family",
         )
         .bind(probe.map(|p| p.as_str().to_owned()))
@@ -215,7 +218,7 @@ impl OutageStore for Store {
         .await
         .map_err(unavailable)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (probe_id, family, last, open_id) in rows {
+        for (probe_id, family, last, open_id, total, complete_ms, partial_ms) in rows {
             let open = match open_id {
                 Some(id) => self.outage(&id).await?,
                 None => None,
@@ -227,9 +230,39 @@ impl OutageStore for Store {
                 family: series_of(family)?,
                 last_round_at: last.map(at),
                 open,
+                outages_total: u64::try_from(total).unwrap_or(0),
+                complete_ms_total: complete_ms,
+                partial_ms_total: partial_ms,
             });
         }
         Ok(out)
+    }
+
+    async fn close_silent_outages(&self, now: Timestamp) -> Result<Vec<OutageEdge>, StorageError> {
+        let open: Vec<(String, i16)> = sqlx::query_as(
+            "SELECT probe_id, family FROM outage_state WHERE open_id IS NOT NULL \
+             ORDER BY probe_id, family",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut edges = Vec::new();
+        for (id, family) in open {
+            let probe = ProbeId::parse(&id).map_err(|_| {
+                crate::storage::rows::invalid("probe_id", &id, "is not a stored id")
+            })?;
+            let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+            let edge = outage_claims::close_if_silent(
+                &mut tx,
+                &probe,
+                series_of(family)?,
+                now.unix_millis(),
+            )
+            .await?;
+            tx.commit().await.map_err(unavailable)?;
+            edges.extend(edge);
+        }
+        Ok(edges)
     }
 
     async fn rebuild_outages(
@@ -254,8 +287,10 @@ impl OutageStore for Store {
             if let Some(c) = outage_ingest::connectivity(&mut tx, &probe).await? {
                 for family in SeriesFamily::ALL {
                     if c.covers(family) {
-                        outage_ingest::replay(&mut tx, &probe, &c, family, since.unix_millis())
-                            .await?;
+                        // What a rebuild finds is history: claimed, never announced.
+                        let _claimed =
+                            outage_ingest::replay(&mut tx, &probe, &c, family, since.unix_millis())
+                                .await?;
                         replayed += 1;
                     }
                 }

@@ -50,6 +50,8 @@ pub struct Catalog {
     pub all_connections: Vec<ConnectionId>,
     /// The latest state of each enabled check and family of an enabled probe.
     pub checks: Vec<super::checks::CatalogCheck>,
+    /// The state of each outage series of an enabled probe.
+    pub outages: Vec<super::outages::CatalogOutage>,
     /// Ids of the probes in maintenance at the last refresh.
     pub maintenance: std::collections::HashSet<String>,
     /// Per probe id: its checks' newest rounds in the last 10 minutes (ran, failed).
@@ -135,6 +137,7 @@ impl Catalog {
             connections,
             all_connections,
             checks: Vec::new(),
+            outages: Vec::new(),
             maintenance: std::collections::HashSet::new(),
             check_tallies: HashMap::new(),
         }

@@ -81,6 +81,12 @@ pub enum Family {
     CheckRuns,
     /// `netpulse_probe_state`
     ProbeState,
+    /// `netpulse_outage_active`
+    OutageActive,
+    /// `netpulse_outages_total`
+    Outages,
+    /// `netpulse_outage_seconds_total`
+    OutageSeconds,
 }
 
 /// Gauge or counter.
@@ -94,7 +100,7 @@ pub enum Kind {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 42] = [
         Self::BuildInfo,
         Self::ConnectionInfo,
         Self::Up,
@@ -134,6 +140,9 @@ impl Family {
         Self::CheckPacketLoss,
         Self::CheckRuns,
         Self::ProbeState,
+        Self::OutageActive,
+        Self::Outages,
+        Self::OutageSeconds,
     ];
 
     /// The exposed name (counters end in `_total`), its kind and help text.
@@ -334,6 +343,21 @@ impl Family {
                 "netpulse_probe_state",
                 Gauge,
                 "The probe's agent state: 1 for its state (ONLINE, DEGRADED, OFFLINE, MAINTENANCE), 0 for the others.",
+            ),
+            Self::OutageActive => (
+                "netpulse_outage_active",
+                Gauge,
+                "1 while an outage episode of the probe and family (v4, v6, all) is open, else 0.",
+            ),
+            Self::Outages => (
+                "netpulse_outages_total",
+                Counter,
+                "Total number of outage episodes of the probe and family announced opened.",
+            ),
+            Self::OutageSeconds => (
+                "netpulse_outage_seconds_total",
+                Counter,
+                "Total time in outage rounds of the probe and family, seconds: complete (every check failed) or partial.",
             ),
         }
     }

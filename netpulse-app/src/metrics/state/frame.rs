@@ -330,6 +330,7 @@ pub fn build_frame(
         );
     }
     super::checks::push_checks(&mut f, &catalog.checks, now);
+    super::outages::push_outages(&mut f, &catalog.outages);
     for ((kind, channel, status), n) in &results.notifications {
         f.push(
             F::Notifications,

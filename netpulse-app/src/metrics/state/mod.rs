@@ -9,6 +9,8 @@
 //!   connection.
 //! - the latest state row of each check and family ([`checks`]), re-read with the catalog:
 //!   one row per check and family, never the check results.
+//! - the state row of each outage series and its open episode ([`outages`]), re-read with the
+//!   catalog: never the rounds or closed episodes.
 //! - [`Frame`] ([`frame`]): every series of one scrape, built from both by [`build_frame`] (a
 //!   pure function), and observed by the OpenTelemetry instruments of each [`Family`]
 //!   ([`family`]).
@@ -17,6 +19,7 @@ pub mod catalog;
 pub mod checks;
 pub mod family;
 pub mod frame;
+pub mod outages;
 pub mod results;
 
 pub use self::catalog::{Catalog, CatalogConnection, CatalogProbe, ConnectionLabels};
