@@ -11,6 +11,7 @@ pub mod document;
 pub mod fleet;
 mod legacy_push;
 pub mod metrics;
+pub mod mqtt;
 pub mod notifications;
 pub mod outages;
 pub mod payload;
@@ -43,6 +44,7 @@ pub fn openapi(
         checks::ChecksApi,
         fleet::FleetApi,
         outages::OutagesApi,
+        mqtt::MqttApi,
     ),
     (),
 > {
@@ -54,6 +56,7 @@ pub fn openapi(
             checks::ChecksApi { app: app.clone() },
             fleet::FleetApi { app: app.clone() },
             outages::OutagesApi { app: app.clone() },
+            mqtt::MqttApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),
