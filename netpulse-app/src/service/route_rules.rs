@@ -190,7 +190,6 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/probes", Needs(AgentsWrite)),
     ("POST", "/settings/probes/:id/:action", Needs(AgentsWrite)),
     ("GET", "/settings/notifications", Needs(AlertsWrite)),
-    ("GET", "/settings/mqtt", Needs(SettingsWrite)),
     ("POST", "/settings/mqtt", Needs(SettingsWrite)),
     ("GET", "/settings/connections", Needs(ResultsRead)),
     ("POST", "/settings/connections", Needs(SchedulesWrite)),

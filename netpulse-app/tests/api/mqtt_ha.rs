@@ -392,3 +392,74 @@ pub(crate) async fn mqtt_settings_are_checked_and_the_password_is_write_only(t: 
         (&json!(false), &json!(false))
     );
 }
+
+pub(crate) async fn mqtt_settings_section_on_the_settings_page(t: &TestApp) {
+    let mut w = crate::web_auth::WebClient::new(t);
+    w.setup().await;
+    let page = w.get("/settings").await;
+    assert!(
+        page.body.contains("Home Assistant and MQTT"),
+        "{}",
+        page.body
+    );
+    let token = w.csrf("/settings").await;
+    // Without the CSRF token nothing is saved.
+    let forged = w
+        .post_form(
+            "/settings/mqtt",
+            &[("enabled", "on"), ("broker_url", "mqtt://evil")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let bad = w
+        .post_form(
+            "/settings/mqtt",
+            &[
+                ("_csrf", &token),
+                ("enabled", "on"),
+                ("broker_url", "tcp://broker"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("id=\"mqtt-broker_url-error\""),
+        "{}",
+        bad.body
+    );
+    let ok = w
+        .post_form(
+            "/settings/mqtt",
+            &[
+                ("_csrf", &token),
+                ("broker_url", "mqtt://broker.lan"),
+                ("user", "ha"),
+                ("password", "page-secret"),
+                ("topic_prefix", "home/np"),
+                ("discovery", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let (_, v) = t.get("/api/v1/integrations/mqtt").await;
+    assert_eq!(
+        (
+            &v["enabled"],
+            &v["topicPrefix"],
+            &v["passwordSet"],
+            &v["retain"],
+            &v["discovery"]
+        ),
+        (
+            &json!(false),
+            &json!("home/np"),
+            &json!(true),
+            &json!(false),
+            &json!(true)
+        )
+    );
+    let shown = w.get("/settings?saved=mqtt").await;
+    assert!(shown.body.contains("value=\"home/np\""));
+    assert!(shown.body.contains("Remove the stored password"));
+    assert!(!shown.body.contains("page-secret"));
+}
