@@ -33,21 +33,19 @@ use crate::service::App;
 /// Largest accepted request body (an agent's result with its raw output).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Every endpoint group of the document, in its order.
+type Apis = (
+    agent::AgentApi,
+    rest::RestApi,
+    notifications::NotificationsApi,
+    checks::ChecksApi,
+    fleet::FleetApi,
+    outages::OutagesApi,
+    mqtt::MqttApi,
+);
+
 /// The OpenAPI service (both APIs, served under `/api`).
-pub fn openapi(
-    app: &App,
-) -> OpenApiService<
-    (
-        agent::AgentApi,
-        rest::RestApi,
-        notifications::NotificationsApi,
-        checks::ChecksApi,
-        fleet::FleetApi,
-        outages::OutagesApi,
-        mqtt::MqttApi,
-    ),
-    (),
-> {
+pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             agent::AgentApi { app: app.clone() },

@@ -41,9 +41,7 @@ pub struct MqttForm {
 
 fn form_of(v: MqttView) -> MqttForm {
     let status = v.status.map_or_else(String::new, |s| {
-        if !s.running {
-            "Not publishing.".to_owned()
-        } else {
+        if s.running {
             format!(
                 "{}; {} messages queued, {} acknowledged, {} dropped (broker down or slow).",
                 if s.connected {
@@ -55,6 +53,8 @@ fn form_of(v: MqttView) -> MqttForm {
                 s.acked,
                 s.dropped
             )
+        } else {
+            "Not publishing.".to_owned()
         }
     });
     MqttForm {
