@@ -310,7 +310,8 @@ pub async fn snapshot(app: &App) -> Result<Snapshot, AppError> {
                 .await?
                 .items
                 .first()
-                .map(|o| Timestamp::from_unix_millis(o.episode.last_failure_end_ms))
+                .and_then(|o| o.episode.ended_at_ms())
+                .map(Timestamp::from_unix_millis)
         } else {
             None
         };

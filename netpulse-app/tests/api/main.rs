@@ -67,6 +67,7 @@ on_both_databases!(
     mqtt_ha::mqtt_broker_down_never_holds_up_ingest,
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
     mqtt_ha::mqtt_settings_section_on_the_settings_page,
+    mqtt_ha::mqtt_outage_states_open_and_close,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

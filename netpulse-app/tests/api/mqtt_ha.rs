@@ -463,3 +463,60 @@ pub(crate) async fn mqtt_settings_section_on_the_settings_page(t: &TestApp) {
     assert!(shown.body.contains("Remove the stored password"));
     assert!(!shown.body.contains("page-secret"));
 }
+
+pub(crate) async fn mqtt_outage_states_open_and_close(t: &TestApp) {
+    use crate::outages::{MIN, Round, T0, probe_with_defaults, push_plan, results};
+    use netpulse_domain::Timestamp;
+    use netpulse_domain::check::Family;
+    let broker = Mosquitto::start();
+    let watcher = Subscriber::connect(&broker, "np/#").await;
+    let (agent, checks) = probe_with_defaults(t, "outage").await;
+    let p = agent.probe.id.to_string();
+    configure(t, broker.port, "np").await;
+    // Ten minutes up, then everything down for ten minutes: an outage is open.
+    let mut plan = vec![Round::Up; 10];
+    plan.extend(vec![Round::Down; 10]);
+    push_plan(t, &agent.probe.id, &checks, &plan).await;
+    let since = Timestamp::from_unix_millis(T0 + 10 * MIN).to_rfc3339();
+    for family in ["v4", "v6", "all"] {
+        let topic = format!("np/probe/{p}/outage/{family}/state");
+        let open = watcher
+            .wait_for("the open outage", |r| {
+                r.topic == topic && r.payload.contains("\"open\"")
+            })
+            .await;
+        let v = json_of(&open);
+        assert_eq!(
+            (v["state"].as_str(), v["since"].as_str()),
+            (Some("open"), Some(since.as_str())),
+            "{family}"
+        );
+    }
+    // Retained: a subscriber that comes later gets it, flagged retained.
+    let late = Subscriber::connect(&broker, &format!("np/probe/{p}/outage/#")).await;
+    let kept = late
+        .wait_topic(&format!("np/probe/{p}/outage/all/state"))
+        .await;
+    assert!(kept.retain && kept.payload.contains("\"open\""), "{kept:?}");
+    // Back up: closed since the end of the last failing round.
+    for m in 20..30 {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &agent.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    let (_, list) = t
+        .get(&format!("/api/v1/outages?probe={p}&family=all"))
+        .await;
+    let topic = format!("np/probe/{p}/outage/all/state");
+    let closed = watcher
+        .wait_for("the closed outage", |r| {
+            r.topic == topic && r.payload.contains("\"closed\"")
+        })
+        .await;
+    let v = json_of(&closed);
+    assert_eq!(v["state"], "closed");
+    assert_eq!(v["since"], list["items"][0]["endedAt"], "{list}");
+    assert!(v["since"].as_str().is_some());
+}
