@@ -98,6 +98,42 @@ pub(crate) async fn mqtt_results_states_and_discovery_reach_a_real_broker(t: &Te
     assert_eq!(v["loss"], stored["packetLossPercent"]);
     assert!(v["lastTest"].as_str().unwrap().starts_with("20"));
 
+    // A replay publishes nothing; a late result is published as a result but leaves the
+    // connection's state on the newest one.
+    let (s, r) = t.push(&agent, &body).await;
+    assert_eq!((s, &r["alreadyRecorded"]), (200, &json!(true)), "{r}");
+    let late_body = push_body(
+        t.clock_now().plus_seconds(-3600),
+        &conn,
+        None,
+        &ookla_stdout(),
+        0,
+        true,
+    );
+    let late_id = late_body["resultId"].as_str().unwrap().to_owned();
+    let (s, r) = t.push(&agent, &late_body).await;
+    assert_eq!(s, 201, "{r}");
+    let result_topic = format!("np/probe/{p}/connection/{c}/result");
+    watcher
+        .wait_for("the late result", |r| {
+            r.topic == result_topic && r.payload.contains(&late_id)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let seen = watcher.received();
+    assert_eq!(
+        seen.iter()
+            .filter(|r| r.topic == result_topic && r.payload.contains(&result_id))
+            .count(),
+        1,
+        "the replay published nothing"
+    );
+    assert!(
+        seen.iter()
+            .all(|r| !(r.topic == state_topic && r.payload.contains(&late_id))),
+        "a late result moved the state"
+    );
+
     // Retained: a subscriber that comes later gets the states and the discovery configs.
     let late = Subscriber::connect(&broker, "#").await;
     let st = late.wait_topic(&state_topic).await;
