@@ -27,6 +27,7 @@ impl Drop for MqttTask {
 impl MqttTask {
     /// Says `offline` and disconnects cleanly.
     pub async fn shutdown(self) {
+        self.task.abort();
         self.engine.configure(None);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -40,27 +41,33 @@ pub fn start(app: &mut App, secrets: Arc<SecretBox>, every: Duration) -> MqttTas
     app.mqtt = Some(Arc::clone(&engine));
     let app = app.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = crate::service::mqtt::connect_stored(&app).await {
-            e.log("MQTT: not started from the stored settings");
-            tracing::warn!("MQTT: not started from the stored settings: {e}");
-        }
         let Some(engine) = app.mqtt.clone() else {
             return;
         };
-        let mut last = tokio::time::Instant::now();
+        let mut swept: Option<tokio::time::Instant> = None;
+        let mut reloaded: Option<tokio::time::Instant> = None;
+        let mut failed: Option<String> = None;
         let mut dropped = 0;
         let mut due = true;
         loop {
-            tokio::select! {
-                () = engine.woken() => due = true,
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            // The stored settings again (another process may have changed them): a no-op
+            // while they are unchanged.
+            if reloaded.is_none_or(|t| t.elapsed() >= every) {
+                reloaded = Some(tokio::time::Instant::now());
+                match crate::service::mqtt::connect_stored(&app).await {
+                    Ok(()) => failed = None,
+                    Err(e) if failed.as_deref() != Some(e.to_string().as_str()) => {
+                        e.log("MQTT: not started from the stored settings");
+                        tracing::warn!("MQTT: not started from the stored settings: {e}");
+                        failed = Some(e.to_string());
+                    }
+                    Err(_) => {}
+                }
             }
-            if !engine.running() {
-                continue;
-            }
-            if due || engine.reconnected() || last.elapsed() >= every {
+            let stale = swept.is_none_or(|t| t.elapsed() >= every);
+            if engine.running() && (due || stale || engine.reconnected()) {
                 due = false;
-                last = tokio::time::Instant::now();
+                swept = Some(tokio::time::Instant::now());
                 match crate::service::mqtt::snapshot(&app).await {
                     Ok(s) => engine.apply(&s),
                     Err(e) => e.log("MQTT: cannot read the state to publish"),
@@ -74,6 +81,10 @@ pub fn start(app: &mut App, secrets: Arc<SecretBox>, every: Duration) -> MqttTas
                     );
                     dropped = now;
                 }
+            }
+            tokio::select! {
+                () = engine.woken() => due = true,
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
     });
