@@ -312,7 +312,6 @@ pub fn discovery(prefix: &str, ha: &str, s: &super::Snapshot) -> Vec<(String, St
 
 fn complete(config: &mut Value, object: &str, state: &str, status: &str, device: &Value) {
     config["unique_id"] = json!(object);
-    config["object_id"] = json!(object);
     config["state_topic"] = json!(state);
     config["availability_topic"] = json!(status);
     config["payload_available"] = json!(netpulse_adapters::mqtt::ONLINE);
