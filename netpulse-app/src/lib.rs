@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod mqtt;
 pub mod notify;
 pub mod outage_dto;
 pub mod respond;

@@ -57,6 +57,7 @@ pub mod ingest;
 pub mod liveness;
 pub mod measurement;
 pub mod model;
+pub mod mqtt;
 pub mod notify;
 pub mod notify_settings;
 pub mod outage;

@@ -11,6 +11,7 @@ pub mod document;
 pub mod fleet;
 mod legacy_push;
 pub mod metrics;
+pub mod mqtt;
 pub mod notifications;
 pub mod outages;
 pub mod payload;
@@ -32,20 +33,19 @@ use crate::service::App;
 /// Largest accepted request body (an agent's result with its raw output).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Every endpoint group of the document, in its order.
+type Apis = (
+    agent::AgentApi,
+    rest::RestApi,
+    notifications::NotificationsApi,
+    checks::ChecksApi,
+    fleet::FleetApi,
+    outages::OutagesApi,
+    mqtt::MqttApi,
+);
+
 /// The OpenAPI service (both APIs, served under `/api`).
-pub fn openapi(
-    app: &App,
-) -> OpenApiService<
-    (
-        agent::AgentApi,
-        rest::RestApi,
-        notifications::NotificationsApi,
-        checks::ChecksApi,
-        fleet::FleetApi,
-        outages::OutagesApi,
-    ),
-    (),
-> {
+pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             agent::AgentApi { app: app.clone() },
@@ -54,6 +54,7 @@ pub fn openapi(
             checks::ChecksApi { app: app.clone() },
             fleet::FleetApi { app: app.clone() },
             outages::OutagesApi { app: app.clone() },
+            mqtt::MqttApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

@@ -297,6 +297,7 @@ pub async fn create(
         ConnectionId::parse(&new_uuid()).map_err(|e| AppError::invalid("id", e.to_string()))?;
     let connection = input.apply(app, id, probe_id.clone(), None)?;
     app.storage.create_connection(&connection).await?;
+    super::mqtt::changed(app);
     Ok(connection)
 }
 
@@ -325,6 +326,7 @@ pub async fn update(
         Some(&stored),
     )?;
     app.storage.update_connection(&updated).await?;
+    super::mqtt::changed(app);
     Ok(updated)
 }
 
@@ -340,5 +342,7 @@ pub async fn set_enabled(app: &App, id: &ConnectionId, enabled: bool) -> Result<
 
 /// Deletes a connection and its measurements.
 pub async fn delete(app: &App, id: &ConnectionId) -> Result<(), AppError> {
-    Ok(app.storage.delete_connection(id).await?)
+    app.storage.delete_connection(id).await?;
+    super::mqtt::changed(app);
+    Ok(())
 }

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod local_agent;
 pub mod long_poll;
 pub mod measurements;
+pub mod mqtt;
 pub mod notifications;
 pub mod outages;
 pub mod passwords;
@@ -68,6 +69,9 @@ pub struct App {
     pub notifications: Option<Arc<crate::notify::Notifications>>,
     /// Wake-ups of long-polling agents (`/due?wait=`).
     pub wakeups: Arc<wakeups::Wakeups>,
+    /// The MQTT / Home Assistant integration (`None`: not running in this process, e.g. the
+    /// admin CLI; its settings API then answers 503).
+    pub mqtt: Option<Arc<crate::mqtt::Mqtt>>,
 }
 
 impl std::fmt::Debug for App {

@@ -47,6 +47,7 @@ pub async fn create(app: &App, name: &str, labels: Labels) -> Result<IssuedProbe
     if super::checks::defaults_for_new_probes(app).await? {
         super::checks::add_defaults(app, &probe.id).await?;
     }
+    super::mqtt::changed(app);
     Ok(IssuedProbe { probe, token })
 }
 
@@ -73,7 +74,9 @@ pub async fn set_enabled(app: &App, id: &ProbeId, enabled: bool) -> Result<(), A
 
 /// Deletes a probe; refused (conflict) while it has connections.
 pub async fn delete(app: &App, id: &ProbeId) -> Result<(), AppError> {
-    Ok(app.storage.delete_probe(id).await?)
+    app.storage.delete_probe(id).await?;
+    super::mqtt::changed(app);
+    Ok(())
 }
 
 /// Replaces the token; the old one stops working at once.

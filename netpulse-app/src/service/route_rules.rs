@@ -121,6 +121,8 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/notifications/deliveries", Needs(AlertsWrite)),
     ("GET", "/v1/notifications/settings", Needs(AlertsWrite)),
     ("PATCH", "/v1/notifications/settings", Needs(AlertsWrite)),
+    ("GET", "/v1/integrations/mqtt", Needs(SettingsWrite)),
+    ("PUT", "/v1/integrations/mqtt", Needs(SettingsWrite)),
     // Fleet (issue 20): self-registration carries its own registration token, not a user's.
     ("POST", "/v1/agents/register", Public),
     ("GET", "/v1/registration-tokens", Needs(AgentsWrite)),
@@ -188,6 +190,7 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/probes", Needs(AgentsWrite)),
     ("POST", "/settings/probes/:id/:action", Needs(AgentsWrite)),
     ("GET", "/settings/notifications", Needs(AlertsWrite)),
+    ("POST", "/settings/mqtt", Needs(SettingsWrite)),
     ("GET", "/settings/connections", Needs(ResultsRead)),
     ("POST", "/settings/connections", Needs(SchedulesWrite)),
     ("GET", "/settings/connections/new", Needs(SchedulesWrite)),

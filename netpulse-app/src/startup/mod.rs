@@ -10,6 +10,7 @@
 //! - [`serve::serve`]: all of the above from a [`serve::ServeConfig`].
 
 pub mod local_agent;
+pub mod mqtt;
 pub mod rollup_job;
 pub mod serve;
 pub mod timeouts;
@@ -115,6 +116,7 @@ pub fn app_over(
         listeners: vec![],
         notifications: None,
         wakeups: Arc::default(),
+        mqtt: None,
     }
 }
 

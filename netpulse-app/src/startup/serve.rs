@@ -89,14 +89,11 @@ pub async fn serve(
 ) -> Result<(), StartupError> {
     let mut app = open_app(&config.database_url).await?;
     app.poll_interval_seconds = config.poll_interval;
-    let secrets = load_secrets(&config)?;
+    let secrets = Arc::new(load_secrets(&config)?);
     let counter = Arc::new(SentCounter::default());
-    let (_notifications, _tasks) = start_notifications(
-        &mut app,
-        Arc::new(secrets),
-        Arc::clone(&counter),
-        Timing::default(),
-    );
+    let mqtt = super::mqtt::start(&mut app, Arc::clone(&secrets), Duration::from_secs(30));
+    let (_notifications, _tasks) =
+        start_notifications(&mut app, secrets, Arc::clone(&counter), Timing::default());
     let _rollups = crate::startup::rollup_job::start(&app);
     let metrics = install_metrics(&mut app, config.metrics.clone()).await?;
     // Deliveries counted by notifications show in `netpulse_notifications_sent_total`.
@@ -154,5 +151,6 @@ pub async fn serve(
         let _ = agent.await;
     }
     metrics.shutdown(Duration::from_secs(5)).await;
+    mqtt.shutdown().await;
     served.map_err(StartupError::Server)
 }

@@ -128,6 +128,7 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/fleet", g(get(pages::fleet::show).boxed()))
         .at("/settings", g(get(settings::show).boxed()))
         .at("/settings/general", g(post(settings::save_general).boxed()))
+        .at("/settings/mqtt", g(post(pages::mqtt::save).boxed()))
         .at("/settings/tokens", g(post(settings::create_token).boxed()))
         .at(
             "/settings/tokens/:id/revoke",

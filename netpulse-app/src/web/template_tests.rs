@@ -259,8 +259,24 @@ fn every_template_renders_full_and_empty() {
             "token_name",
             "current_password",
             "new_password",
+            "brokerUrl",
             "_form",
         ]),
+        mqtt: crate::web::pages::mqtt::MqttForm {
+            shown: true,
+            enabled: true,
+            broker_url: "mqtt://broker.lan:1883".into(),
+            client_id: "netpulse-home".into(),
+            user: "ha".into(),
+            password_set: true,
+            topic_prefix: "netpulse".into(),
+            discovery: true,
+            discovery_prefix: "homeassistant".into(),
+            retain: true,
+            status:
+                "Connected; 4 messages queued, 4 acknowledged, 0 dropped (broker down or slow)."
+                    .into(),
+        },
     };
     check(
         "settings.html",
@@ -271,6 +287,10 @@ fn every_template_renders_full_and_empty() {
             "scripts",
             "time_zone is wrong",
             "current_password is wrong",
+            "mqtt://broker.lan:1883",
+            "brokerUrl is wrong",
+            "Remove the stored password",
+            "0 dropped",
         ],
     );
 

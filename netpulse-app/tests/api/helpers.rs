@@ -32,6 +32,8 @@ pub(crate) struct TestApp {
     _tasks: Tasks,
     /// The metrics exporter and remote writer, when the test asked for them.
     pub(crate) metrics: Option<netpulse_app::metrics::Installed>,
+    /// The MQTT / Home Assistant engine (unconfigured until a test saves its settings).
+    _mqtt: netpulse_app::startup::mqtt::MqttTask,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -68,6 +70,12 @@ pub(crate) async fn spawn_with_metrics(
         .expect("open database");
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let (mut app, notify, tasks) = app_over(storage, clock.clone());
+    // As `serve` does (its sweep every 30 s), with a quick sweep.
+    let mqtt = netpulse_app::startup::mqtt::start(
+        &mut app,
+        Arc::new(SecretBox::new(&[42; 32])),
+        std::time::Duration::from_millis(500),
+    );
     let api_token = netpulse_app::tokens::generate();
     app.storage
         .create_api_token(
@@ -123,6 +131,7 @@ pub(crate) async fn spawn_with_metrics(
         db_url,
         _tasks: tasks,
         metrics,
+        _mqtt: mqtt,
         _db: database,
         shutdown: Some(tx),
         server: Some(server),

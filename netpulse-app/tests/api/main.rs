@@ -23,6 +23,7 @@ mod limits;
 mod long_poll;
 mod maintenance;
 mod metrics;
+mod mqtt_ha;
 mod notifications;
 mod openapi;
 mod outage_alerts;
@@ -63,6 +64,11 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    mqtt_ha::mqtt_results_states_and_discovery_reach_a_real_broker,
+    mqtt_ha::mqtt_broker_down_never_holds_up_ingest,
+    mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
+    mqtt_ha::mqtt_settings_section_on_the_settings_page,
+    mqtt_ha::mqtt_outage_states_open_and_close,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

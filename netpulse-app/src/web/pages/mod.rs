@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod heatmap;
 pub mod history;
+pub mod mqtt;
 pub mod notifications;
 pub mod probes;
 pub mod servers;

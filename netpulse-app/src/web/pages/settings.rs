@@ -55,6 +55,8 @@ pub struct SettingsPage {
     pub notice: String,
     /// Errors by field.
     pub errors: FieldErrors,
+    /// The MQTT / Home Assistant section (shown to those who may change settings).
+    pub mqtt: super::mqtt::MqttForm,
 }
 
 async fn base(web: &Web, req: &Request) -> Result<SettingsPage, AppError> {
@@ -89,7 +91,13 @@ async fn base(web: &Web, req: &Request) -> Result<SettingsPage, AppError> {
         None => None,
     };
     let zones = crate::web::settings::zone_names();
+    let mqtt = if role.allows(Permission::SettingsWrite) {
+        super::mqtt::form(web).await?
+    } else {
+        super::mqtt::MqttForm::default()
+    };
     Ok(SettingsPage {
+        mqtt,
         site_name: stored_name,
         time_zone: site.time_zone.clone(),
         zones,
@@ -132,7 +140,7 @@ async fn render(web: &Web, req: &Request, status: StatusCode, page: SettingsPage
     html(web, status, "settings.html", &layout, &page)
 }
 
-async fn respond(
+pub(crate) async fn respond(
     web: &Web,
     req: &Request,
     status: StatusCode,
@@ -152,7 +160,7 @@ async fn respond(
 pub(crate) async fn show(req: &Request, web: Data<&Web>) -> Response {
     let query = req.uri().query().unwrap_or_default();
     let changed = query.contains("password=changed");
-    let saved = query.contains("saved=general");
+    let saved = query.contains("saved=");
     respond(&web, req, StatusCode::OK, |p| {
         if changed {
             p.notice = "Password changed. Your other sessions were signed out.".into();
