@@ -75,6 +75,8 @@ pub struct MqttStats {
     dropped: AtomicU64,
     acked: AtomicU64,
     connects: AtomicU64,
+    failures: AtomicU64,
+    last_error: std::sync::Mutex<Option<String>>,
 }
 
 impl MqttStats {
@@ -94,6 +96,53 @@ impl MqttStats {
     pub fn connects(&self) -> u64 {
         self.connects.load(Ordering::Relaxed)
     }
+    /// Failed connection attempts and lost connections (a refused certificate, a wrong host
+    /// name, a broker that is down or that refused the credentials).
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+    /// The error of the newest failure, cleared by a successful connect.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+    fn set_error(&self, error: Option<String>) {
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = error;
+    }
+}
+
+/// Checks a CA bundle (PEM) the way the publisher loads it: at least one `CERTIFICATE` block,
+/// each one a parsable X.509 trust anchor, nothing else in the text. Returns how many.
+pub fn check_ca(pem: &str) -> Result<usize, String> {
+    let mut reader = std::io::BufReader::new(pem.as_bytes());
+    let mut certs = Vec::new();
+    loop {
+        match rustls_pemfile::read_one(&mut reader) {
+            Ok(Some(rustls_pemfile::Item::X509Certificate(c))) => certs.push(c),
+            Ok(Some(_)) => {
+                return Err("must hold only certificates (no private keys or other blocks)".into());
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("is not valid PEM: {e}")),
+        }
+    }
+    if certs.is_empty() {
+        return Err("must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    let n = certs.len();
+    let mut store = rustls::RootCertStore::empty();
+    let (_, ignored) = store.add_parsable_certificates(certs);
+    if ignored > 0 {
+        return Err(format!(
+            "holds {ignored} of {n} certificate(s) that are not valid X.509 certificates"
+        ));
+    }
+    Ok(n)
 }
 
 /// A connection to a broker, kept up by a background task.
@@ -221,6 +270,7 @@ async fn run(
                 }
                 failing = false;
                 backoff = Duration::from_secs(1);
+                stats.set_error(None);
                 stats.connects.fetch_add(1, Ordering::Relaxed);
                 // Not awaited here: the event loop is what drains the queue.
                 let online = client.clone();
@@ -240,6 +290,8 @@ async fn run(
             }
             Ok(_) => {}
             Err(e) => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                stats.set_error(Some(describe(&e)));
                 if failing {
                     tracing::debug!(broker = %broker, error = %e, "MQTT: still cannot connect");
                 } else {
@@ -251,4 +303,19 @@ async fn run(
             }
         }
     }
+}
+
+/// The error with its causes (rumqttc's TLS errors name the refused certificate only there).
+fn describe(e: &rumqttc::ConnectionError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
 }
