@@ -31,6 +31,11 @@ pub struct MqttStatusDto {
     pub dropped: u64,
     /// QoS 1 messages the broker acknowledged.
     pub acked: u64,
+    /// Failed connection attempts and lost connections (refused certificate, wrong host
+    /// name, broker down, credentials refused).
+    pub connection_failures: u64,
+    /// The newest failure's error (cleared by a successful connect).
+    pub last_error: Option<String>,
 }
 
 /// The MQTT settings.
@@ -56,6 +61,9 @@ pub struct MqttSettingsDto {
     pub discovery_prefix: String,
     /// State topics are retained.
     pub retain: bool,
+    /// The custom CA (PEM) the broker's certificate is checked against (`mqtts://` only;
+    /// absent: the system's roots).
+    pub ca_pem: Option<String>,
     /// The publisher's counters (absent when the integration does not run in this process).
     pub status: Option<MqttStatusDto>,
 }
@@ -85,6 +93,10 @@ pub struct MqttSettingsInputDto {
     pub discovery_prefix: Option<String>,
     /// Retain state topics (default true).
     pub retain: Option<bool>,
+    /// Custom CA for `mqtts://`: one or more PEM certificates (omitted: keep the stored one;
+    /// `null` or `""`: none, the system's roots).
+    #[oai(nullable)]
+    pub ca_pem: Option<String>,
 }
 
 fn dto(v: MqttView) -> MqttSettingsDto {
@@ -98,17 +110,20 @@ fn dto(v: MqttView) -> MqttSettingsDto {
         discovery: v.discovery,
         discovery_prefix: v.discovery_prefix,
         retain: v.retain,
+        ca_pem: v.ca_pem,
         status: v.status.map(|s| MqttStatusDto {
             running: s.running,
             connected: s.connected,
             queued: s.queued,
             dropped: s.dropped,
             acked: s.acked,
+            connection_failures: s.failures,
+            last_error: s.last_error,
         }),
     }
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "enabled",
     "brokerUrl",
     "clientId",
@@ -118,6 +133,7 @@ const KEYS: [&str; 9] = [
     "discovery",
     "discoveryPrefix",
     "retain",
+    "caPem",
 ];
 
 fn input_of(f: &Fields<'_>) -> Result<MqttInput, AppError> {
@@ -137,6 +153,7 @@ fn input_of(f: &Fields<'_>) -> Result<MqttInput, AppError> {
         discovery: f.opt_bool("discovery")?,
         discovery_prefix: f.opt_string("discoveryPrefix")?.map(str::to_owned),
         retain: f.opt_bool("retain")?,
+        ca_pem: f.nullable_string("caPem")?.map(Option::unwrap_or_default),
     })
 }
 

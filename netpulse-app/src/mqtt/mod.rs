@@ -47,6 +47,8 @@ pub struct MqttConfig {
     pub discovery_prefix: String,
     /// Retain the state topics.
     pub retain: bool,
+    /// A custom CA (PEM) for TLS (none: the system's roots).
+    pub ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for MqttConfig {
@@ -127,7 +129,7 @@ pub struct Snapshot {
 }
 
 /// The counters of the integration (over every connection it had).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MqttStatus {
     /// Settings are enabled and a publisher runs.
     pub running: bool,
@@ -139,6 +141,15 @@ pub struct MqttStatus {
     pub dropped: u64,
     /// QoS 1 publishes acknowledged by the broker.
     pub acked: u64,
+    /// Failed connection attempts and lost connections.
+    pub failures: u64,
+    /// The current publisher's newest failure (cleared by a successful connect).
+    pub last_error: Option<String>,
+}
+
+/// Checks a custom CA (PEM): the rule broken, when it is not one or more certificates.
+pub fn check_ca(pem: &str) -> Result<usize, String> {
+    netpulse_adapters::mqtt::check_ca(pem)
 }
 
 struct Live {
@@ -157,7 +168,7 @@ pub struct Mqtt {
     secrets: Arc<SecretBox>,
     live: Mutex<Option<Live>>,
     /// Counters of publishers already replaced.
-    past: [AtomicU64; 3],
+    past: [AtomicU64; 4],
     wake: tokio::sync::Notify,
 }
 
@@ -198,9 +209,14 @@ impl Mqtt {
         }
         if let Some(old) = live.take() {
             let stats = old.publisher.stats();
-            for (i, n) in [stats.queued(), stats.dropped(), stats.acked()]
-                .into_iter()
-                .enumerate()
+            for (i, n) in [
+                stats.queued(),
+                stats.dropped(),
+                stats.acked(),
+                stats.failures(),
+            ]
+            .into_iter()
+            .enumerate()
             {
                 self.past[i].fetch_add(n, Ordering::Relaxed);
             }
@@ -210,7 +226,10 @@ impl Mqtt {
             let settings = MqttSettings {
                 host: config.broker.host.clone(),
                 port: config.broker.port,
-                tls: config.broker.tls.then_some(MqttTls::SystemRoots),
+                tls: config.broker.tls.then(|| match &config.ca_pem {
+                    Some(pem) => MqttTls::Ca(pem.as_bytes().to_vec()),
+                    None => MqttTls::SystemRoots,
+                }),
                 credentials: config.credentials.clone(),
                 client_id: config.client_id.clone(),
                 availability_topic: payload::status_topic(&config.prefix),
@@ -257,16 +276,26 @@ impl Mqtt {
     pub fn status(&self) -> MqttStatus {
         let live = self.lock();
         let past = |i: usize| self.past[i].load(Ordering::Relaxed);
-        let (queued, dropped, acked, connected) = live.as_ref().map_or((0, 0, 0, false), |l| {
-            let s = l.publisher.stats();
-            (s.queued(), s.dropped(), s.acked(), s.connects() > 0)
-        });
+        let (queued, dropped, acked, failures, connected, last_error) =
+            live.as_ref().map_or((0, 0, 0, 0, false, None), |l| {
+                let s = l.publisher.stats();
+                (
+                    s.queued(),
+                    s.dropped(),
+                    s.acked(),
+                    s.failures(),
+                    s.connects() > 0,
+                    s.last_error(),
+                )
+            });
         MqttStatus {
             running: live.is_some(),
             connected,
             queued: past(0) + queued,
             dropped: past(1) + dropped,
             acked: past(2) + acked,
+            failures: past(3) + failures,
+            last_error,
         }
     }
 

@@ -35,6 +35,8 @@ struct Stored {
     discovery: bool,
     discovery_prefix: String,
     retain: bool,
+    /// A custom CA (PEM) for `mqtts://`.
+    ca_pem: Option<String>,
 }
 
 /// The settings as shown (the password never: only whether one is set).
@@ -58,6 +60,8 @@ pub struct MqttView {
     pub discovery_prefix: String,
     /// State topics are retained.
     pub retain: bool,
+    /// The custom CA (PEM) for `mqtts://` (none: the system's roots).
+    pub ca_pem: Option<String>,
     /// The engine's counters (`None` when it does not run in this process).
     pub status: Option<MqttStatus>,
 }
@@ -83,6 +87,8 @@ pub struct MqttInput {
     pub discovery_prefix: Option<String>,
     /// Retain the state topics (default on).
     pub retain: Option<bool>,
+    /// A custom CA (PEM) for `mqtts://`; `None` keeps the stored one, `Some("")` removes it.
+    pub ca_pem: Option<String>,
 }
 
 async fn stored(app: &App) -> Result<Option<Stored>, AppError> {
@@ -112,6 +118,7 @@ fn view(app: &App, s: Option<Stored>) -> MqttView {
         discovery: s.discovery,
         discovery_prefix: s.discovery_prefix,
         retain: s.retain,
+        ca_pem: s.ca_pem,
         status: app.mqtt.as_ref().map(|m| m.status()),
     }
 }
@@ -136,8 +143,24 @@ pub async fn save(app: &App, input: &MqttInput) -> Result<MqttView, AppError> {
     let engine = engine(app)?;
     let old = stored(app).await?.unwrap_or_default();
     let broker_url = input.broker_url.trim().to_owned();
-    if input.enabled || !broker_url.is_empty() {
-        rules::broker_url(&broker_url).map_err(invalid)?;
+    let tls = if input.enabled || !broker_url.is_empty() {
+        rules::broker_url(&broker_url).map_err(invalid)?.tls
+    } else {
+        false
+    };
+    let ca_pem = match input.ca_pem.as_deref().map(str::trim) {
+        None => old.ca_pem,
+        Some("") => None,
+        Some(pem) => {
+            crate::mqtt::check_ca(pem).map_err(|rule| AppError::invalid("caPem", rule))?;
+            Some(format!("{pem}\n"))
+        }
+    };
+    if ca_pem.is_some() && !tls {
+        return Err(AppError::invalid(
+            "caPem",
+            "is only used with an mqtts:// broker URL",
+        ));
     }
     let fallback = &crate::ids::new_uuid()[..8];
     let client_id = match input.client_id.as_deref() {
@@ -178,6 +201,7 @@ pub async fn save(app: &App, input: &MqttInput) -> Result<MqttView, AppError> {
         discovery: input.discovery.unwrap_or(true),
         discovery_prefix,
         retain: input.retain.unwrap_or(true),
+        ca_pem,
     };
     let text = serde_json::to_string(&s).map_err(|e| AppError::unavailable(e.to_string()))?;
     app.storage.set_setting(KEY, &text, app.clock.now()).await?;
@@ -209,6 +233,7 @@ fn config_of(engine: &Mqtt, s: &Stored) -> Result<Option<MqttConfig>, AppError> 
         discovery: s.discovery,
         discovery_prefix: s.discovery_prefix.clone(),
         retain: s.retain,
+        ca_pem: s.ca_pem.clone(),
     }))
 }
 

@@ -260,6 +260,7 @@ fn every_template_renders_full_and_empty() {
             "current_password",
             "new_password",
             "brokerUrl",
+            "caPem",
             "_form",
         ]),
         mqtt: crate::web::pages::mqtt::MqttForm {
@@ -273,6 +274,7 @@ fn every_template_renders_full_and_empty() {
             discovery: true,
             discovery_prefix: "homeassistant".into(),
             retain: true,
+            ca_pem: "-----BEGIN CERTIFICATE-----\nMIIB-HOME-CA\n-----END CERTIFICATE-----\n".into(),
             status:
                 "Connected; 4 messages queued, 4 acknowledged, 0 dropped (broker down or slow)."
                     .into(),
@@ -288,6 +290,8 @@ fn every_template_renders_full_and_empty() {
             "time_zone is wrong",
             "current_password is wrong",
             "mqtt://broker.lan:1883",
+            "MIIB-HOME-CA",
+            "caPem is wrong",
             "brokerUrl is wrong",
             "Remove the stored password",
             "0 dropped",

@@ -24,6 +24,7 @@ mod long_poll;
 mod maintenance;
 mod metrics;
 mod mqtt_ha;
+mod mqtt_tls;
 mod notifications;
 mod openapi;
 mod outage_alerts;
@@ -69,6 +70,8 @@ on_both_databases!(
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
     mqtt_ha::mqtt_settings_section_on_the_settings_page,
     mqtt_ha::mqtt_outage_states_open_and_close,
+    mqtt_tls::mqtt_tls_with_a_custom_ca_connects_and_a_wrong_ca_or_host_is_reported,
+    mqtt_tls::mqtt_custom_ca_is_validated_kept_and_removable,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

@@ -35,6 +35,8 @@ pub struct MqttForm {
     pub discovery_prefix: String,
     /// State topics retained.
     pub retain: bool,
+    /// The custom CA (PEM; empty: the system's roots).
+    pub ca_pem: String,
     /// The publisher's state in words (empty when it does not run in this process).
     pub status: String,
 }
@@ -43,7 +45,7 @@ fn form_of(v: MqttView) -> MqttForm {
     let status = v.status.map_or_else(String::new, |s| {
         if s.running {
             format!(
-                "{}; {} messages queued, {} acknowledged, {} dropped (broker down or slow).",
+                "{}; {} messages queued, {} acknowledged, {} dropped (broker down or slow); {} failed connection attempts.{}",
                 if s.connected {
                     "Connected"
                 } else {
@@ -51,7 +53,11 @@ fn form_of(v: MqttView) -> MqttForm {
                 },
                 s.queued,
                 s.acked,
-                s.dropped
+                s.dropped,
+                s.failures,
+                s.last_error
+                    .as_ref()
+                    .map_or_else(String::new, |e| format!(" Last error: {e}."))
             )
         } else {
             "Not publishing.".to_owned()
@@ -68,6 +74,7 @@ fn form_of(v: MqttView) -> MqttForm {
         discovery: v.discovery,
         discovery_prefix: v.discovery_prefix,
         retain: v.retain,
+        ca_pem: v.ca_pem.unwrap_or_default(),
         status,
     }
 }
@@ -96,6 +103,7 @@ fn input_of(f: &FormData) -> MqttInput {
         discovery: Some(f.checked("discovery")),
         discovery_prefix: Some(f.get("discovery_prefix")),
         retain: Some(f.checked("retain")),
+        ca_pem: Some(f.raw("ca_pem")),
     }
 }
 
@@ -121,6 +129,7 @@ pub(crate) async fn save(req: &Request, web: Data<&Web>, body: Body) -> Response
                     discovery: input.discovery.unwrap_or_default(),
                     discovery_prefix: input.discovery_prefix.unwrap_or_default(),
                     retain: input.retain.unwrap_or_default(),
+                    ca_pem: input.ca_pem.unwrap_or_default(),
                     status: p.mqtt.status.clone(),
                 };
                 p.errors = errors;

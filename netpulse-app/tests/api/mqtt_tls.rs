@@ -1,0 +1,180 @@
+//! MQTT over TLS against a real `mosquitto` with a TLS listener whose certificate (for
+//! `127.0.0.1` only) is signed by a CA the test generates: the custom CA setting (`caPem`,
+//! validated, stored in the settings row, shown) makes `mqtts://` work with a private CA; a
+//! wrong CA or a host name the certificate does not name is refused, and the refusal shows in
+//! the status counters and error.
+
+use std::time::{Duration, Instant};
+
+use netpulse_adapters::testing_mqtt::{Mosquitto, PASSWORD, Subscriber, TestCa, USER};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+async fn put(t: &TestApp, body: &Value) -> (u16, Value) {
+    t.send(Method::PUT, "/api/v1/integrations/mqtt", body).await
+}
+
+fn tls_body(url: &str, ca: Option<&str>) -> Value {
+    json!({
+        "enabled": true, "brokerUrl": url, "clientId": "netpulse-tls-test",
+        "user": USER, "password": PASSWORD, "topicPrefix": "tls", "discovery": false,
+        "caPem": ca,
+    })
+}
+
+/// Polls the settings until `pred` holds for the status (10 s at most).
+async fn wait_status(t: &TestApp, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, v) = t.get("/api/v1/integrations/mqtt").await;
+        assert_eq!(s, 200, "{v}");
+        if pred(&v["status"]) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status never {what}: {}",
+            v["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub(crate) async fn mqtt_tls_with_a_custom_ca_connects_and_a_wrong_ca_or_host_is_reported(
+    t: &TestApp,
+) {
+    let broker = Mosquitto::start_tls();
+    let ca = broker.ca_pem.clone().unwrap();
+    let port = broker.tls_port.unwrap();
+    let watcher = Subscriber::connect(&broker, "tls/#").await;
+
+    // The broker's CA: connects over TLS and publishes.
+    let (s, v) = put(
+        t,
+        &tls_body(&format!("mqtts://127.0.0.1:{port}"), Some(&ca)),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["caPem"].as_str().map(str::trim), Some(ca.trim()));
+    watcher
+        .wait_for("online over TLS", |r| {
+            r.topic == "tls/status" && r.payload == "online"
+        })
+        .await;
+    let v = wait_status(t, "connected", |s| s["connected"] == true).await;
+    assert_eq!(v["status"]["lastError"], Value::Null, "{v}");
+    let failures_before = v["status"]["connectionFailures"].as_u64().unwrap();
+
+    // Another CA: refused, counted and reported; the old connection said offline.
+    let other = TestCa::generate("Not the broker's CA");
+    let (s, v) = put(
+        t,
+        &tls_body(&format!("mqtts://127.0.0.1:{port}"), Some(&other.pem)),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v = wait_status(t, "failing with an unknown issuer", |s| {
+        s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("UnknownIssuer"))
+    })
+    .await;
+    assert_eq!(v["status"]["connected"], false, "{v}");
+    assert!(v["status"]["connectionFailures"].as_u64().unwrap() > failures_before);
+    watcher
+        .wait_for("offline from the replaced connection", |r| {
+            r.topic == "tls/status" && r.payload == "offline"
+        })
+        .await;
+
+    // The right CA but a host name the certificate does not name.
+    let (s, v) = put(
+        t,
+        &tls_body(&format!("mqtts://localhost:{port}"), Some(&ca)),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v = wait_status(t, "failing on the host name", |s| {
+        s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("not valid for name \"localhost\""))
+    })
+    .await;
+    assert_eq!(v["status"]["connected"], false, "{v}");
+    // Nothing came online again on the broker after the refusals.
+    let onlines = watcher
+        .received()
+        .iter()
+        .filter(|r| r.topic == "tls/status" && r.payload == "online")
+        .count();
+    assert_eq!(onlines, 1, "{:#?}", watcher.received());
+}
+
+pub(crate) async fn mqtt_custom_ca_is_validated_kept_and_removable(t: &TestApp) {
+    let ca = TestCa::generate("Home CA");
+    let url = "mqtts://broker.lan:8883";
+    for (body, field) in [
+        (
+            json!({"enabled": true, "brokerUrl": url, "caPem": "not a certificate"}),
+            "caPem",
+        ),
+        (
+            json!({"enabled": true, "brokerUrl": url,
+                   "caPem": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}),
+            "caPem",
+        ),
+        (
+            json!({"enabled": true, "brokerUrl": url,
+                   "caPem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}),
+            "caPem",
+        ),
+        (
+            json!({"enabled": true, "brokerUrl": url, "caPem": 7}),
+            "caPem",
+        ),
+        // A CA with a plain-TCP broker would be silently unused.
+        (
+            json!({"enabled": true, "brokerUrl": "mqtt://broker.lan", "caPem": ca.pem}),
+            "caPem",
+        ),
+    ] {
+        let (s, e) = put(t, &body).await;
+        assert_eq!(s, 400, "{body}: {e}");
+        assert_eq!(e["field"], field, "{body}: {e}");
+    }
+    let (s, v) = put(
+        t,
+        &json!({"enabled": false, "brokerUrl": url, "caPem": ca.pem}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["caPem"].as_str().map(str::trim), Some(ca.pem.trim()));
+    // Stored in the settings row.
+    let stored = t
+        .app
+        .storage
+        .setting(netpulse_app::service::mqtt::KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.contains("BEGIN CERTIFICATE"), "{stored}");
+    // Omitted: kept. Null: removed (the system's roots again).
+    let (s, v) = put(t, &json!({"enabled": false, "brokerUrl": url})).await;
+    assert_eq!((s, v["caPem"].as_str().is_some()), (200, true), "{v}");
+    let (s, v) = put(
+        t,
+        &json!({"enabled": false, "brokerUrl": url, "caPem": null}),
+    )
+    .await;
+    assert_eq!((s, &v["caPem"]), (200, &Value::Null), "{v}");
+    // Two certificates (a bundle) are accepted.
+    let bundle = format!("{}{}", ca.pem, TestCa::generate("Second CA").pem);
+    let (s, v) = put(
+        t,
+        &json!({"enabled": false, "brokerUrl": url, "caPem": bundle}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+}
