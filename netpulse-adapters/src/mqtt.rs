@@ -76,6 +76,7 @@ pub struct MqttStats {
     acked: AtomicU64,
     connects: AtomicU64,
     failures: AtomicU64,
+    up: std::sync::atomic::AtomicBool,
     last_error: std::sync::Mutex<Option<String>>,
 }
 
@@ -100,6 +101,10 @@ impl MqttStats {
     /// name, a broker that is down or that refused the credentials).
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+    /// Connected now (since the last successful connect, until the connection fails).
+    pub fn is_connected(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
     }
     /// The error of the newest failure, cleared by a successful connect.
     pub fn last_error(&self) -> Option<String> {
@@ -271,6 +276,7 @@ async fn run(
                 failing = false;
                 backoff = Duration::from_secs(1);
                 stats.set_error(None);
+                stats.up.store(true, Ordering::Relaxed);
                 stats.connects.fetch_add(1, Ordering::Relaxed);
                 // Not awaited here: the event loop is what drains the queue.
                 let online = client.clone();
@@ -290,6 +296,7 @@ async fn run(
             }
             Ok(_) => {}
             Err(e) => {
+                stats.up.store(false, Ordering::Relaxed);
                 stats.failures.fetch_add(1, Ordering::Relaxed);
                 stats.set_error(Some(describe(&e)));
                 if failing {

@@ -23,7 +23,7 @@ enum Tag {
 pub struct MqttStatusDto {
     /// A broker connection is configured and kept up.
     pub running: bool,
-    /// It has connected at least once.
+    /// It is connected to the broker now.
     pub connected: bool,
     /// Messages queued for the broker.
     pub queued: u64,

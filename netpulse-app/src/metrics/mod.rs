@@ -44,7 +44,7 @@ use opentelemetry_sdk::metrics::{Instrument, SdkMeterProvider, Stream};
 use self::access::{AllowList, ScrapeAccess};
 use self::remote_write::RemoteWriteStats;
 use self::state::{
-    Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, Results, build_frame,
+    Catalog, ConnectionLabels, Family, Frame, FrameSettings, Kind, MqttCounts, Results, build_frame,
 };
 use netpulse_ports::listener::RecordListener;
 
@@ -110,9 +110,13 @@ struct Shared {
     results: RwLock<Results>,
     frame: Mutex<Option<(Instant, Arc<Frame>)>>,
     remote_write: Arc<RemoteWriteStats>,
+    mqtt: RwLock<Option<MqttSource>>,
     clock: Arc<dyn Clock>,
     settings: FrameSettings,
 }
+
+/// Reads the MQTT publisher's counters from memory (`None` while it does not publish).
+pub type MqttSource = Arc<dyn Fn() -> Option<MqttCounts> + Send + Sync>;
 
 impl Shared {
     fn frame(&self) -> Arc<Frame> {
@@ -129,6 +133,11 @@ impl Shared {
                 &catalog,
                 &results,
                 self.remote_write.counts(),
+                self.mqtt
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .and_then(|source| source()),
                 self.clock.now(),
                 self.settings,
             ))
@@ -222,6 +231,7 @@ impl Metrics {
             results: RwLock::new(Results::load(&latest, &tallies)),
             frame: Mutex::new(None),
             remote_write,
+            mqtt: RwLock::new(None),
             clock,
             settings: FrameSettings {
                 freshness_window_seconds: settings.freshness_window_seconds,
@@ -269,6 +279,16 @@ impl Metrics {
         });
         metrics.refresh_catalog().await;
         Ok(metrics)
+    }
+
+    /// Adds the MQTT publisher's series (`netpulse_mqtt_*`), read from `source` at each scrape.
+    pub fn set_mqtt_source(&self, source: MqttSource) {
+        *self
+            .shared
+            .mqtt
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(source);
+        self.shared.invalidate();
     }
 
     /// The settings.

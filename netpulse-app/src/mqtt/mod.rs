@@ -133,7 +133,7 @@ pub struct Snapshot {
 pub struct MqttStatus {
     /// Settings are enabled and a publisher runs.
     pub running: bool,
-    /// The current publisher is connected at least once.
+    /// The current publisher is connected now.
     pub connected: bool,
     /// Messages queued.
     pub queued: u64,
@@ -284,7 +284,7 @@ impl Mqtt {
                     s.dropped(),
                     s.acked(),
                     s.failures(),
-                    s.connects() > 0,
+                    s.is_connected(),
                     s.last_error(),
                 )
             });

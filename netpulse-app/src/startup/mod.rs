@@ -163,6 +163,18 @@ pub async fn install_metrics(
     let installed =
         crate::metrics::install(Arc::clone(&app.storage), Arc::clone(&app.clock), config).await?;
     app.listeners.extend(installed.listeners());
+    if let Some(engine) = &app.mqtt {
+        // The MQTT series come from the engine's counters in memory.
+        let engine = Arc::clone(engine);
+        installed.metrics.set_mqtt_source(Arc::new(move || {
+            let s = engine.status();
+            s.running.then_some(crate::metrics::state::MqttCounts {
+                connected: s.connected,
+                dropped: s.dropped,
+                failures: s.failures,
+            })
+        }));
+    }
     Ok(installed)
 }
 

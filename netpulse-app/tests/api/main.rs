@@ -206,6 +206,7 @@ on_both_databases_with_metrics!(
     checks::check_series_follow_the_latest_round,
     fleet::probe_state_is_a_metric,
     outage_alerts::outage_series_are_metrics,
+    mqtt_tls::mqtt_connection_and_drops_are_metrics,
 );
 
 /// The Fleet page with 1,000 probes: on SQLite only (creating 1,000 probes one by one on

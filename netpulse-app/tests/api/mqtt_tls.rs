@@ -2,7 +2,9 @@
 //! `127.0.0.1` only) is signed by a CA the test generates: the custom CA setting (`caPem`,
 //! validated, stored in the settings row, shown) makes `mqtts://` work with a private CA; a
 //! wrong CA or a host name the certificate does not name is refused, and the refusal shows in
-//! the status counters and error.
+//! the status counters and error. The publisher's connection, failures and drops are
+//! `/metrics` series read from memory.
+#![allow(clippy::float_cmp)] // the values compared are exact (0 or 1, or whole counts)
 
 use std::time::{Duration, Instant};
 
@@ -177,4 +179,79 @@ pub(crate) async fn mqtt_custom_ca_is_validated_kept_and_removable(t: &TestApp) 
     )
     .await;
     assert_eq!(s, 200, "{v}");
+}
+
+/// Polls `/metrics` until `pred` holds (10 s at most).
+async fn wait_metrics(
+    t: &TestApp,
+    what: &str,
+    pred: impl Fn(&crate::metrics::Exposition) -> bool,
+) -> crate::metrics::Exposition {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = crate::metrics::exposition(t).await;
+        if pred(&e) {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "/metrics never {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub(crate) async fn mqtt_connection_and_drops_are_metrics(t: &TestApp) {
+    let names = crate::metrics::exposition(t).await.names();
+    assert!(
+        !names.iter().any(|n| n.starts_with("netpulse_mqtt_")),
+        "no MQTT series before MQTT is configured: {names:?}"
+    );
+    let mut broker = Mosquitto::start();
+    let (s, v) = put(
+        t,
+        &json!({"enabled": true, "brokerUrl": format!("mqtt://127.0.0.1:{}", broker.port),
+                "user": USER, "password": PASSWORD, "topicPrefix": "m"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let e = wait_metrics(t, "connected", |e| {
+        e.value("netpulse_mqtt_connected", &[]) == 1.0
+    })
+    .await;
+    assert_eq!(e.value("netpulse_mqtt_messages_dropped_total", &[]), 0.0);
+
+    // The broker goes away: disconnected, failures counted; a flood of retained topics
+    // overflows the bounded queue and the drops show.
+    broker.kill();
+    wait_metrics(t, "disconnected", |e| {
+        e.value("netpulse_mqtt_connected", &[]) == 0.0
+            && e.value("netpulse_mqtt_connection_failures_total", &[]) >= 1.0
+    })
+    .await;
+    let engine = t.app.mqtt.clone().expect("the engine runs");
+    let probe = netpulse_domain::id::ProbeId::parse(&netpulse_app::service::new_uuid()).unwrap();
+    let snapshot = netpulse_app::mqtt::Snapshot {
+        connections: (0..400)
+            .map(|i| netpulse_app::mqtt::ConnectionView {
+                id: netpulse_domain::id::ConnectionId::parse(&netpulse_app::service::new_uuid())
+                    .unwrap(),
+                probe_id: probe.clone(),
+                name: format!("c{i}"),
+                latest: None,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    engine.apply(&snapshot);
+    let dropped = engine.status().dropped;
+    assert!(
+        dropped > 0,
+        "the queue (1000) overflowed: {:?}",
+        engine.status()
+    );
+    let e = wait_metrics(t, "showing the drops", |e| {
+        e.value("netpulse_mqtt_messages_dropped_total", &[]) >= dropped as f64
+    })
+    .await;
+    let (_, v) = t.get("/api/v1/integrations/mqtt").await;
+    assert!(v["status"]["dropped"].as_u64().unwrap() >= dropped, "{v}");
+    assert_eq!(e.value("netpulse_mqtt_connected", &[]), 0.0);
 }

@@ -49,6 +49,12 @@ pub enum Family {
     RemoteWriteDropped,
     /// `netpulse_remote_write_queue_length`
     RemoteWriteQueue,
+    /// `netpulse_mqtt_connected`
+    MqttConnected,
+    /// `netpulse_mqtt_messages_dropped_total`
+    MqttDropped,
+    /// `netpulse_mqtt_connection_failures_total`
+    MqttConnectionFailures,
     /// `netpulse_notifications_sent_total`
     Notifications,
     /// `netpulse_probe_up`
@@ -100,7 +106,7 @@ pub enum Kind {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 45] = [
         Self::BuildInfo,
         Self::ConnectionInfo,
         Self::Up,
@@ -124,6 +130,9 @@ impl Family {
         Self::RemoteWriteSent,
         Self::RemoteWriteDropped,
         Self::RemoteWriteQueue,
+        Self::MqttConnected,
+        Self::MqttDropped,
+        Self::MqttConnectionFailures,
         Self::Notifications,
         Self::ProbeUp,
         Self::ProbeLastPoll,
@@ -263,6 +272,21 @@ impl Family {
                 "netpulse_remote_write_queue_length",
                 Gauge,
                 "Remote-write requests waiting to be delivered.",
+            ),
+            Self::MqttConnected => (
+                "netpulse_mqtt_connected",
+                Gauge,
+                "Whether the MQTT publisher has connected to its broker (1) or not yet (0).",
+            ),
+            Self::MqttDropped => (
+                "netpulse_mqtt_messages_dropped_total",
+                Counter,
+                "Total number of MQTT messages dropped because the queue was full (broker down or slow).",
+            ),
+            Self::MqttConnectionFailures => (
+                "netpulse_mqtt_connection_failures_total",
+                Counter,
+                "Total number of failed MQTT connection attempts and lost connections.",
             ),
             Self::Notifications => (
                 "netpulse_notifications_sent_total",

@@ -40,6 +40,17 @@ pub struct RemoteWriteCounts {
     pub queued: u64,
 }
 
+/// Counters of the MQTT publisher (in this process, since it started).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MqttCounts {
+    /// The current publisher has connected.
+    pub connected: bool,
+    /// Messages dropped because the queue was full.
+    pub dropped: u64,
+    /// Failed connection attempts and lost connections.
+    pub failures: u64,
+}
+
 /// One series. Labels common to many series (those of a connection, or of a connection and its
 /// server or engine) are shared, so building a frame allocates little per series.
 #[derive(Debug, Clone)]
@@ -128,6 +139,7 @@ pub fn build_frame(
     catalog: &Catalog,
     results: &Results,
     remote_write: RemoteWriteCounts,
+    mqtt: Option<MqttCounts>,
     now: Timestamp,
     settings: FrameSettings,
 ) -> Frame {
@@ -328,6 +340,16 @@ pub fn build_frame(
             vec![],
             remote_write.queued as f64,
         );
+    }
+    if let Some(m) = mqtt {
+        f.push(
+            F::MqttConnected,
+            &none,
+            vec![],
+            f64::from(u8::from(m.connected)),
+        );
+        f.push(F::MqttDropped, &none, vec![], m.dropped as f64);
+        f.push(F::MqttConnectionFailures, &none, vec![], m.failures as f64);
     }
     super::checks::push_checks(&mut f, &catalog.checks, now);
     super::outages::push_outages(&mut f, &catalog.outages);

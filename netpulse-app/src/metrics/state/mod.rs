@@ -24,5 +24,5 @@ pub mod results;
 
 pub use self::catalog::{Catalog, CatalogConnection, CatalogProbe, ConnectionLabels};
 pub use self::family::{Family, Kind};
-pub use self::frame::{Frame, FrameSettings, RemoteWriteCounts, Series, build_frame};
+pub use self::frame::{Frame, FrameSettings, MqttCounts, RemoteWriteCounts, Series, build_frame};
 pub use self::results::{LatestResult, Results, Tally};

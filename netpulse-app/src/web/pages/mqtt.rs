@@ -49,7 +49,7 @@ fn form_of(v: MqttView) -> MqttForm {
                 if s.connected {
                     "Connected"
                 } else {
-                    "Not connected yet"
+                    "Not connected"
                 },
                 s.queued,
                 s.acked,
