@@ -161,6 +161,9 @@ struct Live {
     connects: u64,
     /// The newest result's completion time per connection (later results only move state).
     latest: HashMap<ConnectionId, Timestamp>,
+    /// Topics the previous settings published: emptied (retained) unless these settings
+    /// publish them retained too (a changed prefix, discovery or retain turned off).
+    to_clear: HashSet<String>,
 }
 
 /// The engine.
@@ -207,6 +210,7 @@ impl Mqtt {
         if live.as_ref().map(|l| &l.config) == config.as_ref() {
             return;
         }
+        let mut to_clear = HashSet::new();
         if let Some(old) = live.take() {
             let stats = old.publisher.stats();
             for (i, n) in [
@@ -220,6 +224,7 @@ impl Mqtt {
             {
                 self.past[i].fetch_add(n, Ordering::Relaxed);
             }
+            to_clear = old.published.into_keys().chain(old.to_clear).collect();
             tokio::spawn(old.publisher.shutdown(Duration::from_secs(2)));
         }
         *live = config.map(|config| {
@@ -243,6 +248,7 @@ impl Mqtt {
                 published: HashMap::new(),
                 connects: 0,
                 latest: HashMap::new(),
+                to_clear,
             }
         });
         drop(live);
@@ -341,6 +347,24 @@ impl Mqtt {
                 (None, None) => {}
             }
         }
+        // What the previous settings left: emptied unless published retained again here.
+        let retained: HashSet<&String> = wanted
+            .iter()
+            .filter(|(_, _, retain)| *retain)
+            .map(|(t, _, _)| t)
+            .collect();
+        let leftovers: Vec<String> = live
+            .to_clear
+            .iter()
+            .filter(|t| !retained.contains(t))
+            .cloned()
+            .collect();
+        for topic in leftovers {
+            if live.publisher.publish(&topic, Vec::new(), true) {
+                live.to_clear.remove(&topic);
+            }
+        }
+        live.to_clear.retain(|t| !retained.contains(t));
         let keep: HashSet<&String> = wanted.iter().map(|(t, _, _)| t).collect();
         let gone: Vec<String> = live
             .published

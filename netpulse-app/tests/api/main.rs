@@ -72,6 +72,7 @@ on_both_databases!(
     mqtt_ha::mqtt_outage_states_open_and_close,
     mqtt_tls::mqtt_tls_with_a_custom_ca_connects_and_a_wrong_ca_or_host_is_reported,
     mqtt_tls::mqtt_custom_ca_is_validated_kept_and_removable,
+    mqtt_tls::mqtt_a_new_prefix_or_discovery_off_clears_the_old_retained_topics,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

@@ -255,3 +255,66 @@ pub(crate) async fn mqtt_connection_and_drops_are_metrics(t: &TestApp) {
     assert!(v["status"]["dropped"].as_u64().unwrap() >= dropped, "{v}");
     assert_eq!(e.value("netpulse_mqtt_connected", &[]), 0.0);
 }
+
+pub(crate) async fn mqtt_a_new_prefix_or_discovery_off_clears_the_old_retained_topics(t: &TestApp) {
+    let broker = Mosquitto::start();
+    let watcher = Subscriber::connect(&broker, "#").await;
+    let agent = t.probe("home").await;
+    let conn = t.connection(&agent.probe.id, "fibre", &["12746"]).await;
+    let (p, c) = (agent.probe.id.to_string(), conn.id.to_string());
+    let settings = |prefix: &str, discovery: bool, retain: bool| {
+        json!({"enabled": true, "brokerUrl": format!("mqtt://127.0.0.1:{}", broker.port),
+               "user": USER, "password": PASSWORD, "topicPrefix": prefix,
+               "discovery": discovery, "discoveryPrefix": "ha", "retain": retain})
+    };
+    let (s, v) = put(t, &settings("a", true, true)).await;
+    assert_eq!(s, 200, "{v}");
+    let probe_state = format!("a/probe/{p}/state");
+    let config = format!("ha/sensor/netpulse_{c}_download/config");
+    watcher.wait_topic(&probe_state).await;
+    watcher.wait_topic(&config).await;
+    let before = Subscriber::connect(&broker, "#").await;
+    for topic in [&probe_state, &config] {
+        let r = before.wait_topic(topic).await;
+        assert!(r.retain && !r.payload.is_empty(), "{r:?}");
+    }
+
+    // A new prefix, discovery off, state topics not retained.
+    let (s, v) = put(t, &settings("b", false, false)).await;
+    assert_eq!(s, 200, "{v}");
+    for topic in [probe_state.as_str(), config.as_str()] {
+        watcher
+            .wait_for(&format!("{topic} emptied"), |r| {
+                r.topic == topic && r.payload.is_empty()
+            })
+            .await;
+    }
+    let new_state = format!("b/probe/{p}/state");
+    watcher.wait_topic(&new_state).await;
+    // A subscriber arriving now finds only the availability topics retained (the old one
+    // says `offline`): no old state, no discovery config, and no new state (retain is off).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = Subscriber::connect(&broker, "#").await;
+    after
+        .wait_for("b/status", |r| {
+            r.topic == "b/status" && r.payload == "online"
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut retained: Vec<_> = after
+        .received()
+        .into_iter()
+        .filter(|r| r.retain)
+        .map(|r| (r.topic, r.payload))
+        .collect();
+    retained.sort();
+    assert_eq!(
+        retained,
+        vec![
+            ("a/status".to_owned(), "offline".to_owned()),
+            ("b/status".to_owned(), "online".to_owned())
+        ],
+        "{:#?}",
+        after.received()
+    );
+}
