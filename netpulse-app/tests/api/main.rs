@@ -27,6 +27,7 @@ mod mqtt_ha;
 mod notifications;
 mod openapi;
 mod outage_alerts;
+mod outage_resume;
 mod outages;
 mod remote_write;
 mod rest_api;
@@ -140,6 +141,7 @@ on_both_databases!(
     outages::plexsheeps_lost_check_is_no_outage_and_32_minutes_are_one,
     outages::a_result_of_a_family_its_check_lacks_is_refused,
     outages::outages_and_uptime_over_rest,
+    outage_resume::failing_rounds_after_a_resume_are_unknown_and_open_no_outage,
     outage_alerts::an_outage_is_announced_once_across_pushes_and_processes,
     outage_alerts::rounds_in_the_probes_own_maintenance_are_maintenance,
     outage_alerts::a_failing_gateway_check_makes_the_outage_lan,
