@@ -249,8 +249,8 @@ pub struct CheckResultDto {
     /// Taken while the agent ran a speed test.
     pub during_speed_test: bool,
     /// Taken within the agent's 30 s grace after its host resumed from a suspend (failures in
-    /// such a round count as unknown for outages). May be left out when false.
-    #[oai(default)]
+    /// such a round count as unknown for outages). May be left out (or null) when false.
+    #[oai(default, nullable)]
     pub after_resume: bool,
     /// Ok but past a warning threshold, or unverified.
     pub degraded: bool,

@@ -93,7 +93,7 @@ impl CheckRounds {
             agent_key: agent_key.to_owned(),
             speed_tests_running: AtomicU32::new(0),
             speed_tests_started: AtomicU64::new(0),
-            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks::default())),
+            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks)),
         })
     }
 
@@ -107,7 +107,7 @@ impl CheckRounds {
             agent_key: agent_key.to_owned(),
             speed_tests_running: AtomicU32::new(0),
             speed_tests_started: AtomicU64::new(0),
-            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks::default())),
+            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks)),
         }
     }
 

@@ -35,21 +35,9 @@ pub trait SuspendClocks: Send + Sync + std::fmt::Debug {
 }
 
 /// The host's clocks: `CLOCK_BOOTTIME` and `CLOCK_MONOTONIC` on Linux, the wall clock and
-/// [`std::time::Instant`] elsewhere.
-#[derive(Debug)]
-pub struct SystemSuspendClocks {
-    #[cfg(not(target_os = "linux"))]
-    origin: std::time::Instant,
-}
-
-impl Default for SystemSuspendClocks {
-    fn default() -> Self {
-        Self {
-            #[cfg(not(target_os = "linux"))]
-            origin: std::time::Instant::now(),
-        }
-    }
-}
+/// [`std::time::Instant`] (from the first look) elsewhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemSuspendClocks;
 
 #[cfg(target_os = "linux")]
 fn clock_ms(id: rustix::time::ClockId) -> i64 {
@@ -75,7 +63,9 @@ impl SuspendClocks for SystemSuspendClocks {
 
     #[cfg(not(target_os = "linux"))]
     fn awake_ms(&self) -> i64 {
-        i64::try_from(self.origin.elapsed().as_millis()).unwrap_or(i64::MAX)
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let origin = ORIGIN.get_or_init(std::time::Instant::now);
+        i64::try_from(origin.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 }
 
@@ -185,6 +175,18 @@ mod tests {
         fn asleep_for(&self, ms: i64) {
             self.running.fetch_add(ms, Ordering::SeqCst);
         }
+    }
+
+    #[test]
+    fn the_system_clocks_show_no_suspend_while_awake() {
+        let c = SystemSuspendClocks;
+        let (r0, a0) = (c.running_ms(), c.awake_ms());
+        let d = SuspendDetector::new(Box::new(c));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!d.in_grace());
+        let (r1, a1) = (c.running_ms(), c.awake_ms());
+        assert!(r1 - r0 >= 50 && a1 - a0 >= 50, "{r0} {r1} {a0} {a1}");
+        assert_eq!(d.look(), 0);
     }
 
     #[test]
