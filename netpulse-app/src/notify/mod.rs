@@ -43,6 +43,7 @@ mod edges;
 mod housekeeping;
 mod incident_ref;
 pub mod render;
+mod routing;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

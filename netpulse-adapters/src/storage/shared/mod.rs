@@ -6,6 +6,7 @@ use super::{Db, LOCK, Store, begin_write};
 use super::{notify_work, work_listener};
 
 mod access;
+mod alerting;
 mod accounts;
 mod binds;
 mod check_ingest;

@@ -6,6 +6,7 @@
 //! [`AppError::Unavailable`]. Listing and deleting channels, the delivery log, maintenance
 //! windows and incidents only need the database.
 
+pub mod alerting;
 pub mod channels;
 pub mod deliveries;
 pub mod maintenance;
