@@ -113,9 +113,9 @@ pub trait AlertingStore: Send + Sync {
     ) -> Result<bool, StorageError>;
     /// Open, announced, unacknowledged incidents (the reminder candidates).
     async fn unacknowledged_incidents(&self) -> Result<Vec<IncidentStatus>, StorageError>;
-    /// Moves an incident's last reminder from `previous` to `at` if it is still open,
-    /// unacknowledged and unchanged; returns whether this call did (exactly one process sends
-    /// each reminder).
+    /// Moves an incident's last reminder from `previous` to the later `at` if it is still
+    /// open, unacknowledged and unchanged; returns whether this call did (exactly one process
+    /// sends each reminder).
     async fn claim_reminder(
         &self,
         id: &str,

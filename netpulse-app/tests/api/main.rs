@@ -5,6 +5,7 @@ mod access_matrix;
 mod access_pages;
 mod agent_api;
 mod agent_e2e;
+mod alerting;
 mod browser;
 mod checks;
 mod cli;
@@ -62,6 +63,11 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    alerting::alerts_go_to_the_connections_contact_list_only,
+    alerting::a_severity_override_reaches_pagerduty_and_the_message,
+    alerting::reminders_repeat_each_interval_until_acknowledged,
+    alerting::only_operators_and_admins_may_acknowledge,
+    alerting::alerting_input_errors_name_the_field,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

@@ -63,7 +63,7 @@ type ListRow = (String, String, Option<i64>, Option<String>, i64, i64);
 
 async fn lists(pool: &Pool<Db>, id: Option<&str>) -> Result<Vec<ContactList>, StorageError> {
     let rows: Vec<ListRow> = sqlx::query_as(
-        "SELECT id, name, reminder_minutes, min_severity, created_at, updated_at \
+        "SELECT id, name, CAST(reminder_minutes AS BIGINT), min_severity, created_at, updated_at \
          FROM contact_lists WHERE ($1 IS NULL OR id = $1) ORDER BY name, id",
     )
     .bind(id.map(str::to_owned))
@@ -330,7 +330,7 @@ impl AlertingStore for Store {
     ) -> Result<bool, StorageError> {
         let done = sqlx::query(
             "UPDATE incidents SET reminded_at = $3 WHERE id = $1 AND closed_at IS NULL \
-             AND acknowledged_at IS NULL AND COALESCE(reminded_at, -1) = $2",
+             AND acknowledged_at IS NULL AND COALESCE(reminded_at, -1) = $2 AND $3 > $2",
         )
         .bind(id.to_owned())
         .bind(previous.map_or(-1, Timestamp::unix_millis))
