@@ -152,9 +152,15 @@ mod tests {
     fn list_settings_are_validated_naming_the_field() {
         let ok = ContactListRules::new("  on-call ", Some(30), Some(High)).unwrap();
         assert_eq!(ok.name, "on-call");
-        assert_eq!(ContactListRules::new(" ", None, None).unwrap_err().field, "name");
+        assert_eq!(
+            ContactListRules::new(" ", None, None).unwrap_err().field,
+            "name"
+        );
         let long = "x".repeat(MAX_NAME_CHARS + 1);
-        assert_eq!(ContactListRules::new(&long, None, None).unwrap_err().field, "name");
+        assert_eq!(
+            ContactListRules::new(&long, None, None).unwrap_err().field,
+            "name"
+        );
         for bad in [0, MAX_REMINDER_MINUTES + 1] {
             let e = ContactListRules::new("a", Some(bad), None).unwrap_err();
             assert_eq!(e.field, "reminderMinutes");
@@ -180,7 +186,10 @@ mod tests {
         for s in IncidentState::ALL {
             assert_eq!(IncidentState::parse("state", s.as_str()).unwrap(), s);
         }
-        assert_eq!(IncidentState::parse("state", "closed").unwrap_err().field, "state");
+        assert_eq!(
+            IncidentState::parse("state", "closed").unwrap_err().field,
+            "state"
+        );
         assert_eq!(ack_decision(IncidentState::Open), AckDecision::Record);
         assert_eq!(ack_decision(IncidentState::Acked), AckDecision::Keep);
         assert_eq!(ack_decision(IncidentState::Resolved), AckDecision::Refuse);
@@ -196,7 +205,19 @@ mod tests {
         assert!(reminder_due(open, true, Some(30), t0, at(95)));
         assert!(!reminder_due(open, true, None, t0, at(95)));
         assert!(!reminder_due(open, false, Some(30), t0, at(95)));
-        assert!(!reminder_due(IncidentState::Acked, true, Some(30), t0, at(95)));
-        assert!(!reminder_due(IncidentState::Resolved, true, Some(30), t0, at(95)));
+        assert!(!reminder_due(
+            IncidentState::Acked,
+            true,
+            Some(30),
+            t0,
+            at(95)
+        ));
+        assert!(!reminder_due(
+            IncidentState::Resolved,
+            true,
+            Some(30),
+            t0,
+            at(95)
+        ));
     }
 }

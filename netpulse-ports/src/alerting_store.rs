@@ -64,7 +64,8 @@ pub struct IncidentStatus {
 #[async_trait]
 pub trait AlertingStore: Send + Sync {
     /// The severities configured per alert source.
-    async fn source_severities(&self) -> Result<Vec<(AlertSource, IncidentSeverity)>, StorageError>;
+    async fn source_severities(&self)
+    -> Result<Vec<(AlertSource, IncidentSeverity)>, StorageError>;
     /// Sets (`Some`) or clears (`None`) a source's severity.
     async fn set_source_severity(
         &self,
@@ -84,8 +85,11 @@ pub trait AlertingStore: Send + Sync {
     async fn delete_contact_list(&self, id: &str) -> Result<(), StorageError>;
 
     /// A connection's or check's own alerting (the default when none is stored).
-    async fn alert_route(&self, subject: AlertSubject, id: &str)
-    -> Result<AlertRoute, StorageError>;
+    async fn alert_route(
+        &self,
+        subject: AlertSubject,
+        id: &str,
+    ) -> Result<AlertRoute, StorageError>;
     /// Stores a connection's or check's own alerting (it and the list must exist).
     async fn set_alert_route(
         &self,

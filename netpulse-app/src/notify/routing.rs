@@ -7,7 +7,7 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::contact_list::{IncidentState, reminder_due};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
-use netpulse_ports::alerting_store::{AlertSubject, ContactList};
+use netpulse_ports::alerting_store::{AlertRoute, AlertSubject, ContactList};
 use netpulse_ports::storage::StorageError;
 
 use super::{Notifications, incident_ref, render};
@@ -38,7 +38,7 @@ impl Notifications {
             .map(|(_, v)| v);
         let own = match subject {
             Some((kind, id)) => self.storage.alert_route(kind, id).await?,
-            None => Default::default(),
+            None => AlertRoute::default(),
         };
         let list = match &own.contact_list_id {
             Some(id) => self.storage.contact_list(id).await?,

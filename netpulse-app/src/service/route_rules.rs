@@ -86,7 +86,11 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/notifications/severities", Needs(ResultsRead)),
     ("PUT", "/v1/notifications/severities", Needs(AlertsWrite)),
     ("GET", "/v1/notifications/contact-lists", Needs(AlertsWrite)),
-    ("POST", "/v1/notifications/contact-lists", Needs(AlertsWrite)),
+    (
+        "POST",
+        "/v1/notifications/contact-lists",
+        Needs(AlertsWrite),
+    ),
     (
         "GET",
         "/v1/notifications/contact-lists/{list_id}",
@@ -113,7 +117,11 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(SchedulesWrite),
     ),
     ("GET", "/v1/checks/{check_id}/alerting", Needs(ResultsRead)),
-    ("PUT", "/v1/checks/{check_id}/alerting", Needs(SchedulesWrite)),
+    (
+        "PUT",
+        "/v1/checks/{check_id}/alerting",
+        Needs(SchedulesWrite),
+    ),
     ("GET", "/v1/measurements", Needs(ResultsRead)),
     (
         "GET",

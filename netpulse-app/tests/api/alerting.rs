@@ -138,9 +138,15 @@ pub(crate) async fn alerts_go_to_the_connections_contact_list_only(t: &TestApp) 
     assert_eq!(l["minSeverity"], "critical");
     recover(t, &agent, &wan1).await;
     settle().await;
-    assert_eq!(ops.got().len(), 2, "a HIGH recovery is below the list's CRITICAL");
+    assert_eq!(
+        ops.got().len(),
+        2,
+        "a HIGH recovery is below the list's CRITICAL"
+    );
     // The route is readable, and a list in use cannot be deleted.
-    let (_, r) = t.get(&format!("/api/v1/connections/{}/alerting", wan1.id)).await;
+    let (_, r) = t
+        .get(&format!("/api/v1/connections/{}/alerting", wan1.id))
+        .await;
     assert_eq!(r, json!({"severity": null, "contactListId": list}));
     let (status, e) = send(
         t,
@@ -196,7 +202,10 @@ pub(crate) async fn a_severity_override_reaches_pagerduty_and_the_message(t: &Te
     let event = pd.got()[0].json();
     assert_eq!(pd.got()[0].path, "/v2/enqueue");
     assert_eq!(event["event_action"], "trigger");
-    assert_eq!(event["payload"]["severity"], "info", "LOW is PagerDuty's info");
+    assert_eq!(
+        event["payload"]["severity"], "info",
+        "LOW is PagerDuty's info"
+    );
     fail_three_times(t, &agent, &wan2).await;
     eventually("wan2 on PagerDuty", || pd.got().len() == 2).await;
     assert_eq!(pd.got()[1].json()["payload"]["severity"], "critical");
@@ -239,18 +248,31 @@ pub(crate) async fn reminders_repeat_each_interval_until_acknowledged(t: &TestAp
     eventually("the second reminder", || hook.got().len() == 3).await;
     let reminder = hook.got()[2].json();
     assert_eq!(reminder["kind"], "alert");
-    assert_eq!(reminder["subject"], "[NetPulse] Reminder: home/wan1 is still unhealthy");
+    assert_eq!(
+        reminder["subject"],
+        "[NetPulse] Reminder: home/wan1 is still unhealthy"
+    );
     assert!(
         reminder["body"].as_str().unwrap().contains(&incident),
         "{reminder}"
     );
 
     // A reminder is claimed once, whoever asks (two processes at the same moment).
-    let status = t.app.storage.incident_status(&incident).await.unwrap().unwrap();
+    let status = t
+        .app
+        .storage
+        .incident_status(&incident)
+        .await
+        .unwrap()
+        .unwrap();
     let now = t.clock_now().plus_seconds(1);
     let (a, b) = tokio::join!(
-        t.app.storage.claim_reminder(&incident, status.reminded_at, now),
-        t.app.storage.claim_reminder(&incident, status.reminded_at, now),
+        t.app
+            .storage
+            .claim_reminder(&incident, status.reminded_at, now),
+        t.app
+            .storage
+            .claim_reminder(&incident, status.reminded_at, now),
     );
     assert_eq!(
         [a.unwrap(), b.unwrap()].iter().filter(|w| **w).count(),
@@ -341,14 +363,20 @@ pub(crate) async fn only_operators_and_admins_may_acknowledge(t: &TestApp) {
         "the first acknowledgement stays"
     );
     let audit = t.app.storage.audit_entries(None, 50).await.unwrap();
-    let acks: Vec<_> = audit.iter().filter(|e| e.action == "incident.ack").collect();
+    let acks: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "incident.ack")
+        .collect();
     assert_eq!(acks.len(), 1, "{audit:?}");
     assert_eq!(acks[0].actor_email.as_deref(), Some("operator@example.org"));
     assert_eq!(acks[0].subject, format!("incident:{incident}"));
     let (status, e) = send(
         t,
         reqwest::Method::POST,
-        &format!("/api/v1/incidents/{}/ack", netpulse_app::service::new_uuid()),
+        &format!(
+            "/api/v1/incidents/{}/ack",
+            netpulse_app::service::new_uuid()
+        ),
         &Value::Null,
     )
     .await;
@@ -364,15 +392,60 @@ pub(crate) async fn alerting_input_errors_name_the_field(t: &TestApp) {
     let lists = "/api/v1/notifications/contact-lists";
     let alerting = format!("/api/v1/connections/{}/alerting", c.id);
     let cases: Vec<(reqwest::Method, String, Value, &str)> = vec![
-        (reqwest::Method::PUT, "/api/v1/notifications/severities".into(), json!({"check": "urgent"}), "check"),
-        (reqwest::Method::PUT, "/api/v1/notifications/severities".into(), json!({"outage": "low"}), "outage"),
-        (reqwest::Method::POST, lists.into(), json!({"name": " ", "channelIds": []}), "name"),
-        (reqwest::Method::POST, lists.into(), json!({"name": "a", "channelIds": [], "reminderMinutes": 0}), "reminderMinutes"),
-        (reqwest::Method::POST, lists.into(), json!({"name": "a", "channelIds": [channel, bad]}), "channelIds[1]"),
-        (reqwest::Method::POST, lists.into(), json!({"name": "a", "channelIds": [], "minSeverity": "p1"}), "minSeverity"),
-        (reqwest::Method::PUT, alerting.clone(), json!({"severity": "urgent", "contactListId": null}), "severity"),
-        (reqwest::Method::PUT, alerting.clone(), json!({"severity": null, "contactListId": bad}), "contactListId"),
-        (reqwest::Method::PUT, "/api/v1/connections/nope/alerting".into(), json!({"severity": null, "contactListId": null}), "connectionId"),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/notifications/severities".into(),
+            json!({"check": "urgent"}),
+            "check",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/notifications/severities".into(),
+            json!({"outage": "low"}),
+            "outage",
+        ),
+        (
+            reqwest::Method::POST,
+            lists.into(),
+            json!({"name": " ", "channelIds": []}),
+            "name",
+        ),
+        (
+            reqwest::Method::POST,
+            lists.into(),
+            json!({"name": "a", "channelIds": [], "reminderMinutes": 0}),
+            "reminderMinutes",
+        ),
+        (
+            reqwest::Method::POST,
+            lists.into(),
+            json!({"name": "a", "channelIds": [channel, bad]}),
+            "channelIds[1]",
+        ),
+        (
+            reqwest::Method::POST,
+            lists.into(),
+            json!({"name": "a", "channelIds": [], "minSeverity": "p1"}),
+            "minSeverity",
+        ),
+        (
+            reqwest::Method::PUT,
+            alerting.clone(),
+            json!({"severity": "urgent", "contactListId": null}),
+            "severity",
+        ),
+        (
+            reqwest::Method::PUT,
+            alerting.clone(),
+            json!({"severity": null, "contactListId": bad}),
+            "contactListId",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/connections/nope/alerting".into(),
+            json!({"severity": null, "contactListId": null}),
+            "connectionId",
+        ),
     ];
     for (method, path, body, field) in cases {
         let (status, e) = send(t, method.clone(), &path, &body).await;
@@ -382,7 +455,13 @@ pub(crate) async fn alerting_input_errors_name_the_field(t: &TestApp) {
     let (status, e) = t.get("/api/v1/incidents?state=closed").await;
     assert_eq!((status, e["field"].as_str()), (400, Some("state")), "{e}");
     contact_list(t, &json!({"name": "dup", "channelIds": []})).await;
-    let (status, e) = send(t, reqwest::Method::POST, lists, &json!({"name": "dup", "channelIds": []})).await;
+    let (status, e) = send(
+        t,
+        reqwest::Method::POST,
+        lists,
+        &json!({"name": "dup", "channelIds": []}),
+    )
+    .await;
     assert_eq!((status, e["field"].as_str()), (400, Some("name")), "{e}");
     let (status, e) = send(
         t,
@@ -394,7 +473,14 @@ pub(crate) async fn alerting_input_errors_name_the_field(t: &TestApp) {
     assert_eq!(status, 404, "{e}");
     // Nothing was stored by the refused requests.
     let (_, s) = t.get("/api/v1/notifications/severities").await;
-    assert!(s["items"].as_array().unwrap().iter().all(|i| i["configured"].is_null()), "{s}");
+    assert!(
+        s["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["configured"].is_null()),
+        "{s}"
+    );
     let (_, r) = t.get(&alerting).await;
     assert_eq!(r, json!({"severity": null, "contactListId": null}));
 }

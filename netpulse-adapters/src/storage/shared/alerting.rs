@@ -91,7 +91,10 @@ async fn lists(pool: &Pool<Db>, id: Option<&str>) -> Result<Vec<ContactList>, St
                 reminder_minutes: reminder
                     .map(|m| u32::try_from(m).map_err(|_| invalid("reminder_minutes", m, "range")))
                     .transpose()?,
-                min_severity: min.as_deref().map(|m| severity("min_severity", m)).transpose()?,
+                min_severity: min
+                    .as_deref()
+                    .map(|m| severity("min_severity", m))
+                    .transpose()?,
                 created_at: Timestamp::from_unix_millis(created),
                 updated_at: Timestamp::from_unix_millis(updated),
             })
@@ -120,10 +123,7 @@ async fn write_list(pool: &Pool<Db>, l: &ContactList, create: bool) -> Result<()
     } else {
         q
     };
-    let done = q
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
+    let done = q.execute(&mut *tx).await.map_err(unavailable)?;
     found(done.rows_affected(), "contact list", &l.id)?;
     sqlx::query("DELETE FROM contact_list_channels WHERE list_id = $1")
         .bind(l.id.clone())
@@ -146,12 +146,11 @@ impl AlertingStore for Store {
     async fn source_severities(
         &self,
     ) -> Result<Vec<(AlertSource, IncidentSeverity)>, StorageError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT source, severity FROM alert_source_severities ORDER BY source",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT source, severity FROM alert_source_severities ORDER BY source")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
         rows.into_iter()
             .filter_map(|(source, s)| {
                 AlertSource::parse(&source).map(|src| Ok((src, severity("severity", &s)?)))
@@ -236,7 +235,10 @@ impl AlertingStore for Store {
             return Ok(AlertRoute::default());
         };
         Ok(AlertRoute {
-            severity: sev.as_deref().map(|s| severity("severity", s)).transpose()?,
+            severity: sev
+                .as_deref()
+                .map(|s| severity("severity", s))
+                .transpose()?,
             contact_list_id: list,
         })
     }

@@ -6,8 +6,8 @@ use super::{Db, LOCK, Store, begin_write};
 use super::{notify_work, work_listener};
 
 mod access;
-mod alerting;
 mod accounts;
+mod alerting;
 mod binds;
 mod check_ingest;
 mod checks;

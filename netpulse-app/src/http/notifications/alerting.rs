@@ -19,9 +19,7 @@ use crate::http::problem::ApiError;
 use crate::http::rest::{Created, NoContent};
 use crate::service::App;
 use crate::service::access::Principal;
-use crate::service::notifications::alerting::{
-    self, ContactListInput, SourceSeverity, Subject,
-};
+use crate::service::notifications::alerting::{self, ContactListInput, SourceSeverity, Subject};
 
 /// The severity of each alert source.
 #[derive(Debug, Object)]
@@ -154,7 +152,8 @@ fn severity_field(f: &Fields<'_>, key: &'static str) -> Result<Option<IncidentSe
     f.nullable_string(key)?
         .flatten()
         .map(|s| {
-            IncidentSeverity::parse(key, &s).map_err(|e| AppError::invalid(key, format!("{} (got {s:?})", e.rule)))
+            IncidentSeverity::parse(key, &s)
+                .map_err(|e| AppError::invalid(key, format!("{} (got {s:?})", e.rule)))
         })
         .transpose()
 }
@@ -199,13 +198,21 @@ pub struct AlertingApi {
 #[OpenApi(prefix_path = "/v1")]
 impl AlertingApi {
     /// The severity of each alert source (configured, in effect, default).
-    #[oai(path = "/notifications/severities", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/severities",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn get_severities(&self, _auth: RestAuth) -> Result<Json<SeveritiesDto>, ApiError> {
         Ok(Json(severities_dto(alerting::severities(&self.app).await?)))
     }
 
     /// Sets the severity of the sources named in the body (null: back to the default).
-    #[oai(path = "/notifications/severities", method = "put", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/severities",
+        method = "put",
+        tag = "Tag::Notifications"
+    )]
     async fn put_severities(
         &self,
         _auth: RestAuth,
@@ -229,7 +236,11 @@ impl AlertingApi {
     }
 
     /// Every contact list, by name.
-    #[oai(path = "/notifications/contact-lists", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/contact-lists",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn list_contact_lists(&self, _auth: RestAuth) -> Result<Json<ContactListsDto>, ApiError> {
         let items = alerting::contact_lists(&self.app).await?;
         Ok(Json(ContactListsDto {
@@ -238,7 +249,11 @@ impl AlertingApi {
     }
 
     /// Creates a contact list.
-    #[oai(path = "/notifications/contact-lists", method = "post", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/notifications/contact-lists",
+        method = "post",
+        tag = "Tag::Notifications"
+    )]
     async fn create_contact_list(
         &self,
         _auth: RestAuth,
@@ -260,7 +275,9 @@ impl AlertingApi {
         _auth: RestAuth,
         list_id: Path<String>,
     ) -> Result<Json<ContactListDto>, ApiError> {
-        Ok(Json(list_dto(alerting::contact_list(&self.app, &list_id).await?)))
+        Ok(Json(list_dto(
+            alerting::contact_list(&self.app, &list_id).await?,
+        )))
     }
 
     /// Replaces a contact list's name, reminder interval, minimum severity and channels.
@@ -296,7 +313,11 @@ impl AlertingApi {
     }
 
     /// A connection's own severity and contact list.
-    #[oai(path = "/connections/:connection_id/alerting", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/connections/:connection_id/alerting",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn get_connection_alerting(
         &self,
         _auth: RestAuth,
@@ -308,7 +329,11 @@ impl AlertingApi {
 
     /// Sets a connection's own severity and contact list (null: the source's severity, every
     /// channel).
-    #[oai(path = "/connections/:connection_id/alerting", method = "put", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/connections/:connection_id/alerting",
+        method = "put",
+        tag = "Tag::Notifications"
+    )]
     async fn put_connection_alerting(
         &self,
         _auth: RestAuth,
@@ -317,11 +342,17 @@ impl AlertingApi {
     ) -> Result<Json<AlertingDto>, ApiError> {
         let s = connection_subject(&connection_id)?;
         let route = route_input(&Fields::of(&body.value)?)?;
-        Ok(Json(alerting_dto(alerting::set_route(&self.app, &s, route).await?)))
+        Ok(Json(alerting_dto(
+            alerting::set_route(&self.app, &s, route).await?,
+        )))
     }
 
     /// A service check's own severity and contact list.
-    #[oai(path = "/checks/:check_id/alerting", method = "get", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/checks/:check_id/alerting",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
     async fn get_check_alerting(
         &self,
         _auth: RestAuth,
@@ -332,7 +363,11 @@ impl AlertingApi {
     }
 
     /// Sets a service check's own severity and contact list.
-    #[oai(path = "/checks/:check_id/alerting", method = "put", tag = "Tag::Notifications")]
+    #[oai(
+        path = "/checks/:check_id/alerting",
+        method = "put",
+        tag = "Tag::Notifications"
+    )]
     async fn put_check_alerting(
         &self,
         _auth: RestAuth,
@@ -341,13 +376,19 @@ impl AlertingApi {
     ) -> Result<Json<AlertingDto>, ApiError> {
         let s = check_subject(&check_id)?;
         let route = route_input(&Fields::of(&body.value)?)?;
-        Ok(Json(alerting_dto(alerting::set_route(&self.app, &s, route).await?)))
+        Ok(Json(alerting_dto(
+            alerting::set_route(&self.app, &s, route).await?,
+        )))
     }
 
     /// Acknowledges an open incident (operators and admins): records who and when and stops
     /// its reminders. Acknowledging again keeps the first acknowledgement; a resolved incident
     /// answers 409.
-    #[oai(path = "/incidents/:incident_id/ack", method = "post", tag = "Tag::Maintenance")]
+    #[oai(
+        path = "/incidents/:incident_id/ack",
+        method = "post",
+        tag = "Tag::Maintenance"
+    )]
     async fn ack_incident(
         &self,
         _auth: RestAuth,

@@ -2,8 +2,8 @@
 //! maintenance windows and incidents, as shown in history.
 
 use netpulse_domain::Timestamp;
-use netpulse_domain::id::ConnectionId;
 use netpulse_domain::contact_list::IncidentState;
+use netpulse_domain::id::ConnectionId;
 use netpulse_ports::alerting_store::IncidentStatus;
 use netpulse_ports::notification_store::StoredMaintenance;
 use poem_openapi::param::{Path, Query};

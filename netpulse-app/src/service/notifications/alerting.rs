@@ -4,9 +4,7 @@
 //! log).
 
 use netpulse_domain::Timestamp;
-use netpulse_domain::contact_list::{
-    AckDecision, ContactListRules, IncidentState, ack_decision,
-};
+use netpulse_domain::contact_list::{AckDecision, ContactListRules, IncidentState, ack_decision};
 use netpulse_domain::id::{CheckId, ConnectionId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
 use netpulse_domain::notify_settings::history_range;
@@ -260,16 +258,16 @@ pub async fn incidents(
 
 /// Acknowledges an open incident for `who`: records who and when (the first acknowledgement
 /// stays), writes the audit log and so stops its reminders. A resolved incident answers 409.
-pub async fn acknowledge(
-    app: &App,
-    id: &str,
-    who: &Principal,
-) -> Result<IncidentStatus, AppError> {
+pub async fn acknowledge(app: &App, id: &str, who: &Principal) -> Result<IncidentStatus, AppError> {
     let not_found = || AppError::NotFound {
         what: "incident",
         id: id.to_owned(),
     };
-    let current = app.storage.incident_status(id).await?.ok_or_else(not_found)?;
+    let current = app
+        .storage
+        .incident_status(id)
+        .await?
+        .ok_or_else(not_found)?;
     match ack_decision(state_of(&current)) {
         AckDecision::Refuse => {
             return Err(AppError::Conflict(
@@ -294,7 +292,11 @@ pub async fn acknowledge(
             .await?;
     }
     // Recovered or acknowledged by someone else meanwhile: answer what is stored.
-    let after = app.storage.incident_status(id).await?.ok_or_else(not_found)?;
+    let after = app
+        .storage
+        .incident_status(id)
+        .await?
+        .ok_or_else(not_found)?;
     if state_of(&after) == IncidentState::Resolved && after.acknowledged_at.is_none() {
         return Err(AppError::Conflict(
             "the incident is resolved: nothing to acknowledge".into(),
