@@ -85,7 +85,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/incidents/{incident_id}/ack", Needs(AlertsAck)),
     ("GET", "/v1/notifications/severities", Needs(ResultsRead)),
     ("PUT", "/v1/notifications/severities", Needs(AlertsWrite)),
-    ("GET", "/v1/notifications/contact-lists", Needs(AlertsWrite)),
+    ("GET", "/v1/notifications/contact-lists", Needs(ResultsRead)),
     (
         "POST",
         "/v1/notifications/contact-lists",
@@ -94,7 +94,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
     (
         "GET",
         "/v1/notifications/contact-lists/{list_id}",
-        Needs(AlertsWrite),
+        Needs(ResultsRead),
     ),
     (
         "PUT",
@@ -252,6 +252,7 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
+    ("GET", "/incidents", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod heatmap;
 pub mod history;
+pub mod incidents;
 pub mod notifications;
 pub mod probes;
 pub mod servers;
