@@ -6,6 +6,7 @@ mod access_pages;
 mod agent_api;
 mod agent_e2e;
 mod alerting;
+mod alerting_browser;
 mod browser;
 mod checks;
 mod cli;
@@ -102,6 +103,7 @@ on_both_databases!(
     web_pages::settings_probe_and_connection_forms,
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
+    alerting_browser::alerting_pages_in_a_browser,
     web_charts::sparse_week_in_a_browser,
     web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
