@@ -1,8 +1,9 @@
 //! Where an incident's messages go and how urgent they are (issue 21): the effective severity
 //! (the connection's or check's own, then the alert source's, then the source's default) and
 //! the contact list the connection or check routes to (none: every channel). Reminders: an
-//! open, announced, unacknowledged connection incident whose list has a reminder interval is
-//! re-sent to that list once per interval, each reminder claimed with a conditional write.
+//! open, announced, unacknowledged incident of an enabled connection outside maintenance, whose
+//! list has a reminder interval, is re-sent to that list once per interval, each reminder
+//! claimed with a conditional write.
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::contact_list::{IncidentState, reminder_due};
@@ -76,20 +77,26 @@ impl Notifications {
                 last,
                 now,
             );
-            if !due
-                || !self
-                    .storage
-                    .claim_reminder(&incident.id, status.reminded_at, now)
-                    .await?
-            {
+            if !due {
                 continue;
             }
             let Some(connection) = self.storage.connection(&incident.connection_id).await? else {
                 continue;
             };
+            // A disabled connection, or one in a maintenance window, is not reminded of.
+            if !connection.enabled || self.in_maintenance(&connection.id, now).await? {
+                continue;
+            }
             let Some(probe) = self.storage.probe(&connection.probe_id).await? else {
                 continue;
             };
+            if !self
+                .storage
+                .claim_reminder(&incident.id, status.reminded_at, now)
+                .await?
+            {
+                continue;
+            }
             let n = incident_ref::attach(
                 render::reminder(
                     &probe,

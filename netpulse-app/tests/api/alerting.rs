@@ -257,6 +257,20 @@ pub(crate) async fn reminders_repeat_each_interval_until_acknowledged(t: &TestAp
         "{reminder}"
     );
 
+    // No reminder during a maintenance window of the connection.
+    let (status, w) = send(
+        t,
+        reqwest::Method::POST,
+        &format!("/api/v1/connections/{}/maintenance-windows", c.id),
+        &json!({"startsAt": t.clock_now().to_rfc3339(),
+                "endsAt": t.clock_now().plus_seconds(7200).to_rfc3339(), "note": "swap"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{w}");
+    t.clock.advance_seconds(31 * 60);
+    settle().await;
+    assert_eq!(hook.got().len(), 3, "maintenance holds reminders");
+
     // A reminder is claimed once, whoever asks (two processes at the same moment).
     let status = t
         .app
