@@ -111,7 +111,7 @@ pub(crate) async fn severities_lists_and_routes_round_trip(s: &dyn Storage) {
     s.delete_channel(&b.id).await.unwrap();
     assert_eq!(
         s.contact_list(&ops.id).await.unwrap().unwrap().channel_ids,
-        [a.id.clone()]
+        vec![a.id.clone()]
     );
 
     let (_, c) = seeded(s).await;
