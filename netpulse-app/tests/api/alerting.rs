@@ -498,3 +498,51 @@ pub(crate) async fn alerting_input_errors_name_the_field(t: &TestApp) {
     let (_, r) = t.get(&alerting).await;
     assert_eq!(r, json!({"severity": null, "contactListId": null}));
 }
+
+pub(crate) async fn a_check_routes_to_its_list_with_its_own_severity(t: &TestApp) {
+    use crate::checks::{create, push_checks, result};
+    let pd = Receiver::start(&[202]).await;
+    let other = Receiver::start(&[200]).await;
+    let base = pd.url.trim_end_matches("/hook").to_owned();
+    let (status, c) = send(
+        t,
+        reqwest::Method::POST,
+        "/api/v1/notifications/channels",
+        &json!({"name": "pd", "type": "pagerduty",
+                "settings": {"routingKey": "R0123456789abcdef0123456789abcd", "url": base}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    webhook(t, "other", &other.url).await;
+    let list = contact_list(t, &json!({"name": "pager", "channelIds": [c["id"]]})).await;
+    let agent = t.probe("home").await;
+    let check = create(
+        t,
+        json!({"probeId": agent.probe.id.to_string(), "kind": "http",
+               "target": "https://shop.example/", "family": "v4"}),
+    )
+    .await;
+    let id = check["id"].as_str().unwrap().to_owned();
+    let (status, r) = send(
+        t,
+        reqwest::Method::PUT,
+        &format!("/api/v1/checks/{id}/alerting"),
+        &json!({"severity": "high", "contactListId": list}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let rounds: Vec<Value> = (1..=3)
+        .map(|m| result(&id, &format!("2026-06-06T12:{m:02}:00.000Z"), "v4", "fail"))
+        .collect();
+    let (status, a) = push_checks(t, &agent, &json!({ "results": rounds })).await;
+    assert_eq!(status, 200, "{a}");
+    eventually("the check alert on PagerDuty", || pd.got().len() == 1).await;
+    let event = pd.got()[0].json();
+    assert_eq!(
+        event["payload"]["severity"], "error",
+        "HIGH instead of the checks' MEDIUM"
+    );
+    assert_eq!(event["payload"]["class"], "check");
+    settle().await;
+    assert!(other.got().is_empty(), "the check routes to its list only");
+}

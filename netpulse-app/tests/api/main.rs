@@ -69,6 +69,7 @@ on_both_databases!(
     alerting::reminders_repeat_each_interval_until_acknowledged,
     alerting::only_operators_and_admins_may_acknowledge,
     alerting::alerting_input_errors_name_the_field,
+    alerting::a_check_routes_to_its_list_with_its_own_severity,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,
