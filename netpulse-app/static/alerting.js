@@ -160,9 +160,20 @@
       return {
         state: "open",
         items: [],
+        names: {},
         loaded: false,
         error: "",
-        init: function () { this.load(); },
+        init: function () {
+          var self = this;
+          // Connection names for the table (the incidents carry ids).
+          api("GET", "/connections").then(function (r) {
+            var names = {};
+            r.items.forEach(function (c) { names[c.id] = c.name; });
+            self.names = names;
+          }).catch(function () {});
+          this.load();
+        },
+        connectionName: function (i) { return this.names[i.connectionId] || i.connectionId; },
         load: function () {
           var self = this;
           this.error = "";

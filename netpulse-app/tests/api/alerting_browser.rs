@@ -157,7 +157,8 @@ pub(crate) async fn alerting_pages_in_a_browser(t: &TestApp) {
         "document.querySelector('.incident-row') !== null",
     )
     .await;
-    assert!(b.text(".incident-row").await.contains(EMAIL));
+    let row = b.text(".incident-row").await;
+    assert!(row.contains(EMAIL) && row.contains("wan1"), "{row}");
     let (_, acked) = t.get("/api/v1/incidents?state=acked").await;
     assert_eq!(acked["items"][0]["acknowledgedBy"], EMAIL);
     assert!(
