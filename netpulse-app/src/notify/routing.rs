@@ -6,7 +6,7 @@
 //! claimed with a conditional write.
 
 use netpulse_domain::Timestamp;
-use netpulse_domain::contact_list::{IncidentState, reminder_due};
+use netpulse_domain::contact_list::{IncidentState, receives, reminder_due};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
 use netpulse_ports::alerting_store::{AlertRoute, AlertSubject, ContactList};
 use netpulse_ports::storage::StorageError;
@@ -77,7 +77,8 @@ impl Notifications {
                 last,
                 now,
             );
-            if !due {
+            // A list that does not take this severity gets no reminders either.
+            if !due || !receives(list.min_severity, route.severity) {
                 continue;
             }
             let Some(connection) = self.storage.connection(&incident.connection_id).await? else {
