@@ -126,6 +126,7 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/servers", g(get(servers::show).boxed()))
         .at("/connectivity", g(get(pages::connectivity::show).boxed()))
         .at("/fleet", g(get(pages::fleet::show).boxed()))
+        .at("/incidents", g(get(pages::incidents::show).boxed()))
         .at("/settings", g(get(settings::show).boxed()))
         .at("/settings/general", g(post(settings::save_general).boxed()))
         .at("/settings/mqtt", g(post(pages::mqtt::save).boxed()))

@@ -11,6 +11,7 @@ use super::pages::connections::{ConnectionRow, ConnectionsPage};
 use super::pages::connectivity::{CheckRowView, ConnectivityPage, ResolverLine, band};
 use super::pages::fleet::{FleetPage, FleetRow};
 use super::pages::history::Column;
+use super::pages::incidents::IncidentsPage;
 use super::pages::notifications::NotificationsPage;
 use super::pages::probes::{AgentSetup, ProbeRow, ProbesPage};
 use super::pages::servers::{ServerRow, ServersPage};
@@ -351,6 +352,21 @@ fn every_template_renders_full_and_empty() {
         ],
     );
 
+    let incidents = IncidentsPage {
+        states: vec!["open", "acked", "resolved"],
+    };
+    check(
+        "incidents.html",
+        render(&t, "incidents.html", &incidents, true),
+        render(&t, "incidents.html", &IncidentsPage::default(), true),
+        &[
+            "x-data=\"incidents\"",
+            "id=\"state-acked\"",
+            "/static/alerting.js",
+            "btn-ack",
+        ],
+    );
+
     let notifications = NotificationsPage {
         time_zone: "Europe/Berlin".into(),
         zones: vec!["Europe/Berlin".into(), "UTC".into()],
@@ -379,6 +395,8 @@ fn every_template_renders_full_and_empty() {
             "data-timezone=\"Europe/Berlin\"",
             "<option value=\"UTC\">",
             "x-data=\"notifications\"",
+            "x-data=\"alerting\"",
+            "id=\"contact-lists\"",
         ],
     );
 
@@ -421,6 +439,8 @@ fn every_template_renders_full_and_empty() {
             "href=\"#cron\"",
             "2026-06-07 08:00:00 CEST",
             "/settings/connections/c1",
+            "x-data=\"connectionAlerting\"",
+            "data-connection=\"c1\"",
         ],
     );
 

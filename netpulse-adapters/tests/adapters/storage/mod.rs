@@ -3,6 +3,7 @@
 
 mod access;
 mod check_blocks;
+mod alerting;
 mod checks;
 mod contract;
 mod helpers;

@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod heatmap;
 pub mod history;
 pub mod mqtt;
+pub mod incidents;
 pub mod notifications;
 pub mod probes;
 pub mod servers;
