@@ -20,6 +20,7 @@ pub mod local_agent;
 pub mod long_poll;
 pub mod measurements;
 pub mod notifications;
+pub mod outage_board;
 pub mod outages;
 pub mod passwords;
 pub mod probe_maintenance;

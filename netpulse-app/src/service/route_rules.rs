@@ -212,6 +212,9 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
+    // The Outages page and one outage (issue 15).
+    ("GET", "/outages", Needs(ResultsRead)),
+    ("GET", "/outages/:id", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

@@ -126,6 +126,8 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/servers", g(get(servers::show).boxed()))
         .at("/connectivity", g(get(pages::connectivity::show).boxed()))
         .at("/fleet", g(get(pages::fleet::show).boxed()))
+        .at("/outages", g(get(pages::outages::show).boxed()))
+        .at("/outages/:id", g(get(pages::outages::detail).boxed()))
         .at("/settings", g(get(settings::show).boxed()))
         .at("/settings/general", g(post(settings::save_general).boxed()))
         .at("/settings/tokens", g(post(settings::create_token).boxed()))

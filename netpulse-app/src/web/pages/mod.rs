@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod heatmap;
 pub mod history;
 pub mod notifications;
+pub mod outages;
 pub mod probes;
 pub mod servers;
 pub mod settings;
