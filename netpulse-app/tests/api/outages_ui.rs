@@ -256,15 +256,21 @@ pub(crate) async fn outage_pages_show_the_api_figures(t: &TestApp) {
         local(o["startedAt"].as_str().unwrap())
     );
     assert!(dash.body.contains(&banner), "{banner}");
+    let (_, all) = t
+        .get(&format!("/api/v1/outages?probe={probe}&family=all&limit=1"))
+        .await;
+    let all_id = all["items"][0]["id"].as_str().unwrap();
     assert!(
         dash.body
-            .contains(&format!("href=\"/outages/{}\"", o["id"].as_str().unwrap()))
+            .contains(&format!("href=\"/outages/{all_id}\">details")),
+        "the link goes to the `all` episode"
     );
     assert_eq!(
         dash.body.matches("currently down since").count(),
-        3,
-        "v4, v6 and all"
+        1,
+        "one banner per probe"
     );
+    assert!(dash.body.contains("· v4, v6, all ·"), "the families down");
 
     // Bad filters name the field.
     for (q, field) in [
@@ -304,10 +310,10 @@ pub(crate) async fn outage_pages_in_a_browser(t: &TestApp) {
     assert!(b.text(".board").await.contains("no connectivity data yet"));
     assert_eq!(b.count(".bar .day").await, 90);
     b.fits(390).await;
-    b.screenshots_both("outages-sparse-dashboard").await;
+    b.screenshots_both("sparse-dashboard").await;
     b.goto("/outages").await;
     assert!(b.text("main").await.contains("No outages in this period."));
-    b.screenshots_both("outages-sparse-list").await;
+    b.screenshots_both("sparse-list").await;
 
     // Dense: 33 days of rounds.
     let (p, checks) = probe_with_defaults(t, "home").await;
@@ -367,11 +373,11 @@ pub(crate) async fn outage_pages_in_a_browser(t: &TestApp) {
         .eval("return getComputedStyle(document.activeElement.querySelector('.tip')).display;")
         .await;
     assert_eq!(shown, "block", "the tooltip opens on focus");
-    b.screenshots_both("outages-dense-dashboard").await;
+    b.screenshots_both("dense-dashboard").await;
     b.goto("/outages?period=90d").await;
     assert!(b.count("table.outage-table tbody tr").await >= 10);
     b.fits(390).await;
-    b.screenshots_both("outages-dense-list").await;
+    b.screenshots_both("dense-list").await;
     b.click("table.outage-table tbody tr:first-child a").await;
     b.wait_until(
         "an outage's page",
@@ -380,7 +386,7 @@ pub(crate) async fn outage_pages_in_a_browser(t: &TestApp) {
     .await;
     assert!(b.count(".timeline li").await > 10);
     b.fits(390).await;
-    b.screenshots_both("outages-dense-detail").await;
+    b.screenshots_both("dense-detail").await;
     assert!(
         b.errors().await.is_empty(),
         "script errors: {:?}",

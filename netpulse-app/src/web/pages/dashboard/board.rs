@@ -69,22 +69,24 @@ pub struct BoardView {
     pub first_day: String,
 }
 
-/// An open episode.
+/// A probe's open episodes (one banner per probe: its families' episodes usually start
+/// together).
 #[derive(Debug, Clone, Serialize)]
 pub struct DownBanner {
     /// The probe's name.
     pub probe: String,
-    /// `v4`, `v6` or `all`.
+    /// The families down or partly down: `v4, v6, all`.
     pub family: String,
     /// When it started, in the site zone.
     pub since: String,
     /// How long ago.
     pub ago: String,
-    /// `Complete` or `Partial (37.50 %)` so far.
+    /// `Complete` or `Partial (37.50 %)` so far (of the `all` episode when there is one,
+    /// else of the earliest).
     pub severity: String,
     /// `complete` or `partial`.
     pub tone: String,
-    /// Its detail page.
+    /// The detail page of that episode.
     pub href: String,
 }
 
@@ -174,13 +176,23 @@ pub fn views(
     let views = board
         .iter()
         .map(|p| {
-            for o in &p.open {
-                let e = &o.episode;
-                let since = Timestamp::from_unix_millis(e.started_at_ms);
-                let severity = e.severity();
+            let earliest = p.open.iter().min_by_key(|o| o.episode.started_at_ms);
+            let main = p
+                .open
+                .iter()
+                .find(|o| o.family == netpulse_domain::outage::SeriesFamily::All)
+                .or(earliest);
+            if let (Some(o), Some(first)) = (main, earliest) {
+                let since = Timestamp::from_unix_millis(first.episode.started_at_ms);
+                let severity = o.episode.severity();
                 banners.push(DownBanner {
                     probe: p.name.clone(),
-                    family: o.family.as_str().to_owned(),
+                    family: p
+                        .open
+                        .iter()
+                        .map(|o| o.family.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     since: format::date_time(since, tz),
                     ago: format::relative(since, now),
                     severity: severity.label(),
