@@ -222,7 +222,7 @@ pub(crate) async fn outage_pages_show_the_api_figures(t: &TestApp) {
     let cell = day_label(&dash.body, "2026-05-29");
     for s in day["series"].as_array().unwrap() {
         let line = format!(
-            "{}: availability {}, strict {}, coverage {}",
+            "{}: {} available, strict {}, coverage {}",
             s["family"].as_str().unwrap(),
             pct(&s["availability"]),
             pct(&s["availabilityStrict"]),
@@ -231,7 +231,11 @@ pub(crate) async fn outage_pages_show_the_api_figures(t: &TestApp) {
         assert!(cell.contains(&line), "{line} not in {cell}");
     }
     assert!(
-        cell.contains("9 outages:") && cell.contains("… and 3 more"),
+        cell.contains("9 outages:")
+            && cell.contains("05:07 32 min · Complete · ")
+            && cell.contains("05:57 10 min · Partial (75.00 %) · ")
+            && cell.contains("· v4, v6, all")
+            && !cell.contains("… and"),
         "{cell}"
     );
     assert!(dash.body.contains(

@@ -5,6 +5,7 @@
 
 use jiff::tz::TimeZone;
 use netpulse_domain::Timestamp;
+use netpulse_domain::outage::SeriesFamily;
 use netpulse_domain::outage::day_grade::DayGrade;
 use netpulse_ports::outage_store::{SeriesUptime, StoredOutage};
 use serde::Serialize;
@@ -100,18 +101,45 @@ fn grade_word(g: DayGrade) -> &'static str {
     }
 }
 
-/// `v4 10:05 12 min Complete`.
-fn outage_line(o: &StoredOutage, tz: &TimeZone, now: Timestamp) -> String {
-    let e = &o.episode;
-    let end = e.ended_at_ms().unwrap_or(now.unix_millis());
-    format!(
-        "{} {} {}{} · {}",
-        o.family,
-        format::date_time(Timestamp::from_unix_millis(e.started_at_ms), tz),
-        duration((end - e.started_at_ms) / 1000),
-        if e.closed { "" } else { " (ongoing)" },
-        e.severity().label()
-    )
+/// `v4, v6, all` (in that order).
+fn family_list(mut families: Vec<SeriesFamily>) -> String {
+    families.sort_by_key(|f| SeriesFamily::ALL.iter().position(|a| a == f));
+    families.dedup();
+    families
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `10:05 12 min · Complete · v4, all`: the day's outages, those of several families with the
+/// same start, length and severity on one line; the time alone when it starts that day.
+fn outage_lines(d: &BoardDay, tz: &TimeZone, now: Timestamp) -> Vec<String> {
+    let mut lines: Vec<(String, Vec<SeriesFamily>)> = Vec::new();
+    for o in &d.outages {
+        let e = &o.episode;
+        let start = Timestamp::from_unix_millis(e.started_at_ms);
+        let end = e.ended_at_ms().unwrap_or(now.unix_millis());
+        let when = if start >= d.start {
+            format::time_of_day(start, tz)
+        } else {
+            format::date_time(start, tz)
+        };
+        let text = format!(
+            "{when} {}{} · {}",
+            duration((end - e.started_at_ms) / 1000),
+            if e.closed { "" } else { " (ongoing)" },
+            e.severity().label()
+        );
+        match lines.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, families)) => families.push(o.family),
+            None => lines.push((text, vec![o.family])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(text, families)| format!("{text} · {}", family_list(families)))
+        .collect()
 }
 
 fn cell(i: usize, d: &BoardDay, tz: &TimeZone, now: Timestamp) -> DayCell {
@@ -120,7 +148,7 @@ fn cell(i: usize, d: &BoardDay, tz: &TimeZone, now: Timestamp) -> DayCell {
     for f in &d.families {
         if f.availability.coverage.is_some_and(|c| c > 0.0) {
             lines.push(format!(
-                "{}: availability {}, strict {}, coverage {}",
+                "{}: {} available, strict {}, coverage {}",
                 f.family,
                 pct(f.availability.availability),
                 pct(f.availability.strict),
@@ -136,9 +164,10 @@ fn cell(i: usize, d: &BoardDay, tz: &TimeZone, now: Timestamp) -> DayCell {
         1 => lines.push("1 outage:".into()),
         n => lines.push(format!("{n} outages:")),
     }
-    lines.extend(d.outages.iter().take(6).map(|o| outage_line(o, tz, now)));
-    if d.outages.len() > 6 {
-        lines.push(format!("… and {} more", d.outages.len() - 6));
+    let outages = outage_lines(d, tz, now);
+    lines.extend(outages.iter().take(6).cloned());
+    if outages.len() > 6 {
+        lines.push(format!("… and {} more", outages.len() - 6));
     }
     let tip = match i {
         0..30 => "start",
@@ -187,12 +216,7 @@ pub fn views(
                 let severity = o.episode.severity();
                 banners.push(DownBanner {
                     probe: p.name.clone(),
-                    family: p
-                        .open
-                        .iter()
-                        .map(|o| o.family.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    family: family_list(p.open.iter().map(|o| o.family).collect()),
                     since: format::date_time(since, tz),
                     ago: format::relative(since, now),
                     severity: severity.label(),
