@@ -31,6 +31,9 @@ pub const BOARD_DAYS: usize = 90;
 pub const BUCKET_MS: i64 = 15 * 60_000;
 /// The most outages the bar lists over its 90 days (newest first).
 pub const MAX_DAY_OUTAGES: u32 = 1000;
+/// The most probes the board shows (those with an open outage first, then those with data,
+/// then by name): its cost grows with the probes it shows.
+pub const BOARD_PROBES: usize = 12;
 /// Below this coverage a day is drawn as sparse (little data), whatever its grade.
 pub const SPARSE_BELOW: f64 = 0.5;
 
@@ -116,15 +119,30 @@ fn overlaps(o: &StoredOutage, start: Timestamp, end: Timestamp, now: Timestamp) 
     e.started_at_ms < end.unix_millis() && until >= start.unix_millis()
 }
 
-/// The board: every probe (a probe without data gets a bar of days without data).
-pub async fn board(app: &App, tz: &TimeZone) -> Result<Vec<BoardProbe>, AppError> {
+/// The board: at most [`BOARD_PROBES`] probes (a probe without data gets a bar of days
+/// without data), and how many more there are.
+pub async fn board(app: &App, tz: &TimeZone) -> Result<(Vec<BoardProbe>, usize), AppError> {
     let now = app.clock.now();
     let period = OutageRules::default().period_ms;
     let days = board_days(now, tz);
     let (since, until) = (days[0].0, days[BOARD_DAYS - 1].1);
     let series = app.storage.outage_series(None).await?;
+    let mut probes = super::probes::list(app).await?;
+    probes.sort_by_cached_key(|p| {
+        let mine = series.iter().filter(|s| s.probe_id == p.id);
+        let rank = if mine.clone().any(|s| s.open.is_some()) {
+            0
+        } else if mine.count() > 0 {
+            1
+        } else {
+            2
+        };
+        (rank, p.name.to_string())
+    });
+    let hidden = probes.len().saturating_sub(BOARD_PROBES);
+    probes.truncate(BOARD_PROBES);
     let mut out = Vec::new();
-    for p in super::probes::list(app).await? {
+    for p in probes {
         let mine: Vec<_> = series.iter().filter(|s| s.probe_id == p.id).collect();
         let mut per_family = Vec::new();
         for s in &mine {
@@ -198,7 +216,7 @@ pub async fn board(app: &App, tz: &TimeZone) -> Result<Vec<BoardProbe>, AppError
             open: mine.iter().filter_map(|s| s.open.clone()).collect(),
         });
     }
-    Ok(out)
+    Ok((out, hidden))
 }
 
 /// One outage as its page shows it.

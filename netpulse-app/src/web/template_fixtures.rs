@@ -190,6 +190,7 @@ pub(super) fn full_dashboard() -> DashboardPage {
         }],
         poll_seconds: 60,
         board: board.0,
+        board_hidden: 3,
         down: board.1,
     }
 }
@@ -217,6 +218,7 @@ pub(super) fn empty_dashboard() -> DashboardPage {
         all_failed: vec![],
         poll_seconds: 60,
         board: vec![],
+        board_hidden: 0,
         down: vec![],
     }
 }

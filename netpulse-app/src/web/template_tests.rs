@@ -94,6 +94,7 @@ fn every_template_renders_full_and_empty() {
         "11:30 30 min (ongoing) · Complete · v4",
         "02:00 10 h 0 min (ongoing) · Partial (83.33 %) · v6",
         "under 50 % measured",
+        "3 more probes: see",
     ] {
         assert!(full.contains(needle), "dashboard board: {needle:?} missing");
     }

@@ -58,16 +58,10 @@ pub(crate) async fn push_rounds(
         for family in [Family::V4, Family::V6] {
             batch.extend(round_results(checks, family, m, *what));
         }
-        if (i + 1) % per_batch == 0 || i + 1 == plan.len() {
-            if !batch.is_empty() {
-                netpulse_app::service::check_results::ingest(
-                    &t.app,
-                    probe,
-                    std::mem::take(&mut batch),
-                )
+        if ((i + 1) % per_batch == 0 || i + 1 == plan.len()) && !batch.is_empty() {
+            netpulse_app::service::check_results::ingest(&t.app, probe, std::mem::take(&mut batch))
                 .await
                 .unwrap();
-            }
         }
     }
 }

@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use netpulse_domain::Timestamp;
 use netpulse_domain::outage::SeriesFamily;
 use netpulse_domain::outage::day_grade::DayGrade;
-use netpulse_ports::outage_store::{SeriesUptime, StoredOutage};
+use netpulse_ports::outage_store::SeriesUptime;
 use serde::Serialize;
 
 use crate::notify::render::duration;

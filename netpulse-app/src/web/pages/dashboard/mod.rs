@@ -83,6 +83,8 @@ pub struct DashboardPage {
     pub poll_seconds: u32,
     /// The status board: a 90-day bar and uptime tiles per probe.
     pub board: Vec<board::BoardView>,
+    /// Probes left off the board (see the Outages page).
+    pub board_hidden: usize,
     /// The open outages ("Currently down since …").
     pub down: Vec<board::DownBanner>,
 }
@@ -157,7 +159,7 @@ pub async fn build(
     let checklist = first_run::checklist(web, &overviews, now, server_url).await?;
     let runs = run_now::in_progress(web, &overviews, now).await?;
     let connection = selected_id.unwrap_or_default();
-    let status = crate::service::outage_board::board(&web.app, &site.tz).await?;
+    let (status, board_hidden) = crate::service::outage_board::board(&web.app, &site.tz).await?;
     let (board, down) = board::views(&status, &site.tz, now);
     Ok(DashboardPage {
         cards,
@@ -180,6 +182,7 @@ pub async fn build(
         all_failed,
         poll_seconds: web.app.poll_interval_seconds,
         board,
+        board_hidden,
         down,
     })
 }
