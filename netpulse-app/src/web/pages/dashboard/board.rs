@@ -145,26 +145,34 @@ fn outage_lines(d: &BoardDay, tz: &TimeZone, now: Timestamp) -> Vec<String> {
 fn cell(i: usize, d: &BoardDay, tz: &TimeZone, now: Timestamp) -> DayCell {
     let date = format::date(d.start, tz);
     let mut lines = vec![grade_word(d.grade).to_owned()];
+    // Families with the same figures share a line.
+    let mut figures: Vec<(String, Vec<SeriesFamily>)> = Vec::new();
     for f in &d.families {
         if f.availability.coverage.is_some_and(|c| c > 0.0) {
-            lines.push(format!(
-                "{}: {} available, strict {}, coverage {}",
-                f.family,
+            let text = format!(
+                "{} available, strict {}, coverage {}",
                 pct(f.availability.availability),
                 pct(f.availability.strict),
                 pct(f.availability.coverage)
-            ));
+            );
+            match figures.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, families)) => families.push(f.family),
+                None => figures.push((text, vec![f.family])),
+            }
         }
+    }
+    for (text, families) in figures {
+        lines.push(format!("{}: {text}", family_list(families)));
     }
     if d.families.is_empty() || d.grade == DayGrade::NoData {
         lines.push(format!("coverage {}", pct(d.coverage.or(Some(0.0)))));
     }
-    match d.outages.len() {
+    let outages = outage_lines(d, tz, now);
+    match outages.len() {
         0 => {}
         1 => lines.push("1 outage:".into()),
         n => lines.push(format!("{n} outages:")),
     }
-    let outages = outage_lines(d, tz, now);
     lines.extend(outages.iter().take(6).cloned());
     if outages.len() > 6 {
         lines.push(format!("… and {} more", outages.len() - 6));
