@@ -8,6 +8,7 @@ mod helpers;
 mod late;
 mod metrics_contract;
 mod notifications;
+mod outage_buckets;
 mod postgres_only;
 mod schema;
 mod web;
@@ -79,11 +80,13 @@ contract_tests!(
     tokens_have_owners_scopes_and_last_use,
     flashes_are_read_once,
     audit_entries_page_newest_first_and_prune,
+    outage_buckets_group_stored_rounds,
 );
 
 use access::*;
 use checks::*;
 use contract::*;
 use late::*;
+use outage_buckets::*;
 use web::*;
 use work_signals::*;
