@@ -256,6 +256,9 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
     ("GET", "/incidents", Needs(ResultsRead)),
+    // The Outages page and one outage (issue 15).
+    ("GET", "/outages", Needs(ResultsRead)),
+    ("GET", "/outages/:id", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

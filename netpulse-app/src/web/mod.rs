@@ -127,6 +127,8 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/connectivity", g(get(pages::connectivity::show).boxed()))
         .at("/fleet", g(get(pages::fleet::show).boxed()))
         .at("/incidents", g(get(pages::incidents::show).boxed()))
+        .at("/outages", g(get(pages::outages::show).boxed()))
+        .at("/outages/:id", g(get(pages::outages::detail).boxed()))
         .at("/settings", g(get(settings::show).boxed()))
         .at("/settings/general", g(post(settings::save_general).boxed()))
         .at("/settings/mqtt", g(post(pages::mqtt::save).boxed()))

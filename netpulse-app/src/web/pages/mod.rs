@@ -10,6 +10,7 @@ pub mod history;
 pub mod mqtt;
 pub mod incidents;
 pub mod notifications;
+pub mod outages;
 pub mod probes;
 pub mod servers;
 pub mod settings;
