@@ -276,6 +276,11 @@ pub struct CheckResultBody {
     pub dns_resolvers: Vec<DnsResolverBody>,
     /// Taken while a speed test ran.
     pub during_speed_test: bool,
+    /// Taken within the agent's 30 s grace after its host resumed from a suspend: the server
+    /// counts failures in such a round as unknown. Left out when false; an older agent never
+    /// sends it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_resume: bool,
     /// Ok but past a warning threshold.
     pub degraded: bool,
 }
@@ -391,6 +396,7 @@ impl From<&CheckMeasurement> for CheckResultBody {
             dns_rating: m.dns_rating.map(|r| r.as_str().to_owned()),
             dns_resolvers: m.dns_resolvers.iter().map(DnsResolverBody::from).collect(),
             during_speed_test: m.during_speed_test,
+            after_resume: m.after_resume,
             degraded: m.degraded,
         }
     }
@@ -434,6 +440,7 @@ impl TryFrom<CheckResultBody> for CheckMeasurement {
                 .map(ResolverFigure::try_from)
                 .collect::<Result<_, _>>()?,
             during_speed_test: b.during_speed_test,
+            after_resume: b.after_resume,
             degraded: b.degraded,
         };
         if let Some(a) = &m.address

@@ -183,6 +183,21 @@ fn a_result_round_trips_with_nulls_written() {
 }
 
 #[test]
+fn the_after_resume_flag_is_optional_on_the_wire() {
+    let mut m = measurement();
+    // An older agent never sends it: false.
+    let json = serde_json::to_value(CheckResultBody::from(&m)).unwrap();
+    assert!(json.get("afterResume").is_none());
+    let back: CheckResultBody = serde_json::from_value(json).unwrap();
+    assert!(!back.after_resume);
+    m.after_resume = true;
+    let json = serde_json::to_value(CheckResultBody::from(&m)).unwrap();
+    assert_eq!(json["afterResume"], true);
+    let back: CheckResultBody = serde_json::from_value(json).unwrap();
+    assert_eq!(CheckMeasurement::try_from(back).unwrap(), m);
+}
+
+#[test]
 fn invalid_results_name_the_wire_field() {
     let err = |f: fn(&mut CheckResultBody)| {
         let mut b = CheckResultBody::from(&measurement());

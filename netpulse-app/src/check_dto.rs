@@ -248,6 +248,10 @@ pub struct CheckResultDto {
     pub dns_resolvers: Vec<DnsResolverDto>,
     /// Taken while the agent ran a speed test.
     pub during_speed_test: bool,
+    /// Taken within the agent's 30 s grace after its host resumed from a suspend (failures in
+    /// such a round count as unknown for outages). May be left out (or null) when false.
+    #[oai(default, nullable)]
+    pub after_resume: bool,
     /// Ok but past a warning threshold, or unverified.
     pub degraded: bool,
 }
@@ -301,6 +305,7 @@ impl From<&CheckMeasurement> for CheckResultDto {
                 })
                 .collect(),
             during_speed_test: m.during_speed_test,
+            after_resume: m.after_resume,
             degraded: m.degraded,
         }
     }

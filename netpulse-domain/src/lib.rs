@@ -44,6 +44,7 @@ pub mod alert;
 pub mod baseline;
 pub mod chart_line;
 pub mod check;
+pub mod contact_list;
 pub mod crc32;
 pub mod cron_fields;
 pub mod degradation;

@@ -155,6 +155,19 @@ pub trait OutageStore: Send + Sync {
         until: Timestamp,
         period_ms: i64,
     ) -> Result<StateTime, StorageError>;
+    /// Time per round state of a series in buckets of `bucket_ms` counted from the Unix
+    /// epoch, over `[since, until)`: (bucket start, time), buckets with stored rounds only,
+    /// oldest first (each stored round counts `period_ms`). Reads the stored round states
+    /// (one grouped query), never raw check results.
+    async fn outage_state_buckets(
+        &self,
+        probe: &ProbeId,
+        family: SeriesFamily,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+        period_ms: i64,
+    ) -> Result<Vec<(Timestamp, StateTime)>, StorageError>;
     /// The state of every series (of one probe, or all).
     async fn outage_series(
         &self,

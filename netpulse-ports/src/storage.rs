@@ -520,6 +520,7 @@ pub trait Storage:
     + crate::access_store::AccessStore
     + crate::outage_store::OutageStore
     + crate::status_store::StatusStore
+    + crate::alerting_store::AlertingStore
 {
 }
 
@@ -542,5 +543,6 @@ impl<T> Storage for T where
         + crate::access_store::AccessStore
         + crate::outage_store::OutageStore
         + crate::status_store::StatusStore
+        + crate::alerting_store::AlertingStore
 {
 }

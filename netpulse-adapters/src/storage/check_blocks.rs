@@ -8,8 +8,10 @@
 //! 1. the round as `zigzag(Δ − Δ_prev)` where `Δ` is its distance in ms from the previous
 //!    round of the block (from the block's start for the first, whose `Δ_prev` is 0): a steady
 //!    cadence costs one byte;
-//! 2. a head varint: bits 0–1 the outcome code, 2–3 the flags, then one bit per present field
-//!    (`PRESENT`), the address as two bits (none / the check's own host / octets follow);
+//! 2. a head varint: bits 0–1 the outcome code, 2–3 the flags `during_speed_test` and
+//!    `degraded`, then one bit per present field (`PRESENT`), the address as two bits (none /
+//!    the check's own host / octets follow), and bit 19 the flag `after_resume` (added after
+//!    the first blocks were written: older blocks never set it, so they read unchanged);
 //! 3. the present fields in `PRESENT` order: durations as whole microseconds — `rtt_min`,
 //!    `rtt_max` and `ttfb` as zigzag distances from the latency when it is present —, loss in
 //!    hundredths of a percent, the HTTP status as `zigzag(status − 200)`, codes as in
@@ -47,7 +49,9 @@ const MESSAGE: u64 = 1 << 15;
 const PORT: u64 = 1 << 16;
 const RATING: u64 = 1 << 17;
 const DNS: u64 = 1 << 18;
-const KNOWN: u64 = (1 << 19) - 1;
+/// The flag `after_resume` (flags bit 2, `check_rows::AFTER_RESUME`).
+const AFTER_RESUME: u64 = 1 << 19;
+const KNOWN: u64 = (1 << 20) - 1;
 
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
@@ -89,13 +93,16 @@ pub(crate) fn encode(block_at: i64, results: &mut [ResultValues]) -> Result<Vec<
         if block_of(v.round_at) != block_at || v.round_at < prev {
             return Err(invalid("round_at", v.round_at, "is not in its block"));
         }
-        if !(0..=3).contains(&v.outcome) || v.flags & !3 != 0 {
+        if !(0..=3).contains(&v.outcome) || v.flags & !7 != 0 {
             return Err(invalid("outcome", v.outcome, "has no packed code"));
         }
         let delta = v.round_at - prev;
         put(&mut out, zigzag(delta - prev_delta));
         (prev, prev_delta) = (v.round_at, delta);
-        let mut head = v.outcome as u64 | (v.flags as u64) << 2;
+        let mut head = v.outcome as u64 | ((v.flags & 3) as u64) << 2;
+        if v.flags & 4 != 0 {
+            head |= AFTER_RESUME;
+        }
         let bit = |present: bool, b: u64| if present { b } else { 0 };
         head |= bit(v.latency_us.is_some(), LATENCY)
             | bit(v.loss_bp.is_some(), LOSS)
@@ -329,7 +336,7 @@ pub(crate) fn decode(
             ttfb_us,
             port_state,
             dns_rating,
-            flags: ((head >> 2) & 3) as i16,
+            flags: ((head >> 2) & 3) as i16 | if head & AFTER_RESUME != 0 { 4 } else { 0 },
             address,
             message,
             dns_detail,
@@ -354,7 +361,7 @@ mod tests {
         fn values(block_at: i64)(
             offset in 0..BLOCK_MS,
             outcome in 0i16..4,
-            flags in 0i16..4,
+            flags in 0i16..8,
             ints in proptest::collection::vec(opt(any::<i32>()), 7),
             smalls in proptest::collection::vec(opt(any::<i16>()), 5),
             address in opt(prop_oneof![Just(Vec::new()), Just(vec![10, 0, 0, 1]), Just(vec![0xfd; 16])]),

@@ -22,6 +22,8 @@ use crate::storage::rows::{invalid, labels_from_json};
 /// Flag bits of `flags`.
 const DURING_SPEED_TEST: i16 = 1;
 const DEGRADED: i16 = 2;
+/// Taken within the agent's grace after a resume from suspend.
+pub(crate) const AFTER_RESUME: i16 = 4;
 
 pub(crate) fn family_code(f: Family) -> i16 {
     match f {
@@ -218,7 +220,8 @@ impl ResultValues {
             DURING_SPEED_TEST
         } else {
             0
-        } | if m.degraded { DEGRADED } else { 0 };
+        } | if m.degraded { DEGRADED } else { 0 }
+            | if m.after_resume { AFTER_RESUME } else { 0 };
         Ok(Self {
             round_at: m.round_at.unix_millis(),
             family: family_code(m.family),
@@ -290,6 +293,7 @@ impl ResultValues {
             dns_rating: decode(&RATINGS, "dns_rating", self.dns_rating)?,
             dns_resolvers: dns_detail::decode(self.dns_detail.as_deref())?,
             during_speed_test: self.flags & DURING_SPEED_TEST != 0,
+            after_resume: self.flags & AFTER_RESUME != 0,
             degraded: self.flags & DEGRADED != 0,
         })
     }

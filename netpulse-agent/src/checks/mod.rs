@@ -2,7 +2,9 @@
 //! ([`CheckRounds::update`]); the agent runs **rounds** on its own clock at its deterministic
 //! offset (`crc32(probe id) mod period`), so it keeps measuring while the server is away. In a
 //! round every due check starts, spread over 2 s; all results carry the round's scheduled time
-//! and are flagged `duringSpeedTest` when a speed test ran meanwhile. Each round is spooled
+//! and are flagged `duringSpeedTest` when a speed test ran meanwhile, and `afterResume` when the
+//! round ran within 30 s after the host resumed from a suspend ([`suspend`]; the server counts
+//! failures in such a round as unknown, not as an outage). Each round is spooled
 //! ([`spool`]) before it is pushed in batches to `POST /check-results`; the server is
 //! idempotent on (check, family, round), so a replayed spool counts once.
 //!
@@ -20,10 +22,12 @@ use netpulse_ports::agent_api::{AgentApi, CheckSet};
 use tokio::sync::Notify;
 
 pub mod spool;
+pub mod suspend;
 pub mod table;
 pub mod test_run;
 
 use spool::CheckSpool;
+use suspend::{SuspendClocks, SuspendDetector, SystemSuspendClocks};
 
 /// The most rounds the check spool keeps (a week of minutes).
 pub const MAX_SPOOLED_ROUNDS: usize = 10_080;
@@ -46,6 +50,7 @@ pub struct CheckRounds {
     agent_key: String,
     speed_tests_running: AtomicU32,
     speed_tests_started: AtomicU64,
+    suspend: SuspendDetector,
 }
 
 /// Marks a speed test as running while it lives ([`CheckRounds::speed_test`]).
@@ -88,6 +93,7 @@ impl CheckRounds {
             agent_key: agent_key.to_owned(),
             speed_tests_running: AtomicU32::new(0),
             speed_tests_started: AtomicU64::new(0),
+            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks)),
         })
     }
 
@@ -101,7 +107,15 @@ impl CheckRounds {
             agent_key: agent_key.to_owned(),
             speed_tests_running: AtomicU32::new(0),
             speed_tests_started: AtomicU64::new(0),
+            suspend: SuspendDetector::new(Box::new(SystemSuspendClocks)),
         }
+    }
+
+    /// These rounds with `clocks` telling suspends (tests drive a suspend with them).
+    #[must_use]
+    pub fn with_suspend_clocks(mut self, clocks: Box<dyn SuspendClocks>) -> Self {
+        self.suspend = SuspendDetector::new(clocks);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<CheckSet>> {
@@ -157,7 +171,8 @@ impl CheckRounds {
     }
 
     /// Runs the checks due in the round scheduled at `round_at`, their starts spread over 2 s;
-    /// with `every` (`--test`), all of them at once.
+    /// with `every` (`--test`), all of them at once. The results are flagged `afterResume` when
+    /// the round started or ended within the grace after a resume.
     pub async fn run_round(
         &self,
         set: &CheckSet,
@@ -171,6 +186,7 @@ impl CheckRounds {
                 every || round::runs_in_round(spec.interval_s, set.period_s, round_at)
             })
             .collect();
+        let grace_at_start = self.suspend.in_grace();
         let started_before = self.speed_tests_started.load(Ordering::SeqCst);
         let running_before = self.speed_tests_running.load(Ordering::SeqCst) > 0;
         let count = due.len();
@@ -191,8 +207,10 @@ impl CheckRounds {
         let during = running_before
             || self.speed_tests_running.load(Ordering::SeqCst) > 0
             || self.speed_tests_started.load(Ordering::SeqCst) != started_before;
+        let after_resume = grace_at_start || self.suspend.in_grace();
         for m in &mut results {
             m.during_speed_test = during;
+            m.after_resume = after_resume;
         }
         results
     }
@@ -272,7 +290,9 @@ impl CheckRounds {
     }
 
     /// Runs rounds forever (the caller drops the future to stop): waits for a set, sleeps to
-    /// the next round at this agent's offset, runs it, spools it and pushes the spool.
+    /// the next round at this agent's offset, runs it, spools it and pushes the spool. A
+    /// suspend noticed while sleeping (the sleep's monotonic timer stops with the host) makes
+    /// it pick the next round from the wall clock again instead of running a stale one.
     pub async fn run_forever(self: Arc<Self>, api: Arc<dyn AgentApi>) {
         loop {
             let Some(set) = self.set().filter(|s| !s.items.is_empty()) else {
@@ -291,6 +311,11 @@ impl CheckRounds {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(wait)) => {}
                 () = self.changed.notified() => continue,
+                () = self.suspend.watch() => continue,
+            }
+            if now().unix_millis() - next.unix_millis() > i64::from(set.period_s) * 1000 {
+                // Slept through its time (a suspend just before it was due): pick again.
+                continue;
             }
             let Some(set) = self.set() else { continue };
             let results = self.run_round(&set, next, false).await;

@@ -3,10 +3,12 @@
 //! flagged during speed tests, and `netpulse-agent --test` in a namespace test network.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use netpulse_adapters::wire_checks::DueChecksBody;
 use netpulse_agent::checks::CheckRounds;
+use netpulse_agent::checks::suspend::SuspendClocks;
 use netpulse_domain::check::{
     CheckKind, CheckParams, CheckRole, CheckSetVersion, CheckSpec, FamilyMode, Outcome, PortState,
     UdpPayload,
@@ -163,6 +165,80 @@ async fn results_taken_while_a_speed_test_runs_are_flagged() {
     };
     let (results, ()) = tokio::join!(running, during);
     assert!(results.iter().all(|m| m.during_speed_test), "{results:?}");
+}
+
+/// Clocks the test moves: `running` keeps going while "suspended", `awake` stops.
+#[derive(Debug, Default)]
+struct TestClocks {
+    running: AtomicI64,
+    awake: AtomicI64,
+}
+
+#[derive(Debug)]
+struct SharedClocks(Arc<TestClocks>);
+
+impl SuspendClocks for SharedClocks {
+    fn running_ms(&self) -> i64 {
+        self.0.running.load(Ordering::SeqCst)
+    }
+    fn awake_ms(&self) -> i64 {
+        self.0.awake.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn rounds_within_30_s_after_a_suspend_are_flagged_after_resume_and_spooled_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let clocks = Arc::new(TestClocks::default());
+    let rounds = CheckRounds::new(dir.path(), PROBE)
+        .unwrap()
+        .with_suspend_clocks(Box::new(SharedClocks(Arc::clone(&clocks))));
+    let (set, _listener) = loopback_set().await;
+    let round =
+        |m: i64| netpulse_domain::Timestamp::from_unix_millis(1_780_747_500_000 + m * 60_000);
+    let awake = |ms: i64| {
+        clocks.running.fetch_add(ms, Ordering::SeqCst);
+        clocks.awake.fetch_add(ms, Ordering::SeqCst);
+    };
+    awake(60_000);
+    let before = rounds.run_round(&set, round(0), true).await;
+    assert!(
+        !before.is_empty() && before.iter().all(|m| !m.after_resume),
+        "{before:?}"
+    );
+    // The host sleeps for an hour: the running clock moves, the awake one does not.
+    clocks.running.fetch_add(3_600_000, Ordering::SeqCst);
+    awake(1_000);
+    let first = rounds.run_round(&set, round(61), true).await;
+    assert!(first.iter().all(|m| m.after_resume), "{first:?}");
+    awake(28_000);
+    let second = rounds.run_round(&set, round(62), true).await;
+    assert!(second.iter().all(|m| m.after_resume), "{second:?}");
+    // 30 s after the suspend was noticed, the grace is over.
+    awake(2_000);
+    let third = rounds.run_round(&set, round(63), true).await;
+    assert!(third.iter().all(|m| !m.after_resume), "{third:?}");
+    // The flag goes on the wire (and through the spool); it is left out when false.
+    rounds.store(round(61), first.clone()).await;
+    let body = netpulse_adapters::wire_checks::CheckResultBody::from(&first[0]);
+    assert_eq!(serde_json::to_value(&body).unwrap()["afterResume"], true);
+    let body = netpulse_adapters::wire_checks::CheckResultBody::from(&third[0]);
+    assert!(
+        serde_json::to_value(&body)
+            .unwrap()
+            .get("afterResume")
+            .is_none()
+    );
+    let spool = netpulse_agent::checks::spool::CheckSpool::open(
+        dir.path(),
+        netpulse_agent::checks::MAX_SPOOLED_ROUNDS,
+    )
+    .unwrap();
+    let pending = spool.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    let spooled = spool.load(&pending[0]);
+    assert_eq!(spooled.len(), first.len());
+    assert!(spooled.iter().all(|m| m.after_resume), "{spooled:?}");
 }
 
 #[tokio::test]

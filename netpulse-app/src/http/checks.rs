@@ -224,6 +224,7 @@ fn check_result(f: &Fields<'_>) -> Result<CheckMeasurement, AppError> {
         dns_rating: f.opt_string("dnsRating")?.map(str::to_owned),
         dns_resolvers: dns_resolvers(f)?,
         during_speed_test: f.opt_bool("duringSpeedTest")?.unwrap_or(false),
+        after_resume: f.opt_bool("afterResume")?.unwrap_or(false),
         degraded: f.opt_bool("degraded")?.unwrap_or(false),
     };
     CheckMeasurement::try_from(body)

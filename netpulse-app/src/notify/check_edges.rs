@@ -6,8 +6,9 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertEdge;
 use netpulse_domain::check::{CheckMeasurement, Family};
-use netpulse_domain::incident_severity::{AlertSource, severity_of};
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_domain::model::Probe;
+use netpulse_ports::alerting_store::AlertSubject;
 use netpulse_ports::check_store::{Check, CheckEdge};
 use netpulse_ports::notify::{IncidentRef, Notification, NotificationKind, ProbeRef};
 use netpulse_ports::storage::StorageError;
@@ -50,11 +51,12 @@ fn result_lines(m: &CheckMeasurement) -> String {
     out
 }
 
-/// The message of a service-check edge.
+/// The message of a service-check edge, of the effective `severity`.
 pub fn check_notification(
     probe: &Probe,
     check: &Check,
     edge: &CheckEdge,
+    severity: IncidentSeverity,
     now: Timestamp,
 ) -> Notification {
     let what = describe(check);
@@ -78,7 +80,10 @@ pub fn check_notification(
             ),
         ),
     };
-    let body = format!("{first}\n\n{}", result_lines(&edge.result));
+    let body = super::incident_ref::with_severity(
+        &format!("{first}\n\n{}", result_lines(&edge.result)),
+        severity,
+    );
     let mut n = Notification::new(kind, subject, body, now);
     n.probe = Some(ProbeRef {
         id: probe.id.to_string(),
@@ -86,7 +91,7 @@ pub fn check_notification(
     });
     n.incident = Some(IncidentRef {
         key: format!("check-{}-{}", check.id, family_key(edge.family)),
-        severity: severity_of(AlertSource::Check, None, None),
+        severity,
         source: AlertSource::Check,
         started_at: None,
         site: probe.labels.get("site").map(str::to_owned),
@@ -121,7 +126,13 @@ impl Notifications {
         if !check.enabled {
             return Ok(false);
         }
-        let n = check_notification(&probe, &check, edge, self.clock.now());
-        self.enqueue(n, None).await
+        let route = self
+            .route(
+                AlertSource::Check,
+                Some((AlertSubject::Check, check.id.as_str())),
+            )
+            .await?;
+        let n = check_notification(&probe, &check, edge, route.severity, self.clock.now());
+        self.enqueue_to(n, None, route.list.as_ref()).await
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use netpulse_adapters::notify::{HttpClient, build};
 use netpulse_domain::Timestamp;
+use netpulse_domain::contact_list::receives;
 use netpulse_domain::notify::retry_delay_seconds;
+use netpulse_ports::alerting_store::ContactList;
 use netpulse_ports::notification_store::{
     AttemptOutcome, ClaimedDelivery, DeliveryStatus, NewDelivery,
 };
@@ -24,10 +26,30 @@ impl Notifications {
         n: Notification,
         announce: Option<&str>,
     ) -> Result<bool, StorageError> {
+        self.enqueue_to(n, announce, None).await
+    }
+
+    /// [`enqueue`](Self::enqueue) to the channels of `list` only (`None`: every channel); a
+    /// list with a minimum severity gets no delivery of a less urgent incident (the
+    /// notification is still stored, and an incident still marked announced).
+    pub(super) async fn enqueue_to(
+        &self,
+        n: Notification,
+        announce: Option<&str>,
+        list: Option<&ContactList>,
+    ) -> Result<bool, StorageError> {
         let now = self.clock.now();
         let mut deliveries = Vec::new();
+        let list_takes = list.is_none_or(|l| {
+            n.incident
+                .as_ref()
+                .is_none_or(|i| receives(l.min_severity, i.severity))
+        });
         for c in self.storage.channels().await? {
-            if !c.enabled || !c.events.contains(&n.kind) {
+            if !c.enabled || !c.events.contains(&n.kind) || !list_takes {
+                continue;
+            }
+            if list.is_some_and(|l| !l.channel_ids.contains(&c.id)) {
                 continue;
             }
             let hold = match (&c.quiet_hours, n.severity) {

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use super::{Notifications, incident_ref, render};
 use crate::ids::new_uuid;
 use netpulse_domain::incident_severity::AlertSource;
+use netpulse_ports::alerting_store::AlertSubject;
 
 struct EdgeListener(mpsc::UnboundedSender<(Measurement, AlertEdge)>);
 
@@ -51,6 +52,12 @@ impl Notifications {
         };
         let now = self.clock.now();
         let public_url = settings.public_url.as_deref();
+        let route = self
+            .route(
+                AlertSource::Connection,
+                Some((AlertSubject::Connection, connection.id.as_str())),
+            )
+            .await?;
         match edge {
             AlertEdge::Alert { consecutive } => {
                 let in_maintenance = self
@@ -72,11 +79,12 @@ impl Notifications {
                         render::alert(&probe, &connection, m, consecutive, now, public_url),
                         incident.id.clone(),
                         AlertSource::Connection,
-                        None,
+                        route.severity,
                         Some(incident.opened_at),
                         &probe,
                     );
-                    self.enqueue(n, Some(&incident.id)).await?;
+                    self.enqueue_to(n, Some(&incident.id), route.list.as_ref())
+                        .await?;
                 } else {
                     tracing::info!(connection = %connection.id, in_maintenance, "alert not announced now");
                 }
@@ -103,11 +111,11 @@ impl Notifications {
                         ),
                         incident.id,
                         AlertSource::Connection,
-                        None,
+                        route.severity,
                         since,
                         &probe,
                     );
-                    self.enqueue(n, None).await?;
+                    self.enqueue_to(n, None, route.list.as_ref()).await?;
                 }
             }
         }

@@ -11,6 +11,7 @@ use netpulse_ports::storage::StorageError;
 
 use super::{LEASE_SECONDS, Notifications, incident_ref, render};
 use netpulse_domain::incident_severity::AlertSource;
+use netpulse_ports::alerting_store::AlertSubject;
 
 impl Notifications {
     /// One round of housekeeping (see the module docs); does nothing without the lease.
@@ -39,6 +40,8 @@ impl Notifications {
                 self.check_probes(now).await?;
             }
             self.announce_held_incidents(&settings, now).await?;
+            self.send_reminders(now, settings.public_url.as_deref())
+                .await?;
             for period in [DigestPeriod::Daily, DigestPeriod::Weekly] {
                 if settings.digest.enabled(period) {
                     self.digest_if_due(&settings, period, now).await?;
@@ -94,11 +97,12 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, true, now)
                         .await?
                     {
+                        let route = self.route(AlertSource::ProbeOffline, None).await?;
                         let n = incident_ref::attach(
                             render::probe_offline(&probe, last, limit, now),
                             incident_ref::probe_key(&probe),
                             AlertSource::ProbeOffline,
-                            None,
+                            route.severity,
                             Some(last),
                             &probe,
                         );
@@ -111,11 +115,12 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, false, now)
                         .await?
                     {
+                        let route = self.route(AlertSource::ProbeOffline, None).await?;
                         let n = incident_ref::attach(
                             render::probe_back(&probe, None, now),
                             incident_ref::probe_key(&probe),
                             AlertSource::ProbeOffline,
-                            None,
+                            route.severity,
                             None,
                             &probe,
                         );
@@ -143,6 +148,12 @@ impl Notifications {
             let Some(probe) = self.storage.probe(&connection.probe_id).await? else {
                 continue;
             };
+            let route = self
+                .route(
+                    AlertSource::Connection,
+                    Some((AlertSubject::Connection, connection.id.as_str())),
+                )
+                .await?;
             let result = match incident
                 .result_id
                 .as_deref()
@@ -167,11 +178,12 @@ impl Notifications {
                 ),
                 incident.id.clone(),
                 AlertSource::Connection,
-                None,
+                route.severity,
                 Some(incident.opened_at),
                 &probe,
             );
-            self.enqueue(n, Some(&incident.id)).await?;
+            self.enqueue_to(n, Some(&incident.id), route.list.as_ref())
+                .await?;
         }
         Ok(())
     }

@@ -48,6 +48,7 @@ mod incident_ref;
 mod outage_digest;
 pub mod outage_edges;
 pub mod render;
+mod routing;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

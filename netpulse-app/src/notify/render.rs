@@ -169,6 +169,37 @@ pub fn late_alert(
     )
 }
 
+/// A reminder of an open incident nobody acknowledged yet.
+pub fn reminder(
+    probe: &Probe,
+    connection: &Connection,
+    incident_id: &str,
+    since: Timestamp,
+    now: Timestamp,
+    public_url: Option<&str>,
+) -> Notification {
+    let subject = format!(
+        "[NetPulse] Reminder: {}/{} is still unhealthy",
+        probe.name, connection.name
+    );
+    let body = format!(
+        "Connection \"{}\" on probe \"{}\" has been unhealthy since {} ({}) and nobody has \
+         acknowledged it yet. Acknowledge it on the dashboard or with \
+         POST /api/v1/incidents/{incident_id}/ack to stop these reminders.\n",
+        connection.name,
+        probe.name,
+        since.to_rfc3339(),
+        duration(now.seconds_since(since))
+    );
+    with_context(
+        Notification::new(NotificationKind::Alert, subject, body, now),
+        probe,
+        connection,
+        None,
+        public_url,
+    )
+}
+
 /// A link is back.
 pub fn recovery(
     probe: &Probe,

@@ -21,6 +21,7 @@ pub mod long_poll;
 pub mod measurements;
 pub mod mqtt;
 pub mod notifications;
+pub mod outage_board;
 pub mod outages;
 pub mod passwords;
 pub mod probe_maintenance;

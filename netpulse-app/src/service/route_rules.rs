@@ -23,7 +23,7 @@ pub enum Rule {
 }
 
 use Permission::{
-    AgentsWrite, AlertsWrite, ReportsRead, ResultsRead, SchedulesDelete, SchedulesWrite,
+    AgentsWrite, AlertsAck, AlertsWrite, ReportsRead, ResultsRead, SchedulesDelete, SchedulesWrite,
     SettingsWrite, TestsRun, UsersWrite,
 };
 use Rule::{Needs, Probe, Public, SignedIn};
@@ -82,6 +82,46 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(SchedulesWrite),
     ),
     ("GET", "/v1/incidents", Needs(ResultsRead)),
+    ("POST", "/v1/incidents/{incident_id}/ack", Needs(AlertsAck)),
+    ("GET", "/v1/notifications/severities", Needs(ResultsRead)),
+    ("PUT", "/v1/notifications/severities", Needs(AlertsWrite)),
+    ("GET", "/v1/notifications/contact-lists", Needs(ResultsRead)),
+    (
+        "POST",
+        "/v1/notifications/contact-lists",
+        Needs(AlertsWrite),
+    ),
+    (
+        "GET",
+        "/v1/notifications/contact-lists/{list_id}",
+        Needs(ResultsRead),
+    ),
+    (
+        "PUT",
+        "/v1/notifications/contact-lists/{list_id}",
+        Needs(AlertsWrite),
+    ),
+    (
+        "DELETE",
+        "/v1/notifications/contact-lists/{list_id}",
+        Needs(AlertsWrite),
+    ),
+    (
+        "GET",
+        "/v1/connections/{connection_id}/alerting",
+        Needs(ResultsRead),
+    ),
+    (
+        "PUT",
+        "/v1/connections/{connection_id}/alerting",
+        Needs(SchedulesWrite),
+    ),
+    ("GET", "/v1/checks/{check_id}/alerting", Needs(ResultsRead)),
+    (
+        "PUT",
+        "/v1/checks/{check_id}/alerting",
+        Needs(SchedulesWrite),
+    ),
     ("GET", "/v1/measurements", Needs(ResultsRead)),
     (
         "GET",
@@ -215,6 +255,10 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
+    ("GET", "/incidents", Needs(ResultsRead)),
+    // The Outages page and one outage (issue 15).
+    ("GET", "/outages", Needs(ResultsRead)),
+    ("GET", "/outages/:id", Needs(ResultsRead)),
 ];
 
 fn is_param(segment: &str) -> bool {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::forms::FieldErrors;
 use super::pages::connections::{ConnectionForm, FormPage};
+use super::pages::dashboard::board;
 use super::pages::dashboard::first_run::{Checklist, Step};
 use super::pages::dashboard::{
     AllFailed, Card, Choice, DashboardPage, FailureNote, Health, Latest, ProbeLiveness, RunRow,
@@ -18,6 +19,10 @@ use super::render::Templates;
 use super::settings::SiteSettings;
 use super::sparkline::draw;
 use super::view::{Layout, PageContext};
+
+#[path = "template_fixtures_outages.rs"]
+mod outage_fixtures;
+pub(super) use outage_fixtures::*;
 
 pub(super) fn layout(user: bool) -> Layout {
     Layout {
@@ -68,6 +73,11 @@ pub(super) fn fact(l: &str) -> Fact {
 }
 
 pub(super) fn full_dashboard() -> DashboardPage {
+    let board = board::views(
+        &[board_probe(true), board_probe(false)],
+        &jiff::tz::TimeZone::UTC,
+        fixture_now(),
+    );
     let at = Timestamp::from_unix_seconds;
     let spark = draw(
         &[
@@ -179,6 +189,9 @@ pub(super) fn full_dashboard() -> DashboardPage {
             href: failure.href.clone(),
         }],
         poll_seconds: 60,
+        board: board.0,
+        board_hidden: 3,
+        down: board.1,
     }
 }
 
@@ -204,6 +217,9 @@ pub(super) fn empty_dashboard() -> DashboardPage {
         }),
         all_failed: vec![],
         poll_seconds: 60,
+        board: vec![],
+        board_hidden: 0,
+        down: vec![],
     }
 }
 

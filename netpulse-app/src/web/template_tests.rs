@@ -11,6 +11,7 @@ use super::pages::connections::{ConnectionRow, ConnectionsPage};
 use super::pages::connectivity::{CheckRowView, ConnectivityPage, ResolverLine, band};
 use super::pages::fleet::{FleetPage, FleetRow};
 use super::pages::history::Column;
+use super::pages::incidents::IncidentsPage;
 use super::pages::notifications::NotificationsPage;
 use super::pages::probes::{AgentSetup, ProbeRow, ProbesPage};
 use super::pages::servers::{ServerRow, ServersPage};
@@ -71,6 +72,36 @@ fn every_template_renders_full_and_empty() {
         )
         .unwrap();
     assert!(live.contains("931.6 Mbps") && !live.contains("<html"));
+    // The status board: a cell per day, the tiles, the banner and the sparse probe.
+    let full = render(&t, "dashboard.html", &full_dashboard(), true);
+    assert_eq!(
+        full.matches("<li class=\"day day-").count(),
+        180,
+        "90 days × 2 probes"
+    );
+    for needle in [
+        "home &lt;fibre&gt;: currently down since 2026-12-02 11:30",
+        "Complete</span> so far",
+        "href=\"/outages/000000012-0000-4000-8000-000000000000\"",
+        "day day-major",
+        "day day-partial",
+        "day day-up is-sparse",
+        "99.97 %",
+        "strict 99.97 %",
+        "coverage 96.45 %",
+        "down 12 min",
+        "no connectivity data yet",
+        "2 outages:",
+        "11:30 30 min (ongoing) · Complete · v4",
+        "02:00 10 h 0 min (ongoing) · Partial (83.33 %) · v6",
+        "under 50 % measured",
+        "3 more probes: see",
+    ] {
+        assert!(full.contains(needle), "dashboard board: {needle:?} missing");
+    }
+    assert!(
+        !render(&t, "dashboard.html", &empty_dashboard(), true).contains("class=\"card board\"")
+    );
 
     let full = render(&t, "history.html", &history(true), true);
     let empty = render(&t, "history.html", &history(false), true);
@@ -355,6 +386,21 @@ fn every_template_renders_full_and_empty() {
         ],
     );
 
+    let incidents = IncidentsPage {
+        states: vec!["open", "acked", "resolved"],
+    };
+    check(
+        "incidents.html",
+        render(&t, "incidents.html", &incidents, true),
+        render(&t, "incidents.html", &IncidentsPage::default(), true),
+        &[
+            "x-data=\"incidents\"",
+            "id=\"state-acked\"",
+            "/static/alerting.js",
+            "btn-ack",
+        ],
+    );
+
     let notifications = NotificationsPage {
         time_zone: "Europe/Berlin".into(),
         zones: vec!["Europe/Berlin".into(), "UTC".into()],
@@ -383,6 +429,8 @@ fn every_template_renders_full_and_empty() {
             "data-timezone=\"Europe/Berlin\"",
             "<option value=\"UTC\">",
             "x-data=\"notifications\"",
+            "x-data=\"alerting\"",
+            "id=\"contact-lists\"",
         ],
     );
 
@@ -425,6 +473,8 @@ fn every_template_renders_full_and_empty() {
             "href=\"#cron\"",
             "2026-06-07 08:00:00 CEST",
             "/settings/connections/c1",
+            "x-data=\"connectionAlerting\"",
+            "data-connection=\"c1\"",
         ],
     );
 
@@ -527,6 +577,49 @@ fn every_template_renders_full_and_empty() {
             "3 of 8",
             "aria-sort=\"ascending\"",
         ],
+    );
+
+    check(
+        "outages.html",
+        render(&t, "outages.html", &outages_page(true), true),
+        render(&t, "outages.html", &outages_page(false), true),
+        &[
+            "2026-12-02 11:30",
+            "<span class=\"ongoing\">ongoing</span>",
+            "12 min",
+            "sev-complete\">Complete",
+            "sev-partial\">Partial (81.25 %)",
+            "1 single-round blip (one failing round each)",
+            "home &lt;fibre&gt;",
+            "Next page",
+            "First page",
+        ],
+    );
+    assert!(
+        render(&t, "outages.html", &outages_page(false), true)
+            .contains("No outages in this period.")
+    );
+    check(
+        "outage_detail.html",
+        render(&t, "outage_detail.html", &outage_detail_page(true), true),
+        render(&t, "outage_detail.html", &outage_detail_page(false), true),
+        &[
+            "st-target",
+            "st-partial in-outage",
+            "st-down in-outage",
+            "st-unknown in-outage",
+            "st-local",
+            "st-maintenance",
+            "11:31 down (4 of 4 checks failed)",
+            "11:34 no data",
+            "icmp &lt;1.1.1.1&gt;",
+            "99.97 %",
+            "could not measure",
+        ],
+    );
+    assert!(
+        render(&t, "outage_detail.html", &outage_detail_page(false), true)
+            .contains("No stored rounds.")
     );
 
     let error = ErrorPage {

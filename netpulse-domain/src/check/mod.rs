@@ -302,6 +302,9 @@ pub struct CheckMeasurement {
     pub dns_resolvers: Vec<dns::ResolverFigure>,
     /// Taken while the agent ran a speed test (the figures may be distorted).
     pub during_speed_test: bool,
+    /// Taken within the agent's grace after its host resumed from a suspend (the network may
+    /// not be back yet): a failure says nothing about the connection (wave2-specs §2.3).
+    pub after_resume: bool,
     /// Ok but past a warning threshold (loss, latency), or unverified (UDP open|filtered).
     pub degraded: bool,
 }
@@ -329,6 +332,7 @@ impl CheckMeasurement {
             dns_rating: None,
             dns_resolvers: Vec::new(),
             during_speed_test: false,
+            after_resume: false,
             degraded: false,
         }
     }

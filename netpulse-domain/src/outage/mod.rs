@@ -21,6 +21,7 @@
 //! arrived in.
 
 pub mod availability;
+pub mod day_grade;
 pub mod episode;
 pub mod round;
 pub mod series;

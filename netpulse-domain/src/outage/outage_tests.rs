@@ -61,6 +61,42 @@ fn feed_all(rounds: &[RoundFacts]) -> (Vec<Episode>, EpisodeTracker) {
 }
 
 #[test]
+fn failures_in_a_round_after_a_resume_are_unknown() {
+    let after = |facts: RoundFacts| RoundFacts {
+        after_resume: true,
+        ..facts
+    };
+    assert_eq!(RoundState::of(&after(round(0, 4))), RoundState::Unknown);
+    assert_eq!(RoundState::of(&after(round(0, 1))), RoundState::Unknown);
+    // A fully ok round after the resume is up: the network is back.
+    assert_eq!(RoundState::of(&after(round(0, 0))), RoundState::Up);
+    // Maintenance still wins.
+    let maint = RoundFacts {
+        maintenance: true,
+        ..after(round(0, 4))
+    };
+    assert_eq!(RoundState::of(&maint), RoundState::Maintenance);
+    // Rounds after a resume neither open an episode nor count as downtime.
+    let rounds: Vec<RoundFacts> = (0..5)
+        .map(|m| {
+            if m < 3 {
+                after(round(m, 4))
+            } else {
+                round(m, 0)
+            }
+        })
+        .collect();
+    let (closed, t) = feed_all(&rounds);
+    assert!(closed.is_empty() && t.open.is_none());
+    let mut time = StateTime::default();
+    for r in &rounds {
+        time.add(RoundState::of(r), MIN);
+    }
+    assert_eq!(time.known_ms, 2 * MIN);
+    assert_eq!(time.complete_ms, 0);
+}
+
+#[test]
 fn round_states_follow_the_table() {
     assert_eq!(RoundState::of(&round(0, 0)), RoundState::Up);
     assert_eq!(

@@ -44,14 +44,19 @@ pub struct RoundFacts {
     pub checks: Vec<RoundCheck>,
     /// The optional default-gateway check: `Some(true)` when it failed.
     pub gateway_failed: Option<bool>,
+    /// The round was taken within the agent's grace after its host resumed from a suspend
+    /// (its results are flagged `afterResume`): failures in it say nothing about the network.
+    pub after_resume: bool,
 }
 
-/// The state of a round (the first matching rule of the specs' table wins).
+/// The state of a round (the first matching rule of the specs' table wins; failures in a round
+/// taken after a resume make it unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoundState {
     /// In a maintenance window.
     Maintenance,
-    /// No data (no check ok or failed, none local): the agent was offline or suspended.
+    /// No data (no check ok or failed, none local): the agent was offline or suspended; or
+    /// failures in a round taken within the grace after the host resumed from a suspend.
     Unknown,
     /// Only local errors: the agent could not measure.
     Local,
@@ -108,6 +113,11 @@ impl RoundState {
         }
         if k == 0 {
             return Self::Up;
+        }
+        if facts.after_resume {
+            // The host just woke up: its network may not be back yet (wave2-specs §2.3, the
+            // self-connectivity guard). A fully ok round is still up.
+            return Self::Unknown;
         }
         if !link && target_only(&facts.checks) {
             return Self::Target;

@@ -94,6 +94,8 @@ pub struct ResultFact {
     /// Whether it is the optional default-gateway check (labelled `gateway: true`): it is not
     /// one of the round's counted checks; its failure attributes an episode to the LAN.
     pub gateway: bool,
+    /// Taken within the agent's grace after its host resumed from a suspend.
+    pub after_resume: bool,
 }
 
 /// How long a family counts as configured on the host after its last ok result (24 h).
@@ -228,17 +230,20 @@ pub fn rounds(
                 })
                 .collect();
             let gateway = gateway_failed(group.iter().filter(|r| r.family == *f));
+            let after_resume = group.iter().any(|r| r.family == *f && r.after_resume);
             let facts = RoundFacts {
                 round_at_ms: at,
                 maintenance: in_maintenance,
                 checks,
                 gateway_failed: gateway,
+                after_resume,
             };
             states.push(RoundState::of(&facts));
             all.gateway_failed = match (all.gateway_failed, gateway) {
                 (Some(a), Some(b)) => Some(a || b),
                 (a, b) => a.or(b),
             };
+            all.after_resume |= after_resume;
             all.checks.extend(facts.checks);
         }
         for r in group.iter().filter(|r| r.outcome == Outcome::Ok) {

@@ -18,6 +18,7 @@ fn fact(m: i64, family: Family, check: &str, provider: &str, outcome: Outcome) -
             Outcome::LocalError => Some(FailureClass::Permission),
         },
         gateway: false,
+        after_resume: false,
     }
 }
 
@@ -287,4 +288,68 @@ fn the_gateway_check_is_not_counted_and_attributes_to_the_lan() {
     );
     assert_eq!(rs[0].facts.gateway_failed, Some(true));
     assert_eq!(rs[1].facts.gateway_failed, Some(false));
+}
+
+#[test]
+fn failures_in_the_grace_after_a_resume_are_unknown_and_open_no_outage() {
+    // Up until minute 10, then the host sleeps (no rounds) until minute 70; the first rounds
+    // after the resume fail (the network is not back yet) and are flagged, then all is up.
+    let mut results: Vec<ResultFact> = (0..10).flat_map(|m| six(m, &[])).collect();
+    let grace = |m: i64| -> Vec<ResultFact> {
+        six(m, &[0, 1, 2, 3, 4, 5])
+            .into_iter()
+            .map(|r| ResultFact {
+                after_resume: true,
+                ..r
+            })
+            .collect()
+    };
+    results.extend(grace(70));
+    results.extend(grace(71));
+    results.extend((72..80).flat_map(|m| six(m, &[])));
+    assert!(episodes(SeriesFamily::V4, &results, &[Family::V4]).is_empty());
+    let mut memory = FamilyMemory::default();
+    let rs = rounds(
+        SeriesFamily::V4,
+        &results,
+        &[Family::V4],
+        &mut memory,
+        &|_| false,
+    );
+    assert_eq!(rs.len(), 20, "the suspended hour has no rounds");
+    assert!(rs[10].facts.after_resume);
+    assert_eq!(rs[10].state, RoundState::Unknown);
+    assert_eq!(rs[11].state, RoundState::Unknown);
+    assert_eq!(rs[12].state, RoundState::Up);
+    // The same failures without the flag are an outage.
+    let unflagged: Vec<ResultFact> = results
+        .iter()
+        .map(|r| ResultFact {
+            after_resume: false,
+            ..r.clone()
+        })
+        .collect();
+    assert_eq!(
+        episodes(SeriesFamily::V4, &unflagged, &[Family::V4]).len(),
+        1
+    );
+    // `all`: a flagged family makes the round unknown even when the other one fails unflagged.
+    let mut both = grace(70);
+    both.extend(
+        six(70, &[0, 1, 2, 3, 4, 5])
+            .into_iter()
+            .map(|r| ResultFact {
+                family: Family::V6,
+                ..r
+            }),
+    );
+    let rs = rounds(
+        SeriesFamily::All,
+        &both,
+        &[Family::V4, Family::V6],
+        &mut FamilyMemory::default(),
+        &|_| false,
+    );
+    assert_eq!(rs[0].state, RoundState::Unknown);
+    assert!(rs[0].facts.after_resume);
 }

@@ -23,7 +23,9 @@ use super::binds::Conn;
 use super::check_blocks::results_in;
 use super::outage_claims::{claim, claim_withdrawn};
 use super::{Db, LOCK};
-use crate::storage::check_rows::{class_of, family_code, family_of, outcome_code, outcome_of};
+use crate::storage::check_rows::{
+    AFTER_RESUME, class_of, family_code, family_of, outcome_code, outcome_of,
+};
 use crate::storage::outage_rows::{
     OUTAGE_COLUMNS, OutageRow, failing_to_json, round_code, series_code,
 };
@@ -169,6 +171,7 @@ async fn facts(
                 outcome: outcome_of(v.outcome)?,
                 class: class_of(v.failure_class)?,
                 gateway: c.gateway.contains(&num),
+                after_resume: v.flags & AFTER_RESUME != 0,
             })
         })
         .collect()

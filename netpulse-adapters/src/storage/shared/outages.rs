@@ -203,6 +203,44 @@ impl OutageStore for Store {
         Ok(t)
     }
 
+    async fn outage_state_buckets(
+        &self,
+        probe: &ProbeId,
+        family: SeriesFamily,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+        period_ms: i64,
+    ) -> Result<Vec<(Timestamp, StateTime)>, StorageError> {
+        let Some(num) = series_num(self, probe, family).await? else {
+            return Ok(Vec::new());
+        };
+        let bucket_ms = bucket_ms.max(1);
+        let rows: Vec<(i64, i16, i64)> = sqlx::query_as(
+            "SELECT round_at / $4, state, COUNT(*) FROM outage_rounds \
+             WHERE series = $1 AND round_at >= $2 AND round_at < $3 \
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(num)
+        .bind(since.unix_millis())
+        .bind(until.unix_millis())
+        .bind(bucket_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut out: Vec<(Timestamp, StateTime)> = Vec::new();
+        for (bucket, state, count) in rows {
+            let start = at(bucket * bucket_ms);
+            if out.last().is_none_or(|(b, _)| *b != start) {
+                out.push((start, StateTime::default()));
+            }
+            if let Some((_, t)) = out.last_mut() {
+                t.add(round_of(state, 0, 0)?, count * period_ms);
+            }
+        }
+        Ok(out)
+    }
+
     async fn outage_series(
         &self,
         probe: Option<&ProbeId>,

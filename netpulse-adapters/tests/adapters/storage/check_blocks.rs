@@ -72,7 +72,7 @@ struct Figures {
     codes: (Option<usize>, Option<usize>, Option<usize>, Option<usize>),
     message: String,
     dns: Option<(u8, Option<u32>)>,
-    flags: (bool, bool),
+    flags: (bool, bool, bool),
 }
 
 fn figures() -> impl Strategy<Value = Figures> {
@@ -89,7 +89,7 @@ fn figures() -> impl Strategy<Value = Figures> {
         ),
         "[a-z ]{0,24}",
         proptest::option::of((0u8..4, proptest::option::of(0u32..200_000))),
-        (any::<bool>(), any::<bool>()),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(outcome, ints, loss_bp, status, codes, message, dns, flags)| Figures {
@@ -178,7 +178,7 @@ fn measurement(checks: &[Check], key: (usize, bool, i64, i64), f: &Figures) -> C
             median_ms: median.map(ms),
         }];
     }
-    (m.during_speed_test, m.degraded) = f.flags;
+    (m.during_speed_test, m.degraded, m.after_resume) = f.flags;
     m
 }
 

@@ -228,6 +228,7 @@ pub(crate) async fn check_results_are_stored_once_with_every_figure(s: &dyn Stor
     full.degraded = true;
     let mut failed = fail(&c, 60, Family::V4, "no reply to 5 echoes");
     failed.address = Some("1.1.1.1".into());
+    failed.after_resume = true;
     let mut na = CheckMeasurement::failed(
         c.id.clone(),
         at(120),

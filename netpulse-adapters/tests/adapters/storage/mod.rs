@@ -3,12 +3,14 @@
 
 mod access;
 mod check_blocks;
+mod alerting;
 mod checks;
 mod contract;
 mod helpers;
 mod late;
 mod metrics_contract;
 mod notifications;
+mod outage_buckets;
 mod postgres_only;
 mod schema;
 mod web;
@@ -81,6 +83,7 @@ contract_tests!(
     tokens_have_owners_scopes_and_last_use,
     flashes_are_read_once,
     audit_entries_page_newest_first_and_prune,
+    outage_buckets_group_stored_rounds,
 );
 
 use access::*;
@@ -88,5 +91,6 @@ use check_blocks::*;
 use checks::*;
 use contract::*;
 use late::*;
+use outage_buckets::*;
 use web::*;
 use work_signals::*;

@@ -2,8 +2,10 @@
 //! maintenance windows and incidents, as shown in history.
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::contact_list::IncidentState;
 use netpulse_domain::id::ConnectionId;
-use netpulse_ports::notification_store::{Incident, StoredMaintenance};
+use netpulse_ports::alerting_store::IncidentStatus;
+use netpulse_ports::notification_store::StoredMaintenance;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -15,7 +17,7 @@ use crate::http::payload::{Fields, JsonBody};
 use crate::http::problem::ApiError;
 use crate::http::rest::{Created, NoContent};
 use crate::service::App;
-use crate::service::notifications::maintenance;
+use crate::service::notifications::{alerting, maintenance};
 
 /// A maintenance window: alerts of the connection are held back during it.
 #[derive(Debug, Object)]
@@ -71,6 +73,12 @@ pub struct IncidentDto {
     pub announced: bool,
     /// The result that raised it.
     pub result_id: Option<String>,
+    /// `open` (not recovered, not acknowledged), `acked` or `resolved`.
+    pub state: String,
+    /// Who acknowledged it (an e-mail, or a service token's name).
+    pub acknowledged_by: Option<String>,
+    /// When (RFC 3339).
+    pub acknowledged_at: Option<String>,
 }
 
 /// Incidents.
@@ -91,8 +99,13 @@ fn maintenance_dto(w: StoredMaintenance) -> MaintenanceDto {
     }
 }
 
-fn incident_dto(i: Incident) -> IncidentDto {
+pub(super) fn incident_dto(s: IncidentStatus) -> IncidentDto {
+    let state = alerting::state_of(&s).as_str().to_owned();
+    let i = s.incident;
     IncidentDto {
+        state,
+        acknowledged_by: s.acknowledged_by,
+        acknowledged_at: s.acknowledged_at.map(Timestamp::to_rfc3339),
         id: i.id,
         connection_id: i.connection_id.to_string(),
         opened_at: i.opened_at.to_rfc3339(),
@@ -217,7 +230,7 @@ impl MaintenanceApi {
     }
 
     /// Incidents overlapping `[since, until)` (default: the last 30 days onwards), of one
-    /// connection or all.
+    /// connection or all, in one state (`open`, `acked`, `resolved`) or all.
     #[oai(path = "/incidents", method = "get", tag = "Tag::Maintenance")]
     async fn list_incidents(
         &self,
@@ -228,14 +241,22 @@ impl MaintenanceApi {
         since: Query<Option<String>>,
         /// RFC 3339.
         until: Query<Option<String>>,
+        /// `open`, `acked` or `resolved`.
+        state: Query<Option<String>>,
     ) -> Result<Json<IncidentListDto>, ApiError> {
         let q = HistoryQuery::parse(
             connection.0.as_deref(),
             since.0.as_deref(),
             until.0.as_deref(),
         )?;
+        let state = state
+            .0
+            .as_deref()
+            .map(|s| IncidentState::parse("state", s))
+            .transpose()
+            .map_err(|e| AppError::invalid(e.field, format!("{} (got {:?})", e.rule, e.value)))?;
         let list =
-            maintenance::incidents(&self.app, q.connection.as_ref(), q.since, q.until).await?;
+            alerting::incidents(&self.app, q.connection.as_ref(), q.since, q.until, state).await?;
         Ok(Json(IncidentListDto {
             items: list.into_iter().map(incident_dto).collect(),
         }))

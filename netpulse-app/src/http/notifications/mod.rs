@@ -7,6 +7,7 @@
 //! [`maintenance`]); [`NotificationsApi`] is all of them. Each endpoint reads its input, calls
 //! one function of [`crate::service::notifications`] and renders the answer.
 
+pub mod alerting;
 pub mod channels;
 pub mod deliveries;
 pub mod maintenance;
@@ -52,6 +53,7 @@ type Groups = (
     channels::ChannelsApi,
     deliveries::DeliveriesApi,
     maintenance::MaintenanceApi,
+    alerting::AlertingApi,
 );
 
 impl NotificationsApi {
@@ -66,7 +68,10 @@ impl NotificationsApi {
             deliveries::DeliveriesApi {
                 app: self.app.clone(),
             },
-            maintenance::MaintenanceApi { app: self.app },
+            maintenance::MaintenanceApi {
+                app: self.app.clone(),
+            },
+            alerting::AlertingApi { app: self.app },
         )
     }
 }

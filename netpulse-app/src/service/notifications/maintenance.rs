@@ -1,11 +1,11 @@
-//! Maintenance windows (alerts of the connection are held back during them) and incidents (an
-//! alert and, once it came, its recovery), as shown in history.
+//! Maintenance windows (alerts of the connection are held back during them), as shown in
+//! history (incidents: `alerting`).
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
 use netpulse_domain::notify::MaintenanceWindow;
 use netpulse_domain::notify_settings::history_range;
-use netpulse_ports::notification_store::{Incident, StoredMaintenance};
+use netpulse_ports::notification_store::StoredMaintenance;
 
 use super::rule_only;
 use crate::error::AppError;
@@ -50,16 +50,4 @@ pub async fn create(
 /// Deletes a maintenance window.
 pub async fn delete(app: &App, id: &str) -> Result<(), AppError> {
     Ok(app.storage.delete_maintenance(id).await?)
-}
-
-/// Incidents overlapping `[since, until)` (default: the last 30 days onwards), of one
-/// connection or all.
-pub async fn incidents(
-    app: &App,
-    connection: Option<&ConnectionId>,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
-) -> Result<Vec<Incident>, AppError> {
-    let (since, until) = history_range(app.clock.now(), since, until).map_err(rule_only)?;
-    Ok(app.storage.incidents(connection, since, until).await?)
 }

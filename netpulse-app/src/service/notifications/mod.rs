@@ -1,11 +1,13 @@
-//! Notifications: the global settings, the channels, the delivery log, maintenance windows
-//! and incidents — what the notification API and the `/settings/notifications` page use.
+//! Notifications: the global settings, the channels, the delivery log, maintenance windows,
+//! severities, contact lists and incidents with their acknowledgement (`alerting`) — what the
+//! notification API and the `/settings/notifications` and `/incidents` pages use.
 //!
 //! The settings and channel changes need the notification engine of this process
 //! ([`App::notifications`]); without it (e.g. the admin CLI) they answer
 //! [`AppError::Unavailable`]. Listing and deleting channels, the delivery log, maintenance
 //! windows and incidents only need the database.
 
+pub mod alerting;
 pub mod channels;
 pub mod deliveries;
 pub mod maintenance;

@@ -5,8 +5,11 @@
 //!
 //! Cost per request: one query for the connections with their state, per connection its newest
 //! completed result and its last 24 h, and for the selected connection its samples over two
-//! windows of the range, its last 60 results and its window counts; all index ranges.
+//! windows of the range, its last 60 results and its window counts; all index ranges. The
+//! status board (`service::outage_board::board`) reads 90 days of stored round states per
+//! probe and family, never check results.
 
+pub mod board;
 pub mod cards;
 pub mod change_cursor;
 pub mod chart;
@@ -78,6 +81,12 @@ pub struct DashboardPage {
     pub all_failed: Vec<AllFailed>,
     /// How often agents poll, seconds (for "next poll in ~N s").
     pub poll_seconds: u32,
+    /// The status board: a 90-day bar and uptime tiles per probe.
+    pub board: Vec<board::BoardView>,
+    /// Probes left off the board (see the Outages page).
+    pub board_hidden: usize,
+    /// The open outages ("Currently down since …").
+    pub down: Vec<board::DownBanner>,
 }
 
 /// A connection whose every test of the last day failed (the banner).
@@ -150,6 +159,8 @@ pub async fn build(
     let checklist = first_run::checklist(web, &overviews, now, server_url).await?;
     let runs = run_now::in_progress(web, &overviews, now).await?;
     let connection = selected_id.unwrap_or_default();
+    let (status, board_hidden) = crate::service::outage_board::board(&web.app, &site.tz).await?;
+    let (board, down) = board::views(&status, &site.tz, now);
     Ok(DashboardPage {
         cards,
         selected,
@@ -170,6 +181,9 @@ pub async fn build(
         checklist,
         all_failed,
         poll_seconds: web.app.poll_interval_seconds,
+        board,
+        board_hidden,
+        down,
     })
 }
 

@@ -1,0 +1,196 @@
+// Severities, contact lists and incidents (Alpine CSP build: registered in `alpine:init`, no
+// eval), through the REST API with the session cookie and `X-CSRF-Token` for changes. API errors
+// are `{"code", "message", "field"}`: a known field's message is shown next to it, any other in
+// the form's general error line.
+"use strict";
+
+(function () {
+  var SEVERITIES = ["critical", "high", "medium", "low"];
+  var SOURCE_LABELS = { connection: "Connection unhealthy", probe_offline: "Probe offline", check: "Service check failing" };
+
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch("/api/v1" + path, {
+      method: method,
+      credentials: "same-origin",
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) throw { status: r.status, message: data.message || ("HTTP " + r.status), field: data.field || null };
+        return data;
+      });
+    });
+  }
+
+  function errorsOf(p, known) {
+    var out = {};
+    var message = p && p.message ? p.message : String(p);
+    if (p && p.field && known.indexOf(p.field.replace(/\[\d+\]$/, "")) >= 0) out[p.field.replace(/\[\d+\]$/, "")] = message;
+    else out._form = message;
+    return out;
+  }
+
+  document.addEventListener("alpine:init", function () {
+    // Settings → Notifications: the severity per alert source and the contact lists.
+    Alpine.data("alerting", function () {
+      return {
+        severityNames: SEVERITIES,
+        sources: [],
+        severityStatus: "",
+        channels: [],
+        lists: [],
+        editing: false,
+        draft: { id: "", name: "", reminderMinutes: "", minSeverity: "", channelIds: [] },
+        errors: {},
+        listError: "",
+
+        init: function () {
+          var self = this;
+          api("GET", "/notifications/severities").then(function (r) {
+            self.sources = r.items.map(function (s) { s.choice = s.configured || ""; return s; });
+          }).catch(function (p) { self.severityStatus = "Could not load the severities: " + p.message; });
+          this.reload();
+        },
+        reload: function () {
+          var self = this;
+          Promise.all([api("GET", "/notifications/channels"), api("GET", "/notifications/contact-lists")])
+            .then(function (r) { self.channels = r[0].items; self.lists = r[1].items; })
+            .catch(function (p) { self.listError = "Could not load the contact lists: " + p.message; });
+        },
+        sourceLabel: function (s) { return SOURCE_LABELS[s.source] || s.source; },
+        severityLabel: function (n) { return String(n).toUpperCase(); },
+        defaultLabel: function (s) { return "default (" + s.default.toUpperCase() + ")"; },
+        saveSeverities: function () {
+          var self = this;
+          var body = { connection: null, probeOffline: null, check: null };
+          this.sources.forEach(function (s) {
+            var key = s.source === "probe_offline" ? "probeOffline" : s.source;
+            body[key] = s.choice || null;
+          });
+          this.severityStatus = "Saving…";
+          api("PUT", "/notifications/severities", body).then(function (r) {
+            self.sources = r.items.map(function (s) { s.choice = s.configured || ""; return s; });
+            self.severityStatus = "Saved.";
+          }).catch(function (p) { self.severityStatus = "Not saved: " + p.message; });
+        },
+        channelNames: function (l) {
+          var names = this.channels.filter(function (c) { return l.channelIds.indexOf(c.id) >= 0; })
+            .map(function (c) { return c.name; });
+          return names.length ? names.join(", ") : "no channel";
+        },
+        reminderText: function (l) { return l.reminderMinutes ? "every " + l.reminderMinutes + " min" : "none"; },
+        minText: function (l) { return l.minSeverity ? l.minSeverity.toUpperCase() + " and above" : "every severity"; },
+        addList: function () {
+          this.errors = {};
+          this.draft = { id: "", name: "", reminderMinutes: "", minSeverity: "", channelIds: [] };
+          this.editing = true;
+        },
+        editList: function (l) {
+          this.errors = {};
+          this.draft = { id: l.id, name: l.name, reminderMinutes: l.reminderMinutes || "", minSeverity: l.minSeverity || "", channelIds: l.channelIds.slice() };
+          this.editing = true;
+        },
+        cancelList: function () { this.editing = false; this.errors = {}; },
+        saveList: function () {
+          var self = this;
+          var d = this.draft;
+          var minutes = String(d.reminderMinutes).trim();
+          var body = {
+            name: d.name,
+            reminderMinutes: minutes === "" ? null : Number(minutes),
+            minSeverity: d.minSeverity || null,
+            channelIds: d.channelIds
+          };
+          this.errors = {};
+          var req = d.id ? api("PUT", "/notifications/contact-lists/" + d.id, body) : api("POST", "/notifications/contact-lists", body);
+          req.then(function () { self.editing = false; self.reload(); })
+            .catch(function (p) { self.errors = errorsOf(p, ["name", "reminderMinutes", "minSeverity", "channelIds"]); });
+        },
+        deleteList: function (l) {
+          var self = this;
+          if (!window.confirm("Delete the contact list " + l.name + "?")) return;
+          this.listError = "";
+          api("DELETE", "/notifications/contact-lists/" + l.id).then(function () { self.reload(); })
+            .catch(function (p) { self.listError = p.message; });
+        }
+      };
+    });
+
+    // A connection's own severity and contact list (on its edit page).
+    Alpine.data("connectionAlerting", function () {
+      return {
+        severityNames: SEVERITIES,
+        severity: "",
+        contactListId: "",
+        lists: [],
+        errors: {},
+        status: "",
+        init: function () {
+          var self = this;
+          this.path = "/connections/" + this.$el.dataset.connection + "/alerting";
+          Promise.all([api("GET", this.path), api("GET", "/notifications/contact-lists")]).then(function (r) {
+            self.lists = r[1].items;
+            self.severity = r[0].severity || "";
+            self.contactListId = r[0].contactListId || "";
+          }).catch(function (p) { self.status = "Could not load the alerting settings: " + p.message; });
+        },
+        severityLabel: function (n) { return String(n).toUpperCase(); },
+        save: function () {
+          var self = this;
+          this.errors = {};
+          this.status = "Saving…";
+          api("PUT", this.path, { severity: this.severity || null, contactListId: this.contactListId || null })
+            .then(function () { self.status = "Saved."; })
+            .catch(function (p) { self.errors = errorsOf(p, ["severity", "contactListId"]); self.status = "Not saved."; });
+        }
+      };
+    });
+
+    // Incidents: open and acknowledged ones, with an acknowledge button (operators and admins).
+    Alpine.data("incidents", function () {
+      return {
+        state: "open",
+        items: [],
+        names: {},
+        loaded: false,
+        error: "",
+        init: function () {
+          var self = this;
+          // Connection names for the table (the incidents carry ids).
+          api("GET", "/connections").then(function (r) {
+            var names = {};
+            r.items.forEach(function (c) { names[c.id] = c.name; });
+            self.names = names;
+          }).catch(function () {});
+          this.load();
+        },
+        connectionName: function (i) { return this.names[i.connectionId] || i.connectionId; },
+        load: function () {
+          var self = this;
+          this.error = "";
+          api("GET", "/incidents?state=" + this.state).then(function (r) { self.items = r.items.slice().reverse(); self.loaded = true; })
+            .catch(function (p) { self.error = "Could not load the incidents: " + p.message; });
+        },
+        show: function (s) { this.state = s; this.load(); },
+        isState: function (s) { return this.state === s; },
+        when: function (t) { return t ? new Date(t).toLocaleString() : ""; },
+        ackText: function (i) { return i.acknowledgedBy ? i.acknowledgedBy + ", " + this.when(i.acknowledgedAt) : ""; },
+        ack: function (i) {
+          var self = this;
+          this.error = "";
+          api("POST", "/incidents/" + i.id + "/ack").then(function () { self.load(); })
+            .catch(function (p) { self.error = p.status === 403 ? "Only operators and admins may acknowledge incidents." : p.message; });
+        }
+      };
+    });
+  });
+})();
