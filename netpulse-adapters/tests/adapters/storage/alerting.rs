@@ -1,5 +1,6 @@
 //! The alerting store's contract (issue 21), on both databases: source severities, contact
-//! lists and their channels, a connection's or probe's own alerting, acknowledgements and reminder claims;
+//! lists and their channels, a connection's or probe's own alerting, acknowledgements and
+//! reminder claims;
 //! and on PostgreSQL two pools (two server processes) racing for each reminder.
 
 use std::collections::BTreeMap;
