@@ -29,13 +29,15 @@ pub struct ContactList {
     pub updated_at: Timestamp,
 }
 
-/// What a connection or check has its own alerting set on.
+/// What a connection, check or probe has its own alerting set on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertSubject {
     /// A connection (its id).
     Connection,
     /// A service check (its id).
     Check,
+    /// A probe (its id): its outage and probe-offline alerts.
+    Probe,
 }
 
 /// A connection's or check's own alerting: its severity and contact list.

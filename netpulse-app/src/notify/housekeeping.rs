@@ -97,7 +97,12 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, true, now)
                         .await?
                     {
-                        let route = self.route(AlertSource::ProbeOffline, None).await?;
+                        let route = self
+                            .route(
+                                AlertSource::ProbeOffline,
+                                Some((AlertSubject::Probe, probe.id.as_str())),
+                            )
+                            .await?;
                         let n = incident_ref::attach(
                             render::probe_offline(&probe, last, limit, now),
                             incident_ref::probe_key(&probe),
@@ -106,7 +111,7 @@ impl Notifications {
                             Some(last),
                             &probe,
                         );
-                        self.enqueue(n, None).await?;
+                        self.enqueue_to(n, None, route.list.as_ref()).await?;
                     }
                 }
                 Some(LivenessEdge::Back) => {
@@ -115,7 +120,12 @@ impl Notifications {
                         .claim_probe_liveness(&probe.id, false, now)
                         .await?
                     {
-                        let route = self.route(AlertSource::ProbeOffline, None).await?;
+                        let route = self
+                            .route(
+                                AlertSource::ProbeOffline,
+                                Some((AlertSubject::Probe, probe.id.as_str())),
+                            )
+                            .await?;
                         let n = incident_ref::attach(
                             render::probe_back(&probe, None, now),
                             incident_ref::probe_key(&probe),
@@ -124,7 +134,7 @@ impl Notifications {
                             None,
                             &probe,
                         );
-                        self.enqueue(n, None).await?;
+                        self.enqueue_to(n, None, route.list.as_ref()).await?;
                     }
                 }
                 None => {}

@@ -3,13 +3,16 @@
 //! never claims it again), become an `alert` and a `recovery` through the same outbox,
 //! channels, quiet hours and retries as the other alerts. The incident key is the probe and
 //! family (one episode is open per series at a time), so incident tools trigger on the opening
-//! and resolve on the closing. Severity: CRITICAL when the `all` family is completely down,
-//! else HIGH ([`outage_severity`]).
+//! and resolve on the closing. Severity: the probe's own (`/probes/{id}/alerting`), then the
+//! one configured for the `outage` source, else CRITICAL when the `all` family is completely
+//! down and HIGH otherwise ([`outage_severity`]). The messages go to the probe's contact list
+//! (none: every channel).
 
 use netpulse_domain::Timestamp;
-use netpulse_domain::incident_severity::{AlertSource, outage_severity};
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, outage_severity};
 use netpulse_domain::model::Probe;
 use netpulse_domain::outage::{OutageRules, SeriesFamily, Severity};
+use netpulse_ports::alerting_store::AlertSubject;
 use netpulse_ports::check_store::OutageEdge;
 use netpulse_ports::notify::{IncidentRef, Notification, NotificationKind, ProbeRef};
 use netpulse_ports::storage::StorageError;
@@ -25,8 +28,14 @@ pub fn family_words(f: SeriesFamily) -> &'static str {
     }
 }
 
-/// The message of an outage opening or closing.
-pub fn outage_notification(probe: &Probe, edge: &OutageEdge, now: Timestamp) -> Notification {
+/// The message of an outage opening or closing; `configured`: the probe's or the `outage`
+/// source's severity, if one is set (else the episode's, [`outage_severity`]).
+pub fn outage_notification(
+    probe: &Probe,
+    edge: &OutageEdge,
+    configured: Option<IncidentSeverity>,
+    now: Timestamp,
+) -> Notification {
     let rules = OutageRules::default();
     let o = &edge.outage;
     let e = &o.episode;
@@ -98,10 +107,12 @@ pub fn outage_notification(probe: &Probe, edge: &OutageEdge, now: Timestamp) -> 
     });
     n.incident = Some(IncidentRef {
         key: format!("outage-{}-{}", probe.id, o.family),
-        severity: outage_severity(
-            o.family == SeriesFamily::All,
-            matches!(severity, Severity::Complete),
-        ),
+        severity: configured.unwrap_or_else(|| {
+            outage_severity(
+                o.family == SeriesFamily::All,
+                matches!(severity, Severity::Complete),
+            )
+        }),
         source: AlertSource::Outage,
         started_at: Some(started),
         site: probe.labels.get("site").map(str::to_owned),
@@ -123,7 +134,13 @@ impl Notifications {
         let Some(probe) = self.storage.probe(&edge.outage.probe_id).await? else {
             return Ok(false);
         };
-        let n = outage_notification(&probe, edge, self.clock.now());
-        self.enqueue(n, None).await
+        let route = self
+            .route(
+                AlertSource::Outage,
+                Some((AlertSubject::Probe, probe.id.as_str())),
+            )
+            .await?;
+        let n = outage_notification(&probe, edge, route.configured, self.clock.now());
+        self.enqueue_to(n, None, route.list.as_ref()).await
     }
 }

@@ -1,6 +1,7 @@
 //! Where an incident's messages go and how urgent they are (issue 21): the effective severity
-//! (the connection's or check's own, then the alert source's, then the source's default) and
-//! the contact list the connection or check routes to (none: every channel). Reminders: an
+//! (the connection's, check's or probe's own, then the alert source's, then the source's
+//! default) and the contact list the connection, check or probe routes to (none: every
+//! channel). Outage and probe-offline alerts route by their probe. Reminders: an
 //! open, announced, unacknowledged incident of an enabled connection outside maintenance, whose
 //! list has a reminder interval, is re-sent to that list once per interval, each reminder
 //! claimed with a conditional write.
@@ -18,13 +19,15 @@ use super::{Notifications, incident_ref, render};
 pub(super) struct Route {
     /// The effective severity.
     pub severity: IncidentSeverity,
+    /// The subject's own severity, else the source's configured one (`None`: neither is set).
+    pub configured: Option<IncidentSeverity>,
     /// The list its messages go to (`None`: every channel).
     pub list: Option<ContactList>,
 }
 
 impl Notifications {
-    /// The route of an incident raised by `source` about `subject` (a connection or check id;
-    /// `None` for probe-offline incidents, which go to every channel).
+    /// The route of an incident raised by `source` about `subject` (a connection, check or
+    /// probe id; `None`: the source's severity and every channel).
     pub(super) async fn route(
         &self,
         source: AlertSource,
@@ -47,6 +50,7 @@ impl Notifications {
         };
         Ok(Route {
             severity: severity_of(source, own.severity, per_source),
+            configured: own.severity.or(per_source),
             list,
         })
     }

@@ -117,6 +117,12 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(SchedulesWrite),
     ),
     ("GET", "/v1/checks/{check_id}/alerting", Needs(ResultsRead)),
+    ("GET", "/v1/probes/{probe_id}/alerting", Needs(ResultsRead)),
+    (
+        "PUT",
+        "/v1/probes/{probe_id}/alerting",
+        Needs(SchedulesWrite),
+    ),
     (
         "PUT",
         "/v1/checks/{check_id}/alerting",

@@ -415,8 +415,8 @@ pub(crate) async fn alerting_input_errors_name_the_field(t: &TestApp) {
         (
             reqwest::Method::PUT,
             "/api/v1/notifications/severities".into(),
-            json!({"outage": "low"}),
-            "outage",
+            json!({"digest": "low"}),
+            "digest",
         ),
         (
             reqwest::Method::POST,

@@ -33,6 +33,7 @@ mod outage_alerts;
 mod outage_resume;
 mod outages;
 mod outages_ui;
+mod probe_alerting;
 mod remote_write;
 mod rest_api;
 mod rollups;
@@ -82,6 +83,9 @@ on_both_databases!(
     alerting::reminders_repeat_each_interval_until_acknowledged,
     alerting::only_operators_and_admins_may_acknowledge,
     alerting::alerting_input_errors_name_the_field,
+    probe_alerting::an_outage_goes_to_the_probes_list_with_the_source_severity,
+    probe_alerting::a_silent_probe_alerts_its_list_with_its_own_severity,
+    probe_alerting::probe_alerting_input_errors_name_the_field,
     alerting::a_check_routes_to_its_list_with_its_own_severity,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,

@@ -160,9 +160,13 @@ pub(crate) async fn an_outage_is_announced_once_across_pushes_and_processes(t: &
         outage: eps[0].clone(),
     };
     let n_open =
-        netpulse_app::notify::outage_edges::outage_notification(&probe_row, &edge(true), now);
-    let n_close =
-        netpulse_app::notify::outage_edges::outage_notification(&probe_row, &edge(false), now);
+        netpulse_app::notify::outage_edges::outage_notification(&probe_row, &edge(true), None, now);
+    let n_close = netpulse_app::notify::outage_edges::outage_notification(
+        &probe_row,
+        &edge(false),
+        None,
+        now,
+    );
     let (i, j) = (n_open.incident.unwrap(), n_close.incident.unwrap());
     assert_eq!(i.key, j.key);
     assert_eq!(i.source, AlertSource::Outage);
@@ -176,6 +180,7 @@ pub(crate) async fn an_outage_is_announced_once_across_pushes_and_processes(t: &
             opened: true,
             outage: all,
         },
+        None,
         now,
     );
     assert_eq!(n.incident.unwrap().severity, IncidentSeverity::Critical);

@@ -56,6 +56,7 @@ const fn table_of(subject: AlertSubject) -> (&'static str, &'static str) {
     match subject {
         AlertSubject::Connection => ("connection_alerting", "connection_id"),
         AlertSubject::Check => ("check_alerting", "check_id"),
+        AlertSubject::Probe => ("probe_alerting", "probe_id"),
     }
 }
 
@@ -195,7 +196,7 @@ impl AlertingStore for Store {
 
     async fn delete_contact_list(&self, id: &str) -> Result<(), StorageError> {
         let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
-        for table in ["connection_alerting", "check_alerting"] {
+        for table in ["connection_alerting", "check_alerting", "probe_alerting"] {
             let used: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT contact_list_id FROM {table} WHERE contact_list_id = $1 LIMIT 1"
             )))
@@ -205,7 +206,7 @@ impl AlertingStore for Store {
             .map_err(unavailable)?;
             if used.is_some() {
                 return Err(StorageError::Conflict(
-                    "a connection or check routes to this contact list".into(),
+                    "a connection, check or probe routes to this contact list".into(),
                 ));
             }
         }

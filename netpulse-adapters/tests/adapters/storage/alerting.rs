@@ -1,5 +1,6 @@
 //! The alerting store's contract (issue 21), on both databases: source severities, contact
-//! lists and their channels, a connection's own alerting, acknowledgements and reminder claims;
+//! lists and their channels, a connection's or probe's own alerting, acknowledgements and
+//! reminder claims;
 //! and on PostgreSQL two pools (two server processes) racing for each reminder.
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ macro_rules! alerting_tests {
 alerting_tests!(
     severities_lists_and_routes_round_trip,
     acknowledgement_and_reminders_are_conditional,
+    a_probes_route_holds_its_list_until_the_probe_goes,
 );
 
 fn channel(name: &str) -> StoredChannel {
@@ -249,4 +251,50 @@ async fn two_processes_never_send_the_same_reminder() {
         );
         previous = Some(t);
     }
+}
+
+pub(crate) async fn a_probes_route_holds_its_list_until_the_probe_goes(s: &dyn Storage) {
+    s.set_source_severity(AlertSource::Outage, Some(IncidentSeverity::Low))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.source_severities().await.unwrap(),
+        [(AlertSource::Outage, IncidentSeverity::Low)]
+    );
+    let ops = list("ops", &[]);
+    s.create_contact_list(&ops).await.unwrap();
+    let (p, c) = seeded(s).await;
+    assert_eq!(
+        s.alert_route(AlertSubject::Probe, p.id.as_str())
+            .await
+            .unwrap(),
+        AlertRoute::default()
+    );
+    let route = AlertRoute {
+        severity: Some(IncidentSeverity::Medium),
+        contact_list_id: Some(ops.id.clone()),
+    };
+    s.set_alert_route(AlertSubject::Probe, p.id.as_str(), &route)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.alert_route(AlertSubject::Probe, p.id.as_str())
+            .await
+            .unwrap(),
+        route
+    );
+    assert!(matches!(
+        s.delete_contact_list(&ops.id).await,
+        Err(StorageError::Conflict(_))
+    ));
+    // Deleting the probe takes its route with it; then the list can go.
+    s.delete_connection(&c.id).await.unwrap();
+    s.delete_probe(&p.id).await.unwrap();
+    assert_eq!(
+        s.alert_route(AlertSubject::Probe, p.id.as_str())
+            .await
+            .unwrap(),
+        AlertRoute::default()
+    );
+    s.delete_contact_list(&ops.id).await.unwrap();
 }

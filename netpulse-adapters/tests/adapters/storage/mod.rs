@@ -2,8 +2,8 @@
 //! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
 
 mod access;
-mod check_blocks;
 mod alerting;
+mod check_blocks;
 mod checks;
 mod contract;
 mod helpers;

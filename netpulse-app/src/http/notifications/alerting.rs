@@ -2,7 +2,7 @@
 //! (issue 21): `/notifications/severities`, `/notifications/contact-lists`,
 //! `/connections/{id}/alerting`, `/checks/{id}/alerting`, `/incidents/{id}/ack`.
 
-use netpulse_domain::id::{CheckId, ConnectionId};
+use netpulse_domain::id::{CheckId, ConnectionId, ProbeId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_ports::alerting_store::{AlertRoute, ContactList};
 use poem::Request;
@@ -56,6 +56,10 @@ pub struct SeveritiesInputDto {
     /// Service checks failing (default `medium`).
     #[oai(nullable)]
     pub check: Option<String>,
+    /// Outages opening (default: `critical` when every family is completely down, else
+    /// `high`).
+    #[oai(nullable)]
+    pub outage: Option<String>,
 }
 
 /// A contact list: a named group of channels.
@@ -188,6 +192,12 @@ fn check_subject(id: &str) -> Result<Subject, AppError> {
         .map_err(|e| AppError::invalid("checkId", e.to_string()))
 }
 
+fn probe_subject(id: &str) -> Result<Subject, AppError> {
+    ProbeId::parse(id)
+        .map(Subject::Probe)
+        .map_err(|e| AppError::invalid("probeId", e.to_string()))
+}
+
 /// The severity, contact-list and acknowledgement endpoints.
 #[derive(Debug)]
 pub struct AlertingApi {
@@ -219,12 +229,13 @@ impl AlertingApi {
         body: JsonBody<SeveritiesInputDto>,
     ) -> Result<Json<SeveritiesDto>, ApiError> {
         let f = Fields::of(&body.value)?;
-        f.only(&["connection", "probeOffline", "check"])?;
+        f.only(&["connection", "probeOffline", "check", "outage"])?;
         let mut changes = Vec::new();
         for (key, source) in [
             ("connection", AlertSource::Connection),
             ("probeOffline", AlertSource::ProbeOffline),
             ("check", AlertSource::Check),
+            ("outage", AlertSource::Outage),
         ] {
             if f.has(key) {
                 changes.push((source, severity_field(&f, key)?));
@@ -375,6 +386,41 @@ impl AlertingApi {
         body: JsonBody<AlertingDto>,
     ) -> Result<Json<AlertingDto>, ApiError> {
         let s = check_subject(&check_id)?;
+        let route = route_input(&Fields::of(&body.value)?)?;
+        Ok(Json(alerting_dto(
+            alerting::set_route(&self.app, &s, route).await?,
+        )))
+    }
+
+    /// A probe's own severity and contact list, for its outage and probe-offline alerts.
+    #[oai(
+        path = "/probes/:probe_id/alerting",
+        method = "get",
+        tag = "Tag::Notifications"
+    )]
+    async fn get_probe_alerting(
+        &self,
+        _auth: RestAuth,
+        probe_id: Path<String>,
+    ) -> Result<Json<AlertingDto>, ApiError> {
+        let s = probe_subject(&probe_id)?;
+        Ok(Json(alerting_dto(alerting::route(&self.app, &s).await?)))
+    }
+
+    /// Sets a probe's own severity and contact list for its outage and probe-offline alerts
+    /// (null: the source's severity, every channel).
+    #[oai(
+        path = "/probes/:probe_id/alerting",
+        method = "put",
+        tag = "Tag::Notifications"
+    )]
+    async fn put_probe_alerting(
+        &self,
+        _auth: RestAuth,
+        probe_id: Path<String>,
+        body: JsonBody<AlertingDto>,
+    ) -> Result<Json<AlertingDto>, ApiError> {
+        let s = probe_subject(&probe_id)?;
         let route = route_input(&Fields::of(&body.value)?)?;
         Ok(Json(alerting_dto(
             alerting::set_route(&self.app, &s, route).await?,

@@ -5,7 +5,7 @@
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::contact_list::{AckDecision, ContactListRules, IncidentState, ack_decision};
-use netpulse_domain::id::{CheckId, ConnectionId};
+use netpulse_domain::id::{CheckId, ConnectionId, ProbeId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
 use netpulse_domain::notify_settings::history_range;
 use netpulse_ports::access_store::AuditEntry;
@@ -166,7 +166,7 @@ pub async fn update_contact_list(
     Ok(list)
 }
 
-/// Deletes a contact list (409 while a connection or check routes to it).
+/// Deletes a contact list (409 while a connection, check or probe routes to it).
 pub async fn delete_contact_list(app: &App, id: &str) -> Result<(), AppError> {
     Ok(app.storage.delete_contact_list(id).await?)
 }
@@ -178,6 +178,8 @@ pub enum Subject {
     Connection(ConnectionId),
     /// A service check.
     Check(CheckId),
+    /// A probe (its outage and probe-offline alerts).
+    Probe(ProbeId),
 }
 
 impl Subject {
@@ -185,6 +187,7 @@ impl Subject {
         match self {
             Self::Connection(id) => (AlertSubject::Connection, id.as_str()),
             Self::Check(id) => (AlertSubject::Check, id.as_str()),
+            Self::Probe(id) => (AlertSubject::Probe, id.as_str()),
         }
     }
 
@@ -192,6 +195,7 @@ impl Subject {
         let (what, exists) = match self {
             Self::Connection(id) => ("connection", app.storage.connection(id).await?.is_some()),
             Self::Check(id) => ("check", app.storage.check(id).await?.is_some()),
+            Self::Probe(id) => ("probe", app.storage.probe(id).await?.is_some()),
         };
         if exists {
             Ok(())

@@ -1,0 +1,222 @@
+//! A probe's own alerting (issue 21): its outage and probe-offline alerts go to the contact
+//! list the probe routes to (none: every channel), with the probe's severity, else the one set
+//! for the source. Real server, channels pointing at receivers on loopback ports.
+
+use netpulse_domain::check::Family;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::notifications::{Receiver, eventually};
+use crate::outages::{Round, probe_with_defaults, results};
+
+async fn settle() {
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+}
+
+async fn channel(t: &TestApp, body: &Value) -> String {
+    let (status, c) = t
+        .send(Method::POST, "/api/v1/notifications/channels", body)
+        .await;
+    assert_eq!(status, 201, "{c}");
+    c["id"].as_str().unwrap().to_owned()
+}
+
+/// A webhook channel and a PagerDuty channel (on the same kind of receiver), in one list;
+/// another webhook outside it. Returns (list id, listed hook, PagerDuty, other hook).
+async fn listed(t: &TestApp) -> (String, Receiver, Receiver, Receiver) {
+    let hook = Receiver::start(&[200]).await;
+    let pd = Receiver::start(&[202]).await;
+    let other = Receiver::start(&[200]).await;
+    let hook_id = channel(
+        t,
+        &json!({"name": "ops", "type": "webhook", "settings": {"url": hook.url}}),
+    )
+    .await;
+    let pd_id = channel(
+        t,
+        &json!({"name": "pd", "type": "pagerduty",
+                "settings": {"routingKey": "R0123456789abcdef0123456789abcd",
+                             "url": pd.url.trim_end_matches("/hook")}}),
+    )
+    .await;
+    channel(
+        t,
+        &json!({"name": "other", "type": "webhook", "settings": {"url": other.url}}),
+    )
+    .await;
+    let (status, l) = t
+        .send(
+            Method::POST,
+            "/api/v1/notifications/contact-lists",
+            &json!({"name": "ops", "channelIds": [hook_id, pd_id]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{l}");
+    (l["id"].as_str().unwrap().to_owned(), hook, pd, other)
+}
+
+pub(crate) async fn an_outage_goes_to_the_probes_list_with_the_source_severity(t: &TestApp) {
+    let (list, hook, pd, other) = listed(t).await;
+    let (a, checks) = probe_with_defaults(t, "home").await;
+    let path = format!("/api/v1/probes/{}/alerting", a.probe.id);
+    let (status, r) = t.get(&path).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r, json!({"severity": null, "contactListId": null}));
+    let (status, r) = t
+        .send(Method::PUT, &path, &json!({"contactListId": list}))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        t.get(&path).await.1,
+        json!({"severity": null, "contactListId": list})
+    );
+    // Outages default to HIGH (one family down); the `outage` source is lowered to LOW.
+    let (status, s) = t
+        .send(
+            Method::PUT,
+            "/api/v1/notifications/severities",
+            &json!({"outage": "low"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let outage = s["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "outage")
+        .cloned();
+    assert_eq!(
+        outage,
+        Some(
+            json!({"source": "outage", "configured": "low", "effective": "low", "default": "high"})
+        )
+    );
+
+    // v4 up, then down: the opening.
+    for (m, v4) in [(0, Round::Up), (1, Round::Down)] {
+        let mut batch = results(&checks, Family::V4, m, v4);
+        batch.extend(results(&checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    eventually("the opening on the list's webhook", || {
+        hook.kinds() == ["alert"]
+    })
+    .await;
+    eventually("the opening on PagerDuty", || pd.got().len() == 1).await;
+    let event = pd.got()[0].json();
+    assert_eq!(event["event_action"], "trigger");
+    assert_eq!(
+        event["payload"]["severity"], "info",
+        "LOW is PagerDuty's info"
+    );
+    settle().await;
+    assert!(other.got().is_empty(), "the probe routes to its list only");
+
+    // The probe's own severity wins over the source's.
+    let (status, r) = t
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"severity": "critical", "contactListId": list}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    for m in 2..6 {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    eventually("the resolve on PagerDuty", || pd.got().len() == 2).await;
+    let event = pd.got()[1].json();
+    assert_eq!(event["event_action"], "resolve");
+    eventually("the closing on the list's webhook", || {
+        hook.kinds() == ["alert", "recovery"]
+    })
+    .await;
+    settle().await;
+    assert!(other.got().is_empty(), "{:#?}", other.got());
+
+    // A list a probe routes to cannot be deleted.
+    let (status, e) = t
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/notifications/contact-lists/{list}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "{e}");
+}
+
+pub(crate) async fn a_silent_probe_alerts_its_list_with_its_own_severity(t: &TestApp) {
+    let (list, hook, pd, other) = listed(t).await;
+    let agent = t.probe("attic").await;
+    let path = format!("/api/v1/probes/{}/alerting", agent.probe.id);
+    let (status, r) = t
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"severity": "medium", "contactListId": list}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(t.due(&agent).await.0, 200);
+    t.clock.advance_seconds(151);
+    eventually("the offline alert on the list", || hook.got().len() == 1).await;
+    assert_eq!(hook.kinds(), ["probe_offline"]);
+    eventually("the offline alert on PagerDuty", || pd.got().len() == 1).await;
+    assert_eq!(
+        pd.got()[0].json()["payload"]["severity"],
+        "warning",
+        "the probe's MEDIUM, not the source's CRITICAL"
+    );
+    settle().await;
+    assert!(other.got().is_empty(), "the probe routes to its list only");
+
+    // Back to every channel.
+    let (status, r) = t
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"severity": null, "contactListId": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(t.due(&agent).await.0, 200);
+    eventually("the back message everywhere", || {
+        other.kinds() == ["probe_back"] && hook.kinds() == ["probe_offline", "probe_back"]
+    })
+    .await;
+}
+
+pub(crate) async fn probe_alerting_input_errors_name_the_field(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let path = format!("/api/v1/probes/{}/alerting", agent.probe.id);
+    let (status, e) = t
+        .send(Method::PUT, &path, &json!({"contactListId": "nope"}))
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("contactListId"), "{e}");
+    let (status, e) = t
+        .send(Method::PUT, &path, &json!({"severity": "urgent"}))
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("severity"), "{e}");
+    let (status, e) = t
+        .send(
+            Method::PUT,
+            "/api/v1/notifications/severities",
+            &json!({"outage": "urgent"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("outage"), "{e}");
+    let (status, e) = t
+        .get("/api/v1/probes/00000000-0000-4000-8000-000000000000/alerting")
+        .await;
+    assert_eq!(status, 404, "{e}");
+}
