@@ -1,7 +1,7 @@
 //! Choosing the address a check reaches for each family, and whether the family has a route
 //! to it.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use netpulse_domain::check::Family;
 
@@ -93,25 +93,26 @@ pub async fn resolve(host: &str, families: &[Family]) -> Targets {
     }
 }
 
-/// Whether the kernel has a route to `ip` (a UDP socket is connected, which sends nothing):
-/// `Err` with the reason when the family has no address or no route.
-pub async fn route_to(ip: IpAddr, port: u16) -> Result<(), String> {
-    let local: SocketAddr = match ip {
-        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-    };
+/// Whether the kernel has a route to `ip` (an unbound UDP socket is connected, which sends
+/// nothing and needs no runtime: three system calls): `Err` with the reason when the family
+/// has no address or no route.
+pub fn route_to(ip: IpAddr, port: u16) -> Result<(), String> {
     let family = family_word(Family::of(&ip));
-    let socket = tokio::net::UdpSocket::bind(local)
-        .await
+    let domain = match ip {
+        IpAddr::V4(_) => socket2::Domain::IPV4,
+        IpAddr::V6(_) => socket2::Domain::IPV6,
+    };
+    let socket = socket2::Socket::new(domain, socket2::Type::DGRAM, None)
         .map_err(|e| format!("no {family} on this host ({e})"))?;
     socket
-        .connect((ip, port.max(1)))
-        .await
+        .connect(&SocketAddr::new(ip, port.max(1)).into())
         .map_err(|e| format!("no {family} route to {ip} ({e})"))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
     use super::*;
 
     #[tokio::test]
@@ -129,8 +130,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn loopback_has_a_route() {
-        assert_eq!(route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), 9).await, Ok(()));
+    #[test]
+    fn loopback_has_a_route() {
+        assert_eq!(route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), 9), Ok(()));
     }
 }

@@ -216,7 +216,7 @@ pub async fn run(
             ),
         );
     };
-    if let Err(why) = super::address::route_to(first, PORT).await {
+    if let Err(why) = super::address::route_to(first, PORT) {
         let mut m = failed(Outcome::NotApplicable, FailureClass::NoRoute, &why);
         m.address = Some(first.to_string());
         return m;

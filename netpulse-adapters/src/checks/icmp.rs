@@ -3,8 +3,16 @@
 //! `local_error/permission` result naming both fixes. `count` echoes spaced 250 ms, 2 s each,
 //! 56-byte payload; a reply after its timeout is lost; the statistics and the verdict are
 //! [`EchoStats`]'.
+//!
+//! One socket per family ([`IcmpClients`]) serves every ICMP check of the engine, kept between
+//! rounds: replies are told apart by their sequence number, which is unique per socket (a
+//! counter; the identifier too on a raw socket). A socket that failed to send is dropped and
+//! the next check opens a new one; a family whose socket cannot be opened is tried again at
+//! its next check.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use netpulse_domain::check::icmp::EchoStats;
@@ -65,15 +73,73 @@ fn random_ident() -> u16 {
     getrandom::fill(&mut b).map_or(0x4e50, |()| u16::from_le_bytes(b))
 }
 
-/// Sends `count` echoes to `ip` and judges them.
+/// A family's socket and the next free sequence number on it.
+#[derive(Clone)]
+struct Shared {
+    client: Client,
+    next_seq: Arc<AtomicU16>,
+}
+
+/// The ICMP sockets of an engine, one per family, opened at the first check of the family.
+#[derive(Default)]
+pub struct IcmpClients {
+    v4: Mutex<Option<Shared>>,
+    v6: Mutex<Option<Shared>>,
+}
+
+impl std::fmt::Debug for IcmpClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IcmpClients").finish_non_exhaustive()
+    }
+}
+
+impl IcmpClients {
+    fn slot(&self, ip: IpAddr) -> std::sync::MutexGuard<'_, Option<Shared>> {
+        let slot = if ip.is_ipv4() { &self.v4 } else { &self.v6 };
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The family's socket (opened now if there is none) and `count` sequence numbers
+    /// reserved on it, the first one returned.
+    fn get(&self, ip: IpAddr, count: u16) -> Result<(Client, u16), std::io::Error> {
+        let mut slot = self.slot(ip);
+        let shared = if let Some(shared) = &*slot {
+            shared.clone()
+        } else {
+            let (client, _) = open(ip)?;
+            let shared = Shared {
+                client,
+                next_seq: Arc::new(AtomicU16::new(random_ident())),
+            };
+            *slot = Some(shared.clone());
+            shared
+        };
+        let first = shared.next_seq.fetch_add(count, Ordering::Relaxed);
+        Ok((shared.client, first))
+    }
+
+    /// Drops the family's socket if it is still `client` (the next check opens a new one).
+    fn discard(&self, ip: IpAddr, client: &Client) {
+        let mut slot = self.slot(ip);
+        if slot.as_ref().is_some_and(|s| {
+            s.client.get_socket().get_native_sock() == client.get_socket().get_native_sock()
+        }) {
+            *slot = None;
+        }
+    }
+}
+
+/// Sends `count` echoes to `ip` on the family's shared socket and judges them.
 pub async fn run(
+    clients: &IcmpClients,
     ip: IpAddr,
     count: u8,
     loss_warn_pct: f64,
     rtt_warn_ms: Option<f64>,
 ) -> CheckMeasurement {
-    let client = match open(ip) {
-        Ok((client, _)) => client,
+    let (client, first_seq) = match clients.get(ip, u16::from(count)) {
+        Ok(got) => got,
         Err(e) => {
             let class = if e.kind() == std::io::ErrorKind::PermissionDenied {
                 FailureClass::Permission
@@ -86,12 +152,14 @@ pub async fn run(
     let ident = PingIdentifier(random_ident());
     let payload = [0u8; PAYLOAD_BYTES];
     let echoes = (0..u16::from(count)).map(|seq| {
-        let client = client.clone();
+        let client = &client;
         async move {
             tokio::time::sleep(SPACING * u32::from(seq)).await;
             let mut pinger = client.pinger(ip, ident).await;
             pinger.timeout(ECHO_TIMEOUT);
-            pinger.ping(PingSequence(seq), &payload).await
+            pinger
+                .ping(PingSequence(first_seq.wrapping_add(seq)), &payload)
+                .await
         }
     });
     let replies = futures_util::future::join_all(echoes).await;
@@ -102,6 +170,7 @@ pub async fn run(
             Ok((_, rtt)) => rtts.push(rtt.as_secs_f64() * 1000.0),
             Err(SurgeError::Timeout { .. }) => {}
             Err(SurgeError::IOError(e)) => {
+                clients.discard(ip, &client);
                 error.get_or_insert((
                     io_class(&e).unwrap_or(FailureClass::Unreachable),
                     format!("sending the echo failed: {e}"),

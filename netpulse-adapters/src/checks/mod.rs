@@ -26,10 +26,12 @@ pub mod udp;
 
 use address::Target;
 
-/// Runs checks. Cheap to share (`Arc`); holds the HTTP clients between rounds.
+/// Runs checks. Cheap to share (`Arc`); holds the HTTP clients and the ICMP sockets (one
+/// per family) between rounds, so it belongs to the runtime of its first round.
 #[derive(Debug, Default)]
 pub struct CheckEngine {
     http: http::HttpClients,
+    icmp: icmp::IcmpClients,
 }
 
 impl CheckEngine {
@@ -82,7 +84,7 @@ impl CheckEngine {
             CheckKind::Http => 80,
             _ => 7,
         });
-        if let Err(why) = address::route_to(ip, port).await {
+        if let Err(why) = address::route_to(ip, port) {
             let mut m = failed(Outcome::NotApplicable, FailureClass::NoRoute, &why);
             m.address = Some(ip.to_string());
             return m;
@@ -92,7 +94,7 @@ impl CheckEngine {
                 count,
                 loss_warn_pct,
                 rtt_warn_ms,
-            } => icmp::run(ip, *count, *loss_warn_pct, *rtt_warn_ms).await,
+            } => icmp::run(&self.icmp, ip, *count, *loss_warn_pct, *rtt_warn_ms).await,
             CheckParams::Http { .. } => self.http.run(spec, ip).await,
             CheckParams::Tcp { timeout_ms } => tcp::run(ip, port, *timeout_ms).await,
             CheckParams::Udp {

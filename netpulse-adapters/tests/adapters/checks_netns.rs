@@ -111,6 +111,51 @@ fn icmp_reaches_both_families_and_reports_loss_no_address_and_no_route() {
     );
 }
 
+/// The ICMP checks of an engine share one socket per family, kept between rounds: two checks
+/// of the same address in the same round each get their own echoes back (none lost, none
+/// counted twice), and so does the next round on the same socket.
+#[test]
+fn icmp_checks_of_the_same_host_share_a_socket_and_keep_their_own_replies() {
+    let net = Net::new();
+    let quick = |target: &str, family| {
+        with(
+            spec(CheckKind::Icmp, target, None, family),
+            CheckParams::Icmp {
+                count: 3,
+                loss_warn_pct: 20.0,
+                rtt_warn_ms: None,
+            },
+        )
+    };
+    let specs = [
+        quick(B4, FamilyMode::V4),
+        quick(B4, FamilyMode::V4),
+        quick(B6, FamilyMode::V6),
+        quick(B6, FamilyMode::V6),
+    ];
+    let rounds = in_netns(&net.a, move || async move {
+        let engine = CheckEngine::new();
+        let id = CheckId::parse(ID).unwrap();
+        let mut rounds = Vec::new();
+        for k in 0..2 {
+            let at = Timestamp::from_unix_millis(ROUND + 60_000 * k);
+            let runs = specs.iter().map(|s| engine.run(&id, s, at));
+            rounds.push(futures_util::future::join_all(runs).await);
+        }
+        rounds
+    });
+    for (k, r) in rounds.iter().enumerate() {
+        for i in 0..4 {
+            let m = one(r, i);
+            assert_eq!(
+                (m.outcome, m.loss_pct, m.round_at.unix_millis()),
+                (Outcome::Ok, Some(0.0), ROUND + 60_000 * k as i64),
+                "round {k}, check {i}: {m:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn http_checks_time_a_real_server_and_classify_failures() {
     let mut net = Net::new();

@@ -99,8 +99,13 @@ impl CheckSpool {
             n += 1;
         };
         let tmp = path.with_extension("json.tmp");
-        fs::write(&tmp, &json)?;
-        fs::File::open(&tmp)?.sync_all()?;
+        {
+            // One open: write, then fsync through the same handle, then rename.
+            use std::io::Write as _;
+            let mut file = fs::File::create(&tmp)?;
+            file.write_all(&json)?;
+            file.sync_all()?;
+        }
         fs::rename(&tmp, &path)?;
         let pending = self.pending()?;
         let excess = pending.len().saturating_sub(self.max_rounds);
