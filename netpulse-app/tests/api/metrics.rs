@@ -724,7 +724,28 @@ async fn promtool_checks_the_real_output() {
         .unwrap()
         .metrics
         .notification_sent("alert", "email", "sent");
-    let (_, _, body) = scrape(&t).await;
+    // The MQTT series exist only while publishing is on: point it at a port nothing listens
+    // on, so they are exported (disconnected, failures counted) and promtool reads them too.
+    let (status, v) = t
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/integrations/mqtt",
+            &json!({"enabled": true, "brokerUrl": "mqtt://127.0.0.1:9", "topicPrefix": "promtool"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let body = loop {
+        let (_, _, body) = scrape(&t).await;
+        if Exposition::parse(&body)
+            .names()
+            .contains("netpulse_mqtt_connected")
+            || std::time::Instant::now() > deadline
+        {
+            break body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     let names = Exposition::parse(&body).names();
     for family in netpulse_app::metrics::state::Family::ALL {
         assert!(
