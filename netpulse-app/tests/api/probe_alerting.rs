@@ -220,3 +220,66 @@ pub(crate) async fn probe_alerting_input_errors_name_the_field(t: &TestApp) {
         .await;
     assert_eq!(status, 404, "{e}");
 }
+
+/// The outage incidents `GET /api/v1/incidents` lists (`outages`).
+async fn outage_incidents(t: &TestApp, query: &str) -> Vec<Value> {
+    let (status, l) = t.get(&format!("/api/v1/incidents{query}")).await;
+    assert_eq!(status, 200, "{l}");
+    l["outages"].as_array().unwrap().clone()
+}
+
+pub(crate) async fn an_outage_has_one_incident_row_from_opening_to_closing(t: &TestApp) {
+    let (a, checks) = probe_with_defaults(t, "home").await;
+    assert!(outage_incidents(t, "").await.is_empty());
+    // v6 up, then down: the opening makes an open incident naming probe and family.
+    let mut rounds = Vec::new();
+    for (m, v6) in [(0, Round::Up), (1, Round::Down)] {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, v6));
+        rounds.push(batch.clone());
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    let open = outage_incidents(t, "").await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    let i = &open[0];
+    assert_eq!(i["probeId"], a.probe.id.to_string());
+    assert_eq!(i["family"], "v6");
+    assert_eq!(i["state"], "open");
+    assert!(i["closedAt"].is_null(), "{i}");
+    assert!(i["acknowledgedAt"].is_null(), "{i}");
+    assert_eq!(outage_incidents(t, "?state=open").await.len(), 1);
+    assert!(outage_incidents(t, "?state=resolved").await.is_empty());
+
+    // A replayed batch finds the opening claimed: still one incident.
+    netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, rounds[1].clone())
+        .await
+        .unwrap();
+    assert_eq!(outage_incidents(t, "").await.len(), 1);
+
+    // Good rounds close the episode: the same incident is resolved.
+    for m in 2..6 {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    let done = outage_incidents(t, "").await;
+    assert_eq!(done.len(), 1, "{done:#?}");
+    assert_eq!(done[0]["id"], i["id"]);
+    assert_eq!(done[0]["state"], "resolved");
+    assert_eq!(done[0]["openedAt"], i["openedAt"]);
+    assert!(
+        done[0]["closedAt"].as_str().unwrap() > i["openedAt"].as_str().unwrap(),
+        "{done:#?}"
+    );
+    assert!(outage_incidents(t, "?state=open").await.is_empty());
+    // Asking for one connection's incidents lists no outage incidents.
+    let (status, l) = t
+        .get("/api/v1/incidents?connection=00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(l["outages"], json!([]));
+}

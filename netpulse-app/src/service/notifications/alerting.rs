@@ -9,7 +9,9 @@ use netpulse_domain::id::{CheckId, ConnectionId, ProbeId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
 use netpulse_domain::notify_settings::history_range;
 use netpulse_ports::access_store::AuditEntry;
-use netpulse_ports::alerting_store::{AlertRoute, AlertSubject, ContactList, IncidentStatus};
+use netpulse_ports::alerting_store::{
+    AlertRoute, AlertSubject, ContactList, IncidentStatus, OutageIncident,
+};
 
 use super::{rule_and_value, rule_only};
 use crate::error::AppError;
@@ -257,6 +259,29 @@ pub async fn incidents(
         .await?
         .into_iter()
         .filter(|i| state.is_none_or(|s| state_of(i) == s))
+        .collect())
+}
+
+/// The state of an outage incident.
+pub fn outage_state_of(i: &OutageIncident) -> IncidentState {
+    IncidentState::of(i.closed_at.is_some(), i.acknowledged_at.is_some())
+}
+
+/// Outage incidents overlapping `[since, until)` (default: the last 30 days onwards), in one
+/// state or all.
+pub async fn outage_incidents(
+    app: &App,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    state: Option<IncidentState>,
+) -> Result<Vec<OutageIncident>, AppError> {
+    let (since, until) = history_range(app.clock.now(), since, until).map_err(rule_only)?;
+    Ok(app
+        .storage
+        .outage_incidents(None, since, until)
+        .await?
+        .into_iter()
+        .filter(|i| state.is_none_or(|s| outage_state_of(i) == s))
         .collect())
 }
 
