@@ -158,4 +158,14 @@ pub trait AlertingStore: Send + Sync {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<OutageIncident>, StorageError>;
+    /// One outage incident.
+    async fn outage_incident(&self, id: &str) -> Result<Option<OutageIncident>, StorageError>;
+    /// Records the acknowledgement of an open, unacknowledged outage incident with a
+    /// conditional write; returns whether this call recorded it.
+    async fn acknowledge_outage_incident(
+        &self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StorageError>;
 }

@@ -389,4 +389,34 @@ impl AlertingStore for Store {
         .map_err(unavailable)?;
         Ok(rows.into_iter().map(outage_incident_of).collect())
     }
+
+    async fn outage_incident(&self, id: &str) -> Result<Option<OutageIncident>, StorageError> {
+        let row: Option<OutageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {OUTAGE_COLUMNS} FROM outage_incidents WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(outage_incident_of))
+    }
+
+    async fn acknowledge_outage_incident(
+        &self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outage_incidents SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 \
+             AND closed_at IS NULL AND acknowledged_at IS NULL",
+        )
+        .bind(id.to_owned())
+        .bind(by.to_owned())
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
 }

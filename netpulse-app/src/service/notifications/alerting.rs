@@ -333,3 +333,54 @@ pub async fn acknowledge(app: &App, id: &str, who: &Principal) -> Result<Inciden
     }
     Ok(after)
 }
+
+/// Acknowledges an open outage incident for `who`, like [`acknowledge`]: the first
+/// acknowledgement stays, the audit log gets `incident.ack`, a resolved incident answers 409.
+pub async fn acknowledge_outage(
+    app: &App,
+    id: &str,
+    who: &Principal,
+) -> Result<OutageIncident, AppError> {
+    let not_found = || AppError::NotFound {
+        what: "outage incident",
+        id: id.to_owned(),
+    };
+    let resolved = || AppError::Conflict("the incident is resolved: nothing to acknowledge".into());
+    let current = app
+        .storage
+        .outage_incident(id)
+        .await?
+        .ok_or_else(not_found)?;
+    match ack_decision(outage_state_of(&current)) {
+        AckDecision::Refuse => return Err(resolved()),
+        AckDecision::Keep => return Ok(current),
+        AckDecision::Record => {}
+    }
+    let now = app.clock.now();
+    if app
+        .storage
+        .acknowledge_outage_incident(id, &who.name, now)
+        .await?
+    {
+        app.storage
+            .append_audit(&AuditEntry {
+                id: new_uuid(),
+                at: now,
+                actor_id: who.user_id.clone(),
+                actor_email: Some(who.name.clone()),
+                action: "incident.ack".into(),
+                subject: format!("outage-incident:{id}"),
+                detail: format!("probe {} {}", current.probe_id, current.family),
+            })
+            .await?;
+    }
+    let after = app
+        .storage
+        .outage_incident(id)
+        .await?
+        .ok_or_else(not_found)?;
+    if outage_state_of(&after) == IncidentState::Resolved && after.acknowledged_at.is_none() {
+        return Err(resolved());
+    }
+    Ok(after)
+}
