@@ -62,6 +62,28 @@ pub struct IncidentStatus {
     pub reminded_at: Option<Timestamp>,
 }
 
+/// An outage incident: one episode of a probe's series (opened when the episode's opening is
+/// claimed, resolved when its closing is, in the claim's transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutageIncident {
+    /// The episode id.
+    pub id: String,
+    /// The probe.
+    pub probe_id: String,
+    /// The series family (`v4`, `v6`).
+    pub family: String,
+    /// When the episode started.
+    pub opened_at: Timestamp,
+    /// When it closed (its last failing round's end).
+    pub closed_at: Option<Timestamp>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When.
+    pub acknowledged_at: Option<Timestamp>,
+    /// When the last reminder went out.
+    pub reminded_at: Option<Timestamp>,
+}
+
 /// Alert routing storage.
 #[async_trait]
 pub trait AlertingStore: Send + Sync {
@@ -126,6 +148,24 @@ pub trait AlertingStore: Send + Sync {
         &self,
         id: &str,
         previous: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<bool, StorageError>;
+
+    /// Outage incidents (of one probe, or all) overlapping `[since, until)`, by opening time.
+    async fn outage_incidents(
+        &self,
+        probe: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<OutageIncident>, StorageError>;
+    /// One outage incident.
+    async fn outage_incident(&self, id: &str) -> Result<Option<OutageIncident>, StorageError>;
+    /// Records the acknowledgement of an open, unacknowledged outage incident with a
+    /// conditional write; returns whether this call recorded it.
+    async fn acknowledge_outage_incident(
+        &self,
+        id: &str,
+        by: &str,
         at: Timestamp,
     ) -> Result<bool, StorageError>;
 }

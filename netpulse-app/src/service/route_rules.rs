@@ -83,6 +83,11 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/v1/incidents", Needs(ResultsRead)),
     ("POST", "/v1/incidents/{incident_id}/ack", Needs(AlertsAck)),
+    (
+        "POST",
+        "/v1/outage-incidents/{incident_id}/ack",
+        Needs(AlertsAck),
+    ),
     ("GET", "/v1/notifications/severities", Needs(ResultsRead)),
     ("PUT", "/v1/notifications/severities", Needs(AlertsWrite)),
     ("GET", "/v1/notifications/contact-lists", Needs(ResultsRead)),

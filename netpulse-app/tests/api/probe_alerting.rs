@@ -2,6 +2,9 @@
 //! list the probe routes to (none: every channel), with the probe's severity, else the one set
 //! for the source. Real server, channels pointing at receivers on loopback ports.
 
+use netpulse_app::service::api_tokens::{self, NewToken};
+use netpulse_app::service::{sessions, users};
+use netpulse_domain::access::{Permission, Role};
 use netpulse_domain::check::Family;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -219,4 +222,132 @@ pub(crate) async fn probe_alerting_input_errors_name_the_field(t: &TestApp) {
         .get("/api/v1/probes/00000000-0000-4000-8000-000000000000/alerting")
         .await;
     assert_eq!(status, 404, "{e}");
+}
+
+/// A bearer token of a new user with `role`.
+async fn token_of(t: &TestApp, role: Role) -> String {
+    let email = format!("{}@example.org", role.as_str());
+    let user = users::create_with_role(&t.app, email, "correct horse battery".into(), role)
+        .await
+        .unwrap();
+    let _ = sessions::start(&t.app, &user.id).await.unwrap();
+    api_tokens::create(
+        &t.app,
+        &NewToken {
+            name: format!("{} token", role.as_str()),
+            owner: Some(user.id.clone()),
+            scopes: Permission::ALL.to_vec(),
+            expires_at: None,
+        },
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+/// `POST /api/v1/outage-incidents/{id}/ack` as `token`: (status, body).
+async fn ack_as(t: &TestApp, token: &str, id: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(t.url(&format!("/api/v1/outage-incidents/{id}/ack")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+/// The outage incidents `GET /api/v1/incidents` lists (`outages`).
+async fn outage_incidents(t: &TestApp, query: &str) -> Vec<Value> {
+    let (status, l) = t.get(&format!("/api/v1/incidents{query}")).await;
+    assert_eq!(status, 200, "{l}");
+    l["outages"].as_array().unwrap().clone()
+}
+
+pub(crate) async fn an_outage_has_one_incident_row_from_opening_to_closing(t: &TestApp) {
+    let (a, checks) = probe_with_defaults(t, "home").await;
+    assert!(outage_incidents(t, "").await.is_empty());
+    // v6 up, then down: the opening makes an open incident naming probe and family.
+    let mut rounds = Vec::new();
+    for (m, v6) in [(0, Round::Up), (1, Round::Down)] {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, v6));
+        rounds.push(batch.clone());
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    let open = outage_incidents(t, "").await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    let i = &open[0];
+    assert_eq!(i["probeId"], a.probe.id.to_string());
+    assert_eq!(i["family"], "v6");
+    assert_eq!(i["state"], "open");
+    assert!(i["closedAt"].is_null(), "{i}");
+    assert!(i["acknowledgedAt"].is_null(), "{i}");
+    assert_eq!(outage_incidents(t, "?state=open").await.len(), 1);
+    assert!(outage_incidents(t, "?state=resolved").await.is_empty());
+
+    // A replayed batch finds the opening claimed: still one incident.
+    netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, rounds[1].clone())
+        .await
+        .unwrap();
+    assert_eq!(outage_incidents(t, "").await.len(), 1);
+
+    // Viewers cannot acknowledge; an operator can, and an admin's later ack keeps the first.
+    let id = i["id"].as_str().unwrap().to_owned();
+    let (viewer, operator, admin) = (
+        token_of(t, Role::Viewer).await,
+        token_of(t, Role::Operator).await,
+        token_of(t, Role::Admin).await,
+    );
+    let (status, e) = ack_as(t, &viewer, &id).await;
+    assert_eq!(status, 403, "{e}");
+    let (status, ack) = ack_as(t, &operator, &id).await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(ack["state"], "acked");
+    assert_eq!(ack["acknowledgedBy"], "operator@example.org");
+    let (status, ack) = ack_as(t, &admin, &id).await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(
+        ack["acknowledgedBy"], "operator@example.org",
+        "the first stays"
+    );
+    assert_eq!(outage_incidents(t, "?state=acked").await.len(), 1);
+    let audit = t.app.storage.audit_entries(None, 50).await.unwrap();
+    let acks: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "incident.ack")
+        .collect();
+    assert_eq!(acks.len(), 1, "{audit:?}");
+    assert_eq!(acks[0].subject, format!("outage-incident:{id}"));
+    let (status, e) = ack_as(t, &operator, "no-such-incident").await;
+    assert_eq!(status, 404, "{e}");
+
+    // Good rounds close the episode: the same incident is resolved.
+    for m in 2..6 {
+        let mut batch = results(&checks, Family::V4, m, Round::Up);
+        batch.extend(results(&checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    let done = outage_incidents(t, "").await;
+    assert_eq!(done.len(), 1, "{done:#?}");
+    assert_eq!(done[0]["id"], i["id"]);
+    assert_eq!(done[0]["state"], "resolved");
+    assert_eq!(done[0]["acknowledgedBy"], "operator@example.org");
+    assert_eq!(done[0]["openedAt"], i["openedAt"]);
+    assert!(
+        done[0]["closedAt"].as_str().unwrap() > i["openedAt"].as_str().unwrap(),
+        "{done:#?}"
+    );
+    assert!(outage_incidents(t, "?state=open").await.is_empty());
+    assert_eq!(outage_incidents(t, "?state=resolved").await.len(), 1);
+    // Asking for one connection's incidents lists no outage incidents.
+    let (status, l) = t
+        .get("/api/v1/incidents?connection=00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(l["outages"], json!([]));
 }

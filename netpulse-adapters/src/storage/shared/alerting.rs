@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_ports::alerting_store::{
-    AlertRoute, AlertSubject, AlertingStore, ContactList, IncidentStatus,
+    AlertRoute, AlertSubject, AlertingStore, ContactList, IncidentStatus, OutageIncident,
 };
 use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, Pool};
@@ -46,6 +46,33 @@ fn status_of(r: StatusRow) -> Result<IncidentStatus, StorageError> {
         acknowledged_at: r.7.map(Timestamp::from_unix_millis),
         reminded_at: r.8.map(Timestamp::from_unix_millis),
     })
+}
+
+const OUTAGE_COLUMNS: &str = "id, probe_id, family, opened_at, closed_at, acknowledged_by, \
+                              acknowledged_at, reminded_at";
+
+type OutageRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn outage_incident_of(r: OutageRow) -> OutageIncident {
+    OutageIncident {
+        id: r.0,
+        probe_id: r.1,
+        family: r.2,
+        opened_at: Timestamp::from_unix_millis(r.3),
+        closed_at: r.4.map(Timestamp::from_unix_millis),
+        acknowledged_by: r.5,
+        acknowledged_at: r.6.map(Timestamp::from_unix_millis),
+        reminded_at: r.7.map(Timestamp::from_unix_millis),
+    }
 }
 
 fn severity(field: &'static str, text: &str) -> Result<IncidentSeverity, StorageError> {
@@ -337,6 +364,55 @@ impl AlertingStore for Store {
         )
         .bind(id.to_owned())
         .bind(previous.map_or(-1, Timestamp::unix_millis))
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn outage_incidents(
+        &self,
+        probe: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<OutageIncident>, StorageError> {
+        let rows: Vec<OutageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {OUTAGE_COLUMNS} FROM outage_incidents WHERE ($1 IS NULL OR probe_id = $1) \
+             AND opened_at < $3 AND (closed_at IS NULL OR closed_at > $2) ORDER BY opened_at, id"
+        )))
+        .bind(probe.map(str::to_owned))
+        .bind(since.unix_millis())
+        .bind(until.unix_millis())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows.into_iter().map(outage_incident_of).collect())
+    }
+
+    async fn outage_incident(&self, id: &str) -> Result<Option<OutageIncident>, StorageError> {
+        let row: Option<OutageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {OUTAGE_COLUMNS} FROM outage_incidents WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(outage_incident_of))
+    }
+
+    async fn acknowledge_outage_incident(
+        &self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outage_incidents SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 \
+             AND closed_at IS NULL AND acknowledged_at IS NULL",
+        )
+        .bind(id.to_owned())
+        .bind(by.to_owned())
         .bind(at.unix_millis())
         .execute(&self.pool)
         .await

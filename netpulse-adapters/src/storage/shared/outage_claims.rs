@@ -38,6 +38,42 @@ async fn claim_one(
     Ok(got.is_some())
 }
 
+/// Opens the episode's incident row (its opening was just claimed, in this transaction).
+async fn open_incident(
+    conn: &mut Conn,
+    id: &str,
+    probe: &ProbeId,
+    family: SeriesFamily,
+    opened_at_ms: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO outage_incidents (id, probe_id, family, opened_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.to_owned())
+    .bind(probe.as_str().to_owned())
+    .bind(family.as_str())
+    .bind(opened_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Resolves the episode's incident row (its closing was just claimed, in this transaction).
+async fn close_incident(conn: &mut Conn, id: &str, closed_at_ms: i64) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outage_incidents SET closed_at = CASE WHEN $2 > opened_at THEN $2 ELSE opened_at \
+         END WHERE id = $1 AND closed_at IS NULL",
+    )
+    .bind(id.to_owned())
+    .bind(closed_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
 /// Claims the opening of every episode in `episodes` (closed ones and the open one, in time
 /// order) and the closing of the closed ones; returns the edges claimed now.
 pub(super) async fn claim(
@@ -58,6 +94,7 @@ pub(super) async fn claim(
             episode: (*e).clone(),
         };
         if claim_one(conn, &id, OPENED, probe).await? {
+            open_incident(conn, &id, probe, family, e.started_at_ms).await?;
             sqlx::query("UPDATE outage_state SET outages_total = outages_total + 1 WHERE num = $1")
                 .bind(series)
                 .execute(&mut *conn)
@@ -69,6 +106,7 @@ pub(super) async fn claim(
             });
         }
         if e.closed && claim_one(conn, &id, CLOSED, probe).await? {
+            close_incident(conn, &id, e.last_failure_end_ms).await?;
             sqlx::query(
                 "UPDATE outage_state SET complete_ms_total = complete_ms_total + $2, \
                  partial_ms_total = partial_ms_total + $3 WHERE num = $1",
@@ -110,6 +148,7 @@ pub(super) async fn claim_withdrawn(
     if found > 0 || !claim_one(conn, &id, CLOSED, probe).await? {
         return Ok(None);
     }
+    close_incident(conn, &id, e.last_failure_end_ms).await?;
     e.closed = true;
     Ok(Some(OutageEdge {
         opened: false,

@@ -11,7 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
-use super::maintenance::{IncidentDto, incident_dto};
+use super::maintenance::{IncidentDto, OutageIncidentDto, incident_dto, outage_incident_dto};
 use crate::error::AppError;
 use crate::http::auth::RestAuth;
 use crate::http::payload::{Fields, JsonBody};
@@ -448,5 +448,26 @@ impl AlertingApi {
             .ok_or(AppError::Unauthorized)?;
         let status = alerting::acknowledge(&self.app, &incident_id, &who).await?;
         Ok(Json(incident_dto(status)))
+    }
+
+    /// Acknowledges an open outage incident (operators and admins), like a connection's.
+    #[oai(
+        path = "/outage-incidents/:incident_id/ack",
+        method = "post",
+        tag = "Tag::Maintenance"
+    )]
+    async fn ack_outage_incident(
+        &self,
+        _auth: RestAuth,
+        req: &Request,
+        incident_id: Path<String>,
+    ) -> Result<Json<OutageIncidentDto>, ApiError> {
+        let who = req
+            .extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)?;
+        let i = alerting::acknowledge_outage(&self.app, &incident_id, &who).await?;
+        Ok(Json(outage_incident_dto(i)))
     }
 }

@@ -4,7 +4,7 @@
 use netpulse_domain::Timestamp;
 use netpulse_domain::contact_list::IncidentState;
 use netpulse_domain::id::ConnectionId;
-use netpulse_ports::alerting_store::IncidentStatus;
+use netpulse_ports::alerting_store::{IncidentStatus, OutageIncident};
 use netpulse_ports::notification_store::StoredMaintenance;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -81,11 +81,35 @@ pub struct IncidentDto {
     pub acknowledged_at: Option<String>,
 }
 
+/// An outage incident: one outage episode of a probe's address family.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OutageIncidentDto {
+    /// Its id (the episode id).
+    pub id: String,
+    /// The probe.
+    pub probe_id: String,
+    /// The address family (`v4`, `v6`).
+    pub family: String,
+    /// When the outage started (RFC 3339).
+    pub opened_at: String,
+    /// When it ended (RFC 3339), null while open.
+    pub closed_at: Option<String>,
+    /// `open` (not ended, not acknowledged), `acked` or `resolved`.
+    pub state: String,
+    /// Who acknowledged it (an e-mail, or a service token's name).
+    pub acknowledged_by: Option<String>,
+    /// When (RFC 3339).
+    pub acknowledged_at: Option<String>,
+}
+
 /// Incidents.
 #[derive(Debug, Object)]
 pub struct IncidentListDto {
-    /// By opening time.
+    /// Connection incidents, by opening time.
     pub items: Vec<IncidentDto>,
+    /// Outage incidents, by opening time (none when a connection is asked for).
+    pub outages: Vec<OutageIncidentDto>,
 }
 
 fn maintenance_dto(w: StoredMaintenance) -> MaintenanceDto {
@@ -112,6 +136,19 @@ pub(super) fn incident_dto(s: IncidentStatus) -> IncidentDto {
         closed_at: i.closed_at.map(Timestamp::to_rfc3339),
         announced: i.announced,
         result_id: i.result_id,
+    }
+}
+
+pub(super) fn outage_incident_dto(i: OutageIncident) -> OutageIncidentDto {
+    OutageIncidentDto {
+        state: alerting::outage_state_of(&i).as_str().to_owned(),
+        id: i.id,
+        probe_id: i.probe_id,
+        family: i.family,
+        opened_at: i.opened_at.to_rfc3339(),
+        closed_at: i.closed_at.map(Timestamp::to_rfc3339),
+        acknowledged_by: i.acknowledged_by,
+        acknowledged_at: i.acknowledged_at.map(Timestamp::to_rfc3339),
     }
 }
 
@@ -257,8 +294,14 @@ impl MaintenanceApi {
             .map_err(|e| AppError::invalid(e.field, format!("{} (got {:?})", e.rule, e.value)))?;
         let list =
             alerting::incidents(&self.app, q.connection.as_ref(), q.since, q.until, state).await?;
+        let outages = if q.connection.is_some() {
+            Vec::new()
+        } else {
+            alerting::outage_incidents(&self.app, q.since, q.until, state).await?
+        };
         Ok(Json(IncidentListDto {
             items: list.into_iter().map(incident_dto).collect(),
+            outages: outages.into_iter().map(outage_incident_dto).collect(),
         }))
     }
 }

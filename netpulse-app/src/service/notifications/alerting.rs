@@ -9,7 +9,9 @@ use netpulse_domain::id::{CheckId, ConnectionId, ProbeId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity, severity_of};
 use netpulse_domain::notify_settings::history_range;
 use netpulse_ports::access_store::AuditEntry;
-use netpulse_ports::alerting_store::{AlertRoute, AlertSubject, ContactList, IncidentStatus};
+use netpulse_ports::alerting_store::{
+    AlertRoute, AlertSubject, ContactList, IncidentStatus, OutageIncident,
+};
 
 use super::{rule_and_value, rule_only};
 use crate::error::AppError;
@@ -260,6 +262,29 @@ pub async fn incidents(
         .collect())
 }
 
+/// The state of an outage incident.
+pub fn outage_state_of(i: &OutageIncident) -> IncidentState {
+    IncidentState::of(i.closed_at.is_some(), i.acknowledged_at.is_some())
+}
+
+/// Outage incidents overlapping `[since, until)` (default: the last 30 days onwards), in one
+/// state or all.
+pub async fn outage_incidents(
+    app: &App,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    state: Option<IncidentState>,
+) -> Result<Vec<OutageIncident>, AppError> {
+    let (since, until) = history_range(app.clock.now(), since, until).map_err(rule_only)?;
+    Ok(app
+        .storage
+        .outage_incidents(None, since, until)
+        .await?
+        .into_iter()
+        .filter(|i| state.is_none_or(|s| outage_state_of(i) == s))
+        .collect())
+}
+
 /// Acknowledges an open incident for `who`: records who and when (the first acknowledgement
 /// stays), writes the audit log and so stops its reminders. A resolved incident answers 409.
 pub async fn acknowledge(app: &App, id: &str, who: &Principal) -> Result<IncidentStatus, AppError> {
@@ -305,6 +330,57 @@ pub async fn acknowledge(app: &App, id: &str, who: &Principal) -> Result<Inciden
         return Err(AppError::Conflict(
             "the incident is resolved: nothing to acknowledge".into(),
         ));
+    }
+    Ok(after)
+}
+
+/// Acknowledges an open outage incident for `who`, like [`acknowledge`]: the first
+/// acknowledgement stays, the audit log gets `incident.ack`, a resolved incident answers 409.
+pub async fn acknowledge_outage(
+    app: &App,
+    id: &str,
+    who: &Principal,
+) -> Result<OutageIncident, AppError> {
+    let not_found = || AppError::NotFound {
+        what: "outage incident",
+        id: id.to_owned(),
+    };
+    let resolved = || AppError::Conflict("the incident is resolved: nothing to acknowledge".into());
+    let current = app
+        .storage
+        .outage_incident(id)
+        .await?
+        .ok_or_else(not_found)?;
+    match ack_decision(outage_state_of(&current)) {
+        AckDecision::Refuse => return Err(resolved()),
+        AckDecision::Keep => return Ok(current),
+        AckDecision::Record => {}
+    }
+    let now = app.clock.now();
+    if app
+        .storage
+        .acknowledge_outage_incident(id, &who.name, now)
+        .await?
+    {
+        app.storage
+            .append_audit(&AuditEntry {
+                id: new_uuid(),
+                at: now,
+                actor_id: who.user_id.clone(),
+                actor_email: Some(who.name.clone()),
+                action: "incident.ack".into(),
+                subject: format!("outage-incident:{id}"),
+                detail: format!("probe {} {}", current.probe_id, current.family),
+            })
+            .await?;
+    }
+    let after = app
+        .storage
+        .outage_incident(id)
+        .await?
+        .ok_or_else(not_found)?;
+    if outage_state_of(&after) == IncidentState::Resolved && after.acknowledged_at.is_none() {
+        return Err(resolved());
     }
     Ok(after)
 }
