@@ -52,6 +52,15 @@ impl Default for OutageRules {
     }
 }
 
+impl OutageRules {
+    /// A series whose newest round is at or after this time cannot be silent at `now_ms`
+    /// (`EpisodeTracker::close_if_silent` closes nothing there: it was heard within `max_gap`),
+    /// so whoever looks for silent series need not load the others.
+    pub const fn silent_before(&self, now_ms: i64) -> i64 {
+        now_ms - self.max_gap_ms - self.period_ms
+    }
+}
+
 /// The most failing checks an episode lists (the first ones seen).
 pub const MAX_FAILING_CHECKS: usize = 32;
 

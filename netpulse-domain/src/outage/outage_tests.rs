@@ -233,6 +233,25 @@ fn a_silent_agent_closes_its_open_episode_after_max_gap() {
 }
 
 #[test]
+fn only_a_series_last_heard_before_silent_before_can_be_closed_as_silent() {
+    let rules = OutageRules::default();
+    for last in 0..4 {
+        let rounds: Vec<_> = (0..=last).map(|i| round(i, 4)).collect();
+        let (_, t) = feed_all(&rounds);
+        let last_round = last * MIN;
+        for now in (last_round..last_round + 10 * MIN).step_by(7_000) {
+            let heard_recently = last_round >= rules.silent_before(now);
+            let closes = t.clone().close_if_silent(&rules, now).is_some();
+            assert!(!(heard_recently && closes), "last {last_round}, now {now}");
+        }
+        // The bound is tight: one millisecond past it, the series is closed.
+        let at = last_round + rules.max_gap_ms + rules.period_ms + 1;
+        assert!(last_round < rules.silent_before(at));
+        assert!(t.clone().close_if_silent(&rules, at).is_some());
+    }
+}
+
+#[test]
 fn maintenance_and_local_rounds_neither_extend_nor_close() {
     let mut m = round(1, 4);
     m.maintenance = true;

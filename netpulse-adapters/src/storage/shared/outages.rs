@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ProbeId;
-use netpulse_domain::outage::SeriesFamily;
 use netpulse_domain::outage::availability::StateTime;
+use netpulse_domain::outage::{OutageRules, SeriesFamily};
 use netpulse_ports::check_store::OutageEdge;
 use netpulse_ports::outage_store::{
     OutageFilter, OutageOrder, OutagePage, OutageStore, SeriesState, StoredOutage, StoredRound,
@@ -277,10 +277,13 @@ impl OutageStore for Store {
     }
 
     async fn close_silent_outages(&self, now: Timestamp) -> Result<Vec<OutageEdge>, StorageError> {
+        // Only series with an open episode that were not heard lately: a live outage takes
+        // no write transaction per housekeeping pass.
         let open: Vec<(String, i16)> = sqlx::query_as(
             "SELECT probe_id, family FROM outage_state WHERE open_id IS NOT NULL \
-             ORDER BY probe_id, family",
+             AND (last_round_at IS NULL OR last_round_at < $1) ORDER BY probe_id, family",
         )
+        .bind(OutageRules::default().silent_before(now.unix_millis()))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
