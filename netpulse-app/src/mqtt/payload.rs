@@ -218,6 +218,7 @@ pub fn discovery(prefix: &str, ha: &str, s: &super::Snapshot) -> Vec<(String, St
         let state = probe_topic(prefix, &p.id);
         let id = p.id.as_str();
         let device = probe_device(p);
+        let start = entities.len();
         entities.push(Entity {
             component: "sensor",
             object: format!("netpulse_{id}_health"),
@@ -235,24 +236,15 @@ pub fn discovery(prefix: &str, ha: &str, s: &super::Snapshot) -> Vec<(String, St
                 "value_template": "{{ 'ON' if value_json.state in ['online', 'degraded'] else 'OFF' }}",
             }),
         });
-        entities.push(Entity {
-            component: "sensor",
-            object: format!("netpulse_{id}_last_test"),
-            config: json!({
-                "name": "Last test", "device_class": "timestamp",
-                "value_template": "{{ value_json.lastTest }}",
-            }),
-        });
-        for e in entities.iter_mut().rev().take(3) {
+        entities.push(last_test(id));
+        for e in &mut entities[start..] {
             complete(&mut e.config, &e.object, &state, &status, &device);
         }
     }
+    let probe_names: std::collections::HashMap<_, _> =
+        s.probes.iter().map(|p| (&p.id, p.name.as_str())).collect();
     for c in &s.connections {
-        let probe_name = s
-            .probes
-            .iter()
-            .find(|p| p.id == c.probe_id)
-            .map_or("", |p| p.name.as_str());
+        let probe_name = probe_names.get(&c.probe_id).copied().unwrap_or("");
         let state = connection_topic(prefix, &c.probe_id, &c.id);
         let id = c.id.as_str();
         let device = connection_device(c, probe_name);
@@ -287,14 +279,7 @@ pub fn discovery(prefix: &str, ha: &str, s: &super::Snapshot) -> Vec<(String, St
                 "value_template": "{{ 'ON' if value_json.health == 'unhealthy' else 'OFF' }}",
             }),
         });
-        entities.push(Entity {
-            component: "sensor",
-            object: format!("netpulse_{id}_last_test"),
-            config: json!({
-                "name": "Last test", "device_class": "timestamp",
-                "value_template": "{{ value_json.lastTest }}",
-            }),
-        });
+        entities.push(last_test(id));
         for e in &mut entities[start..] {
             complete(&mut e.config, &e.object, &state, &status, &device);
         }
@@ -308,6 +293,18 @@ pub fn discovery(prefix: &str, ha: &str, s: &super::Snapshot) -> Vec<(String, St
             )
         })
         .collect()
+}
+
+/// The "Last test" timestamp sensor of a probe's or connection's state topic.
+fn last_test(id: &str) -> Entity {
+    Entity {
+        component: "sensor",
+        object: format!("netpulse_{id}_last_test"),
+        config: json!({
+            "name": "Last test", "device_class": "timestamp",
+            "value_template": "{{ value_json.lastTest }}",
+        }),
+    }
 }
 
 fn complete(config: &mut Value, object: &str, state: &str, status: &str, device: &Value) {
