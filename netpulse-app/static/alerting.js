@@ -6,7 +6,7 @@
 
 (function () {
   var SEVERITIES = ["critical", "high", "medium", "low"];
-  var SOURCE_LABELS = { connection: "Connection unhealthy", probe_offline: "Probe offline", check: "Service check failing" };
+  var SOURCE_LABELS = { connection: "Connection unhealthy", probe_offline: "Probe offline", check: "Service check failing", outage: "Internet outage" };
 
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
