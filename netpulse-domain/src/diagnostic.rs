@@ -240,14 +240,59 @@ fn host(field: &'static str, value: Option<&str>) -> Result<String, InvalidValue
     }
 }
 
-fn unused(kind: DiagnosticKind, fields: &[(&'static str, bool)]) -> Result<(), InvalidValue> {
-    match fields.iter().find(|(_, set)| *set) {
-        Some((field, _)) => Err(InvalidValue::new(
-            field,
-            "(set)",
-            format!("does not apply to a {} diagnostic", kind.as_str()),
-        )),
-        None => Ok(()),
+/// The fields of each kind; a field set on a diagnostic of another kind is refused.
+const TRACE_FIELDS: &[&str] = &[
+    "target",
+    "count",
+    "intervalMs",
+    "maxHops",
+    "protocol",
+    "timeoutMs",
+    "family",
+    "reverseDns",
+];
+const PORT_FIELDS: &[&str] = &["target", "port", "protocol", "timeoutMs", "family"];
+const DNS_FIELDS: &[&str] = &["hostname", "resolvers", "recordTypes", "queries"];
+
+impl DiagnosticInput {
+    /// Every optional field by its wire name, and whether it is set.
+    fn fields_set(&self) -> [(&'static str, bool); 13] {
+        [
+            ("target", self.target.is_some()),
+            ("hostname", self.hostname.is_some()),
+            ("count", self.count.is_some()),
+            ("intervalMs", self.interval_ms.is_some()),
+            ("maxHops", self.max_hops.is_some()),
+            ("protocol", self.protocol.is_some()),
+            ("timeoutMs", self.timeout_ms.is_some()),
+            ("family", self.family.is_some()),
+            ("reverseDns", self.reverse_dns.is_some()),
+            ("port", self.port.is_some()),
+            ("resolvers", self.resolvers.is_some()),
+            ("recordTypes", self.record_types.is_some()),
+            ("queries", self.queries.is_some()),
+        ]
+    }
+
+    /// Refuses the first set field that does not apply to `kind`.
+    fn only_fields_of(&self, kind: DiagnosticKind) -> Result<(), InvalidValue> {
+        let applicable = match kind {
+            DiagnosticKind::Trace => TRACE_FIELDS,
+            DiagnosticKind::Port => PORT_FIELDS,
+            DiagnosticKind::Dns => DNS_FIELDS,
+        };
+        match self
+            .fields_set()
+            .into_iter()
+            .find(|(field, set)| *set && !applicable.contains(field))
+        {
+            Some((field, _)) => Err(InvalidValue::new(
+                field,
+                "(set)",
+                format!("does not apply to a {} diagnostic", kind.as_str()),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -255,19 +300,10 @@ impl DiagnosticInput {
     /// The parameters of a `kind` diagnostic: defaults filled in, bounds checked, every error
     /// naming its field; a field of another kind is refused.
     pub fn into_params(self, kind: DiagnosticKind) -> Result<DiagnosticParams, InvalidValue> {
+        self.only_fields_of(kind)?;
         let family = self.family.as_deref().map(Family::parse).transpose()?;
         match kind {
             DiagnosticKind::Trace => {
-                unused(
-                    kind,
-                    &[
-                        ("hostname", self.hostname.is_some()),
-                        ("port", self.port.is_some()),
-                        ("resolvers", self.resolvers.is_some()),
-                        ("recordTypes", self.record_types.is_some()),
-                        ("queries", self.queries.is_some()),
-                    ],
-                )?;
                 let count = bounded("count", self.count, 10, 1, 100)?;
                 let max_hops = bounded("maxHops", self.max_hops, 30, 1, 64)?;
                 if count * max_hops > MAX_TRACE_PROBES {
@@ -292,19 +328,6 @@ impl DiagnosticInput {
                 }))
             }
             DiagnosticKind::Port => {
-                unused(
-                    kind,
-                    &[
-                        ("hostname", self.hostname.is_some()),
-                        ("count", self.count.is_some()),
-                        ("intervalMs", self.interval_ms.is_some()),
-                        ("maxHops", self.max_hops.is_some()),
-                        ("reverseDns", self.reverse_dns.is_some()),
-                        ("resolvers", self.resolvers.is_some()),
-                        ("recordTypes", self.record_types.is_some()),
-                        ("queries", self.queries.is_some()),
-                    ],
-                )?;
                 let port = match self.port {
                     None => return Err(InvalidValue::new("port", "", "is required")),
                     Some(p) => u16::try_from(p)
@@ -324,20 +347,6 @@ impl DiagnosticInput {
                 }))
             }
             DiagnosticKind::Dns => {
-                unused(
-                    kind,
-                    &[
-                        ("target", self.target.is_some()),
-                        ("count", self.count.is_some()),
-                        ("intervalMs", self.interval_ms.is_some()),
-                        ("maxHops", self.max_hops.is_some()),
-                        ("protocol", self.protocol.is_some()),
-                        ("timeoutMs", self.timeout_ms.is_some()),
-                        ("family", self.family.is_some()),
-                        ("reverseDns", self.reverse_dns.is_some()),
-                        ("port", self.port.is_some()),
-                    ],
-                )?;
                 let resolvers = self.resolvers.unwrap_or_default();
                 if resolvers.len() > MAX_RESOLVERS {
                     return Err(InvalidValue::new(
