@@ -5,29 +5,15 @@ use netpulse_domain::InvalidValue;
 use netpulse_ports::notify::{ChannelConfig, Notification, Notifier, NotifyError, Severity};
 use serde_json::json;
 
-pub(crate) struct Discord {
-    url: String,
-    client: reqwest::Client,
-}
-
-impl std::fmt::Debug for Discord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Discord").finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub(crate) struct Discord(super::http::WebhookUrl);
 
 impl Discord {
     pub(crate) fn new(
         config: &ChannelConfig,
         client: reqwest::Client,
     ) -> Result<Self, InvalidValue> {
-        Ok(Self {
-            url: super::http_url(
-                "webhookUrl",
-                super::value(config, "webhookUrl").unwrap_or_default(),
-            )?,
-            client,
-        })
+        super::http::WebhookUrl::from_config(config, client).map(Self)
     }
 }
 
@@ -49,6 +35,6 @@ impl Notifier for Discord {
         }
         let body =
             json!({"username": "NetPulse", "embeds": [embed], "allowed_mentions": {"parse": []}});
-        super::http::send("discord", self.client.post(&self.url).json(&body)).await
+        self.0.post_json("discord", &body).await
     }
 }

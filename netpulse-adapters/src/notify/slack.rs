@@ -5,29 +5,15 @@ use netpulse_domain::InvalidValue;
 use netpulse_ports::notify::{ChannelConfig, Notification, Notifier, NotifyError};
 use serde_json::json;
 
-pub(crate) struct Slack {
-    url: String,
-    client: reqwest::Client,
-}
-
-impl std::fmt::Debug for Slack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slack").finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub(crate) struct Slack(super::http::WebhookUrl);
 
 impl Slack {
     pub(crate) fn new(
         config: &ChannelConfig,
         client: reqwest::Client,
     ) -> Result<Self, InvalidValue> {
-        Ok(Self {
-            url: super::http_url(
-                "webhookUrl",
-                super::value(config, "webhookUrl").unwrap_or_default(),
-            )?,
-            client,
-        })
+        super::http::WebhookUrl::from_config(config, client).map(Self)
     }
 }
 
@@ -50,6 +36,6 @@ impl Notifier for Slack {
             text.push_str(&format!("\n<{link}|Open the result>"));
         }
         let body = json!({"text": super::clip(&text, 3900), "unfurl_links": false});
-        super::http::send("slack", self.client.post(&self.url).json(&body)).await
+        self.0.post_json("slack", &body).await
     }
 }
