@@ -66,6 +66,7 @@ pub mod pool;
 pub mod probe_maintenance;
 pub mod registration;
 pub mod report;
+pub mod retention;
 pub mod rollup;
 pub mod schedule;
 pub mod stats;

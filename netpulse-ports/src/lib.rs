@@ -17,6 +17,7 @@ pub mod metrics_store;
 pub mod notification_store;
 pub mod notify;
 pub mod outage_store;
+pub mod retention_store;
 pub mod rollup_store;
 pub mod runner;
 pub mod status_store;

@@ -72,6 +72,10 @@ pub struct RollupWrite {
     pub done: Vec<DirtyHour>,
     /// When it was computed.
     pub computed_at: Option<Timestamp>,
+    /// The raw-speed retention floor the recompute read before reading raw rows: the write
+    /// is applied only if the stored floor is still this one (a prune that moved it since
+    /// may have removed raw rows the recompute read part of).
+    pub raw_floor: Option<Timestamp>,
 }
 
 /// The rollup tables.
@@ -84,8 +88,9 @@ pub trait RollupStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<DirtyHour>, StorageError>;
 
-    /// Marks every hour that has raw results dirty (a full rebuild); returns the hours marked.
-    async fn mark_all_speed_dirty(&self) -> Result<u64, StorageError>;
+    /// Marks every hour from `from` on that has raw results dirty (a full rebuild from the
+    /// raw-speed retention floor); returns the hours marked.
+    async fn mark_all_speed_dirty(&self, from: Timestamp) -> Result<u64, StorageError>;
 
     /// The raw results of a connection in `[from, until)`, in any order.
     async fn raw_speed_rows(
@@ -106,6 +111,7 @@ pub trait RollupStore: Send + Sync {
         until: Timestamp,
     ) -> Result<Vec<StoredRollup>, StorageError>;
 
-    /// Writes a recompute (see [`RollupWrite`]) in one transaction.
-    async fn write_speed_rollups(&self, write: &RollupWrite) -> Result<(), StorageError>;
+    /// Writes a recompute (see [`RollupWrite`]) in one transaction; `false` (and nothing
+    /// written) when the raw-speed floor is no longer `write.raw_floor`.
+    async fn write_speed_rollups(&self, write: &RollupWrite) -> Result<bool, StorageError>;
 }

@@ -11,6 +11,7 @@ pub mod or_none;
 pub mod outages;
 pub mod output;
 pub mod probe;
+pub mod retention;
 pub mod rollups;
 pub mod serve;
 pub mod status;
@@ -81,6 +82,11 @@ pub enum Command {
     /// Maintain the speed rollups (hourly, daily, weekly buckets).
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
+    /// How long each kind of data is kept (`retention show`, `retention set KIND DAYS`).
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
+    /// Remove what is older than each kind's retention (`--dry-run`: only count it).
+    Prune(retention::PruneArgs),
     /// The fleet: agent states, probe maintenance, registration tokens.
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
@@ -252,6 +258,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Rollups(cmd) => rollups::rollups(&cli.database_url, &out, cmd).await,
+        Command::Retention(cmd) => retention::retention_command(&cli.database_url, &out, cmd).await,
+        Command::Prune(args) => retention::prune(&cli.database_url, &out, &args).await,
         Command::Openapi => {
             let app = crate::startup::offline_app().await?;
             println!("{}", crate::startup::openapi_json(&app));

@@ -28,6 +28,7 @@ pub mod probe_maintenance;
 pub mod probes;
 pub mod registration;
 pub mod reparse;
+pub mod retention;
 pub mod rollup_reads;
 pub mod rollups;
 pub mod route_rules;

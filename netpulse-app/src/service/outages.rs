@@ -137,7 +137,8 @@ pub async fn uptime(
 }
 
 /// Replays the outage series of `probe` (or every probe) from raw check results from
-/// `since` on; returns how many series were replayed.
+/// `since` on, but never from before the raw-checks retention floor (the episodes and rounds
+/// there are kept as they are: their results are gone); returns how many series were replayed.
 pub async fn rebuild(
     app: &App,
     probe: Option<&ProbeId>,
@@ -146,5 +147,10 @@ pub async fn rebuild(
     if let Some(p) = probe {
         super::probes::get(app, p).await?;
     }
+    let floor = super::retention::floors(app)
+        .await?
+        .get(&netpulse_domain::retention::DataKind::RawChecks)
+        .copied();
+    let since = floor.map_or(since, |f| since.max(f));
     Ok(app.storage.rebuild_outages(probe, since).await?)
 }

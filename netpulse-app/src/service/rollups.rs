@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::tz::TimeZone;
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
+use netpulse_domain::retention::{DataKind, recomputable};
 use netpulse_domain::rollup::{Level, SpeedBucket};
 use netpulse_ports::rollup_store::{DirtyHour, RawSpeedRow, RollupWrite, StoredRollup};
 
@@ -99,11 +100,19 @@ pub async fn catch_up(app: &App) -> Result<usize, AppError> {
     }
 }
 
-/// Marks every stored hour dirty and recomputes everything (after a time-zone change, or to
-/// build the rollups of data loaded behind ingest's back); returns the hours recomputed.
+/// Marks every stored hour from the raw-speed retention floor on dirty and recomputes it
+/// (after a time-zone change, or to build the rollups of data loaded behind ingest's back);
+/// returns the hours recomputed. Buckets below the floor are final and kept as they are.
 pub async fn rebuild(app: &App) -> Result<usize, AppError> {
-    app.storage.mark_all_speed_dirty().await?;
+    mark_all_dirty(app).await?;
     catch_up(app).await
+}
+
+/// Marks every hour with raw results from the raw-speed floor on dirty.
+pub(crate) async fn mark_all_dirty(app: &App) -> Result<u64, AppError> {
+    let floor = super::retention::raw_speed_floor(app).await?;
+    let from = floor.unwrap_or(Timestamp::from_unix_millis(i64::MIN));
+    Ok(app.storage.mark_all_speed_dirty(from).await?)
 }
 
 fn expected(interval_s: Option<u32>, from: Timestamp, until: Timestamp) -> f64 {
@@ -114,12 +123,37 @@ fn expected(interval_s: Option<u32>, from: Timestamp, until: Timestamp) -> f64 {
 }
 
 /// Recomputes up to [`BATCH`] dirty hours (of one connection, or of all); returns how many it
-/// took.
+/// took. A batch that raced a prune (the raw-speed floor moved before it was written) is
+/// discarded and done again.
 pub(crate) async fn batch(app: &App, connection: Option<&ConnectionId>) -> Result<usize, AppError> {
+    loop {
+        if let Some(n) = try_batch(app, connection).await? {
+            return Ok(n);
+        }
+    }
+}
+
+/// One attempt of [`batch`]: `None` when the write found the raw-speed floor moved.
+///
+/// Dirty hours below the raw-speed floor (late results older than the raw retention) are
+/// cleared without a recompute: their raw data may be gone, so their buckets are final (the
+/// late result, pruned at the next prune, counts in no bucket). Hours below the hourly floor
+/// get no hourly bucket again, though their days are recomputed while their raw is kept.
+async fn try_batch(
+    app: &App,
+    connection: Option<&ConnectionId>,
+) -> Result<Option<usize>, AppError> {
     let dirty = app.storage.dirty_speed_hours(connection, BATCH).await?;
     if dirty.is_empty() {
-        return Ok(0);
+        return Ok(Some(0));
     }
+    let floors = super::retention::floors(app).await?;
+    let raw_floor = floors.get(&DataKind::RawSpeed).copied();
+    let hourly_floor = floors.get(&DataKind::Hourly).copied();
+    let live: Vec<&DirtyHour> = dirty
+        .iter()
+        .filter(|d| recomputable(d.hour_at, raw_floor))
+        .collect();
     let tz = super::settings::load(app).await?.tz;
     let intervals: HashMap<String, u32> = app
         .storage
@@ -132,10 +166,13 @@ pub(crate) async fn batch(app: &App, connection: Option<&ConnectionId>) -> Resul
         })
         .collect();
     let mut days: BTreeSet<(ConnectionId, Timestamp, Timestamp)> = BTreeSet::new();
-    for d in &dirty {
+    for d in &live {
         for at in [d.hour_at, d.hour_at.plus_seconds(3_599)] {
             let (s, e) = local_day(at, &tz);
-            days.insert((d.connection.clone(), s, e));
+            // A day begun below the floor (keyed in another zone than the prune's) is final.
+            if recomputable(s, raw_floor) {
+                days.insert((d.connection.clone(), s, e));
+            }
         }
     }
     // Raw rows per (connection, day), read once.
@@ -147,10 +184,12 @@ pub(crate) async fn batch(app: &App, connection: Option<&ConnectionId>) -> Resul
     }
     let mut write = RollupWrite {
         computed_at: Some(app.clock.now()),
+        raw_floor,
         ..RollupWrite::default()
     };
-    let hours: BTreeSet<(ConnectionId, Timestamp)> = dirty
+    let hours: BTreeSet<(ConnectionId, Timestamp)> = live
         .iter()
+        .filter(|d| recomputable(d.hour_at, hourly_floor))
         .map(|d| (d.connection.clone(), d.hour_at))
         .collect();
     for (c, h) in &hours {
@@ -237,8 +276,10 @@ pub(crate) async fn batch(app: &App, connection: Option<&ConnectionId>) -> Resul
         }
     }
     write.done = dirty;
-    app.storage.write_speed_rollups(&write).await?;
-    Ok(write.done.len())
+    if !app.storage.write_speed_rollups(&write).await? {
+        return Ok(None);
+    }
+    Ok(Some(write.done.len()))
 }
 
 fn per_server(

@@ -123,7 +123,7 @@ pub async fn save_general(app: &App, general: &General) -> Result<(), AppError> 
     // Daily and weekly rollups are local days and weeks: a new zone re-keys them (the rollup
     // job recomputes every hour queued here).
     if old_zone.as_deref().unwrap_or("UTC") != general.time_zone {
-        app.storage.mark_all_speed_dirty().await?;
+        super::rollups::mark_all_dirty(app).await?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ mod outage_claims;
 mod outage_ingest;
 mod outages;
 mod probes;
+mod retention;
 mod rollups;
 mod scheduling;
 mod sessions;

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::id::ConnectionId;
+use netpulse_domain::retention::DataKind;
 use netpulse_domain::rollup::Level;
 use netpulse_ports::rollup_store::{
     DirtyHour, RawSpeedRow, RollupStore, RollupWrite, StoredRollup,
@@ -46,13 +47,14 @@ impl RollupStore for Store {
             .collect()
     }
 
-    async fn mark_all_speed_dirty(&self) -> Result<u64, StorageError> {
+    async fn mark_all_speed_dirty(&self, from: Timestamp) -> Result<u64, StorageError> {
         let done = sqlx::query(
             "INSERT INTO speed_rollup_dirty (connection_id, hour_at, version) SELECT \
-             connection_id, (completed_at / 3600000) * 3600000, 1 FROM measurements WHERE 1 = 1 \
-             GROUP BY connection_id, (completed_at / 3600000) * 3600000 ON CONFLICT \
+             connection_id, (completed_at / 3600000) * 3600000, 1 FROM measurements WHERE \
+             completed_at >= $1 GROUP BY connection_id, (completed_at / 3600000) * 3600000 ON CONFLICT \
              (connection_id, hour_at) DO UPDATE SET version = speed_rollup_dirty.version + 1",
         )
+        .bind(from.unix_millis())
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
@@ -116,9 +118,19 @@ impl RollupStore for Store {
             .collect()
     }
 
-    async fn write_speed_rollups(&self, write: &RollupWrite) -> Result<(), StorageError> {
+    async fn write_speed_rollups(&self, write: &RollupWrite) -> Result<bool, StorageError> {
         let computed_at = write.computed_at.map_or(0, Timestamp::unix_millis);
         let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+        let floor: Option<(i64,)> =
+            sqlx::query_as("SELECT floor_at FROM retention_floors WHERE kind = $1")
+                .bind(DataKind::RawSpeed.name())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        if floor.map(|(f,)| f) != write.raw_floor.map(Timestamp::unix_millis) {
+            tx.rollback().await.map_err(unavailable)?;
+            return Ok(false);
+        }
         for (connection, level, from, until) in &write.clear {
             sqlx::query(
                 "DELETE FROM speed_rollups WHERE connection_id = $1 AND level = $2 AND bucket_at \
@@ -176,6 +188,7 @@ impl RollupStore for Store {
             .await
             .map_err(unavailable)?;
         }
-        tx.commit().await.map_err(unavailable)
+        tx.commit().await.map_err(unavailable)?;
+        Ok(true)
     }
 }
