@@ -36,6 +36,7 @@ mod outages_ui;
 mod probe_alerting;
 mod remote_write;
 mod rest_api;
+mod retention;
 mod rollups;
 mod schemathesis;
 mod status;
@@ -149,6 +150,9 @@ on_both_databases!(
     long_poll::a_write_by_another_process_wakes_a_waiting_poll,
     long_poll::the_agent_client_long_polls,
     rollups::rollups_equal_raw_answers_over_random_data_in_random_order,
+    retention::prune_removes_exactly_what_is_older_and_rollups_stay,
+    retention::pruned_check_results_keep_their_outages,
+    retention::bad_retention_values_are_refused_naming_the_setting,
     fleet::agent_states_follow_the_one_offline_rule,
     fleet::maintenance_suppresses_work_and_shows_in_the_state,
     fleet::agents_register_themselves_with_a_token,

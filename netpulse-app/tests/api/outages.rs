@@ -161,7 +161,11 @@ fn scenario(rng: &mut Rng, rounds: i64) -> Vec<(Round, Round)> {
 }
 
 /// Every outage of a probe, as comparable text (without ids and the probe).
-async fn outages_of(t: &TestApp, probe: &ProbeId, checks: &[(CheckId, Family)]) -> Vec<String> {
+pub(crate) async fn outages_of(
+    t: &TestApp,
+    probe: &ProbeId,
+    checks: &[(CheckId, Family)],
+) -> Vec<String> {
     let filter = OutageFilter {
         probe: Some(probe.clone()),
         ..OutageFilter::default()

@@ -21,12 +21,12 @@ fn table(kind: DataKind) -> (&'static str, &'static str, &'static str) {
         DataKind::RawChecks => (
             "check_result_blocks",
             "block_at",
-            "(check_num, family, block_at)",
+            "check_num, family, block_at",
         ),
         DataKind::Hourly | DataKind::Daily | DataKind::Weekly => (
             "speed_rollups",
             "bucket_at",
-            "(connection_id, level, server_key, bucket_at)",
+            "connection_id, level, server_key, bucket_at",
         ),
     }
 }
@@ -141,7 +141,7 @@ impl RetentionStore for Store {
     ) -> Result<u64, StorageError> {
         let (table, time, key) = table(kind);
         let mut q = QueryBuilder::<Db>::new(format!(
-            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE "
+            "DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE "
         ));
         push_condition(&mut q, kind, before, true);
         q.push(format!(" ORDER BY {time} LIMIT "))
