@@ -3,10 +3,12 @@
 
 use clap::{Args, Subcommand};
 use netpulse_domain::Timestamp;
+use netpulse_domain::retention::Keep;
 use serde_json::{Value, json};
 
 use super::output::print;
 use super::{CliError, Output};
+use crate::error::AppError;
 use crate::service::retention::{self, KindPrune, KindRetention};
 use crate::startup::open_app;
 
@@ -40,6 +42,13 @@ fn text_time(at: Option<Timestamp>) -> String {
     at.map_or_else(|| "-".to_owned(), Timestamp::to_rfc3339)
 }
 
+fn keep_text(keep: Keep) -> String {
+    match keep {
+        Keep::Days(d) => format!("{d} d"),
+        Keep::Forever => "forever".into(),
+    }
+}
+
 fn shown(k: &KindRetention) -> Value {
     let (min, why) = k.kind.minimum();
     json!({
@@ -61,7 +70,20 @@ pub async fn retention_command(
 ) -> Result<(), CliError> {
     let app = open_app(url).await?;
     if let RetentionCommand::Set { kind, days } = cmd {
-        retention::set(&app, &kind, &days).await?;
+        // KIND and DAYS are arguments, not flags; a rule names its setting.
+        retention::set(&app, &kind, &days)
+            .await
+            .map_err(|e| match e {
+                AppError::Invalid { field, message } => {
+                    let name = match field.as_str() {
+                        "kind" => "KIND".to_owned(),
+                        "days" => "DAYS".to_owned(),
+                        setting => setting.to_owned(),
+                    };
+                    CliError::usage(&name, message)
+                }
+                other => CliError::from(other),
+            })?;
     }
     let kinds = retention::show(&app).await?;
     let value = json!({ "kinds": kinds.iter().map(shown).collect::<Vec<_>>() });
@@ -71,10 +93,7 @@ pub async fn retention_command(
             "kind", "keep", "", "minimum"
         );
         for k in &kinds {
-            let keep = match k.keep {
-                netpulse_domain::retention::Keep::Days(d) => format!("{d} d"),
-                netpulse_domain::retention::Keep::Forever => "forever".into(),
-            };
+            let keep = keep_text(k.keep);
             s.push_str(&format!(
                 "\n{:<11} {:>8}  {:<8} {:>6} d  {}",
                 k.kind.name(),
@@ -102,7 +121,12 @@ fn pruned(k: &KindPrune) -> Value {
 /// Runs `prune`.
 pub async fn prune(url: &str, out: &Output, args: &PruneArgs) -> Result<(), CliError> {
     let app = open_app(url).await?;
-    let kinds = retention::prune(&app, args.dry_run).await?;
+    let kinds = retention::prune(&app, args.dry_run)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid { field, message } => CliError::usage(&field, message),
+            other => CliError::from(other),
+        })?;
     let value = json!({
         "dryRun": args.dry_run,
         "kinds": kinds.iter().map(pruned).collect::<Vec<_>>(),
@@ -117,7 +141,7 @@ pub async fn prune(url: &str, out: &Output, args: &PruneArgs) -> Result<(), CliE
             s.push_str(&format!(
                 "\n{:<11} {:>8}  {:<25} {:>10}  {}",
                 k.kind.name(),
-                k.keep.to_string(),
+                keep_text(k.keep),
                 text_time(k.cut),
                 k.rows,
                 text_time(k.oldest_kept)

@@ -359,6 +359,67 @@ fn users_tokens_and_help() {
 
 /// Runs `netpulse serve` on a free loopback port with stderr piped (not a terminal), makes
 /// `requests` (paths) once it answers, stops it and returns what it logged.
+#[test]
+fn retention_and_prune_commands() {
+    let db = TestDatabase::sqlite();
+    let (code, shown, text) = netpulse(&db, &["retention", "show", "--json"]);
+    assert_eq!(code, 0, "{text}");
+    let kinds = shown["kinds"].as_array().unwrap();
+    let keep: Vec<(&str, &str)> = kinds
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap(), k["keep"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        keep,
+        [
+            ("raw-checks", "35"),
+            ("raw-speed", "400"),
+            ("hourly", "400"),
+            ("daily", "1830"),
+            ("weekly", "forever")
+        ]
+    );
+    assert!(kinds.iter().all(|k| k["default"] == true));
+
+    // Refusals exit 2 naming the argument or the setting.
+    let (code, _, text) = netpulse(&db, &["retention", "set", "raw-speed", "34"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("invalid retention.raw_speed: must be at least 35 days"),
+        "{text}"
+    );
+    let (code, _, text) = netpulse(&db, &["retention", "set", "speed", "40"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("invalid KIND"), "{text}");
+    let (code, _, text) = netpulse(&db, &["retention", "set", "hourly", "a week"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("invalid DAYS"), "{text}");
+
+    let (code, set, text) = netpulse(&db, &["retention", "set", "raw_checks", "20", "--json"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(set["kinds"][0]["keep"], "20");
+    assert_eq!(set["kinds"][0]["default"], false);
+
+    let (code, dry, text) = netpulse(&db, &["prune", "--dry-run", "--json"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(dry["dryRun"], true);
+    assert_eq!(dry["kinds"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        dry["kinds"][4]["cut"],
+        Value::Null,
+        "weekly is kept forever"
+    );
+    let (code, _, text) = netpulse(&db, &["prune"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("went") && text.contains("raw-checks"),
+        "{text}"
+    );
+    let (code, shown, _) = netpulse(&db, &["retention", "show", "--json"]);
+    assert_eq!(code, 0);
+    assert!(shown["kinds"][0]["floor"].is_string(), "{shown}");
+}
+
 fn serve_log(db: &TestDatabase, requests: &[&str]) -> String {
     use std::io::Read;
     use std::process::Stdio;

@@ -12,6 +12,7 @@ mod metrics_contract;
 mod notifications;
 mod outage_buckets;
 mod postgres_only;
+mod retention;
 mod schema;
 mod web;
 mod work_signals;
@@ -42,6 +43,7 @@ macro_rules! contract_tests {
 }
 
 contract_tests!(
+    prune_batches_remove_exactly_what_is_older,
     probe_lifecycle,
     probe_delete_is_refused_while_connections_exist,
     poll_recording_is_debounced,
@@ -92,5 +94,6 @@ use checks::*;
 use contract::*;
 use late::*;
 use outage_buckets::*;
+use retention::*;
 use web::*;
 use work_signals::*;
