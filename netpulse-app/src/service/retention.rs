@@ -156,8 +156,9 @@ pub async fn prune(app: &App, dry_run: bool) -> Result<Vec<KindPrune>, AppError>
             continue;
         };
         let cut = floor_after(floors.get(&kind).copied(), cut);
-        let rows = if dry_run {
-            app.storage.count_prunable(kind, cut).await?.rows
+        let (rows, oldest_kept) = if dry_run {
+            let count = app.storage.count_prunable(kind, cut).await?;
+            (count.rows, count.oldest_kept)
         } else {
             let floor = app.storage.raise_retention_floor(kind, cut, now).await?;
             let mut rows = 0;
@@ -169,9 +170,11 @@ pub async fn prune(app: &App, dry_run: bool) -> Result<Vec<KindPrune>, AppError>
                 }
                 tokio::task::yield_now().await;
             }
-            rows
+            (
+                rows,
+                app.storage.count_prunable(kind, floor).await?.oldest_kept,
+            )
         };
-        let oldest_kept = app.storage.count_prunable(kind, cut).await?.oldest_kept;
         out.push(KindPrune {
             kind,
             keep,
