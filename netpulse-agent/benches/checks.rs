@@ -130,10 +130,8 @@ fn main() {
         items,
     };
     let spool = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime the agent runs its rounds on (a current-thread one, on its own thread).
+    let runtime = netpulse_agent::checks::thread::round_runtime().unwrap();
     runtime.block_on(async {
         let rounds = CheckRounds::new(spool.path(), "bench-agent").unwrap();
         let at = Timestamp::from_unix_millis(1_780_747_534_905);

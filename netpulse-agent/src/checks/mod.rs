@@ -8,6 +8,8 @@
 //! ([`spool`]) before it is pushed in batches to `POST /check-results`; the server is
 //! idempotent on (check, family, round), so a replayed spool counts once.
 //!
+//! The rounds run on a thread of their own with a current-thread runtime ([`thread`]).
+//!
 //! `netpulse-agent --test` ([`table`]) runs every check once and prints a table.
 
 use std::sync::Arc;
@@ -25,6 +27,7 @@ pub mod spool;
 pub mod suspend;
 pub mod table;
 pub mod test_run;
+pub mod thread;
 
 use spool::CheckSpool;
 use suspend::{SuspendClocks, SuspendDetector, SystemSuspendClocks};
