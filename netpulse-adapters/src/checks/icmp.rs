@@ -395,7 +395,8 @@ pub async fn run(
             }
             next += 1;
         }
-        let open = |i: usize| rtt[i].is_none() && sent[i].is_some_and(|t| t.elapsed() < ECHO_TIMEOUT);
+        let open =
+            |i: usize| rtt[i].is_none() && sent[i].is_some_and(|t| t.elapsed() < ECHO_TIMEOUT);
         let waiting = (0..next).any(open);
         if next == count && !waiting {
             break;
@@ -428,7 +429,11 @@ pub async fn run(
         }
     }
     drop(registered);
-    let rtts: Vec<f64> = rtt.iter().flatten().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let rtts: Vec<f64> = rtt
+        .iter()
+        .flatten()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
     let count = count as u8;
     let stats = EchoStats::from_rtts(u32::from(count), &rtts);
     let (outcome, class, degraded) = stats.judge(loss_warn_pct, rtt_warn_ms);
@@ -475,24 +480,44 @@ mod tests {
         assert_eq!(&p[4..8], &[0x12, 0x34, 0xab, 0xcd]);
         assert_eq!(checksum(&p), 0, "a packet with its checksum sums to zero");
         let p6 = echo_request(true, 1, 2);
-        assert_eq!((p6[0], &p6[2..4]), (128, &[0u8, 0][..]), "the kernel checksums ICMPv6");
+        assert_eq!(
+            (p6[0], &p6[2..4]),
+            (128, &[0u8, 0][..]),
+            "the kernel checksums ICMPv6"
+        );
     }
 
     #[test]
     fn only_echo_replies_give_a_sequence_and_on_raw_sockets_only_ours() {
         let mut reply = echo_request(false, 7, 42);
         reply[0] = 0;
-        assert_eq!(reply_sequence(&reply, false, false, 0), Some(42), "ping socket");
+        assert_eq!(
+            reply_sequence(&reply, false, false, 0),
+            Some(42),
+            "ping socket"
+        );
         let mut ip = vec![0x45u8];
         ip.extend_from_slice(&[0; 19]);
         ip.extend_from_slice(&reply);
-        assert_eq!(reply_sequence(&ip, false, true, 7), Some(42), "raw: after the IP header");
-        assert_eq!(reply_sequence(&ip, false, true, 8), None, "another program's echo");
+        assert_eq!(
+            reply_sequence(&ip, false, true, 7),
+            Some(42),
+            "raw: after the IP header"
+        );
+        assert_eq!(
+            reply_sequence(&ip, false, true, 8),
+            None,
+            "another program's echo"
+        );
         let request = echo_request(false, 7, 42);
         assert_eq!(reply_sequence(&request, false, false, 7), None, "a request");
         let mut unreachable = reply;
         unreachable[0] = 3;
-        assert_eq!(reply_sequence(&unreachable, false, false, 7), None, "an error");
+        assert_eq!(
+            reply_sequence(&unreachable, false, false, 7),
+            None,
+            "an error"
+        );
         let mut reply6 = echo_request(true, 9, 5);
         reply6[0] = 129;
         assert_eq!(reply_sequence(&reply6, true, true, 9), Some(5));

@@ -127,6 +127,11 @@ impl CheckRounds {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The spool (`None` for `--test`).
+    pub fn spool(&self) -> Option<&CheckSpool> {
+        self.spool.as_ref()
+    }
+
     /// The version of the set held, for `checksVersion`.
     pub fn version(&self) -> Option<CheckSetVersion> {
         self.lock().as_ref().map(|s| s.version.clone())
@@ -276,6 +281,10 @@ impl CheckRounds {
                     Err(e) => {
                         tracing::warn!(error = %e, rounds = rest.len(), "pushing check results failed; they stay spooled");
                         report.pending_rounds = rest.len();
+                        // They stay: now they go to the disk (spool::CheckSpool::sync).
+                        if let Err(e) = self.blocking(|s| s.sync()).await {
+                            tracing::error!(error = %e, "cannot flush the check spool to the disk");
+                        }
                         return report;
                     }
                 }
