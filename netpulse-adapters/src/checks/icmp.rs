@@ -210,13 +210,10 @@ impl Drop for Receiver {
 async fn receive(socket: Arc<FamilySocket>) {
     let mut buf = [0u8; 1500];
     loop {
-        let (n, from) = match socket.udp.recv_from(&mut buf).await {
-            Ok(got) => got,
-            Err(_) => {
-                // Not expected on an ICMP socket; do not spin on a lasting error.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+        let Ok((n, from)) = socket.udp.recv_from(&mut buf).await else {
+            // Not expected on an ICMP socket; do not spin on a lasting error.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
         };
         let at = Instant::now();
         let Some(seq) = reply_sequence(&buf[..n], socket.v6, socket.raw, socket.ident) else {

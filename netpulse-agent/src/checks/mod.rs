@@ -282,7 +282,7 @@ impl CheckRounds {
                         tracing::warn!(error = %e, rounds = rest.len(), "pushing check results failed; they stay spooled");
                         report.pending_rounds = rest.len();
                         // They stay: now they go to the disk (spool::CheckSpool::sync).
-                        if let Err(e) = self.blocking(|s| s.sync()).await {
+                        if let Err(e) = self.blocking(CheckSpool::sync).await {
                             tracing::error!(error = %e, "cannot flush the check spool to the disk");
                         }
                         return report;
