@@ -520,4 +520,50 @@ mod tests {
         assert_eq!(reply_sequence(&reply6, true, true, 9), Some(5));
         assert_eq!(reply_sequence(&reply6[..7], true, false, 9), None, "short");
     }
+
+    /// The filter against the kernel (needs CAP_NET_RAW; this box's tests run as root): of an
+    /// echo with another identifier, its reply, our own echo request and its reply, only the
+    /// last reaches the filtered socket.
+    #[test]
+    fn a_raw_socket_gets_only_the_echo_replies_with_its_identifier() {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        for ip in [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ] {
+            let v6 = ip.is_ipv6();
+            let (domain, protocol) = if v6 {
+                (Domain::IPV6, Protocol::ICMPV6)
+            } else {
+                (Domain::IPV4, Protocol::ICMPV4)
+            };
+            let Ok(filtered) = Socket::new(domain, Type::RAW, Some(protocol)) else {
+                eprintln!("skipped: no CAP_NET_RAW for raw ICMP sockets");
+                return;
+            };
+            filtered.attach_filter(&reply_filter(v6, 0x1111)).unwrap();
+            let filtered = std::net::UdpSocket::from(filtered);
+            filtered
+                .set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let sender = Socket::new(domain, Type::RAW, Some(protocol)).unwrap();
+            let to = SocketAddr::new(ip, 0).into();
+            sender.send_to(&echo_request(v6, 0x2222, 1), &to).unwrap();
+            sender.send_to(&echo_request(v6, 0x1111, 2), &to).unwrap();
+            let mut buf = [0u8; 1500];
+            let (n, from) = filtered.recv_from(&mut buf).unwrap();
+            assert_eq!(from.ip(), ip);
+            assert_eq!(
+                reply_sequence(&buf[..n], v6, true, 0x1111),
+                Some(2),
+                "{ip}: the first packet in is our reply"
+            );
+            let more = filtered.recv_from(&mut buf);
+            assert!(
+                more.is_err(),
+                "{ip}: nothing else gets through: {:?}",
+                more.map(|(n, _)| buf[..n].to_vec())
+            );
+        }
+    }
 }
