@@ -3,10 +3,13 @@
 //! own process): CPU time per round (all threads of this process, from
 //! `/proc/self/task/*/schedstat`) and resident memory (`VmRSS`, `VmHWM`).
 //!
-//! Run: `cargo bench -p netpulse-agent --bench checks`; for instructions per round, run the
-//! built bench under `valgrind --tool=callgrind` with `NETPULSE_BENCH_ROUNDS=0` and `=20` and
-//! divide the difference by 20 (ICMP needs root or
-//! `net.ipv4.ping_group_range`; `python3` on PATH).
+//! Run: `cargo bench -p netpulse-agent --bench checks` (ICMP needs root or
+//! `net.ipv4.ping_group_range`; `python3` on PATH). The rounds run on the runtime the agent
+//! runs them on (`checks::thread::round_runtime`). For system calls per round, run the built
+//! bench under `strace -ff` with `NETPULSE_BENCH_ROUNDS=0` and `=20` and divide the difference
+//! by 20 (leaving the python server's processes out). Under `valgrind --tool=callgrind` the
+//! bench does not get past start-up: rustix's vDSO lookup (the suspend detector's clocks)
+//! crashes there.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,8 +23,8 @@ use netpulse_domain::id::CheckId;
 use netpulse_ports::agent_api::CheckSet;
 
 /// Rounds measured after the warm-up (`NETPULSE_BENCH_ROUNDS`, default 20). Running it under
-/// `valgrind --tool=callgrind` with 0 and with 20 rounds gives the instructions per round, a
-/// figure that does not depend on how busy the machine is.
+/// `strace -ff` with 0 and with 20 rounds gives the system calls per round, a figure that does
+/// not depend on how busy the machine is.
 fn measured_rounds() -> u32 {
     std::env::var("NETPULSE_BENCH_ROUNDS")
         .ok()
@@ -130,10 +133,8 @@ fn main() {
         items,
     };
     let spool = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime the agent runs its rounds on (a current-thread one, on its own thread).
+    let runtime = netpulse_agent::checks::thread::round_runtime().unwrap();
     runtime.block_on(async {
         let rounds = CheckRounds::new(spool.path(), "bench-agent").unwrap();
         let at = Timestamp::from_unix_millis(1_780_747_534_905);

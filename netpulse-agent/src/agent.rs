@@ -8,6 +8,7 @@ use netpulse_ports::agent_api::AgentApi;
 
 use crate::backoff::Backoff;
 use crate::checks::CheckRounds;
+use crate::checks::thread::RoundsThread;
 use crate::config::AgentConfig;
 use crate::cycle::CycleReport;
 use crate::engines::Engines;
@@ -114,11 +115,21 @@ impl Agent {
     /// abandoned (its future is dropped, which stops the tool) and nothing half-done is pushed;
     /// results already finished stay in the spool for the next start.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        // The check rounds run beside the cycles, on their own clock, until shutdown.
-        let rounds = Arc::clone(&self.checks).run_forever(Arc::clone(&self.api));
-        tokio::select! {
-            () = self.cycles(shutdown) => {}
-            () = rounds => {}
+        // The check rounds run beside the cycles, on their own clock and their own thread
+        // (checks::thread), until shutdown; inline here if that thread cannot be started.
+        match RoundsThread::start(Arc::clone(&self.checks), Arc::clone(&self.api)) {
+            Ok(rounds) => {
+                self.cycles(shutdown).await;
+                rounds.stop().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the check thread; checks run on the agent's runtime");
+                let rounds = Arc::clone(&self.checks).run_forever(Arc::clone(&self.api));
+                tokio::select! {
+                    () = self.cycles(shutdown) => {}
+                    () = rounds => {}
+                }
+            }
         }
         tracing::info!("agent stopped");
     }

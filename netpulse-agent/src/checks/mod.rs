@@ -8,6 +8,8 @@
 //! ([`spool`]) before it is pushed in batches to `POST /check-results`; the server is
 //! idempotent on (check, family, round), so a replayed spool counts once.
 //!
+//! The rounds run on a thread of their own with a current-thread runtime ([`thread`]).
+//!
 //! `netpulse-agent --test` ([`table`]) runs every check once and prints a table.
 
 use std::sync::Arc;
@@ -25,6 +27,7 @@ pub mod spool;
 pub mod suspend;
 pub mod table;
 pub mod test_run;
+pub mod thread;
 
 use spool::CheckSpool;
 use suspend::{SuspendClocks, SuspendDetector, SystemSuspendClocks};
@@ -122,6 +125,11 @@ impl CheckRounds {
         self.set
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The spool (`None` for `--test`).
+    pub fn spool(&self) -> Option<&CheckSpool> {
+        self.spool.as_ref()
     }
 
     /// The version of the set held, for `checksVersion`.
@@ -273,6 +281,10 @@ impl CheckRounds {
                     Err(e) => {
                         tracing::warn!(error = %e, rounds = rest.len(), "pushing check results failed; they stay spooled");
                         report.pending_rounds = rest.len();
+                        // They stay: now they go to the disk (spool::CheckSpool::sync).
+                        if let Err(e) = self.blocking(CheckSpool::sync).await {
+                            tracing::error!(error = %e, "cannot flush the check spool to the disk");
+                        }
                         return report;
                     }
                 }

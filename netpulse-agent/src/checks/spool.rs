@@ -1,11 +1,16 @@
 //! The check-result spool: one file per round in `<spool>/checks/`, written atomically
 //! (temporary file, then rename) before anything is pushed, removed once the server has
-//! acknowledged the batch it was in. Oldest first; beyond the cap the oldest rounds are
+//! acknowledged the batch it was in. A round is flushed to the disk (`fsync` of the file and
+//! the directory) only when it stays: when its push failed ([`CheckSpool::sync`]). Most rounds
+//! are pushed and removed a few milliseconds after they were written, and the file then never
+//! reaches the disk; a process that dies in between loses nothing (the file is in the page
+//! cache), only a power loss or kernel crash inside that window can lose the round. Oldest first; beyond the cap the oldest rounds are
 //! dropped (and counted). Replays are harmless: the server is idempotent on (check, family,
 //! round). The directory lives inside the agent's spool, whose lock it shares.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use netpulse_adapters::wire_checks::{CheckResultBody, DueChecksBody};
 use netpulse_domain::check::CheckMeasurement;
@@ -30,6 +35,8 @@ struct RoundFile {
 pub struct CheckSpool {
     dir: PathBuf,
     max_rounds: usize,
+    /// Rounds written since the last [`CheckSpool::sync`], not yet flushed to the disk.
+    unsynced: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 /// One spooled round.
@@ -53,6 +60,7 @@ impl CheckSpool {
         Ok(Self {
             dir,
             max_rounds: max_rounds.max(1),
+            unsynced: Arc::default(),
         })
     }
 
@@ -99,20 +107,48 @@ impl CheckSpool {
             n += 1;
         };
         let tmp = path.with_extension("json.tmp");
-        {
-            // One open: write, then fsync through the same handle, then rename.
-            use std::io::Write as _;
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-        }
+        fs::write(&tmp, &json)?;
         fs::rename(&tmp, &path)?;
+        self.unsynced().push(path);
         let pending = self.pending()?;
         let excess = pending.len().saturating_sub(self.max_rounds);
         for old in &pending[..excess] {
             let _ = fs::remove_file(&old.path);
         }
         Ok(excess)
+    }
+
+    fn unsynced(&self) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+        self.unsynced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Flushes the rounds written since the last call (those still spooled) and the directory
+    /// to the disk: called when a push failed, so that what stays survives a power loss.
+    pub fn sync(&self) -> std::io::Result<()> {
+        let paths = std::mem::take(&mut *self.unsynced());
+        let mut synced_any = false;
+        for path in &paths {
+            match fs::File::open(path) {
+                Ok(file) => {
+                    file.sync_all()?;
+                    synced_any = true;
+                }
+                // Pushed and removed, or dropped by the cap, meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if synced_any {
+            fs::File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// The rounds written and not yet flushed to the disk (see [`CheckSpool::sync`]).
+    pub fn unsynced_rounds(&self) -> usize {
+        self.unsynced().len()
     }
 
     /// The spooled rounds, oldest first.
@@ -153,5 +189,7 @@ impl CheckSpool {
         for e in entries {
             let _ = fs::remove_file(&e.path);
         }
+        self.unsynced()
+            .retain(|p| !entries.iter().any(|e| &e.path == p));
     }
 }

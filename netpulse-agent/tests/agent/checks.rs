@@ -102,6 +102,8 @@ async fn check_results_taken_while_the_server_is_down_arrive_once_after_it_retur
         assert_eq!(udp.port_state, Some(PortState::Closed));
         rounds.store(at, results).await;
     }
+    let spool = rounds.spool().unwrap();
+    assert_eq!(spool.unsynced_rounds(), 2, "written, not yet flushed");
     let away = rounds.push_spooled(&api).await;
     assert_eq!((away.recorded, away.pending_rounds), (0, 2), "{away:?}");
     assert_eq!(
@@ -109,6 +111,7 @@ async fn check_results_taken_while_the_server_is_down_arrive_once_after_it_retur
         2,
         "both rounds stay spooled"
     );
+    assert_eq!(spool.unsynced_rounds(), 0, "the failed push flushed them");
 
     let server = FakeServer::start_at(addr).await;
     let back = rounds.push_spooled(&api).await;
@@ -126,8 +129,14 @@ async fn check_results_taken_while_the_server_is_down_arrive_once_after_it_retur
     // A round spooled again (as after a crash between push and delete) counts once.
     let again = rounds.run_round(&set, first, false).await;
     rounds.store(first, again).await;
+    assert_eq!(spool.unsynced_rounds(), 1);
     let replay = rounds.push_spooled(&api).await;
     assert_eq!((replay.recorded, replay.duplicates), (0, 2), "{replay:?}");
+    assert_eq!(
+        spool.unsynced_rounds(),
+        0,
+        "pushed and removed: nothing to flush"
+    );
     let keys = server.check_keys();
     assert_eq!(keys.len(), 4, "{keys:?}");
     assert!(keys.iter().any(|(id, family, at)| id == TCP_CHECK
