@@ -155,39 +155,32 @@
       };
     });
 
-    // Incidents: open and acknowledged ones, with an acknowledge button (operators and admins).
+    // Incidents of every kind (connection alerts, outages) in one list, newest first, with an
+    // acknowledge button (operators and admins; the API decides).
     Alpine.data("incidents", function () {
       return {
         state: "open",
         items: [],
-        names: {},
         loaded: false,
         error: "",
-        init: function () {
-          var self = this;
-          // Connection names for the table (the incidents carry ids).
-          api("GET", "/connections").then(function (r) {
-            var names = {};
-            r.items.forEach(function (c) { names[c.id] = c.name; });
-            self.names = names;
-          }).catch(function () {});
-          this.load();
-        },
-        connectionName: function (i) { return this.names[i.connectionId] || i.connectionId; },
+        init: function () { this.load(); },
         load: function () {
           var self = this;
           this.error = "";
-          api("GET", "/incidents?state=" + this.state).then(function (r) { self.items = r.items.slice().reverse(); self.loaded = true; })
+          api("GET", "/incidents?state=" + this.state).then(function (r) { self.items = r.entries; self.loaded = true; })
             .catch(function (p) { self.error = "Could not load the incidents: " + p.message; });
         },
         show: function (s) { this.state = s; this.load(); },
         isState: function (s) { return this.state === s; },
+        kindLabel: function (i) { return i.kind === "outage" ? "Outage" : "Connection"; },
+        severityLabel: function (i) { return String(i.severity).toUpperCase(); },
         when: function (t) { return t ? new Date(t).toLocaleString() : ""; },
         ackText: function (i) { return i.acknowledgedBy ? i.acknowledgedBy + ", " + this.when(i.acknowledgedAt) : ""; },
         ack: function (i) {
           var self = this;
           this.error = "";
-          api("POST", "/incidents/" + i.id + "/ack").then(function () { self.load(); })
+          var path = i.kind === "outage" ? "/outage-incidents/" : "/incidents/";
+          api("POST", path + encodeURIComponent(i.id) + "/ack").then(function () { self.load(); })
             .catch(function (p) { self.error = p.status === 403 ? "Only operators and admins may acknowledge incidents." : p.message; });
         }
       };

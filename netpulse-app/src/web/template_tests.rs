@@ -398,6 +398,7 @@ fn every_template_renders_full_and_empty() {
             "id=\"state-acked\"",
             "/static/alerting.js",
             "btn-ack",
+            "badge-sev-",
         ],
     );
 

@@ -18,6 +18,7 @@ mod fleet_browser;
 mod fleet_e2e;
 mod health;
 mod helpers;
+mod incidents_browser;
 mod input_bounds;
 mod integrations;
 mod late_results;
@@ -123,6 +124,7 @@ on_both_databases!(
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
     alerting_browser::alerting_pages_in_a_browser,
+    incidents_browser::incidents_of_every_kind_on_one_page,
     web_charts::sparse_week_in_a_browser,
     web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
