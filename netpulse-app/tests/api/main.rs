@@ -88,6 +88,7 @@ on_both_databases!(
     probe_alerting::a_silent_probe_alerts_its_list_with_its_own_severity,
     probe_alerting::probe_alerting_input_errors_name_the_field,
     probe_alerting::an_outage_has_one_incident_row_from_opening_to_closing,
+    probe_alerting::outage_reminders_repeat_each_interval_until_acknowledged,
     alerting::a_check_routes_to_its_list_with_its_own_severity,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
