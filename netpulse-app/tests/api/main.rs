@@ -76,6 +76,7 @@ on_both_databases!(
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
     mqtt_ha::mqtt_settings_section_on_the_settings_page,
     mqtt_ha::mqtt_outage_states_open_and_close,
+    mqtt_ha::mqtt_entities_deleted_while_stopped_are_removed_at_startup,
     mqtt_tls::mqtt_tls_with_a_custom_ca_connects_and_a_wrong_ca_or_host_is_reported,
     mqtt_tls::mqtt_custom_ca_is_validated_kept_and_removable,
     mqtt_tls::mqtt_a_new_prefix_or_discovery_off_clears_the_old_retained_topics,
