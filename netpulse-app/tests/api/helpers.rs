@@ -167,7 +167,7 @@ pub(crate) struct Agent {
 /// A second server process over a test's database (its own pool, notifications and MQTT
 /// engine, connected with the stored settings), as after a restart.
 pub(crate) struct Restarted {
-    pub(crate) app: App,
+    _app: App,
     _tasks: Tasks,
     _mqtt: netpulse_app::startup::mqtt::MqttTask,
 }
@@ -194,7 +194,7 @@ impl TestApp {
             std::time::Duration::from_millis(500),
         );
         Restarted {
-            app,
+            _app: app,
             _tasks: tasks,
             _mqtt: mqtt,
         }
