@@ -63,7 +63,12 @@
         reload: function () {
           var self = this;
           Promise.all([api("GET", "/notifications/channels"), api("GET", "/notifications/contact-lists")])
-            .then(function (r) { self.channels = r[0].items; self.lists = r[1].items; })
+            .then(function (r) {
+              self.channels = r[0].items;
+              self.lists = r[1].items;
+              // The probe and check alerting section offers the same lists.
+              window.dispatchEvent(new CustomEvent("np-contact-lists", { detail: r[1].items }));
+            })
             .catch(function (p) { self.listError = "Could not load the contact lists: " + p.message; });
         },
         sourceLabel: function (s) { return SOURCE_LABELS[s.source] || s.source; },
@@ -151,6 +156,55 @@
           api("PUT", this.path, { severity: this.severity || null, contactListId: this.contactListId || null })
             .then(function () { self.status = "Saved."; })
             .catch(function (p) { self.errors = errorsOf(p, ["severity", "contactListId"]); self.status = "Not saved."; });
+        }
+      };
+    });
+
+    // Settings → Notifications: each probe's and service check's own severity and contact
+    // list (`/probes/{id}/alerting`, `/checks/{id}/alerting`), one row each, saved per row.
+    Alpine.data("subjectAlerting", function () {
+      return {
+        severityNames: SEVERITIES,
+        rows: [],
+        lists: [],
+        loaded: false,
+        error: "",
+        init: function () {
+          var self = this;
+          Promise.all([api("GET", "/probes"), api("GET", "/checks"), api("GET", "/notifications/contact-lists")]).then(function (r) {
+            self.lists = r[2].items;
+            var rows = [];
+            r[0].items.forEach(function (p) {
+              rows.push(self.row("probe", p.id, p.name, "/probes/" + p.id + "/alerting"));
+              r[1].items.filter(function (c) { return c.probeId === p.id; }).forEach(function (c) {
+                var label = c.kind.toUpperCase() + " " + c.target + (c.port ? ":" + c.port : "") + " (" + c.family + ")";
+                rows.push(self.row("check", c.id, label, "/checks/" + c.id + "/alerting"));
+              });
+            });
+            return Promise.all(rows.map(function (row) {
+              return api("GET", row.path).then(function (a) {
+                row.severity = a.severity || "";
+                row.contactListId = a.contactListId || "";
+              });
+            })).then(function () { self.rows = rows; self.loaded = true; });
+          }).catch(function (p) { self.error = "Could not load the probes' and checks' alerting: " + p.message; });
+        },
+        row: function (kind, id, label, path) {
+          return { kind: kind, id: id, label: label, path: path, severity: "", contactListId: "", status: "", message: "", errors: {} };
+        },
+        setLists: function (e) { this.lists = e.detail; },
+        severityLabel: function (n) { return String(n).toUpperCase(); },
+        save: function (r) {
+          r.errors = {};
+          r.message = "";
+          r.status = "Saving…";
+          api("PUT", r.path, { severity: r.severity || null, contactListId: r.contactListId || null })
+            .then(function () { r.status = "Saved."; })
+            .catch(function (p) {
+              r.errors = errorsOf(p, ["severity", "contactListId"]);
+              r.message = p.message;
+              r.status = "Not saved.";
+            });
         }
       };
     });

@@ -126,6 +126,7 @@ on_both_databases!(
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
     alerting_browser::alerting_pages_in_a_browser,
+    alerting_browser::probe_and_check_alerting_on_the_settings_page,
     incidents_browser::incidents_of_every_kind_on_one_page,
     web_charts::sparse_week_in_a_browser,
     web_charts::connectivity_page_in_a_browser,
