@@ -224,7 +224,14 @@ pub(crate) async fn probe_and_check_alerting_on_the_settings_page(t: &TestApp) {
     let probe_row = format!("#subject-alerting .subject-row[data-kind=probe][data-subject='{p}']");
     let check_row =
         format!("#subject-alerting .subject-row[data-kind=check][data-subject='{check_id}']");
-    assert!(b.text(&probe_row).await.contains("home"));
+    b.wait_until(
+        "the rows' names",
+        &format!(
+            "document.querySelector(\"{probe_row}\").textContent.includes('home') \
+             && document.querySelector(\"{check_row}\").textContent.includes('example.org')"
+        ),
+    )
+    .await;
     let text = b.text(&check_row).await;
     assert!(text.contains("TCP example.org:443"), "{text}");
 

@@ -85,6 +85,15 @@ pub(crate) async fn incidents_of_every_kind_on_one_page(t: &TestApp) {
     )
     .await;
     let outage_row = format!(".incident-row[data-kind=outage][data-incident='{outage_id}']");
+    b.wait_until(
+        "the rows' text",
+        &format!(
+            "document.querySelector(\"{outage_row}\") !== null \
+             && document.querySelector(\"{outage_row}\").textContent.includes('HIGH') \
+             && document.querySelector('.incident-row[data-kind=connection]').textContent.includes('CRITICAL')"
+        ),
+    )
+    .await;
     let text = b.text(&outage_row).await;
     assert!(
         text.contains("home: outage over IPv6") && text.contains("HIGH"),
