@@ -63,7 +63,12 @@
         reload: function () {
           var self = this;
           Promise.all([api("GET", "/notifications/channels"), api("GET", "/notifications/contact-lists")])
-            .then(function (r) { self.channels = r[0].items; self.lists = r[1].items; })
+            .then(function (r) {
+              self.channels = r[0].items;
+              self.lists = r[1].items;
+              // The probe and check alerting section offers the same lists.
+              window.dispatchEvent(new CustomEvent("np-contact-lists", { detail: r[1].items }));
+            })
             .catch(function (p) { self.listError = "Could not load the contact lists: " + p.message; });
         },
         sourceLabel: function (s) { return SOURCE_LABELS[s.source] || s.source; },
@@ -155,39 +160,81 @@
       };
     });
 
-    // Incidents: open and acknowledged ones, with an acknowledge button (operators and admins).
-    Alpine.data("incidents", function () {
+    // Settings → Notifications: each probe's and service check's own severity and contact
+    // list (`/probes/{id}/alerting`, `/checks/{id}/alerting`), one row each, saved per row.
+    Alpine.data("subjectAlerting", function () {
       return {
-        state: "open",
-        items: [],
-        names: {},
+        severityNames: SEVERITIES,
+        rows: [],
+        lists: [],
         loaded: false,
         error: "",
         init: function () {
           var self = this;
-          // Connection names for the table (the incidents carry ids).
-          api("GET", "/connections").then(function (r) {
-            var names = {};
-            r.items.forEach(function (c) { names[c.id] = c.name; });
-            self.names = names;
-          }).catch(function () {});
-          this.load();
+          Promise.all([api("GET", "/probes"), api("GET", "/checks"), api("GET", "/notifications/contact-lists")]).then(function (r) {
+            self.lists = r[2].items;
+            var rows = [];
+            r[0].items.forEach(function (p) {
+              rows.push(self.row("probe", p.id, p.name, "/probes/" + p.id + "/alerting"));
+              r[1].items.filter(function (c) { return c.probeId === p.id; }).forEach(function (c) {
+                var label = c.kind.toUpperCase() + " " + c.target + (c.port ? ":" + c.port : "") + " (" + c.family + ")";
+                rows.push(self.row("check", c.id, label, "/checks/" + c.id + "/alerting"));
+              });
+            });
+            return Promise.all(rows.map(function (row) {
+              return api("GET", row.path).then(function (a) {
+                row.severity = a.severity || "";
+                row.contactListId = a.contactListId || "";
+              });
+            })).then(function () { self.rows = rows; self.loaded = true; });
+          }).catch(function (p) { self.error = "Could not load the probes' and checks' alerting: " + p.message; });
         },
-        connectionName: function (i) { return this.names[i.connectionId] || i.connectionId; },
+        row: function (kind, id, label, path) {
+          return { kind: kind, id: id, label: label, path: path, severity: "", contactListId: "", status: "", message: "", errors: {} };
+        },
+        setLists: function (e) { this.lists = e.detail; },
+        severityLabel: function (n) { return String(n).toUpperCase(); },
+        save: function (r) {
+          r.errors = {};
+          r.message = "";
+          r.status = "Saving…";
+          api("PUT", r.path, { severity: r.severity || null, contactListId: r.contactListId || null })
+            .then(function () { r.status = "Saved."; })
+            .catch(function (p) {
+              r.errors = errorsOf(p, ["severity", "contactListId"]);
+              r.message = p.message;
+              r.status = "Not saved.";
+            });
+        }
+      };
+    });
+
+    // Incidents of every kind (connection alerts, outages) in one list, newest first, with an
+    // acknowledge button (operators and admins; the API decides).
+    Alpine.data("incidents", function () {
+      return {
+        state: "open",
+        items: [],
+        loaded: false,
+        error: "",
+        init: function () { this.load(); },
         load: function () {
           var self = this;
           this.error = "";
-          api("GET", "/incidents?state=" + this.state).then(function (r) { self.items = r.items.slice().reverse(); self.loaded = true; })
+          api("GET", "/incidents?state=" + this.state).then(function (r) { self.items = r.entries; self.loaded = true; })
             .catch(function (p) { self.error = "Could not load the incidents: " + p.message; });
         },
         show: function (s) { this.state = s; this.load(); },
         isState: function (s) { return this.state === s; },
+        kindLabel: function (i) { return i.kind === "outage" ? "Outage" : "Connection"; },
+        severityLabel: function (i) { return String(i.severity).toUpperCase(); },
         when: function (t) { return t ? new Date(t).toLocaleString() : ""; },
         ackText: function (i) { return i.acknowledgedBy ? i.acknowledgedBy + ", " + this.when(i.acknowledgedAt) : ""; },
         ack: function (i) {
           var self = this;
           this.error = "";
-          api("POST", "/incidents/" + i.id + "/ack").then(function () { self.load(); })
+          var path = i.kind === "outage" ? "/outage-incidents/" : "/incidents/";
+          api("POST", path + encodeURIComponent(i.id) + "/ack").then(function () { self.load(); })
             .catch(function (p) { self.error = p.status === 403 ? "Only operators and admins may acknowledge incidents." : p.message; });
         }
       };

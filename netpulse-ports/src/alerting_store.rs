@@ -168,4 +168,15 @@ pub trait AlertingStore: Send + Sync {
         by: &str,
         at: Timestamp,
     ) -> Result<bool, StorageError>;
+    /// Open, unacknowledged outage incidents (the reminder candidates), by opening time.
+    async fn unacknowledged_outage_incidents(&self) -> Result<Vec<OutageIncident>, StorageError>;
+    /// Moves an outage incident's last reminder from `previous` to the later `at` if it is
+    /// still open, unacknowledged and unchanged; returns whether this call did (exactly one
+    /// process sends each reminder).
+    async fn claim_outage_reminder(
+        &self,
+        id: &str,
+        previous: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<bool, StorageError>;
 }

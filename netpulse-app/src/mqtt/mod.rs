@@ -6,12 +6,16 @@
 //! only payloads that changed, and an empty retained payload for topics whose subject is gone
 //! (a deleted connection or probe disappears from Home Assistant).
 //!
+//! The retained topics it stands behind ([`Mqtt::retained_topics`]) are kept in the database
+//! by the sweep, and given back at startup ([`Mqtt::clear_unless_wanted`]): what was deleted
+//! while the server was stopped is emptied on the first sweep too.
+//!
 //! Nothing here waits for the broker: publishing puts messages on the publisher's bounded
 //! queue and drops (and counts) them when it is full.
 
 pub mod payload;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,9 +165,12 @@ struct Live {
     connects: u64,
     /// The newest result's completion time per connection (later results only move state).
     latest: HashMap<ConnectionId, Timestamp>,
-    /// Topics the previous settings published: emptied (retained) unless these settings
-    /// publish them retained too (a changed prefix, discovery or retain turned off).
+    /// Topics the previous settings (or this server before a restart) published: emptied
+    /// (retained) unless these settings publish them retained too (a changed prefix,
+    /// discovery or retain turned off, a subject deleted meanwhile).
     to_clear: HashSet<String>,
+    /// The retained topics the last sweep wanted (`None` before the first sweep).
+    retained: Option<BTreeSet<String>>,
 }
 
 /// The engine.
@@ -249,10 +256,30 @@ impl Mqtt {
                 connects: 0,
                 latest: HashMap::new(),
                 to_clear,
+                retained: None,
             }
         });
         drop(live);
         self.wake.notify_one();
+    }
+
+    /// Topics published retained before (by this server before a restart, as stored): each is
+    /// emptied on the next sweep unless the sweep publishes it again. A no-op while no
+    /// publisher runs.
+    pub fn clear_unless_wanted(&self, topics: impl IntoIterator<Item = String>) {
+        if let Some(live) = self.lock().as_mut() {
+            live.to_clear.extend(topics);
+        }
+    }
+
+    /// The retained topics a restarted server must empty unless it publishes them again: the
+    /// ones the last sweep published retained and those still to be emptied (`None` before
+    /// the first sweep, or while no publisher runs).
+    pub fn retained_topics(&self) -> Option<BTreeSet<String>> {
+        let live = self.lock();
+        let live = live.as_ref()?;
+        let retained = live.retained.as_ref()?;
+        Some(retained.iter().chain(&live.to_clear).cloned().collect())
     }
 
     /// Asks the sweep to publish the retained topics now (a connection or probe changed).
@@ -365,6 +392,7 @@ impl Mqtt {
             }
         }
         live.to_clear.retain(|t| !retained.contains(t));
+        live.retained = Some(retained.iter().map(|t| (*t).clone()).collect());
         let keep: HashSet<&String> = wanted.iter().map(|(t, _, _)| t).collect();
         let gone: Vec<String> = live
             .published

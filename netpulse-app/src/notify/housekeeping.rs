@@ -42,6 +42,7 @@ impl Notifications {
             self.announce_held_incidents(&settings, now).await?;
             self.send_reminders(now, settings.public_url.as_deref())
                 .await?;
+            self.send_outage_reminders(now).await?;
             for period in [DigestPeriod::Daily, DigestPeriod::Weekly] {
                 if settings.digest.enabled(period) {
                     self.digest_if_due(&settings, period, now).await?;

@@ -23,7 +23,9 @@
 //!   with a conditional write on the probe's liveness row), closes the open outages of series
 //!   silent for longer than max_gap (each closing claimed once) and announces them, announces
 //!   incidents held back by a
-//!   maintenance window or while notifications were off once that no longer holds, sends due
+//!   maintenance window or while notifications were off once that no longer holds, sends the
+//!   due reminders of unacknowledged connection and outage incidents (each claimed with a
+//!   conditional write), sends due
 //!   digests (each slot claimed with a conditional write) and prunes the delivery log. The
 //!   lease keeps the work in one place; the claims keep it exactly-once even if two processes
 //!   overlap (e.g. a paused process whose lease expired).
@@ -33,7 +35,8 @@
 //! # Files
 //!
 //! `edges` (the listener and alert/recovery edges), `check_edges` (service-check alerts),
-//! `outage_edges` (outage openings and closings), `delivery` (the outbox and the worker),
+//! `outage_edges` (outage openings and closings), `outage_reminders`, `routing` (severities,
+//! contact lists, connection reminders), `delivery` (the outbox and the worker),
 //! `channels` (secrets, redaction, default events, test messages), `housekeeping`, `digest`
 //! and `outage_digest`, `render` (message texts) and `counter`.
 
@@ -47,6 +50,7 @@ mod housekeeping;
 mod incident_ref;
 mod outage_digest;
 pub mod outage_edges;
+pub mod outage_reminders;
 pub mod render;
 mod routing;
 

@@ -1,8 +1,10 @@
 //! The MQTT / Home Assistant integration: its settings (stored in the `settings` table under
 //! [`KEY`], the password sealed with the channel-secret key and never shown again), and the
 //! snapshot of state rows its retained topics show. Saving the settings reconnects at once.
+//! The retained topics published are kept under [`RETAINED_KEY`] (a JSON list), so a
+//! restarted server empties those of connections and probes deleted while it was stopped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::agent_state::State;
@@ -19,6 +21,8 @@ use crate::mqtt::{
 
 /// The settings' key.
 pub const KEY: &str = "integrations.mqtt";
+/// The settings' key of the retained topics last published.
+pub const RETAINED_KEY: &str = "integrations.mqtt.retained";
 /// The associated data of the sealed password.
 const AAD: &str = "integrations.mqtt.password";
 
@@ -245,6 +249,43 @@ pub async fn connect_stored(app: &App) -> Result<(), AppError> {
         None => None,
     };
     engine.configure(config);
+    Ok(())
+}
+
+/// Hands the engine the retained topics stored by the last run (at startup, once it runs):
+/// the first sweep empties those it does not publish again. A storage error is returned (the
+/// caller sweeps only after this worked, so the stored list is not overwritten first).
+pub async fn restore_retained(app: &App) -> Result<(), AppError> {
+    let engine = engine(app)?;
+    let Some(text) = app.storage.setting(RETAINED_KEY).await? else {
+        return Ok(());
+    };
+    // Unreadable (written by another version): nothing to empty; the next sweep rewrites it.
+    match serde_json::from_str::<Vec<String>>(&text) {
+        Ok(topics) => engine.clear_unless_wanted(topics),
+        Err(e) => tracing::warn!("MQTT: the stored retained topics are unreadable: {e}"),
+    }
+    Ok(())
+}
+
+/// Stores the engine's retained topics when they differ from `last` (what this process
+/// stored before), and remembers them in `last`.
+pub async fn remember_retained(
+    app: &App,
+    last: &mut Option<BTreeSet<String>>,
+) -> Result<(), AppError> {
+    let engine = engine(app)?;
+    let Some(topics) = engine.retained_topics() else {
+        return Ok(());
+    };
+    if last.as_ref() == Some(&topics) {
+        return Ok(());
+    }
+    let text = serde_json::to_string(&topics).map_err(|e| AppError::unavailable(e.to_string()))?;
+    app.storage
+        .set_setting(RETAINED_KEY, &text, app.clock.now())
+        .await?;
+    *last = Some(topics);
     Ok(())
 }
 

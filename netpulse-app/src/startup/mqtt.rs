@@ -1,6 +1,8 @@
 //! Starts the MQTT / Home Assistant engine: registers its listener with ingest, connects with
 //! the stored settings and runs the sweep that keeps the retained topics current (every
-//! `every`, at once after a (re)connect, a settings change or a probe/connection change).
+//! `every`, at once after a (re)connect, a settings change or a probe/connection change). Once
+//! it runs, it first hands the engine the retained topics the last run stored (so what was
+//! deleted while the server was stopped is emptied), and after each sweep stores them again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +51,8 @@ pub fn start(app: &mut App, secrets: Arc<SecretBox>, every: Duration) -> MqttTas
         let mut failed: Option<String> = None;
         let mut dropped = 0;
         let mut due = true;
+        let mut restored = false;
+        let mut stored_topics = None;
         loop {
             // The stored settings again (another process may have changed them): a no-op
             // while they are unchanged.
@@ -64,13 +68,25 @@ pub fn start(app: &mut App, secrets: Arc<SecretBox>, every: Duration) -> MqttTas
                     Err(_) => {}
                 }
             }
+            if engine.running() && !restored {
+                match crate::service::mqtt::restore_retained(&app).await {
+                    Ok(()) => restored = true,
+                    Err(e) => e.log("MQTT: cannot read the retained topics of the last run"),
+                }
+            }
             let stale = swept.is_none_or(|t| t.elapsed() >= every);
-            if engine.running() && (due || stale || engine.reconnected()) {
+            // No sweep before the last run's topics are back (it would overwrite them).
+            if engine.running() && restored && (due || stale || engine.reconnected()) {
                 due = false;
                 swept = Some(tokio::time::Instant::now());
                 match crate::service::mqtt::snapshot(&app).await {
                     Ok(s) => engine.apply(&s),
                     Err(e) => e.log("MQTT: cannot read the state to publish"),
+                }
+                if let Err(e) =
+                    crate::service::mqtt::remember_retained(&app, &mut stored_topics).await
+                {
+                    e.log("MQTT: cannot store the retained topics");
                 }
                 let now = engine.status().dropped;
                 if now > dropped {

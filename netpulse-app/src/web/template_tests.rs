@@ -398,6 +398,7 @@ fn every_template_renders_full_and_empty() {
             "id=\"state-acked\"",
             "/static/alerting.js",
             "btn-ack",
+            "badge-sev-",
         ],
     );
 
@@ -431,6 +432,8 @@ fn every_template_renders_full_and_empty() {
             "x-data=\"notifications\"",
             "x-data=\"alerting\"",
             "id=\"contact-lists\"",
+            "x-data=\"subjectAlerting\"",
+            "id=\"subject-alerting\"",
         ],
     );
 

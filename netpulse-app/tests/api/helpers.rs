@@ -32,8 +32,9 @@ pub(crate) struct TestApp {
     _tasks: Tasks,
     /// The metrics exporter and remote writer, when the test asked for them.
     pub(crate) metrics: Option<netpulse_app::metrics::Installed>,
-    /// The MQTT / Home Assistant engine (unconfigured until a test saves its settings).
-    _mqtt: netpulse_app::startup::mqtt::MqttTask,
+    /// The MQTT / Home Assistant engine (unconfigured until a test saves its settings; `None`
+    /// once a test stopped it).
+    mqtt: std::sync::Mutex<Option<netpulse_app::startup::mqtt::MqttTask>>,
     _db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -131,7 +132,7 @@ pub(crate) async fn spawn_with_metrics(
         db_url,
         _tasks: tasks,
         metrics,
-        _mqtt: mqtt,
+        mqtt: std::sync::Mutex::new(Some(mqtt)),
         _db: database,
         shutdown: Some(tx),
         server: Some(server),
@@ -163,7 +164,42 @@ pub(crate) struct Agent {
     pub(crate) token: String,
 }
 
+/// A second server process over a test's database (its own pool, notifications and MQTT
+/// engine, connected with the stored settings), as after a restart.
+pub(crate) struct Restarted {
+    _app: App,
+    _tasks: Tasks,
+    _mqtt: netpulse_app::startup::mqtt::MqttTask,
+}
+
 impl TestApp {
+    /// Stops this server's MQTT engine as a shutdown does (`offline`, clean disconnect); the
+    /// REST API keeps running without it.
+    pub(crate) async fn stop_mqtt(&self) {
+        let task = self.mqtt.lock().unwrap().take();
+        if let Some(task) = task {
+            task.shutdown().await;
+        }
+    }
+
+    /// Starts another server process over the same database (see [`Restarted`]).
+    pub(crate) async fn restarted(&self) -> Restarted {
+        let storage = netpulse_adapters::storage::open(&self.db_url)
+            .await
+            .expect("open database");
+        let (mut app, _, tasks) = app_over(storage, self.clock.clone());
+        let mqtt = netpulse_app::startup::mqtt::start(
+            &mut app,
+            Arc::new(SecretBox::new(&[42; 32])),
+            std::time::Duration::from_millis(500),
+        );
+        Restarted {
+            _app: app,
+            _tasks: tasks,
+            _mqtt: mqtt,
+        }
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

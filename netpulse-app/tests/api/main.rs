@@ -18,6 +18,7 @@ mod fleet_browser;
 mod fleet_e2e;
 mod health;
 mod helpers;
+mod incidents_browser;
 mod input_bounds;
 mod integrations;
 mod late_results;
@@ -76,6 +77,7 @@ on_both_databases!(
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
     mqtt_ha::mqtt_settings_section_on_the_settings_page,
     mqtt_ha::mqtt_outage_states_open_and_close,
+    mqtt_ha::mqtt_entities_deleted_while_stopped_are_removed_at_startup,
     mqtt_tls::mqtt_tls_with_a_custom_ca_connects_and_a_wrong_ca_or_host_is_reported,
     mqtt_tls::mqtt_custom_ca_is_validated_kept_and_removable,
     mqtt_tls::mqtt_a_new_prefix_or_discovery_off_clears_the_old_retained_topics,
@@ -88,6 +90,7 @@ on_both_databases!(
     probe_alerting::a_silent_probe_alerts_its_list_with_its_own_severity,
     probe_alerting::probe_alerting_input_errors_name_the_field,
     probe_alerting::an_outage_has_one_incident_row_from_opening_to_closing,
+    probe_alerting::outage_reminders_repeat_each_interval_until_acknowledged,
     alerting::a_check_routes_to_its_list_with_its_own_severity,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
@@ -124,6 +127,8 @@ on_both_databases!(
     web_pages::notifications_page_and_its_api_with_a_session,
     web_browser::notifications_page_in_a_browser,
     alerting_browser::alerting_pages_in_a_browser,
+    alerting_browser::probe_and_check_alerting_on_the_settings_page,
+    incidents_browser::incidents_of_every_kind_on_one_page,
     web_charts::sparse_week_in_a_browser,
     web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,

@@ -559,3 +559,107 @@ pub(crate) async fn mqtt_outage_states_open_and_close(t: &TestApp) {
     assert_eq!(v["since"], list["items"][0]["endedAt"], "{list}");
     assert!(v["since"].as_str().is_some());
 }
+
+/// Connections and probes deleted while the server was stopped leave Home Assistant when it
+/// starts again: the retained topics it published are stored, and the first sweep after the
+/// restart empties those it no longer publishes.
+pub(crate) async fn mqtt_entities_deleted_while_stopped_are_removed_at_startup(t: &TestApp) {
+    let broker = Mosquitto::start();
+    let watcher = Subscriber::connect(&broker, "#").await;
+    let agent = t.probe("home").await;
+    let kept = t.connection(&agent.probe.id, "fibre", &[]).await.id;
+    let gone = t.connection(&agent.probe.id, "dsl", &[]).await.id;
+    let cabin = t.probe("cabin").await.probe.id;
+    configure(t, broker.port, "np").await;
+    let download = |id: &dyn std::fmt::Display| format!("ha/sensor/netpulse_{id}_download/config");
+    let cabin_health = format!("ha/sensor/netpulse_{cabin}_health/config");
+    for topic in [download(&kept), download(&gone), cabin_health.clone()] {
+        watcher.wait_topic(&topic).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored = t
+            .app
+            .storage
+            .setting(netpulse_app::service::mqtt::RETAINED_KEY)
+            .await
+            .unwrap();
+        if stored.is_some_and(|s| s.contains(&download(&gone)) && s.contains(&cabin_health)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the retained topics were not stored"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Stopped: the deletions reach no broker.
+    t.stop_mqtt().await;
+    watcher
+        .wait_for("offline", |r| {
+            r.topic == "np/status" && r.payload == "offline"
+        })
+        .await;
+    let (s, _) = t
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/connections/{gone}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = t
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/probes/{cabin}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 204, "{e}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let stale = Subscriber::connect(&broker, "ha/#").await;
+    let left = stale.wait_topic(&download(&gone)).await;
+    assert!(
+        left.retain && !left.payload.is_empty(),
+        "still retained while stopped"
+    );
+    assert!(
+        watcher
+            .received()
+            .iter()
+            .all(|r| !(r.payload.is_empty() && r.topic.starts_with("ha/"))),
+        "nothing was emptied while stopped"
+    );
+
+    // Started again (a new process over the same database): the deleted subjects' configs
+    // are emptied, the others stay.
+    let _restarted = t.restarted().await;
+    watcher
+        .wait_for("the deleted connection's config emptied", |r| {
+            r.topic == download(&gone) && r.payload.is_empty()
+        })
+        .await;
+    watcher
+        .wait_for("the deleted probe's config emptied", |r| {
+            r.topic == cabin_health && r.payload.is_empty()
+        })
+        .await;
+    let after = Subscriber::connect(&broker, "ha/#").await;
+    after.wait_topic(&download(&kept)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = after.received();
+    assert!(
+        seen.iter()
+            .all(|r| !r.topic.contains(gone.as_str()) && !r.topic.contains(cabin.as_str())),
+        "{:?}",
+        seen.iter().map(|r| &r.topic).collect::<Vec<_>>()
+    );
+    assert!(
+        watcher
+            .received()
+            .iter()
+            .all(|r| !(r.topic == download(&kept) && r.payload.is_empty())),
+        "a kept connection's config is never emptied"
+    );
+}

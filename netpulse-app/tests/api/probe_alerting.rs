@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 use crate::notifications::{Receiver, eventually};
-use crate::outages::{Round, probe_with_defaults, results};
+use crate::outages::{MIN, Round, T0, probe_with_defaults, results};
 
 async fn settle() {
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -350,4 +350,150 @@ pub(crate) async fn an_outage_has_one_incident_row_from_opening_to_closing(t: &T
         .await;
     assert_eq!(status, 200, "{l}");
     assert_eq!(l["outages"], json!([]));
+}
+
+/// The subjects a receiver got that are reminders.
+fn reminders(r: &Receiver) -> Vec<Value> {
+    r.got()
+        .iter()
+        .map(crate::notifications::Got::json)
+        .filter(|v| {
+            v["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("[NetPulse] Reminder:"))
+        })
+        .collect()
+}
+
+/// Feeds rounds `from..=to` with IPv4 down (IPv6 up) and moves the clock to round `to`, so the
+/// outage stays open (housekeeping closes a silent series).
+async fn down_until(t: &TestApp, a: &crate::helpers::Agent, checks: &Checks, from: i64, to: i64) {
+    for m in from..=to {
+        let mut batch = results(checks, Family::V4, m, Round::Down);
+        batch.extend(results(checks, Family::V6, m, Round::Up));
+        netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, batch)
+            .await
+            .unwrap();
+    }
+    t.clock
+        .set(netpulse_domain::Timestamp::from_unix_millis(T0 + to * MIN));
+}
+
+type Checks = Vec<(netpulse_domain::id::CheckId, Family)>;
+
+pub(crate) async fn outage_reminders_repeat_each_interval_until_acknowledged(t: &TestApp) {
+    let (status, s) = t
+        .send(
+            Method::PATCH,
+            "/api/v1/notifications/settings",
+            &json!({"probeOffline": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let hook = Receiver::start(&[200]).await;
+    let other = Receiver::start(&[200]).await;
+    let hook_id = channel(
+        t,
+        &json!({"name": "on-call", "type": "webhook", "settings": {"url": hook.url}}),
+    )
+    .await;
+    channel(
+        t,
+        &json!({"name": "other", "type": "webhook", "settings": {"url": other.url}}),
+    )
+    .await;
+    let (status, l) = t
+        .send(
+            Method::POST,
+            "/api/v1/notifications/contact-lists",
+            &json!({"name": "on-call", "channelIds": [hook_id], "reminderMinutes": 30}),
+        )
+        .await;
+    assert_eq!(status, 201, "{l}");
+    let (a, checks) = probe_with_defaults(t, "home").await;
+    let (status, r) = t
+        .send(
+            Method::PUT,
+            &format!("/api/v1/probes/{}/alerting", a.probe.id),
+            &json!({"contactListId": l["id"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let up = results(&checks, Family::V4, 0, Round::Up)
+        .into_iter()
+        .chain(results(&checks, Family::V6, 0, Round::Up))
+        .collect();
+    netpulse_app::service::check_results::ingest(&t.app, &a.probe.id, up)
+        .await
+        .unwrap();
+    // Round 1: IPv4 goes down, the outage opens (announced to the probe's list).
+    down_until(t, &a, &checks, 1, 1).await;
+    eventually("the opening", || hook.kinds() == ["alert"]).await;
+    let open = outage_incidents(t, "?state=open").await;
+    let v4: Vec<&Value> = open.iter().filter(|i| i["family"] == "v4").collect();
+    assert_eq!(v4.len(), 1, "{open:#?}");
+    let id = v4[0]["id"].as_str().unwrap().to_owned();
+
+    // 29 minutes after the opening: nothing; at 30: one reminder, then no second one.
+    down_until(t, &a, &checks, 2, 30).await;
+    settle().await;
+    assert!(reminders(&hook).is_empty(), "no reminder before 30 minutes");
+    down_until(t, &a, &checks, 31, 31).await;
+    eventually("the first reminder", || reminders(&hook).len() == 1).await;
+    settle().await;
+    assert_eq!(reminders(&hook).len(), 1, "one reminder per interval");
+    let r = &reminders(&hook)[0];
+    assert_eq!(r["kind"], "alert");
+    assert_eq!(
+        r["subject"],
+        "[NetPulse] Reminder: home still has an internet outage (IPv4)"
+    );
+    let body = r["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("/api/v1/outage-incidents/{id}/ack")),
+        "{body}"
+    );
+    assert!(body.ends_with("Severity: HIGH\n"), "{body}");
+    let stored = t.app.storage.outage_incident(&id).await.unwrap().unwrap();
+    assert_eq!(stored.reminded_at, Some(t.clock_now()));
+
+    // The next interval: the second one.
+    down_until(t, &a, &checks, 32, 61).await;
+    eventually("the second reminder", || reminders(&hook).len() == 2).await;
+
+    // A reminder is claimed once, whoever asks (two processes at the same moment).
+    let stored = t.app.storage.outage_incident(&id).await.unwrap().unwrap();
+    let now = t.clock_now().plus_seconds(1);
+    let (x, y) = tokio::join!(
+        t.app
+            .storage
+            .claim_outage_reminder(&id, stored.reminded_at, now),
+        t.app
+            .storage
+            .claim_outage_reminder(&id, stored.reminded_at, now),
+    );
+    assert_eq!(
+        u8::from(x.unwrap()) + u8::from(y.unwrap()),
+        1,
+        "exactly one claim wins"
+    );
+
+    // The acknowledgement stops them.
+    let (status, acked) = t
+        .send(
+            Method::POST,
+            &format!("/api/v1/outage-incidents/{id}/ack"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["state"], "acked");
+    down_until(t, &a, &checks, 62, 125).await;
+    settle().await;
+    let v4_reminders = reminders(&hook)
+        .iter()
+        .filter(|r| r["subject"].as_str().unwrap().contains("(IPv4)"))
+        .count();
+    assert_eq!(v4_reminders, 2, "no reminder after the acknowledgement");
+    assert!(other.got().is_empty(), "the probe routes to its list only");
 }

@@ -89,6 +89,28 @@ const fn table_of(subject: AlertSubject) -> (&'static str, &'static str) {
 
 type ListRow = (String, String, Option<i64>, Option<String>, i64, i64);
 
+/// Moves the last reminder of an open, unacknowledged row of `table` (`incidents` or
+/// `outage_incidents`) from `previous` to the later `at`, with a conditional write.
+async fn claim_reminder_in(
+    pool: &Pool<Db>,
+    table: &'static str,
+    id: &str,
+    previous: Option<Timestamp>,
+    at: Timestamp,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} SET reminded_at = $3 WHERE id = $1 AND closed_at IS NULL \
+         AND acknowledged_at IS NULL AND COALESCE(reminded_at, -1) = $2 AND $3 > $2"
+    )))
+    .bind(id.to_owned())
+    .bind(previous.map_or(-1, Timestamp::unix_millis))
+    .bind(at.unix_millis())
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(done.rows_affected() > 0)
+}
+
 async fn lists(pool: &Pool<Db>, id: Option<&str>) -> Result<Vec<ContactList>, StorageError> {
     let rows: Vec<ListRow> = sqlx::query_as(
         "SELECT id, name, CAST(reminder_minutes AS BIGINT), min_severity, created_at, updated_at \
@@ -358,17 +380,7 @@ impl AlertingStore for Store {
         previous: Option<Timestamp>,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
-            "UPDATE incidents SET reminded_at = $3 WHERE id = $1 AND closed_at IS NULL \
-             AND acknowledged_at IS NULL AND COALESCE(reminded_at, -1) = $2 AND $3 > $2",
-        )
-        .bind(id.to_owned())
-        .bind(previous.map_or(-1, Timestamp::unix_millis))
-        .bind(at.unix_millis())
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected() > 0)
+        claim_reminder_in(&self.pool, "incidents", id, previous, at).await
     }
 
     async fn outage_incidents(
@@ -418,5 +430,25 @@ impl AlertingStore for Store {
         .await
         .map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn unacknowledged_outage_incidents(&self) -> Result<Vec<OutageIncident>, StorageError> {
+        let rows: Vec<OutageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {OUTAGE_COLUMNS} FROM outage_incidents WHERE closed_at IS NULL \
+             AND acknowledged_at IS NULL ORDER BY opened_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows.into_iter().map(outage_incident_of).collect())
+    }
+
+    async fn claim_outage_reminder(
+        &self,
+        id: &str,
+        previous: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        claim_reminder_in(&self.pool, "outage_incidents", id, previous, at).await
     }
 }

@@ -1,18 +1,28 @@
 //! The alerting store's contract (issue 21), on both databases: source severities, contact
 //! lists and their channels, a connection's or probe's own alerting, acknowledgements and
-//! reminder claims;
+//! reminder claims of connection and outage incidents;
 //! and on PostgreSQL two pools (two server processes) racing for each reminder.
 
 use std::collections::BTreeMap;
 
 use netpulse_adapters::storage::postgres::PostgresStorage;
+use netpulse_domain::alert::AlertPolicy;
+use netpulse_domain::check::{
+    CheckKind, CheckMeasurement, CheckParams, CheckRole, CheckSpec, FailureClass, Family,
+    FamilyMode, Outcome,
+};
+use netpulse_domain::id::CheckId;
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
-use netpulse_ports::alerting_store::{AlertRoute, AlertSubject, AlertingStore, ContactList};
+use netpulse_domain::values::Labels;
+use netpulse_ports::alerting_store::{
+    AlertRoute, AlertSubject, AlertingStore, ContactList, OutageIncident,
+};
+use netpulse_ports::check_store::Check;
 use netpulse_ports::notification_store::{Incident, StoredChannel};
 use netpulse_ports::notify::{ChannelKind, NotificationKind};
 use netpulse_ports::storage::{Storage, StorageError};
 
-use crate::storage::helpers::{at, new_id, pg, seeded};
+use crate::storage::helpers::{at, digest, new_id, pg, probe, seeded};
 
 macro_rules! alerting_tests {
     ($($name:ident),* $(,)?) => {
@@ -42,6 +52,7 @@ alerting_tests!(
     severities_lists_and_routes_round_trip,
     acknowledgement_and_reminders_are_conditional,
     a_probes_route_holds_its_list_until_the_probe_goes,
+    outage_reminders_are_claimed_once_and_stop_at_the_acknowledgement,
 );
 
 fn channel(name: &str) -> StoredChannel {
@@ -297,4 +308,142 @@ pub(crate) async fn a_probes_route_holds_its_list_until_the_probe_goes(s: &dyn S
         AlertRoute::default()
     );
     s.delete_contact_list(&ops.id).await.unwrap();
+}
+
+/// A probe with one ICMP check (IPv4) whose rounds fail from minute 3: outage incidents open
+/// for `v4` and `all`; returns the `v4` one.
+async fn open_outage(s: &dyn Storage) -> OutageIncident {
+    let p = probe("outage-home");
+    s.create_probe(&p, &digest(7)).await.unwrap();
+    let c = Check {
+        id: CheckId::parse(&new_id()).unwrap(),
+        probe_id: p.id.clone(),
+        spec: CheckSpec {
+            kind: CheckKind::Icmp,
+            target: "1.1.1.1".into(),
+            port: None,
+            family: FamilyMode::V4,
+            role: CheckRole::Connectivity,
+            interval_s: 60,
+            params: CheckParams::default_for(CheckKind::Icmp),
+        }
+        .validate()
+        .unwrap(),
+        alerts: None,
+        enabled: true,
+        labels: Labels::new(),
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    s.create_checks(std::slice::from_ref(&c)).await.unwrap();
+    let rounds: Vec<CheckMeasurement> = (0..6)
+        .map(|k| {
+            if k >= 3 {
+                CheckMeasurement::failed(
+                    c.id.clone(),
+                    at(k * 60),
+                    Family::V4,
+                    Outcome::Fail,
+                    FailureClass::Timeout,
+                    "no answer",
+                )
+            } else {
+                CheckMeasurement::new(c.id.clone(), at(k * 60), Family::V4, Outcome::Ok)
+            }
+        })
+        .collect();
+    s.record_check_results(&p.id, &rounds, &AlertPolicy::default())
+        .await
+        .unwrap();
+    let open = s.unacknowledged_outage_incidents().await.unwrap();
+    let mut families: Vec<&str> = open.iter().map(|i| i.family.as_str()).collect();
+    families.sort_unstable();
+    assert_eq!(families, ["all", "v4"], "{open:?}");
+    assert!(open.iter().all(|i| i.probe_id == p.id.to_string()));
+    open.into_iter().find(|i| i.family == "v4").unwrap()
+}
+
+pub(crate) async fn outage_reminders_are_claimed_once_and_stop_at_the_acknowledgement(
+    s: &dyn Storage,
+) {
+    let incident = open_outage(s).await;
+    assert_eq!(incident.reminded_at, None);
+    let t1 = at(3600);
+    assert!(
+        s.claim_outage_reminder(&incident.id, None, t1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.claim_outage_reminder(&incident.id, None, t1)
+            .await
+            .unwrap(),
+        "the same reminder again"
+    );
+    assert!(
+        !s.claim_outage_reminder(&incident.id, Some(t1), t1)
+            .await
+            .unwrap(),
+        "a claim moves time forward"
+    );
+    let stored = s.outage_incident(&incident.id).await.unwrap().unwrap();
+    assert_eq!(stored.reminded_at, Some(t1));
+    let open = s.unacknowledged_outage_incidents().await.unwrap();
+    assert_eq!(open.len(), 2);
+    assert!(open.contains(&stored), "{open:?}");
+    assert!(
+        open.iter()
+            .any(|i| i.family == "all" && i.reminded_at.is_none()),
+        "the other family's is its own: {open:?}"
+    );
+    assert!(
+        s.acknowledge_outage_incident(&incident.id, "ops@example.org", at(4000))
+            .await
+            .unwrap()
+    );
+    let open = s.unacknowledged_outage_incidents().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].family, "all");
+    assert!(
+        !s.claim_outage_reminder(&incident.id, Some(t1), at(7200))
+            .await
+            .unwrap(),
+        "no reminder once acknowledged"
+    );
+    assert!(
+        !s.claim_outage_reminder("no-such-incident", None, at(7200))
+            .await
+            .unwrap()
+    );
+}
+
+/// Two server processes (two pools) race for each outage reminder: exactly one wins each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_never_send_the_same_outage_reminder() {
+    let Some(db) = pg().await else { return };
+    let a: &dyn Storage = db.storage.as_ref();
+    let b = PostgresStorage::open(&db.url).await.unwrap();
+    let incident = open_outage(a).await;
+    let mut previous = None;
+    for round in 1..=20_i64 {
+        let t = at(3600 + round * 1000);
+        let (x, y) = tokio::join!(
+            a.claim_outage_reminder(&incident.id, previous, t),
+            b.claim_outage_reminder(&incident.id, previous, t)
+        );
+        assert_eq!(
+            u8::from(x.unwrap()) + u8::from(y.unwrap()),
+            1,
+            "round {round}"
+        );
+        previous = Some(t);
+    }
+    assert_eq!(
+        a.outage_incident(&incident.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .reminded_at,
+        previous
+    );
 }

@@ -17,6 +17,7 @@ use crate::http::payload::{Fields, JsonBody};
 use crate::http::problem::ApiError;
 use crate::http::rest::{Created, NoContent};
 use crate::service::App;
+use crate::service::notifications::incident_list::{self, IncidentEntry};
 use crate::service::notifications::{alerting, maintenance};
 
 /// A maintenance window: alerts of the connection are held back during it.
@@ -103,6 +104,33 @@ pub struct OutageIncidentDto {
     pub acknowledged_at: Option<String>,
 }
 
+/// One incident of any kind, as the `/incidents` page lists it.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct IncidentEntryDto {
+    /// `connection` (acknowledged at `/incidents/{id}/ack`) or `outage` (at
+    /// `/outage-incidents/{id}/ack`).
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The connection's or probe's id.
+    pub subject_id: String,
+    /// Its subject's name: `connection (probe)`, or `probe: outage over IPv4`.
+    pub subject: String,
+    /// The severity its messages carry: `critical`, `high`, `medium` or `low`.
+    pub severity: String,
+    /// `open`, `acked` or `resolved`.
+    pub state: String,
+    /// Opened (RFC 3339).
+    pub opened_at: String,
+    /// Closed (RFC 3339), null while open.
+    pub closed_at: Option<String>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When (RFC 3339).
+    pub acknowledged_at: Option<String>,
+}
+
 /// Incidents.
 #[derive(Debug, Object)]
 pub struct IncidentListDto {
@@ -110,6 +138,24 @@ pub struct IncidentListDto {
     pub items: Vec<IncidentDto>,
     /// Outage incidents, by opening time (none when a connection is asked for).
     pub outages: Vec<OutageIncidentDto>,
+    /// Every incident of any kind (the two lists above in one), newest first, with its
+    /// subject's name and severity.
+    pub entries: Vec<IncidentEntryDto>,
+}
+
+fn entry_dto(e: IncidentEntry) -> IncidentEntryDto {
+    IncidentEntryDto {
+        kind: e.kind.as_str().to_owned(),
+        id: e.id,
+        subject_id: e.subject_id,
+        subject: e.subject,
+        severity: e.severity.as_str().to_owned(),
+        state: e.state.as_str().to_owned(),
+        opened_at: e.opened_at.to_rfc3339(),
+        closed_at: e.closed_at.map(Timestamp::to_rfc3339),
+        acknowledged_by: e.acknowledged_by,
+        acknowledged_at: e.acknowledged_at.map(Timestamp::to_rfc3339),
+    }
 }
 
 fn maintenance_dto(w: StoredMaintenance) -> MaintenanceDto {
@@ -299,9 +345,11 @@ impl MaintenanceApi {
         } else {
             alerting::outage_incidents(&self.app, q.since, q.until, state).await?
         };
+        let entries = incident_list::incident_entries(&self.app, &list, &outages).await?;
         Ok(Json(IncidentListDto {
             items: list.into_iter().map(incident_dto).collect(),
             outages: outages.into_iter().map(outage_incident_dto).collect(),
+            entries: entries.into_iter().map(entry_dto).collect(),
         }))
     }
 }

@@ -10,6 +10,7 @@
 pub mod alerting;
 pub mod channels;
 pub mod deliveries;
+pub mod incident_list;
 pub mod maintenance;
 pub mod settings;
 

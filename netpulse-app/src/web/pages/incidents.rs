@@ -1,7 +1,9 @@
 //! Incidents `/incidents`: a page shell whose Alpine component (`static/alerting.js`,
-//! `incidents`) lists open, acknowledged or resolved incidents through
-//! `GET /api/v1/incidents?state=…` and acknowledges one with `POST /api/v1/incidents/{id}/ack`
-//! (the button is shown to roles with `alerts:ack`; the API decides).
+//! `incidents`) lists open, acknowledged or resolved incidents of every kind (connection alerts
+//! and outages, the `entries` of `GET /api/v1/incidents?state=…`) with their subject, severity
+//! and state, and acknowledges one with `POST /api/v1/incidents/{id}/ack` or
+//! `/outage-incidents/{id}/ack` (the button is shown to roles with `alerts:ack`; the API
+//! decides).
 
 use poem::web::Data;
 use poem::{Request, Response, handler};
