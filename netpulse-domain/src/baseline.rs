@@ -13,6 +13,9 @@
 //!   `value < median × (1 − pct/100)`; for a higher-is-worse one (ping, jitter, loss, RTT)
 //!   `value > median × (1 + pct/100)`. `pct` defaults to [`DEFAULT_DEVIATION_PCT`].
 
+use crate::error::InvalidValue;
+use crate::measurement::Observation;
+
 /// Samples needed before a baseline is reliable.
 pub const MIN_SAMPLES: usize = 50;
 /// Days in the window.
@@ -83,6 +86,102 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// The band around the median within `pct` percent: `(median × (1 − pct/100), median ×
+    /// (1 + pct/100))`, the low end at least 0. A lower-is-worse result breaches below the low
+    /// end, a higher-is-worse one above the high end.
+    pub fn band(&self, pct: f64) -> (f64, f64) {
+        (
+            (self.median * (1.0 - pct / 100.0)).max(0.0),
+            self.median * (1.0 + pct / 100.0),
+        )
+    }
+}
+
+/// A metric of a connection's speed tests that has a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    /// Download, bits per second.
+    Download,
+    /// Upload, bits per second.
+    Upload,
+    /// Idle latency, ms.
+    Ping,
+}
+
+impl Metric {
+    /// Every metric, in display order.
+    pub const ALL: [Self; 3] = [Self::Download, Self::Upload, Self::Ping];
+
+    /// The code in storage and on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Download => "download",
+            Self::Upload => "upload",
+            Self::Ping => "ping",
+        }
+    }
+
+    /// Reads a metric code.
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == text)
+            .ok_or_else(|| InvalidValue::new("metric", text, "is not a baseline metric"))
+    }
+
+    /// Which way it gets worse.
+    pub const fn worse(self) -> Worse {
+        match self {
+            Self::Download | Self::Upload => Worse::Lower,
+            Self::Ping => Worse::Higher,
+        }
+    }
+
+    /// Its figure in a result (`None` for a failed test or an unknown figure).
+    pub fn of(self, o: &Observation) -> Option<f64> {
+        if !o.completed() {
+            return None;
+        }
+        match self {
+            Self::Download => o.download_bps,
+            Self::Upload => o.upload_bps,
+            Self::Ping => o.ping_ms,
+        }
+        .filter(|v| v.is_finite())
+    }
+}
+
+/// The baselines in force for a connection's result: at most one per metric.
+pub type InForce = [(Metric, Baseline)];
+
+/// Whether `o` is more than `pct` percent worse than any of its reliable baselines.
+pub fn deviates(o: &Observation, in_force: &InForce, pct: f64) -> bool {
+    in_force.iter().any(|(metric, b)| {
+        metric
+            .of(o)
+            .is_some_and(|v| b.breached_by(v, metric.worse(), pct))
+    })
+}
+
+/// The samples of each metric in a window of results (a failed result or an unknown figure
+/// adds nothing), and their baselines.
+pub fn of_results<'a>(results: impl IntoIterator<Item = &'a Observation>) -> Vec<(Metric, Baseline)> {
+    let mut samples: [Vec<f64>; 3] = [vec![], vec![], vec![]];
+    for o in results {
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            if let Some(v) = m.of(o) {
+                samples[i].push(v);
+            }
+        }
+    }
+    Metric::ALL
+        .into_iter()
+        .zip(samples)
+        .filter_map(|(m, v)| Baseline::of(&v).map(|b| (m, b)))
+        .collect()
+}
+
 fn median_sorted(v: &[f64]) -> f64 {
     let n = v.len();
     if n % 2 == 1 {
@@ -138,5 +237,66 @@ mod tests {
         assert!(!b.breached_by(500.0, Worse::Lower, DEFAULT_DEVIATION_PCT));
         assert!(b.breached_by(130.1, Worse::Higher, DEFAULT_DEVIATION_PCT));
         assert!(!b.breached_by(130.0, Worse::Higher, DEFAULT_DEVIATION_PCT));
+    }
+
+    fn result(down: f64, up: f64, ping: f64) -> Observation {
+        Observation {
+            download_bps: Some(down),
+            upload_bps: Some(up),
+            ping_ms: Some(ping),
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn results_give_one_baseline_per_metric_with_figures() {
+        let mut rs: Vec<Observation> = (1..=50)
+            .map(|i| result(f64::from(i) * 1e6, 10e6, 20.0))
+            .collect();
+        rs.push(Observation::failed(
+            crate::measurement::FailureClass::Network,
+            "down",
+        ));
+        rs.push(Observation {
+            ping_ms: None,
+            ..result(1e6, 10e6, 0.0)
+        });
+        let b = of_results(&rs);
+        let down = b.iter().find(|(m, _)| *m == Metric::Download).unwrap().1;
+        assert_eq!(down.n, 51);
+        assert_eq!(down.median, 25e6);
+        let ping = b.iter().find(|(m, _)| *m == Metric::Ping).unwrap().1;
+        assert_eq!((ping.n, ping.median), (50, 20.0));
+        assert!(of_results(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_result_deviates_on_any_metric_in_its_worse_direction() {
+        let b = of_results(&vec![result(100e6, 20e6, 10.0); 50]);
+        assert!(!deviates(&result(100e6, 20e6, 10.0), &b, 30.0));
+        assert!(deviates(&result(69e6, 20e6, 10.0), &b, 30.0));
+        assert!(deviates(&result(100e6, 13e6, 10.0), &b, 30.0));
+        assert!(deviates(&result(100e6, 20e6, 13.5), &b, 30.0));
+        // Better is never a deviation; a wider deviation lets it pass.
+        assert!(!deviates(&result(300e6, 90e6, 1.0), &b, 30.0));
+        assert!(!deviates(&result(69e6, 20e6, 10.0), &b, 40.0));
+        // A failed test is test_failed, not a deviation; nothing deviates from no baseline.
+        let failed = Observation::failed(crate::measurement::FailureClass::Network, "x");
+        assert!(!deviates(&failed, &b, 30.0));
+        assert!(!deviates(&result(1.0, 1.0, 999.0), &[], 30.0));
+        // Collecting (< 50 samples): no deviation.
+        let collecting = of_results(&vec![result(100e6, 20e6, 10.0); 49]);
+        assert!(!deviates(&result(1.0, 1.0, 999.0), &collecting, 30.0));
+    }
+
+    #[test]
+    fn the_band_and_metric_codes() {
+        let b = Baseline::of(&[100.0]).unwrap();
+        assert_eq!(b.band(30.0), (70.0, 130.0));
+        assert_eq!(b.band(200.0), (0.0, 300.0));
+        for m in Metric::ALL {
+            assert_eq!(Metric::parse(m.as_str()).unwrap(), m);
+        }
+        assert_eq!(Metric::parse("jitter").unwrap_err().field, "metric");
     }
 }
