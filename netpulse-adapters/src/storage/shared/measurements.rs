@@ -22,6 +22,10 @@ use crate::storage::rollup_rows::{MARK_DIRTY, hour_of};
 use crate::storage::rows::{ConnectionRow, MeasurementRow, StateRow, breaches_to_text, invalid};
 use crate::storage::{found, sql, unavailable};
 
+/// How far back a baseline row stays in force, seconds (two days: a local day may last 25 h,
+/// and the nightly recompute runs after midnight).
+const IN_FORCE_SECONDS: i64 = 2 * 86_400;
+
 #[async_trait]
 impl MeasurementStore for Store {
     async fn record(
@@ -57,7 +61,19 @@ impl MeasurementStore for Store {
             )));
         }
         let previous = state_row.into_state()?;
-        let decision = ingest::decide(&previous, &connection, m, default_alerts);
+        // The baselines of the result's day: a row is in force from its local day's start
+        // (the newest of the last two days, as the nightly recompute may not have run yet).
+        let in_force: Vec<_> = super::baselines::in_force(
+            &mut tx,
+            &m.connection_id,
+            m.completed_at.plus_seconds(-IN_FORCE_SECONDS),
+            m.completed_at,
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.metric, r.baseline))
+        .collect();
+        let decision = ingest::decide(&previous, &connection, m, default_alerts, &in_force);
         let m = decision.measurement;
         insert_measurement(&mut tx, &m).await?;
         mark_dirty(&mut tx, &m.connection_id, m.completed_at).await?;
