@@ -20,6 +20,12 @@ use crate::measurement::Observation;
 pub const MIN_SAMPLES: usize = 50;
 /// Days in the window.
 pub const WINDOW_DAYS: u32 = 14;
+/// Minutes after local midnight (site time zone) from which the day's baselines are computed.
+pub const RECOMPUTE_AFTER_MINUTES: u32 = 30;
+/// How long a day's row stays in force, seconds: a result is judged against the newest row of
+/// its series that started at most this long before it (two days: a local day may last 25 h,
+/// and the recompute runs after midnight).
+pub const IN_FORCE_SECONDS: i64 = 2 * 86_400;
 /// The default deviation, percent.
 pub const DEFAULT_DEVIATION_PCT: f64 = 30.0;
 
@@ -182,6 +188,12 @@ pub fn of_results<'a>(results: impl IntoIterator<Item = &'a Observation>) -> Vec
         .collect()
 }
 
+/// Whether the nightly recompute of local day `today` is due, `minutes` after its local
+/// midnight, when the last recompute was of `computed_day`: once a day, from 00:30.
+pub fn recompute_due(today: &str, minutes: u32, computed_day: Option<&str>) -> bool {
+    minutes >= RECOMPUTE_AFTER_MINUTES && computed_day != Some(today)
+}
+
 fn median_sorted(v: &[f64]) -> f64 {
     let n = v.len();
     if n % 2 == 1 {
@@ -287,6 +299,14 @@ mod tests {
         // Collecting (< 50 samples): no deviation.
         let collecting = of_results(&vec![result(100e6, 20e6, 10.0); 49]);
         assert!(!deviates(&result(1.0, 1.0, 999.0), &collecting, 30.0));
+    }
+
+    #[test]
+    fn the_recompute_runs_once_a_day_from_half_past_midnight() {
+        assert!(!recompute_due("2026-12-04", 29, Some("2026-12-03")));
+        assert!(recompute_due("2026-12-04", 30, Some("2026-12-03")));
+        assert!(recompute_due("2026-12-04", 600, None));
+        assert!(!recompute_due("2026-12-04", 600, Some("2026-12-04")));
     }
 
     #[test]

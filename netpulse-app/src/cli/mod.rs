@@ -11,6 +11,7 @@ pub mod or_none;
 pub mod outages;
 pub mod output;
 pub mod probe;
+pub mod baselines;
 pub mod rollups;
 pub mod serve;
 pub mod status;
@@ -81,6 +82,9 @@ pub enum Command {
     /// Maintain the speed rollups (hourly, daily, weekly buckets).
     #[command(subcommand)]
     Rollups(rollups::RollupsCommand),
+    /// The connections' baselines (14-day medians the deviation alerts compare against).
+    #[command(subcommand)]
+    Baselines(baselines::BaselinesCommand),
     /// The fleet: agent states, probe maintenance, registration tokens.
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
@@ -252,6 +256,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Rollups(cmd) => rollups::rollups(&cli.database_url, &out, cmd).await,
+        Command::Baselines(cmd) => baselines::baselines(&cli.database_url, &out, cmd).await,
         Command::Openapi => {
             let app = crate::startup::offline_app().await?;
             println!("{}", crate::startup::openapi_json(&app));

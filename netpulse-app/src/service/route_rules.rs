@@ -71,6 +71,11 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(TestsRun),
     ),
     (
+        "GET",
+        "/v1/connections/{connection_id}/baseline",
+        Needs(ResultsRead),
+    ),
+    (
         "POST",
         "/v1/connections/{connection_id}/maintenance-windows",
         Needs(SchedulesWrite),

@@ -35,7 +35,7 @@ fn stored(row: Row) -> Result<StoredBaseline, StorageError> {
     let (id, metric, day, day_start, n, median, p10, p90, mad, computed_at) = row;
     Ok(StoredBaseline {
         connection: ConnectionId::parse(&id).map_err(|e| invalid(e.field, &e.value, e.reason))?,
-        metric: Metric::parse(&metric).map_err(|e| invalid(e.field, &e.value, e.reason))?,
+        metric: Metric::parse(&metric)?,
         day,
         day_start: Timestamp::from_unix_millis(day_start),
         baseline: Baseline {

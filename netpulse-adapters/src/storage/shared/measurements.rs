@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertPolicy;
+use netpulse_domain::baseline::IN_FORCE_SECONDS;
 use netpulse_domain::id::{ConnectionId, ResultId};
 use netpulse_domain::ingest;
 use netpulse_domain::measurement::Observation;
@@ -21,10 +22,6 @@ use crate::storage::list::{Cursor, push_filter, sort_spec};
 use crate::storage::rollup_rows::{MARK_DIRTY, hour_of};
 use crate::storage::rows::{ConnectionRow, MeasurementRow, StateRow, breaches_to_text, invalid};
 use crate::storage::{found, sql, unavailable};
-
-/// How far back a baseline row stays in force, seconds (two days: a local day may last 25 h,
-/// and the nightly recompute runs after midnight).
-const IN_FORCE_SECONDS: i64 = 2 * 86_400;
 
 #[async_trait]
 impl MeasurementStore for Store {
@@ -61,8 +58,7 @@ impl MeasurementStore for Store {
             )));
         }
         let previous = state_row.into_state()?;
-        // The baselines of the result's day: a row is in force from its local day's start
-        // (the newest of the last two days, as the nightly recompute may not have run yet).
+        // The baselines in force at the result (rows, not history: see `baseline`).
         let in_force: Vec<_> = super::baselines::in_force(
             &mut tx,
             &m.connection_id,
