@@ -215,3 +215,76 @@ pub(crate) async fn baseline_input_is_checked_with_field_names(t: &TestApp) {
         .await;
     assert_eq!(status, 404);
 }
+
+/// How the chart draws the baseline band: the fraction of the band's rows (at mid-width) that
+/// are tinted with the accent colour, and the band's pixel rows.
+const BAND_REPORT: &str = r"
+const el = document.querySelector('.chart');
+const u = el.npPlot;
+const data = JSON.parse(document.querySelector('script[x-ref=data]').textContent);
+const band = (data.bands || {}).download;
+if (!band) return { band: null };
+const top = u.valToPos(band.high, 'y', true), bottom = u.valToPos(band.low, 'y', true);
+const b = u.bbox;
+const x = Math.round(b.left + 3);
+const share = (y0, y1) => { const img = u.ctx.getImageData(x, Math.round(y0), 1, Math.max(1, Math.round(y1 - y0))).data;
+  let tinted = 0, n = 0; for (let p = 0; p < img.length; p += 4) { n++; if (img[p + 3] > 0) tinted++; } return tinted / Math.max(n, 1); };
+return { band: band, top: top, bottom: bottom, tinted: share(top + 2, bottom - 2), below: share(bottom + 4, b.top + b.height - 4), key: document.querySelector('.chart-key').textContent };
+";
+
+pub(crate) async fn the_dashboard_draws_the_baseline_band(t: &TestApp) {
+    let b = crate::browser::Browser::start(
+        &t.base,
+        &format!("{}-baseline", crate::web_browser::db_label()),
+    )
+    .await;
+    crate::web_charts::first_admin(&b).await;
+    let agent = t.probe("home").await;
+    let c = connection(t, &agent, "wan1").await;
+    // Noon tomorrow, so that today has a morning of results whatever the time of the run.
+    let start = t.clock_now().unix_seconds();
+    let today = Timestamp::from_unix_seconds(start.div_euclid(DAY) * DAY + DAY);
+    t.clock
+        .advance_seconds(today.unix_seconds() + 12 * 3600 - start);
+    // 14 days of 4 tests around 930 Mbps (± 5 %), then this morning's, two of them slow (and
+    // so unhealthy: more than 30 % below the baseline).
+    for day in (1..=14).rev() {
+        for (i, h) in [1, 7, 13, 19].into_iter().enumerate() {
+            let at = today.plus_seconds(-day * DAY + h * 3600);
+            let wobble = 1.0 + 0.05 * (((day * 4 + i as i64) % 5) as f64 - 2.0) / 2.0;
+            let bytes = format!("{}", (116_445_504.0 * wobble).round());
+            push(t, &agent, &result(&c, at, &bytes, true)).await;
+        }
+    }
+    baselines::rebuild(&t.app, Some(&c.id)).await.unwrap();
+    for h in 1..=11_i64 {
+        let slow = if h % 5 == 0 { "50000000" } else { NORMAL };
+        let r = push(t, &agent, &result(&c, today.plus_seconds(h * 3600), slow, true)).await;
+        assert_eq!(r["healthy"], h % 5 != 0, "{r}");
+    }
+    netpulse_app::service::rollups::catch_up(&t.app).await.unwrap();
+    b.goto("/?range=7d").await;
+    b.watch_errors().await;
+    b.wait_until("the chart", "document.querySelector('.chart').npPlot")
+        .await;
+    let r = b.eval(BAND_REPORT).await;
+    assert!(!r["band"].is_null(), "the chart has the download band: {r}");
+    assert!(
+        r["tinted"].as_f64().unwrap() > 0.9,
+        "the band is drawn over its rows: {r}"
+    );
+    assert!(
+        r["below"].as_f64().unwrap() < 0.2,
+        "and not below them: {r}"
+    );
+    assert!(
+        r["key"].as_str().unwrap().contains("baseline (14-day median ± 30 %)"),
+        "{r}"
+    );
+    b.screenshots_both("dashboard-baseline").await;
+    assert!(
+        b.errors().await.is_empty(),
+        "script errors: {:?}",
+        b.errors().await
+    );
+}

@@ -127,6 +127,7 @@ on_both_databases!(
     web_browser::notifications_page_in_a_browser,
     alerting_browser::alerting_pages_in_a_browser,
     web_charts::sparse_week_in_a_browser,
+    baselines::the_dashboard_draws_the_baseline_band,
     web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
     limits::rest_json_bodies_are_capped_at_one_mib,
