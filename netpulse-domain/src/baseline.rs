@@ -172,7 +172,9 @@ pub fn deviates(o: &Observation, in_force: &InForce, pct: f64) -> bool {
 
 /// The samples of each metric in a window of results (a failed result or an unknown figure
 /// adds nothing), and their baselines.
-pub fn of_results<'a>(results: impl IntoIterator<Item = &'a Observation>) -> Vec<(Metric, Baseline)> {
+pub fn of_results<'a>(
+    results: impl IntoIterator<Item = &'a Observation>,
+) -> Vec<(Metric, Baseline)> {
     let mut samples: [Vec<f64>; 3] = [vec![], vec![], vec![]];
     for o in results {
         for (i, m) in Metric::ALL.into_iter().enumerate() {

@@ -177,7 +177,8 @@ mod tests {
             &ConnectionState::default(),
             &connection(None),
             measurement(1, t(0), SLOW),
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
         assert_eq!(
@@ -192,7 +193,8 @@ mod tests {
             &ConnectionState::default(),
             &connection(None),
             measurement(1, t(0), FAST),
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert!(d.measurement.verdict.healthy());
         assert_eq!(
@@ -223,7 +225,8 @@ mod tests {
             &ConnectionState::default(),
             &connection(None),
             m,
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::TestFailed]);
         assert_eq!(d.next.last.map(|l| l.completed_at), Some(t(0)));
@@ -246,7 +249,8 @@ mod tests {
             &previous,
             &connection(None),
             measurement(1, t(0), SLOW),
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert!(d.late);
         assert_eq!(d.next, previous);
@@ -263,7 +267,8 @@ mod tests {
                 &state,
                 connection,
                 measurement(n, at, *speed),
-                &AlertPolicy::default(), &[],
+                &AlertPolicy::default(),
+                &[],
             )
             .next;
         }
@@ -290,7 +295,8 @@ mod tests {
             &previous,
             &c,
             measurement(103, t(-86_400 * 7), SLOW),
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
         assert_eq!(d.next, previous);
@@ -305,7 +311,8 @@ mod tests {
                 &state,
                 &c,
                 measurement(200 + n, t(-3600 * i64::from(n + 1)), FAST),
-                &AlertPolicy::default(), &[],
+                &AlertPolicy::default(),
+                &[],
             )
             .next;
         }
@@ -313,7 +320,8 @@ mod tests {
             &state,
             &c,
             measurement(300, t(5 * 3600), FAST),
-            &AlertPolicy::default(), &[],
+            &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.edge, Some(AlertEdge::Recovery { consecutive: 1 }));
         assert_eq!(d.next.last.map(|l| l.completed_at), Some(t(5 * 3600)));
@@ -339,7 +347,8 @@ mod tests {
                 &state,
                 &c,
                 measurement(400 + n, t(-60 * i64::from(n + 1)), SLOW),
-                &AlertPolicy::default(), &[],
+                &AlertPolicy::default(),
+                &[],
             );
             assert_eq!(d.edge, None);
             state = d.next;
@@ -491,7 +500,10 @@ mod tests {
                 &AlertPolicy::default(),
                 &reliable,
             );
-            assert_eq!(d.measurement.verdict.breaches, vec![Breach::BaselineDeviation]);
+            assert_eq!(
+                d.measurement.verdict.breaches,
+                vec![Breach::BaselineDeviation]
+            );
             state = d.next;
             edges.extend(d.edge);
         }

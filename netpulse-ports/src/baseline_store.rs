@@ -58,5 +58,4 @@ pub trait BaselineStore: Send + Sync {
         since: Timestamp,
         at: Timestamp,
     ) -> Result<Vec<StoredBaseline>, StorageError>;
-
 }

@@ -3,6 +3,7 @@
 //! exactly one JSON object. Exit status: 0 on success, 2 on invalid input (the message names the
 //! flag), 1 on other errors.
 
+pub mod baselines;
 pub mod check;
 pub mod connection;
 pub mod fleet;
@@ -11,7 +12,6 @@ pub mod or_none;
 pub mod outages;
 pub mod output;
 pub mod probe;
-pub mod baselines;
 pub mod rollups;
 pub mod serve;
 pub mod status;

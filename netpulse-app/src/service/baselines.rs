@@ -135,7 +135,10 @@ pub async fn nightly(app: &App) -> Result<bool, AppError> {
     Ok(true)
 }
 
-async fn require(app: &App, id: &ConnectionId) -> Result<netpulse_domain::model::Connection, AppError> {
+async fn require(
+    app: &App,
+    id: &ConnectionId,
+) -> Result<netpulse_domain::model::Connection, AppError> {
     app.storage
         .connection(id)
         .await?

@@ -150,7 +150,9 @@ pub fn start_notifications(
         timing,
     );
     // Housekeeping recomputes the baselines nightly, under its lease.
-    notifications.add_chore(Arc::new(crate::service::baselines::NightlyChore(app.clone())));
+    notifications.add_chore(Arc::new(crate::service::baselines::NightlyChore(
+        app.clone(),
+    )));
     app.listeners.push(notifications.listener());
     app.notifications = Some(notifications.clone());
     let tasks = notifications.start();

@@ -148,7 +148,13 @@ pub(crate) async fn a_deviation_from_the_baseline_alerts_after_n_and_collecting_
     let day = today.to_rfc3339();
     assert_eq!(down["day"], day.split('T').next().unwrap());
     let y = baseline(t, &young).await;
-    assert_eq!((y["metrics"][0]["n"].clone(), y["metrics"][0]["reliable"].clone()), (json!(49), json!(false)));
+    assert_eq!(
+        (
+            y["metrics"][0]["n"].clone(),
+            y["metrics"][0]["reliable"].clone()
+        ),
+        (json!(49), json!(false))
+    );
 
     // 60 % of the baseline is more than 30 % below it: a breach each, an alert on the third.
     let slow = "69867302";
@@ -191,7 +197,10 @@ pub(crate) async fn a_deviation_from_the_baseline_alerts_after_n_and_collecting_
     t.clock.advance_seconds(600);
     let r = push(t, &agent, &result(&c, t.clock_now(), slow, true)).await;
     assert_eq!(r["breaches"], json!([]), "{r}");
-    close(&baseline(t, &c).await["metrics"][0]["bandLow"], median * 0.5);
+    close(
+        &baseline(t, &c).await["metrics"][0]["bandLow"],
+        median * 0.5,
+    );
 }
 
 pub(crate) async fn baseline_input_is_checked_with_field_names(t: &TestApp) {
@@ -209,7 +218,10 @@ pub(crate) async fn baseline_input_is_checked_with_field_names(t: &TestApp) {
         assert_eq!(body["field"], "baselineDeviationPct", "{body}");
     }
     let (status, body) = t.get("/api/v1/connections/nope/baseline").await;
-    assert_eq!((status, body["field"].as_str()), (400, Some("connectionId")));
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("connectionId"))
+    );
     let (status, _) = t
         .get("/api/v1/connections/11111111-1111-4111-8111-111111111111/baseline")
         .await;
@@ -259,10 +271,17 @@ pub(crate) async fn the_dashboard_draws_the_baseline_band(t: &TestApp) {
     baselines::rebuild(&t.app, Some(&c.id)).await.unwrap();
     for h in 1..=11_i64 {
         let slow = if h % 5 == 0 { "50000000" } else { NORMAL };
-        let r = push(t, &agent, &result(&c, today.plus_seconds(h * 3600), slow, true)).await;
+        let r = push(
+            t,
+            &agent,
+            &result(&c, today.plus_seconds(h * 3600), slow, true),
+        )
+        .await;
         assert_eq!(r["healthy"], h % 5 != 0, "{r}");
     }
-    netpulse_app::service::rollups::catch_up(&t.app).await.unwrap();
+    netpulse_app::service::rollups::catch_up(&t.app)
+        .await
+        .unwrap();
     b.goto("/?range=7d").await;
     b.watch_errors().await;
     b.wait_until("the chart", "document.querySelector('.chart').npPlot")
@@ -278,7 +297,10 @@ pub(crate) async fn the_dashboard_draws_the_baseline_band(t: &TestApp) {
         "and not below them: {r}"
     );
     assert!(
-        r["key"].as_str().unwrap().contains("baseline (14-day median ± 30 %)"),
+        r["key"]
+            .as_str()
+            .unwrap()
+            .contains("baseline (14-day median ± 30 %)"),
         "{r}"
     );
     b.screenshots_both("dashboard-baseline").await;

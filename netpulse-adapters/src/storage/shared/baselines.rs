@@ -39,7 +39,7 @@ fn stored(row: Row) -> Result<StoredBaseline, StorageError> {
         day,
         day_start: Timestamp::from_unix_millis(day_start),
         baseline: Baseline {
-            n: usize::try_from(n).map_err(|_| invalid("n", &n.to_string(), "is negative"))?,
+            n: usize::try_from(n).map_err(|_| invalid("n", n, "is negative"))?,
             median,
             p10,
             p90,
@@ -156,4 +156,3 @@ pub(super) async fn in_force(
     }
     Ok(out)
 }
-

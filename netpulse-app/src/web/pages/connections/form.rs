@@ -303,7 +303,8 @@ impl ConnectionForm {
                 &self.max_packet_loss_percent,
                 "a percentage",
             )),
-            baseline_deviation_pct: parse(
+            // Empty keeps the stored deviation (30 % on a new connection).
+            baseline_deviation_pct: optional(
                 errors,
                 "baseline_deviation_pct",
                 &self.baseline_deviation_pct,
