@@ -4,7 +4,8 @@
 ALTER TABLE connections ADD COLUMN baseline_deviation_pct DOUBLE PRECISION NOT NULL DEFAULT 30;
 
 -- One row per series, metric and local day (site time zone): the baseline in force from
--- day_start, computed from the 14 local days before it. series_kind is `connection`.
+-- day_start, computed from the 14 local days before it. series_kind is `connection` (metrics
+-- download, upload, ping) or `check` (metrics latency_v4, latency_v6).
 CREATE TABLE baselines (
     series_kind     TEXT             NOT NULL,
     series_id       TEXT             NOT NULL,

@@ -13,6 +13,8 @@
 //!   `value < median × (1 − pct/100)`; for a higher-is-worse one (ping, jitter, loss, RTT)
 //!   `value > median × (1 + pct/100)`. `pct` defaults to [`DEFAULT_DEVIATION_PCT`].
 
+use crate::Timestamp;
+use crate::check::{Family, Outcome};
 use crate::error::InvalidValue;
 use crate::measurement::Observation;
 
@@ -190,6 +192,44 @@ pub fn of_results<'a>(
         .collect()
 }
 
+/// One check result as a latency baseline reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckSample {
+    /// Its round.
+    pub at: Timestamp,
+    /// Its family.
+    pub family: Family,
+    /// How it came out.
+    pub outcome: Outcome,
+    /// Its latency, ms.
+    pub latency_ms: Option<f64>,
+}
+
+/// A check's latency baselines per family from the results of a window: only `ok` results
+/// with a latency count, none inside a maintenance window of the check's probe (`[start,
+/// end)`, `None` = still open).
+pub fn check_latency(
+    samples: &[CheckSample],
+    maintenance: &[(Timestamp, Option<Timestamp>)],
+) -> Vec<(Family, Baseline)> {
+    let paused = |at: Timestamp| {
+        maintenance
+            .iter()
+            .any(|(s, e)| *s <= at && e.is_none_or(|e| at < e))
+    };
+    [Family::V4, Family::V6]
+        .into_iter()
+        .filter_map(|family| {
+            let v: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.family == family && s.outcome == Outcome::Ok && !paused(s.at))
+                .filter_map(|s| s.latency_ms)
+                .collect();
+            Baseline::of(&v).map(|b| (family, b))
+        })
+        .collect()
+}
+
 /// Whether the nightly recompute of local day `today` is due, `minutes` after its local
 /// midnight, when the last recompute was of `computed_day`: once a day, from 00:30.
 pub fn recompute_due(today: &str, minutes: u32, computed_day: Option<&str>) -> bool {
@@ -309,6 +349,32 @@ mod tests {
         assert!(recompute_due("2026-12-04", 30, Some("2026-12-03")));
         assert!(recompute_due("2026-12-04", 600, None));
         assert!(!recompute_due("2026-12-04", 600, Some("2026-12-04")));
+    }
+
+    #[test]
+    fn check_latency_counts_ok_results_outside_maintenance_per_family() {
+        let t = |s: i64| Timestamp::from_unix_seconds(1_780_000_000 + s);
+        let sample = |s, family, outcome, ms| CheckSample {
+            at: t(s),
+            family,
+            outcome,
+            latency_ms: ms,
+        };
+        let samples = vec![
+            sample(0, Family::V4, Outcome::Ok, Some(10.0)),
+            sample(60, Family::V4, Outcome::Ok, Some(20.0)),
+            sample(120, Family::V4, Outcome::Fail, Some(900.0)),
+            sample(180, Family::V4, Outcome::Ok, Some(500.0)), // in maintenance
+            sample(240, Family::V4, Outcome::Ok, None),
+            sample(0, Family::V6, Outcome::Ok, Some(30.0)),
+            sample(600, Family::V6, Outcome::Ok, Some(700.0)), // in the open window
+        ];
+        let b = check_latency(&samples, &[(t(180), Some(t(181))), (t(600), None)]);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].0, Family::V4);
+        assert_eq!((b[0].1.n, b[0].1.median), (2, 15.0));
+        assert_eq!((b[1].0, b[1].1.n, b[1].1.median), (Family::V6, 1, 30.0));
+        assert!(check_latency(&samples, &[(t(-1), None)]).is_empty());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::baseline::{Baseline, Metric};
-use netpulse_domain::id::ConnectionId;
+use netpulse_domain::check::Family;
+use netpulse_domain::id::{CheckId, ConnectionId};
 use netpulse_domain::measurement::Observation;
 
 use crate::storage::StorageError;
@@ -24,6 +25,23 @@ pub struct StoredBaseline {
     /// When that day starts.
     pub day_start: Timestamp,
     /// The statistics of the 14 days before it.
+    pub baseline: Baseline,
+    /// When it was computed.
+    pub computed_at: Timestamp,
+}
+
+/// One stored latency baseline row of a check and family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckBaseline {
+    /// The check.
+    pub check: CheckId,
+    /// The family.
+    pub family: Family,
+    /// The local day it is in force on, `YYYY-MM-DD`.
+    pub day: String,
+    /// When that day starts.
+    pub day_start: Timestamp,
+    /// The latency statistics (ms) of the 14 days before it.
     pub baseline: Baseline,
     /// When it was computed.
     pub computed_at: Timestamp,
@@ -50,6 +68,23 @@ pub trait BaselineStore: Send + Sync {
         day: &str,
         rows: &[StoredBaseline],
     ) -> Result<(), StorageError>;
+
+    /// Replaces the check's latency rows of `day` with `rows`, in one transaction.
+    async fn write_check_baselines(
+        &self,
+        check: &CheckId,
+        day: &str,
+        rows: &[StoredCheckBaseline],
+    ) -> Result<(), StorageError>;
+
+    /// The check's latency rows in force at `at`: per family, the newest row with `since <=
+    /// day_start <= at`.
+    async fn check_baselines_in_force(
+        &self,
+        check: &CheckId,
+        since: Timestamp,
+        at: Timestamp,
+    ) -> Result<Vec<StoredCheckBaseline>, StorageError>;
 
     /// The rows in force at `at`: per metric, the newest row with `since <= day_start <= at`.
     async fn baselines_in_force(

@@ -11,8 +11,8 @@ use crate::startup::open_app;
 /// `baselines …`
 #[derive(Debug, Subcommand)]
 pub enum BaselinesCommand {
-    /// Recompute today's baselines (site time zone) now, of one connection or of all, instead
-    /// of waiting for the nightly recompute.
+    /// Recompute today's baselines (site time zone) now, of one connection or of every
+    /// connection and check, instead of waiting for the nightly recompute.
     Rebuild {
         /// Only this connection.
         #[arg(long, value_name = "ID")]
@@ -26,8 +26,15 @@ pub async fn baselines(url: &str, out: &Output, cmd: BaselinesCommand) -> Result
     let BaselinesCommand::Rebuild { connection } = cmd;
     let id = connection.as_deref().map(parse_connection).transpose()?;
     let n = baselines::rebuild(&app, id.as_ref()).await?;
-    print(out, &json!({ "connectionsRecomputed": n }), || {
-        format!("baselines of {n} connection(s) recomputed")
-    });
+    print(
+        out,
+        &json!({ "connectionsRecomputed": n.connections, "checksRecomputed": n.checks }),
+        || {
+            format!(
+                "baselines of {} connection(s) and {} check(s) recomputed",
+                n.connections, n.checks
+            )
+        },
+    );
     Ok(())
 }

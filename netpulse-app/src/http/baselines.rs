@@ -1,7 +1,8 @@
-//! A connection's baselines over HTTP (API token or session):
-//! `GET /api/v1/connections/{connectionId}/baseline`, the baseline in force today per metric.
+//! Baselines over HTTP (API token or session): `GET /api/v1/connections/{connectionId}/baseline`
+//! (the baseline in force today per metric) and `GET /api/v1/checks/{checkId}/baseline` (the
+//! latency baseline per family).
 
-use netpulse_domain::id::ConnectionId;
+use netpulse_domain::id::{CheckId, ConnectionId};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -11,6 +12,7 @@ use super::problem::ApiError;
 use crate::error::AppError;
 use crate::service::App;
 use crate::service::baselines::{self, ConnectionBaselines, MetricBaseline};
+use crate::service::check_baselines;
 
 #[derive(Tags)]
 enum Tag {
@@ -54,6 +56,38 @@ pub struct MetricBaselineDto {
     pub day: Option<String>,
     /// When it was computed (RFC 3339).
     pub computed_at: Option<String>,
+}
+
+/// A check's latency baseline in force for one family.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FamilyBaselineDto {
+    /// `v4` or `v6`.
+    pub family: String,
+    /// Samples (`ok` results) in the window (0: none yet, or not computed yet).
+    pub n: u64,
+    /// Whether it has 50 samples or more.
+    pub reliable: bool,
+    /// The median latency, ms.
+    pub median: Option<f64>,
+    /// The 10th percentile, ms.
+    pub p10: Option<f64>,
+    /// The 90th percentile, ms.
+    pub p90: Option<f64>,
+    /// The median absolute deviation, ms.
+    pub mad: Option<f64>,
+    /// The local day whose row is in force, `YYYY-MM-DD`.
+    pub day: Option<String>,
+}
+
+/// A check's latency baselines in force now.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CheckBaselineDto {
+    /// The check.
+    pub check_id: String,
+    /// v4 and v6, in that order.
+    pub families: Vec<FamilyBaselineDto>,
 }
 
 /// A connection's baselines in force now.
@@ -128,5 +162,41 @@ impl BaselinesApi {
             .map_err(|e| AppError::invalid("connectionId", e.to_string()))?;
         let b = baselines::in_force(&self.app, &id).await?;
         Ok(Json(baseline_dto(&b)))
+    }
+
+    /// The check's latency baselines in force today (site time zone), per family.
+    #[oai(
+        path = "/checks/:check_id/baseline",
+        method = "get",
+        tag = "Tag::Baselines"
+    )]
+    async fn get_check_baseline(
+        &self,
+        _auth: RestAuth,
+        check_id: Path<String>,
+    ) -> Result<Json<CheckBaselineDto>, ApiError> {
+        let id =
+            CheckId::parse(&check_id).map_err(|e| AppError::invalid("checkId", e.to_string()))?;
+        let families = check_baselines::in_force(&self.app, &id)
+            .await?
+            .into_iter()
+            .map(|(family, row)| {
+                let b = row.as_ref().map(|r| &r.baseline);
+                FamilyBaselineDto {
+                    family: family.as_str().to_owned(),
+                    n: b.map_or(0, |b| b.n as u64),
+                    reliable: b.is_some_and(netpulse_domain::baseline::Baseline::reliable),
+                    median: b.map(|b| b.median),
+                    p10: b.map(|b| b.p10),
+                    p90: b.map(|b| b.p90),
+                    mad: b.map(|b| b.mad),
+                    day: row.as_ref().map(|r| r.day.clone()),
+                }
+            })
+            .collect();
+        Ok(Json(CheckBaselineDto {
+            check_id: id.to_string(),
+            families,
+        }))
     }
 }

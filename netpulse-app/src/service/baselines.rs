@@ -1,4 +1,5 @@
-//! Baselines of connections (issue 17, wave2-specs §5): per connection and metric (download,
+//! Baselines of connections (issue 17, wave2-specs §5; checks' latency baselines are in
+//! [`super::check_baselines`], recomputed with them): per connection and metric (download,
 //! upload, ping), the statistics of the 14 local days (site time zone) before the day, from
 //! scheduled, completed results outside maintenance windows (run-now and failed results do not
 //! count), stored as one row per (connection, metric, day).
@@ -94,9 +95,18 @@ pub async fn recompute(
     Ok(rows)
 }
 
-/// Recomputes today's rows (site time zone) of one connection or of all; returns the
-/// connections done.
-pub async fn rebuild(app: &App, connection: Option<&ConnectionId>) -> Result<usize, AppError> {
+/// What a rebuild recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Connections.
+    pub connections: usize,
+    /// Checks (all of them on a rebuild of everything, none for one connection).
+    pub checks: usize,
+}
+
+/// Recomputes today's rows (site time zone) of one connection, or of every connection and
+/// check.
+pub async fn rebuild(app: &App, connection: Option<&ConnectionId>) -> Result<Rebuilt, AppError> {
     let tz = super::settings::load(app).await?.tz;
     let w = window(app.clock.now(), &tz);
     let ids = match connection {
@@ -115,7 +125,15 @@ pub async fn rebuild(app: &App, connection: Option<&ConnectionId>) -> Result<usi
     for id in &ids {
         recompute(app, id, &w).await?;
     }
-    Ok(ids.len())
+    let checks = if connection.is_none() {
+        super::check_baselines::recompute_all(app, &w).await?
+    } else {
+        0
+    };
+    Ok(Rebuilt {
+        connections: ids.len(),
+        checks,
+    })
 }
 
 /// The nightly recompute, called by housekeeping under its lease every round: recomputes
@@ -131,7 +149,7 @@ pub async fn nightly(app: &App) -> Result<bool, AppError> {
     app.storage
         .set_setting(COMPUTED_DAY, &w.day, app.clock.now())
         .await?;
-    tracing::info!(day = %w.day, connections = n, "baselines recomputed");
+    tracing::info!(day = %w.day, connections = n.connections, checks = n.checks, "baselines recomputed");
     Ok(true)
 }
 

@@ -127,6 +127,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(SchedulesWrite),
     ),
     ("GET", "/v1/checks/{check_id}/alerting", Needs(ResultsRead)),
+    ("GET", "/v1/checks/{check_id}/baseline", Needs(ResultsRead)),
     ("GET", "/v1/probes/{probe_id}/alerting", Needs(ResultsRead)),
     (
         "PUT",

@@ -129,7 +129,10 @@ pub(crate) async fn a_deviation_from_the_baseline_alerts_after_n_and_collecting_
     assert_eq!(b["metrics"][0]["reliable"], false);
     assert!(b["metrics"][0]["median"].is_null());
 
-    assert_eq!(baselines::rebuild(&t.app, None).await.unwrap(), 2);
+    assert_eq!(
+        baselines::rebuild(&t.app, None).await.unwrap().connections,
+        2
+    );
     let b = baseline(t, &c).await;
     let down = &b["metrics"][0];
     let median = 116_445_504.0 * 8.0;
@@ -309,4 +312,60 @@ pub(crate) async fn the_dashboard_draws_the_baseline_band(t: &TestApp) {
         "script errors: {:?}",
         b.errors().await
     );
+}
+
+pub(crate) async fn checks_learn_a_latency_baseline_per_family(t: &TestApp) {
+    let agent = t.probe("home").await;
+    let c = crate::checks::create(
+        t,
+        json!({"probeId": agent.probe.id.as_str(), "kind": "tcp", "target": "example.org", "port": 443}),
+    )
+    .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let now = t.clock_now();
+    let today = Timestamp::from_unix_seconds(now.unix_seconds().div_euclid(DAY) * DAY);
+    // The probe was in maintenance on day −3.
+    let (s, w) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/probes/{}/maintenance", agent.probe.id),
+            &json!({"startsAt": today.plus_seconds(-3 * DAY).to_rfc3339(), "endsAt": today.plus_seconds(-2 * DAY).to_rfc3339(), "reason": "router swap"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    // 14 days of 5 rounds: v4 ok at 10, 20, 30 ms…, v6 failing; day −3 slow (in maintenance).
+    let mut results = vec![];
+    for day in 1..=14_i64 {
+        for k in 0..5_i64 {
+            let at = today.plus_seconds(-day * DAY + k * 3600).to_rfc3339();
+            let mut ok = crate::checks::result(&id, &at, "v4", "ok");
+            ok["latencyMs"] = json!(if day == 3 {
+                900.0
+            } else {
+                10.0 * (k + 1) as f64
+            });
+            results.push(ok);
+            results.push(crate::checks::result(&id, &at, "v6", "fail"));
+        }
+    }
+    let (s, a) = crate::checks::push_checks(t, &agent, &json!({ "results": results })).await;
+    assert_eq!(s, 200, "{a}");
+    let path = format!("/api/v1/checks/{id}/baseline");
+    let (s, before) = t.get(&path).await;
+    assert_eq!(
+        (s, before["families"][0]["n"].clone()),
+        (200, json!(0)),
+        "{before}"
+    );
+    let done = baselines::rebuild(&t.app, None).await.unwrap();
+    assert!(done.checks >= 1, "{done:?}");
+    let (_, b) = t.get(&path).await;
+    let v4 = &b["families"][0];
+    assert_eq!(v4["family"], "v4");
+    assert_eq!(v4["n"], 65, "13 days of 5 rounds: {b}");
+    assert_eq!(v4["median"], 30.0, "{b}");
+    assert_eq!(v4["reliable"], true);
+    assert_eq!(b["families"][1]["n"], 0, "failures are no samples: {b}");
+    let (s, e) = t.get("/api/v1/checks/nope/baseline").await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("checkId")));
 }

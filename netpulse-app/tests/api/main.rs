@@ -73,6 +73,7 @@ macro_rules! on_both_databases {
 on_both_databases!(
     baselines::a_deviation_from_the_baseline_alerts_after_n_and_collecting_never_does,
     baselines::baseline_input_is_checked_with_field_names,
+    baselines::checks_learn_a_latency_baseline_per_family,
     mqtt_ha::mqtt_results_states_and_discovery_reach_a_real_broker,
     mqtt_ha::mqtt_broker_down_never_holds_up_ingest,
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
