@@ -3,6 +3,7 @@
 
 mod access;
 mod alerting;
+mod baselines;
 mod check_blocks;
 mod checks;
 mod contract;
@@ -42,6 +43,7 @@ macro_rules! contract_tests {
 }
 
 contract_tests!(
+    baseline_rows_are_per_day_and_the_newest_is_in_force,
     probe_lifecycle,
     probe_delete_is_refused_while_connections_exist,
     poll_recording_is_debounced,
@@ -87,6 +89,7 @@ contract_tests!(
 );
 
 use access::*;
+use baselines::*;
 use check_blocks::*;
 use checks::*;
 use contract::*;
