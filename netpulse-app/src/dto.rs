@@ -139,6 +139,9 @@ pub struct ConnectionDto {
     pub max_jitter_ms: Option<f64>,
     /// Packet-loss cap, percent (null = disabled).
     pub max_packet_loss_percent: Option<f64>,
+    /// How much worse than its reliable baseline a result may be before it breaches
+    /// `baseline_deviation`, percent.
+    pub baseline_deviation_pct: f64,
     /// Retest interval while degraded, seconds.
     pub adaptive_interval_seconds: u32,
     /// Healthy results after the newest unhealthy one that end degradation.
@@ -204,6 +207,7 @@ impl From<&Connection> for ConnectionDto {
             max_ping_ms: c.thresholds.max_ping_ms(),
             max_jitter_ms: c.thresholds.max_jitter_ms(),
             max_packet_loss_percent: c.thresholds.max_packet_loss_percent(),
+            baseline_deviation_pct: c.thresholds.baseline_deviation_pct(),
             adaptive_interval_seconds: c.adaptive.adaptive_interval_seconds(),
             recovery_healthy_count: c.adaptive.recovery_healthy_count(),
             max_consecutive_failures: c.adaptive.max_consecutive_failures(),
@@ -261,6 +265,9 @@ pub struct ConnectionInputDto {
     /// percent, default 5; null disables.
     #[oai(nullable)]
     pub max_packet_loss_percent: Option<f64>,
+    /// percent in (0, 1000], default 30: a result this much worse than its reliable baseline
+    /// breaches `baseline_deviation`.
+    pub baseline_deviation_pct: Option<f64>,
     /// Seconds, default 300.
     pub adaptive_interval_seconds: Option<u32>,
     /// Default 3.
@@ -358,7 +365,7 @@ pub struct MeasurementDto {
     pub scheduled: bool,
     /// The verdict at ingest.
     pub healthy: bool,
-    /// Thresholds breached: test_failed, download_below, upload_below, ping_high, jitter_high, packet_loss_high.
+    /// Thresholds breached: test_failed, download_below, upload_below, ping_high, jitter_high, packet_loss_high, baseline_deviation.
     pub breaches: Vec<String>,
 }
 

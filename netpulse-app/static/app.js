@@ -159,14 +159,41 @@
     return out;
   }
 
-  // Reference lines under the series (drawn before them, so no label hides a point), and
+  // The baseline bands of a metric: [low, high, median, colour key, label] in the chart's unit.
+  function bandsOf(data, metric) {
+    var b = data.bands || {};
+    var out = [];
+    function one(band, name, colour) {
+      if (band) out.push([band.low, band.high, band.median, colour, name + " baseline " + label(band.median, metric === "speed" ? "Mbps" : "ms") + " ± " + band.pct + " %"]);
+    }
+    if (metric === "speed") { one(b.download, "Download", "--c"); one(b.upload, "Upload", "--upload"); }
+    if (metric === "ping") one(b.ping, "Ping", "--c");
+    return out;
+  }
+
+  // Baseline bands, then reference lines under the series (drawn before them, so no label hides a point), and
   // failed tests as red markers along the bottom, over everything.
-  function overlay(data, refs, colours) {
+  function overlay(data, refs, bands, colours) {
     return {
       hooks: {
         drawAxes: function (u) {
           var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
           ctx.save();
+          bands.forEach(function (band) {
+            var top = Math.max(b.top, Math.round(u.valToPos(band[1], "y", true)));
+            var bottom = Math.min(b.top + b.height, Math.round(u.valToPos(band[0], "y", true)));
+            if (bottom <= top) return;
+            ctx.fillStyle = colours[band[3]];
+            ctx.globalAlpha = 0.1;
+            ctx.fillRect(b.left, top, b.width, bottom - top);
+            ctx.globalAlpha = 0.5;
+            var y = Math.round(u.valToPos(band[2], "y", true));
+            ctx.strokeStyle = colours[band[3]];
+            ctx.lineWidth = dpr;
+            ctx.setLineDash([8 * dpr, 3 * dpr, 2 * dpr, 3 * dpr]);
+            ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+            ctx.globalAlpha = 1;
+          });
           ctx.font = Math.round(11 * dpr) + "px system-ui, sans-serif";
           ctx.textAlign = "right";
           refs.forEach(function (ref) {
@@ -219,6 +246,7 @@
     var series = [{ value: function (u, ts) { return ts == null ? "—" : isoDateTime(ts, zone); } }];
     var arrays = [data.x];
     var refs = references(data, metric);
+    var bands = bandsOf(data, metric);
     var dataMax = 0;
     m.series.forEach(function (s, i) {
       var alone = (data.alone && data.alone[s[1]]) || [];
@@ -238,6 +266,7 @@
     // a 10 ms ping line; its label still names it in the key).
     var top = dataMax || 1;
     refs.forEach(function (r) { if (r[0] <= Math.max(dataMax, 1) * 1.6) top = Math.max(top, r[0]); });
+    bands.forEach(function (r) { if (r[1] <= Math.max(dataMax, 1) * 1.6) top = Math.max(top, r[1]); });
     var grid = { stroke: css("--border"), width: 1 };
     var width = Math.max(el.clientWidth, 280);
     var opts = {
@@ -256,7 +285,7 @@
       ],
       legend: { live: true },
       cursor: { points: { size: 7 } },
-      plugins: [overlay(data, refs, colours)]
+      plugins: [overlay(data, refs, bands, colours)]
     };
     return new uPlot(opts, arrays, el);
   }

@@ -21,17 +21,21 @@ pub enum Breach {
     JitterHigh,
     /// Packet loss above the cap.
     PacketLossHigh,
+    /// Download, upload or ping more than the connection's deviation worse than its reliable
+    /// baseline (see [`crate::baseline`]).
+    BaselineDeviation,
 }
 
 impl Breach {
     /// Every breach, in list order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::TestFailed,
         Self::DownloadBelow,
         Self::UploadBelow,
         Self::PingHigh,
         Self::JitterHigh,
         Self::PacketLossHigh,
+        Self::BaselineDeviation,
     ];
 
     /// The breach code on the wire and in storage.
@@ -43,6 +47,7 @@ impl Breach {
             Self::PingHigh => "ping_high",
             Self::JitterHigh => "jitter_high",
             Self::PacketLossHigh => "packet_loss_high",
+            Self::BaselineDeviation => "baseline_deviation",
         }
     }
 
@@ -69,10 +74,11 @@ pub struct Thresholds {
     max_ping_ms: Option<f64>,
     max_jitter_ms: Option<f64>,
     max_packet_loss_percent: Option<f64>,
+    baseline_deviation_pct: f64,
 }
 
 impl Default for Thresholds {
-    /// 0.7 / 0.7 of the plan, 100 ms ping, 50 ms jitter, 5 % loss.
+    /// 0.7 / 0.7 of the plan, 100 ms ping, 50 ms jitter, 5 % loss, 30 % from the baseline.
     fn default() -> Self {
         Self {
             min_download_ratio: 0.7,
@@ -80,9 +86,13 @@ impl Default for Thresholds {
             max_ping_ms: Some(100.0),
             max_jitter_ms: Some(50.0),
             max_packet_loss_percent: Some(5.0),
+            baseline_deviation_pct: crate::baseline::DEFAULT_DEVIATION_PCT,
         }
     }
 }
+
+/// The largest deviation from the baseline, percent.
+pub const MAX_DEVIATION_PCT: f64 = 1000.0;
 
 fn ratio(field: &'static str, v: f64) -> Result<f64, InvalidValue> {
     if v.is_finite() && v > 0.0 && v <= 1.0 {
@@ -107,7 +117,8 @@ fn cap(field: &'static str, v: Option<f64>, max: f64) -> Result<Option<f64>, Inv
 }
 
 impl Thresholds {
-    /// Validated thresholds: ratios in (0, 1]; caps ≥ 0 (loss also ≤ 100) or disabled.
+    /// Validated thresholds: ratios in (0, 1]; caps ≥ 0 (loss also ≤ 100) or disabled; the
+    /// baseline deviation is the default one (see [`Thresholds::with_baseline_deviation_pct`]).
     pub fn new(
         min_download_ratio: f64,
         min_upload_ratio: f64,
@@ -125,7 +136,29 @@ impl Thresholds {
                 max_packet_loss_percent,
                 100.0,
             )?,
+            baseline_deviation_pct: crate::baseline::DEFAULT_DEVIATION_PCT,
         })
+    }
+
+    /// The same thresholds with another baseline deviation, percent in (0, 1000].
+    pub fn with_baseline_deviation_pct(self, pct: f64) -> Result<Self, InvalidValue> {
+        if pct.is_finite() && pct > 0.0 && pct <= MAX_DEVIATION_PCT {
+            Ok(Self {
+                baseline_deviation_pct: pct,
+                ..self
+            })
+        } else {
+            Err(InvalidValue::new(
+                "baseline_deviation_pct",
+                pct,
+                format!("must be in the (0, {MAX_DEVIATION_PCT}] range"),
+            ))
+        }
+    }
+
+    /// How much worse than its reliable baseline a result may be, percent.
+    pub const fn baseline_deviation_pct(&self) -> f64 {
+        self.baseline_deviation_pct
     }
 
     /// Minimum download as a fraction of the expected speed.
@@ -345,6 +378,16 @@ mod tests {
             "max_packet_loss_percent"
         );
         assert!(Thresholds::new(1.0, 1.0, Some(0.0), Some(0.0), Some(0.0)).is_ok());
+        let t = Thresholds::default();
+        assert_eq!(t.baseline_deviation_pct().to_bits(), 30f64.to_bits());
+        for bad in [0.0, -1.0, 1000.5, f64::NAN] {
+            assert_eq!(
+                t.with_baseline_deviation_pct(bad).unwrap_err().field,
+                "baseline_deviation_pct"
+            );
+        }
+        let t = t.with_baseline_deviation_pct(12.5).unwrap();
+        assert_eq!(t.baseline_deviation_pct().to_bits(), 12.5f64.to_bits());
         for b in Breach::ALL {
             assert_eq!(Breach::parse(b.as_str()).unwrap(), b);
         }

@@ -27,7 +27,8 @@
 //! arrival order, so a late completed result becomes it only when every newer result failed.
 
 use crate::alert::{AlertEdge, AlertPolicy};
-use crate::health::evaluate;
+use crate::baseline::{InForce, deviates};
+use crate::health::{Breach, evaluate};
 use crate::model::{Connection, ConnectionState, Measurement};
 
 /// What recording one measurement changes.
@@ -48,7 +49,9 @@ pub struct IngestDecision {
 /// before it.
 ///
 /// - The verdict is computed from the connection's current thresholds and plan (whatever the
-///   agent sent is replaced), for late results too.
+///   agent sent is replaced), for late results too. A completed result more than the
+///   connection's deviation worse than one of the reliable baselines `in_force` (those of the
+///   result's local day, looked up by storage) also breaches `baseline_deviation`.
 /// - A result that is not late ([`ConnectionState::is_late`]) steps the alert debouncer with
 ///   its sample, under the connection's own alert policy or `default_alerts` when it has none,
 ///   and advances the state as [`ConnectionState::after`] describes.
@@ -59,12 +62,21 @@ pub fn decide(
     connection: &Connection,
     mut measurement: Measurement,
     default_alerts: &AlertPolicy,
+    in_force: &InForce,
 ) -> IngestDecision {
     measurement.verdict = evaluate(
         &measurement.observation,
         &connection.thresholds,
         &connection.expected,
     );
+    if deviates(
+        &measurement.observation,
+        in_force,
+        connection.thresholds.baseline_deviation_pct(),
+    ) {
+        // The last breach in list order.
+        measurement.verdict.breaches.push(Breach::BaselineDeviation);
+    }
     let sample = measurement.sample();
     let late = previous.is_late(measurement.completed_at);
     let (alert, edge) = if late {
@@ -166,6 +178,7 @@ mod tests {
             &connection(None),
             measurement(1, t(0), SLOW),
             &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
         assert_eq!(
@@ -181,6 +194,7 @@ mod tests {
             &connection(None),
             measurement(1, t(0), FAST),
             &AlertPolicy::default(),
+            &[],
         );
         assert!(d.measurement.verdict.healthy());
         assert_eq!(
@@ -212,6 +226,7 @@ mod tests {
             &connection(None),
             m,
             &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::TestFailed]);
         assert_eq!(d.next.last.map(|l| l.completed_at), Some(t(0)));
@@ -235,6 +250,7 @@ mod tests {
             &connection(None),
             measurement(1, t(0), SLOW),
             &AlertPolicy::default(),
+            &[],
         );
         assert!(d.late);
         assert_eq!(d.next, previous);
@@ -252,6 +268,7 @@ mod tests {
                 connection,
                 measurement(n, at, *speed),
                 &AlertPolicy::default(),
+                &[],
             )
             .next;
         }
@@ -269,7 +286,7 @@ mod tests {
             if n == 102 {
                 m.observation = Observation::failed(FailureClass::Network, "unreachable");
             }
-            let d = decide(&previous, &c, m, &AlertPolicy::default());
+            let d = decide(&previous, &c, m, &AlertPolicy::default(), &[]);
             assert_eq!(d.edge, None, "no recovery, no alert");
             assert_eq!(d.next, previous, "no live state moves");
         }
@@ -279,6 +296,7 @@ mod tests {
             &c,
             measurement(103, t(-86_400 * 7), SLOW),
             &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.measurement.verdict.breaches, vec![Breach::DownloadBelow]);
         assert_eq!(d.next, previous);
@@ -294,6 +312,7 @@ mod tests {
                 &c,
                 measurement(200 + n, t(-3600 * i64::from(n + 1)), FAST),
                 &AlertPolicy::default(),
+                &[],
             )
             .next;
         }
@@ -302,6 +321,7 @@ mod tests {
             &c,
             measurement(300, t(5 * 3600), FAST),
             &AlertPolicy::default(),
+            &[],
         );
         assert_eq!(d.edge, Some(AlertEdge::Recovery { consecutive: 1 }));
         assert_eq!(d.next.last.map(|l| l.completed_at), Some(t(5 * 3600)));
@@ -328,6 +348,7 @@ mod tests {
                 &c,
                 measurement(400 + n, t(-60 * i64::from(n + 1)), SLOW),
                 &AlertPolicy::default(),
+                &[],
             );
             assert_eq!(d.edge, None);
             state = d.next;
@@ -344,7 +365,7 @@ mod tests {
         for order in [[&first, &second], [&second, &first]] {
             let mut state = ConnectionState::default();
             for m in order {
-                let d = decide(&state, &c, m.clone(), &AlertPolicy::default());
+                let d = decide(&state, &c, m.clone(), &AlertPolicy::default(), &[]);
                 assert!(!d.late, "{order:?}");
                 state = d.next;
             }
@@ -367,7 +388,7 @@ mod tests {
         let mut state = ConnectionState::default();
         let mut edges = Vec::new();
         for m in results {
-            let d = decide(&state, c, m.clone(), &AlertPolicy::default());
+            let d = decide(&state, c, m.clone(), &AlertPolicy::default(), &[]);
             state = d.next;
             edges.extend(d.edge);
         }
@@ -456,5 +477,57 @@ mod tests {
                 proptest::prop_assert!(state.history.newest_first().len() >= simultaneous);
             }
         }
+    }
+
+    #[test]
+    fn a_deviation_from_a_reliable_baseline_is_a_breach_that_alerts_after_n() {
+        use crate::baseline::{Baseline, Metric};
+        let c = connection(None);
+        let reliable = [(Metric::Download, Baseline::of(&[FAST; 50]).unwrap())];
+        let collecting = [(Metric::Download, Baseline::of(&[FAST; 49]).unwrap())];
+        // No plan (so no plan floor): 65 Mbps is only more than 30 % below the 95 Mbps
+        // baseline (66.5 Mbps).
+        let mut c0 = c.clone();
+        c0.expected.download_bps = 0;
+        let slowish = 65_000_000.0;
+        let mut state = ConnectionState::default();
+        let mut edges = vec![];
+        for n in 1..=3 {
+            let d = decide(
+                &state,
+                &c0,
+                measurement(500 + n, t(i64::from(n) * 3600), slowish),
+                &AlertPolicy::default(),
+                &reliable,
+            );
+            assert_eq!(
+                d.measurement.verdict.breaches,
+                vec![Breach::BaselineDeviation]
+            );
+            state = d.next;
+            edges.extend(d.edge);
+        }
+        assert_eq!(edges, vec![AlertEdge::Alert { consecutive: 3 }]);
+        // Collecting, or no baseline: healthy.
+        for in_force in [&collecting[..], &[]] {
+            let d = decide(
+                &ConnectionState::default(),
+                &c0,
+                measurement(600, t(0), slowish),
+                &AlertPolicy::default(),
+                in_force,
+            );
+            assert!(d.measurement.verdict.healthy());
+        }
+        // A wider deviation on the connection lets it pass.
+        c0.thresholds = c0.thresholds.with_baseline_deviation_pct(40.0).unwrap();
+        let d = decide(
+            &ConnectionState::default(),
+            &c0,
+            measurement(601, t(0), slowish),
+            &AlertPolicy::default(),
+            &reliable,
+        );
+        assert!(d.measurement.verdict.healthy());
     }
 }

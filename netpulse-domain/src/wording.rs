@@ -77,6 +77,7 @@ pub const fn breach_metric(breach: Breach) -> &'static str {
         Breach::PingHigh => "Ping",
         Breach::JitterHigh => "Jitter",
         Breach::PacketLossHigh => "Packet loss",
+        Breach::BaselineDeviation => "Baseline",
     }
 }
 
@@ -130,6 +131,10 @@ pub fn breach(b: Breach, o: &Observation, t: &Thresholds, plan: &ExpectedSpeed) 
             t.max_packet_loss_percent(),
             "%",
         ),
+        Breach::BaselineDeviation => format!(
+            "More than {} % worse than the baseline",
+            one_decimal(t.baseline_deviation_pct())
+        ),
     }
 }
 
@@ -181,6 +186,10 @@ mod tests {
         assert_eq!(
             breach(Breach::PacketLossHigh, &o, &t, &plan),
             "Packet loss 7 % > 5 %"
+        );
+        assert_eq!(
+            breach(Breach::BaselineDeviation, &o, &t, &plan),
+            "More than 30 % worse than the baseline"
         );
         let unknown = Observation::default();
         assert_eq!(

@@ -9,6 +9,7 @@
 pub mod access_store;
 pub mod agent_api;
 pub mod alerting_store;
+pub mod baseline_store;
 pub mod check_store;
 pub mod clock;
 pub mod fleet_store;

@@ -522,6 +522,7 @@ pub trait Storage:
     + crate::status_store::StatusStore
     + crate::alerting_store::AlertingStore
     + crate::retention_store::RetentionStore
+    + crate::baseline_store::BaselineStore
 {
 }
 
@@ -546,5 +547,6 @@ impl<T> Storage for T where
         + crate::status_store::StatusStore
         + crate::alerting_store::AlertingStore
         + crate::retention_store::RetentionStore
+        + crate::baseline_store::BaselineStore
 {
 }

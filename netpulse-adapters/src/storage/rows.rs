@@ -151,6 +151,7 @@ pub(crate) struct ConnectionRow {
     pub source_address: Option<String>,
     pub enabled: bool,
     pub created_at: i64,
+    pub baseline_deviation_pct: f64,
 }
 
 fn u32_of(field: &'static str, v: i32) -> Result<u32, StorageError> {
@@ -210,7 +211,8 @@ impl ConnectionRow {
                 self.max_ping_ms,
                 self.max_jitter_ms,
                 self.max_packet_loss_percent,
-            )?,
+            )?
+            .with_baseline_deviation_pct(self.baseline_deviation_pct)?,
             adaptive: AdaptivePolicy::new(
                 u32_of("adaptive_interval_seconds", self.adaptive_interval_seconds)?,
                 u32_of("recovery_healthy_count", self.recovery_healthy_count)?,
@@ -255,6 +257,7 @@ pub(crate) struct ConnectionValues {
     pub source_address: Option<String>,
     pub enabled: bool,
     pub created_at: i64,
+    pub baseline_deviation_pct: f64,
 }
 
 fn i64_of(v: u64) -> i64 {
@@ -313,6 +316,7 @@ impl ConnectionValues {
             source_address: c.source_address.clone(),
             enabled: c.enabled,
             created_at: c.created_at.unix_millis(),
+            baseline_deviation_pct: c.thresholds.baseline_deviation_pct(),
         }
     }
 }

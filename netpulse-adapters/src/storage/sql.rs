@@ -10,7 +10,7 @@ pub(crate) const CONNECTION_COLUMNS: &str = "c.id, c.probe_id, c.name, c.isp, \
      c.min_download_ratio, c.min_upload_ratio, c.max_ping_ms, c.max_jitter_ms, \
      c.max_packet_loss_percent, c.adaptive_interval_seconds, c.recovery_healthy_count, \
      c.max_consecutive_failures, c.alert_after, c.recover_after, c.source_interface, \
-     c.source_address, c.enabled, c.created_at";
+     c.source_address, c.enabled, c.created_at, c.baseline_deviation_pct";
 
 pub(crate) const STATE_COLUMNS: &str = "s.last_at, s.last_pool_entry, s.last_completed_at, \
      s.recent_verdicts, s.alerting, s.unhealthy_run, s.healthy_run";
@@ -31,9 +31,9 @@ pub(crate) const INSERT_CONNECTION: &str = "INSERT INTO connections (id, probe_i
      tests_per_day, jitter_seconds, cron_expressions, time_zone, min_download_ratio, \
      min_upload_ratio, max_ping_ms, max_jitter_ms, max_packet_loss_percent, \
      adaptive_interval_seconds, recovery_healthy_count, max_consecutive_failures, alert_after, \
-     recover_after, source_interface, source_address, enabled, created_at) VALUES ($1, $2, $3, $4, \
-     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-     $24, $25, $26, $27, $28)";
+     recover_after, source_interface, source_address, enabled, created_at, baseline_deviation_pct) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
 
 /// Same argument order as [`INSERT_CONNECTION`]; `probe_id` ($2) and `created_at` ($28) are
 /// only used to find the row (the owner is immutable).
@@ -43,8 +43,8 @@ pub(crate) const UPDATE_CONNECTION: &str = "UPDATE connections SET name = $3, is
      time_zone = $14, min_download_ratio = $15, min_upload_ratio = $16, max_ping_ms = $17, \
      max_jitter_ms = $18, max_packet_loss_percent = $19, adaptive_interval_seconds = $20, \
      recovery_healthy_count = $21, max_consecutive_failures = $22, alert_after = $23, \
-     recover_after = $24, source_interface = $25, source_address = $26, enabled = $27 WHERE id = \
-     $1 AND probe_id = $2 AND created_at <= $28";
+     recover_after = $24, source_interface = $25, source_address = $26, enabled = $27, \
+     baseline_deviation_pct = $29 WHERE id = $1 AND probe_id = $2 AND created_at <= $28";
 
 pub(crate) const INSERT_STATE: &str = "INSERT INTO connection_state (connection_id, last_at, \
      last_pool_entry, last_completed_at, recent_verdicts, alerting, unhealthy_run, healthy_run, \

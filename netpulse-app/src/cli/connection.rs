@@ -70,6 +70,10 @@ pub struct ConnectionFlags {
     /// Packet-loss cap in percent, or `none` (default 5).
     #[arg(long, value_parser = or_none::<f64>)]
     pub max_packet_loss_percent: Option<OrNone<f64>>,
+    /// How much worse than its reliable baseline a result may be before it breaches
+    /// `baseline_deviation`, percent in (0, 1000] (default 30).
+    #[arg(long)]
+    pub baseline_deviation_pct: Option<f64>,
     /// Retest interval while degraded, seconds (default 300).
     #[arg(long)]
     pub adaptive_interval_seconds: Option<u32>,
@@ -117,6 +121,7 @@ impl ConnectionFlags {
             max_ping_ms: self.max_ping_ms.map(|c| c.0),
             max_jitter_ms: self.max_jitter_ms.map(|c| c.0),
             max_packet_loss_percent: self.max_packet_loss_percent.map(|c| c.0),
+            baseline_deviation_pct: self.baseline_deviation_pct,
             adaptive_interval_seconds: self.adaptive_interval_seconds,
             recovery_healthy_count: self.recovery_healthy_count,
             max_consecutive_failures: self.max_consecutive_failures,

@@ -3,6 +3,7 @@
 //! exactly one JSON object. Exit status: 0 on success, 2 on invalid input (the message names the
 //! flag), 1 on other errors.
 
+pub mod baselines;
 pub mod check;
 pub mod connection;
 pub mod fleet;
@@ -87,6 +88,9 @@ pub enum Command {
     Retention(retention::RetentionCommand),
     /// Remove what is older than each kind's retention (`--dry-run`: only count it).
     Prune(retention::PruneArgs),
+    /// The connections' baselines (14-day medians the deviation alerts compare against).
+    #[command(subcommand)]
+    Baselines(baselines::BaselinesCommand),
     /// The fleet: agent states, probe maintenance, registration tokens.
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
@@ -260,6 +264,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Rollups(cmd) => rollups::rollups(&cli.database_url, &out, cmd).await,
         Command::Retention(cmd) => retention::retention_command(&cli.database_url, &out, cmd).await,
         Command::Prune(args) => retention::prune(&cli.database_url, &out, &args).await,
+        Command::Baselines(cmd) => baselines::baselines(&cli.database_url, &out, cmd).await,
         Command::Openapi => {
             let app = crate::startup::offline_app().await?;
             println!("{}", crate::startup::openapi_json(&app));

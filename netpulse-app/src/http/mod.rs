@@ -5,6 +5,7 @@ pub mod access;
 pub mod agent;
 pub mod allow;
 pub mod auth;
+pub mod baselines;
 pub mod checks;
 pub mod declared;
 pub mod document;
@@ -42,6 +43,7 @@ type Apis = (
     fleet::FleetApi,
     outages::OutagesApi,
     mqtt::MqttApi,
+    baselines::BaselinesApi,
 );
 
 /// The OpenAPI service (both APIs, served under `/api`).
@@ -55,6 +57,7 @@ pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
             fleet::FleetApi { app: app.clone() },
             outages::OutagesApi { app: app.clone() },
             mqtt::MqttApi { app: app.clone() },
+            baselines::BaselinesApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

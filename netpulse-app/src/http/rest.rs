@@ -108,7 +108,7 @@ fn connection_id(text: &str) -> Result<ConnectionId, ApiError> {
     ConnectionId::parse(text).map_err(|e| AppError::invalid("connectionId", e.to_string()).into())
 }
 
-const CONNECTION_KEYS: [&str; 27] = [
+const CONNECTION_KEYS: [&str; 28] = [
     "probeId",
     "name",
     "isp",
@@ -127,6 +127,7 @@ const CONNECTION_KEYS: [&str; 27] = [
     "maxPingMs",
     "maxJitterMs",
     "maxPacketLossPercent",
+    "baselineDeviationPct",
     "adaptiveIntervalSeconds",
     "recoveryHealthyCount",
     "maxConsecutiveFailures",
@@ -140,7 +141,7 @@ const CONNECTION_KEYS: [&str; 27] = [
 
 /// Reads connection settings from JSON with field-named errors.
 pub(crate) fn connection_input(f: &Fields<'_>) -> Result<ConnectionInput, AppError> {
-    f.only(&CONNECTION_KEYS[..26])?;
+    f.only(&CONNECTION_KEYS[..27])?;
     Ok(ConnectionInput {
         name: f.opt_string("name")?.map(str::to_owned),
         isp: f.opt_string("isp")?.map(str::to_owned),
@@ -159,6 +160,7 @@ pub(crate) fn connection_input(f: &Fields<'_>) -> Result<ConnectionInput, AppErr
         max_ping_ms: f.cap("maxPingMs")?,
         max_jitter_ms: f.cap("maxJitterMs")?,
         max_packet_loss_percent: f.cap("maxPacketLossPercent")?,
+        baseline_deviation_pct: f.opt_f64("baselineDeviationPct")?,
         adaptive_interval_seconds: f.opt_u32("adaptiveIntervalSeconds")?,
         recovery_healthy_count: f.opt_u32("recoveryHealthyCount")?,
         max_consecutive_failures: f.opt_u32("maxConsecutiveFailures")?,

@@ -1,6 +1,6 @@
 //! Housekeeping, one process at a time (the `housekeeping` lease): probe-offline and probe-back
-//! messages, incidents held back by maintenance or the master switch, due digests, and pruning
-//! the delivery log.
+//! messages, incidents held back by maintenance or the master switch, due digests, pruning
+//! the delivery log, and the chores other layers added (see [`super::Chore`]).
 
 use std::collections::BTreeSet;
 
@@ -56,6 +56,9 @@ impl Notifications {
             .await?;
         if pruned > 0 {
             tracing::info!(pruned, "delivery log pruned");
+        }
+        for chore in self.chores() {
+            chore.run().await;
         }
         Ok(())
     }

@@ -28,7 +28,8 @@
 //!   conditional write), sends due
 //!   digests (each slot claimed with a conditional write) and prunes the delivery log. The
 //!   lease keeps the work in one place; the claims keep it exactly-once even if two processes
-//!   overlap (e.g. a paused process whose lease expired).
+//!   overlap (e.g. a paused process whose lease expired). Then it runs the [`Chore`]s other
+//!   layers added (the nightly baseline recompute).
 //! - **Counting.** Finished deliveries are counted in the [`SentCounter`] passed to
 //!   [`Notifications::new`] (the metrics exporter subscribes to it).
 //!
@@ -114,6 +115,15 @@ pub struct Notifications {
     started_at: Timestamp,
     edges: mpsc::UnboundedSender<(Measurement, AlertEdge)>,
     edge_queue: Mutex<Option<mpsc::UnboundedReceiver<(Measurement, AlertEdge)>>>,
+    chores: Mutex<Vec<Arc<dyn Chore>>>,
+}
+
+/// Work of a higher layer that housekeeping runs under its lease, every round, after its own
+/// (e.g. the nightly baseline recompute, which decides itself whether it is due).
+#[async_trait::async_trait]
+pub trait Chore: Send + Sync {
+    /// One round; logs its own failures.
+    async fn run(&self);
 }
 
 impl std::fmt::Debug for Notifications {
@@ -165,7 +175,23 @@ impl Notifications {
             started_at,
             edges: tx,
             edge_queue: Mutex::new(Some(rx)),
+            chores: Mutex::new(vec![]),
         })
+    }
+
+    /// Adds a chore to every housekeeping round (see [`Chore`]).
+    pub fn add_chore(&self, chore: Arc<dyn Chore>) {
+        self.chores
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(chore);
+    }
+
+    fn chores(&self) -> Vec<Arc<dyn Chore>> {
+        self.chores
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The counter of finished deliveries.

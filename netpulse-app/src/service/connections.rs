@@ -57,6 +57,8 @@ pub struct ConnectionInput {
     pub max_jitter_ms: Cap,
     /// Packet-loss cap, percent.
     pub max_packet_loss_percent: Cap,
+    /// Deviation from the baseline, percent.
+    pub baseline_deviation_pct: Option<f64>,
     /// Adaptive interval, seconds.
     pub adaptive_interval_seconds: Option<u32>,
     /// Healthy results that end degradation.
@@ -170,6 +172,10 @@ impl ConnectionInput {
             self.max_jitter_ms.unwrap_or(t.max_jitter_ms()),
             self.max_packet_loss_percent
                 .unwrap_or(t.max_packet_loss_percent()),
+        )?
+        .with_baseline_deviation_pct(
+            self.baseline_deviation_pct
+                .unwrap_or(t.baseline_deviation_pct()),
         )?;
         let a = base.map_or_else(AdaptivePolicy::default, |b| b.adaptive);
         let adaptive = AdaptivePolicy::new(

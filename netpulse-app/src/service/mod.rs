@@ -4,6 +4,8 @@
 pub mod access;
 pub mod api_tokens;
 pub mod auth;
+pub mod baselines;
+pub mod check_baselines;
 pub mod check_params;
 pub mod check_results;
 pub mod checks;

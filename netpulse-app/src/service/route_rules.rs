@@ -71,6 +71,11 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(TestsRun),
     ),
     (
+        "GET",
+        "/v1/connections/{connection_id}/baseline",
+        Needs(ResultsRead),
+    ),
+    (
         "POST",
         "/v1/connections/{connection_id}/maintenance-windows",
         Needs(SchedulesWrite),
@@ -122,6 +127,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
         Needs(SchedulesWrite),
     ),
     ("GET", "/v1/checks/{check_id}/alerting", Needs(ResultsRead)),
+    ("GET", "/v1/checks/{check_id}/baseline", Needs(ResultsRead)),
     ("GET", "/v1/probes/{probe_id}/alerting", Needs(ResultsRead)),
     (
         "PUT",

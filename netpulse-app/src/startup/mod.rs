@@ -132,6 +132,7 @@ pub fn openapi_json(app: &App) -> String {
 
 /// Starts the notification engine over `app`'s storage and clock and registers it: its edge
 /// listener joins `app.listeners`, and `app.notifications` serves the notification use cases.
+/// Its housekeeping also runs the nightly baseline recompute.
 /// Deliveries are counted into `counter`. The returned tasks stop when dropped.
 pub fn start_notifications(
     app: &mut App,
@@ -148,6 +149,10 @@ pub fn start_notifications(
         app.default_alerts,
         timing,
     );
+    // Housekeeping recomputes the baselines nightly, under its lease.
+    notifications.add_chore(Arc::new(crate::service::baselines::NightlyChore(
+        app.clone(),
+    )));
     app.listeners.push(notifications.listener());
     app.notifications = Some(notifications.clone());
     let tasks = notifications.start();

@@ -121,6 +121,7 @@ pub(super) fn full_dashboard() -> DashboardPage {
             chart_json: r#"{"x":[1],"download":[1.0]}"#.into(),
             chart_summary: "summary".into(),
             sparse: true,
+            baseline_key: "baseline (14-day median ± 30 %)".into(),
             tiles: vec![Tile {
                 label: "Packet loss".into(),
                 value: "2 %".into(),

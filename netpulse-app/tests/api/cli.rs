@@ -507,3 +507,64 @@ fn serve_says_where_to_go_and_keeps_speedtest_requests_out_of_its_log() {
     assert!(log.contains("/ in a browser and sign in"), "{log}");
     assert!(!log.contains("/setup"), "{log}");
 }
+
+#[test]
+fn baselines_rebuild_for_one_connection_or_all_and_the_deviation_flag() {
+    let db = TestDatabase::sqlite();
+    let (_, probe, _) = netpulse(&db, &["probe", "create", "home", "--json"]);
+    let id = probe["id"].as_str().unwrap().to_owned();
+    let (code, conn, text) = netpulse(
+        &db,
+        &[
+            "connection",
+            "create",
+            "--probe",
+            &id,
+            "--name",
+            "wan1",
+            "--baseline-deviation-pct",
+            "25",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(conn["baselineDeviationPct"], 25.0, "{conn}");
+    let conn_id = conn["id"].as_str().unwrap().to_owned();
+    let (code, out, text) = netpulse(&db, &["baselines", "rebuild", "--json"]);
+    assert_eq!(
+        (code, out["connectionsRecomputed"].as_u64()),
+        (0, Some(1)),
+        "{text}"
+    );
+    let (code, out, text) = netpulse(
+        &db,
+        &["baselines", "rebuild", "--connection", &conn_id, "--json"],
+    );
+    assert_eq!(
+        (code, out["connectionsRecomputed"].as_u64()),
+        (0, Some(1)),
+        "{text}"
+    );
+    let (code, _, text) = netpulse(
+        &db,
+        &[
+            "baselines",
+            "rebuild",
+            "--connection",
+            "11111111-1111-4111-8111-111111111111",
+        ],
+    );
+    assert_ne!(code, 0, "an unknown connection: {text}");
+    let (code, _, text) = netpulse(
+        &db,
+        &[
+            "connection",
+            "update",
+            &conn_id,
+            "--baseline-deviation-pct",
+            "0",
+        ],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--baseline-deviation-pct"), "{text}");
+}

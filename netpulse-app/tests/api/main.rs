@@ -7,6 +7,7 @@ mod agent_api;
 mod agent_e2e;
 mod alerting;
 mod alerting_browser;
+mod baselines;
 mod browser;
 mod checks;
 mod cli;
@@ -72,6 +73,9 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    baselines::a_deviation_from_the_baseline_alerts_after_n_and_collecting_never_does,
+    baselines::baseline_input_is_checked_with_field_names,
+    baselines::checks_learn_a_latency_baseline_per_family,
     mqtt_ha::mqtt_results_states_and_discovery_reach_a_real_broker,
     mqtt_ha::mqtt_broker_down_never_holds_up_ingest,
     mqtt_ha::mqtt_settings_are_checked_and_the_password_is_write_only,
@@ -130,6 +134,7 @@ on_both_databases!(
     alerting_browser::probe_and_check_alerting_on_the_settings_page,
     incidents_browser::incidents_of_every_kind_on_one_page,
     web_charts::sparse_week_in_a_browser,
+    baselines::the_dashboard_draws_the_baseline_band,
     web_charts::connectivity_page_in_a_browser,
     limits::oversized_dashboard_forms_answer_413,
     limits::rest_json_bodies_are_capped_at_one_mib,

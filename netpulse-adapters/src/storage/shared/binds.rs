@@ -46,6 +46,7 @@ pub(super) fn bind_connection(q: Query<'_>, v: ConnectionValues) -> Query<'_> {
         .bind(v.source_address)
         .bind(v.enabled)
         .bind(v.created_at)
+        .bind(v.baseline_deviation_pct)
 }
 
 /// Binds the observation columns of `INSERT_MEASUREMENT` ($6–$26) / `REPLACE_OBSERVATION` ($2–$22).

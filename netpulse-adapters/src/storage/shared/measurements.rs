@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use netpulse_domain::Timestamp;
 use netpulse_domain::alert::AlertPolicy;
+use netpulse_domain::baseline::IN_FORCE_SECONDS;
 use netpulse_domain::id::{ConnectionId, ResultId};
 use netpulse_domain::ingest;
 use netpulse_domain::measurement::Observation;
@@ -57,7 +58,18 @@ impl MeasurementStore for Store {
             )));
         }
         let previous = state_row.into_state()?;
-        let decision = ingest::decide(&previous, &connection, m, default_alerts);
+        // The baselines in force at the result (rows, not history: see `baseline`).
+        let in_force: Vec<_> = super::baselines::in_force(
+            &mut tx,
+            &m.connection_id,
+            m.completed_at.plus_seconds(-IN_FORCE_SECONDS),
+            m.completed_at,
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.metric, r.baseline))
+        .collect();
+        let decision = ingest::decide(&previous, &connection, m, default_alerts, &in_force);
         let m = decision.measurement;
         insert_measurement(&mut tx, &m).await?;
         mark_dirty(&mut tx, &m.connection_id, m.completed_at).await?;

@@ -8,6 +8,7 @@ use super::{notify_work, work_listener};
 mod access;
 mod accounts;
 mod alerting;
+mod baselines;
 mod binds;
 mod check_blocks;
 mod check_ingest;

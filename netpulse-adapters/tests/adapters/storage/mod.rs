@@ -3,6 +3,7 @@
 
 mod access;
 mod alerting;
+mod baselines;
 mod check_blocks;
 mod checks;
 mod contract;
@@ -44,6 +45,7 @@ macro_rules! contract_tests {
 
 contract_tests!(
     prune_batches_remove_exactly_what_is_older,
+    baseline_rows_are_per_day_and_the_newest_is_in_force,
     probe_lifecycle,
     probe_delete_is_refused_while_connections_exist,
     poll_recording_is_debounced,
@@ -89,6 +91,7 @@ contract_tests!(
 );
 
 use access::*;
+use baselines::*;
 use check_blocks::*;
 use checks::*;
 use contract::*;

@@ -48,6 +48,8 @@ pub struct ConnectionForm {
     pub max_jitter_ms: String,
     /// Caps.
     pub max_packet_loss_percent: String,
+    /// Deviation from the baseline, percent.
+    pub baseline_deviation_pct: String,
     /// Adaptive policy.
     pub adaptive_interval_seconds: String,
     /// Adaptive policy.
@@ -87,6 +89,7 @@ impl ConnectionForm {
             max_ping_ms: "100".into(),
             max_jitter_ms: "50".into(),
             max_packet_loss_percent: "5".into(),
+            baseline_deviation_pct: "30".into(),
             adaptive_interval_seconds: "300".into(),
             recovery_healthy_count: "3".into(),
             max_consecutive_failures: "5".into(),
@@ -144,6 +147,7 @@ impl ConnectionForm {
             max_ping_ms: num(t.max_ping_ms()),
             max_jitter_ms: num(t.max_jitter_ms()),
             max_packet_loss_percent: num(t.max_packet_loss_percent()),
+            baseline_deviation_pct: num(Some(t.baseline_deviation_pct())),
             adaptive_interval_seconds: c.adaptive.adaptive_interval_seconds().to_string(),
             recovery_healthy_count: c.adaptive.recovery_healthy_count().to_string(),
             max_consecutive_failures: c.adaptive.max_consecutive_failures().to_string(),
@@ -176,6 +180,7 @@ impl ConnectionForm {
             max_ping_ms: form.get("max_ping_ms"),
             max_jitter_ms: form.get("max_jitter_ms"),
             max_packet_loss_percent: form.get("max_packet_loss_percent"),
+            baseline_deviation_pct: form.get("baseline_deviation_pct"),
             adaptive_interval_seconds: form.get("adaptive_interval_seconds"),
             recovery_healthy_count: form.get("recovery_healthy_count"),
             max_consecutive_failures: form.get("max_consecutive_failures"),
@@ -298,6 +303,13 @@ impl ConnectionForm {
                 &self.max_packet_loss_percent,
                 "a percentage",
             )),
+            // Empty keeps the stored deviation (30 % on a new connection).
+            baseline_deviation_pct: optional(
+                errors,
+                "baseline_deviation_pct",
+                &self.baseline_deviation_pct,
+                "a percentage",
+            ),
             adaptive_interval_seconds: parse(
                 errors,
                 "adaptive_interval_seconds",
@@ -336,7 +348,7 @@ impl ConnectionForm {
 }
 
 /// The fields errors can belong to (others go to the top of the form).
-const FIELDS: [&str; 25] = [
+const FIELDS: [&str; 26] = [
     "probe_id",
     "name",
     "isp",
@@ -355,6 +367,7 @@ const FIELDS: [&str; 25] = [
     "max_ping_ms",
     "max_jitter_ms",
     "max_packet_loss_percent",
+    "baseline_deviation_pct",
     "adaptive_interval_seconds",
     "recovery_healthy_count",
     "max_consecutive_failures",

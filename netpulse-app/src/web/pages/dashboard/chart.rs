@@ -1,10 +1,12 @@
 //! The chart of the selected connection: its samples as columns, bucketed over the range, and
 //! the chart's JSON: the rows with a value (empty buckets left out, so the line joins across
 //! them), a null row where the data really stops (the rule of `netpulse_domain::chart_line`),
-//! which points stand alone (drawn as dots), the failed tests (red markers) and the reference
-//! lines (the plan, the health floors and caps).
+//! which points stand alone (drawn as dots), the failed tests (red markers), the reference
+//! lines (the plan, the health floors and caps) and the baseline bands (the reliable
+//! baselines in force, median ± the connection's deviation).
 
 use netpulse_domain::Timestamp;
+use netpulse_domain::baseline::{Baseline, Metric};
 use netpulse_domain::chart_line::{alone, breaks_after, join_limit_seconds};
 use netpulse_domain::degradation::HealthSample;
 use netpulse_domain::model::Connection;
@@ -205,7 +207,13 @@ impl Chart {
     }
 
     /// The chart's data for the page script (Mbps, ms, percent).
-    pub(super) fn json(&self, time_zone: &str, colour: &str, c: &Connection) -> serde_json::Value {
+    pub(super) fn json(
+        &self,
+        time_zone: &str,
+        colour: &str,
+        c: &Connection,
+        in_force: &[(Metric, Baseline)],
+    ) -> serde_json::Value {
         let rows = self.rows();
         let times: Vec<Timestamp> = rows.iter().map(|(t, _)| *t).collect();
         let breaks = breaks_after(&times, self.join_limit);
@@ -278,6 +286,29 @@ impl Chart {
                 "ping": t.max_ping_ms(),
                 "jitter": t.max_jitter_ms(),
                 "loss": t.max_packet_loss_percent(),
+            }),
+        );
+        let pct = t.baseline_deviation_pct();
+        let band = |metric: Metric, scale: f64| {
+            in_force
+                .iter()
+                .find(|(m, b)| *m == metric && b.reliable())
+                .map(|(_, b)| {
+                    let (low, high) = b.band(pct);
+                    serde_json::json!({
+                        "low": round(Some(low / scale), 2),
+                        "high": round(Some(high / scale), 2),
+                        "median": round(Some(b.median / scale), 2),
+                        "pct": pct,
+                    })
+                })
+        };
+        out.insert(
+            "bands".into(),
+            serde_json::json!({
+                "download": band(Metric::Download, 1e6),
+                "upload": band(Metric::Upload, 1e6),
+                "ping": band(Metric::Ping, 1.0),
             }),
         );
         out.insert(

@@ -139,6 +139,8 @@ pub struct Selected {
     pub chart_summary: String,
     /// Whether the chart shows single results (fewer than 12 in the window).
     pub sparse: bool,
+    /// The reliable baseline band's text for the key (`""`: none, or still collecting).
+    pub baseline_key: String,
     /// The tiles.
     pub tiles: Vec<Tile>,
     /// The health card.
@@ -265,13 +267,31 @@ pub(super) async fn selected_part(
         counts.tests
     );
     let latest_at = latest.as_ref().map(|m| m.completed_at);
+    let in_force: Vec<_> = crate::service::baselines::in_force(&web.app, &c.id)
+        .await?
+        .metrics
+        .into_iter()
+        .filter_map(|m| m.row.map(|r| (m.metric, r.baseline)))
+        .collect();
+    let baseline_key = match in_force.iter().map(|(_, b)| b.n).max() {
+        Some(_) if in_force.iter().any(|(_, b)| b.reliable()) => format!(
+            "baseline (14-day median ± {} %)",
+            netpulse_domain::wording::one_decimal(c.thresholds.baseline_deviation_pct())
+        ),
+        Some(n) => format!(
+            "baseline collecting {n}/{}",
+            netpulse_domain::baseline::MIN_SAMPLES
+        ),
+        None => String::new(),
+    };
     Ok(Selected {
         id: c.id.as_str().to_owned(),
         name: c.name.as_str().to_owned(),
         colour: c.colour.as_str().to_owned(),
-        chart_json: script_json(&chart.json(&site.time_zone, c.colour.as_str(), c)),
+        chart_json: script_json(&chart.json(&site.time_zone, c.colour.as_str(), c, &in_force)),
         chart_summary: summary,
         sparse: chart.sparse(),
+        baseline_key,
         tiles,
         health: Health {
             uptime: format::percent(uptime),

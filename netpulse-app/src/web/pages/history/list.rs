@@ -167,7 +167,7 @@ fn row_of(m: &Measurement, names: &HashMap<String, &Connection>, tz: &jiff::tz::
                 Breach::PingHigh => Some("ping"),
                 Breach::JitterHigh => Some("jitter"),
                 Breach::PacketLossHigh => Some("loss"),
-                Breach::TestFailed => None,
+                Breach::TestFailed | Breach::BaselineDeviation => None,
             })
             .map(str::to_owned)
             .collect(),
