@@ -73,6 +73,7 @@ pub mod status;
 pub mod throttle;
 pub mod time;
 pub mod trace;
+pub mod two_factor;
 pub mod values;
 pub mod wording;
 

@@ -521,6 +521,7 @@ pub trait Storage:
     + crate::outage_store::OutageStore
     + crate::status_store::StatusStore
     + crate::alerting_store::AlertingStore
+    + crate::two_factor_store::TwoFactorStore
 {
 }
 
@@ -544,5 +545,6 @@ impl<T> Storage for T where
         + crate::outage_store::OutageStore
         + crate::status_store::StatusStore
         + crate::alerting_store::AlertingStore
+    + crate::two_factor_store::TwoFactorStore
 {
 }

@@ -37,6 +37,7 @@ pub mod server_averages;
 pub mod sessions;
 pub mod settings;
 pub mod status;
+pub mod two_factor;
 pub mod users;
 pub mod wakeups;
 
@@ -73,6 +74,9 @@ pub struct App {
     /// The MQTT / Home Assistant integration (`None`: not running in this process, e.g. the
     /// admin CLI; its settings API then answers 503).
     pub mqtt: Option<Arc<crate::mqtt::Mqtt>>,
+    /// The secret key of values sealed at rest (TOTP secrets, the JWT signing keys; `None`:
+    /// not loaded in this process, e.g. the admin CLI: enrolment and JWTs then answer 503).
+    pub secrets: Option<Arc<netpulse_adapters::secrets::SecretBox>>,
 }
 
 impl std::fmt::Debug for App {

@@ -218,6 +218,8 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/setup", Public),
     ("GET", "/login", Public),
     ("POST", "/login", Public),
+    ("GET", "/login/two-factor", Public),
+    ("POST", "/login/two-factor", Public),
     ("GET", "/r/:token", Public),
     ("POST", "/logout", SignedIn),
     ("GET", "/", Needs(ResultsRead)),
@@ -265,6 +267,9 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("GET", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
+    ("GET", "/settings/two-factor", SignedIn),
+    ("POST", "/settings/two-factor/:action", SignedIn),
+    ("POST", "/settings/two-factor-required", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
     ("GET", "/incidents", Needs(ResultsRead)),
     // The Outages page and one outage (issue 15).

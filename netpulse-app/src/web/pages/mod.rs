@@ -15,6 +15,7 @@ pub mod probes;
 pub mod servers;
 pub mod settings;
 pub mod share;
+pub mod two_factor;
 pub mod users;
 
 use poem::http::StatusCode;
