@@ -221,6 +221,28 @@ pub async fn clear(app: &App, user: &UserId) -> Result<(), AppError> {
     Ok(app.storage.clear_totp(user).await?)
 }
 
+/// An admin's reset of another user's 2FA, written to the audit log.
+pub async fn reset(
+    app: &App,
+    actor: Option<(&UserId, &str)>,
+    user: &UserId,
+) -> Result<(), AppError> {
+    let target = super::users::get(app, user).await?;
+    clear(app, user).await?;
+    app.storage
+        .append_audit(&netpulse_ports::access_store::AuditEntry {
+            id: crate::ids::new_uuid(),
+            at: app.clock.now(),
+            actor_id: actor.map(|(id, _)| id.clone()),
+            actor_email: actor.map(|(_, e)| e.to_owned()),
+            action: "user.2fa_reset".into(),
+            subject: format!("user:{}", target.email),
+            detail: "two-factor sign-in turned off".into(),
+        })
+        .await?;
+    Ok(())
+}
+
 /// Checks a second factor: a TOTP code (a step newer than the last accepted, recorded with a
 /// compare-and-set so two requests cannot both use it) or an unused recovery code (consumed
 /// atomically). Throttling is the caller's (the sign-in throttle).

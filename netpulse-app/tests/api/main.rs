@@ -39,6 +39,7 @@ mod rest_api;
 mod rollups;
 mod schemathesis;
 mod status;
+mod two_factor;
 mod web_auth;
 mod web_browser;
 mod web_charts;
@@ -112,6 +113,8 @@ on_both_databases!(
     notifications::quiet_hours_hold_recoveries_but_not_alerts,
     notifications::digests_summarize_the_day_and_skip_empty_days,
     web_auth::first_run_setup_and_sessions,
+    two_factor::totp_enrolment_sign_in_replay_and_recovery,
+    two_factor::required_two_factor_sends_users_to_enrol,
     web_auth::sign_in_is_throttled,
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,

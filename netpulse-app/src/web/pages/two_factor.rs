@@ -264,7 +264,9 @@ pub(crate) async fn set_required(req: &Request, web: Data<&Web>, body: Body) -> 
 
 /// An admin's reset of another user's 2FA (from the Users page).
 pub(crate) async fn reset(web: &Web, req: &Request, user: &UserId) -> Response {
-    match two_factor::clear(&web.app, user).await {
+    let actor = ctx(req).session.map(|s| (s.record.user_id, s.record.email));
+    let actor = actor.as_ref().map(|(id, e)| (id, e.as_str()));
+    match two_factor::reset(&web.app, actor, user).await {
         Ok(()) => redirect("/settings/users?done=changed"),
         Err(e) => pages::app_error(web, req, &e).await,
     }
