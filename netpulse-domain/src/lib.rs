@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod access_token;
 pub mod agent_state;
 pub mod alert;
 pub mod baseline;

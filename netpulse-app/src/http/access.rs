@@ -66,6 +66,11 @@ pub async fn principal(
     req: &Request,
 ) -> Result<Option<Principal>, crate::error::AppError> {
     if let Some(secret) = token_of(req) {
+        if crate::service::jwt::looks_like_jwt(&secret) {
+            return Ok(crate::service::jwt::check(app, &secret)
+                .await?
+                .map(|(p, _)| p));
+        }
         let ip = token_client_ip(req);
         return Ok(api_tokens::authenticate(app, &secret, ip.as_deref())
             .await?

@@ -18,6 +18,7 @@ pub mod payload;
 pub mod problem;
 pub mod request_log;
 pub mod rest;
+pub mod token_login;
 
 use base64::Engine as _;
 use poem::endpoint::BoxEndpoint;
@@ -42,6 +43,7 @@ type Apis = (
     fleet::FleetApi,
     outages::OutagesApi,
     mqtt::MqttApi,
+    token_login::AuthApi,
 );
 
 /// The OpenAPI service (both APIs, served under `/api`).
@@ -55,6 +57,7 @@ pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
             fleet::FleetApi { app: app.clone() },
             outages::OutagesApi { app: app.clone() },
             mqtt::MqttApi { app: app.clone() },
+            token_login::AuthApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

@@ -61,12 +61,20 @@ pub enum SignIn {
 pub const CHALLENGE_SECONDS: i64 = 300;
 
 /// How a password check ended.
-enum PasswordCheck {
+pub(crate) enum PasswordCheck {
+    /// The password is right (and the account enabled).
     Ok(User),
+    /// Refused: throttled or wrong.
     Refused(SignIn),
 }
 
-async fn locked(app: &App, keys: &[&String]) -> Result<Option<SignIn>, AppError> {
+/// The throttle keys of an account and an address.
+pub(crate) fn throttle_keys(email: &str, client_ip: &str) -> (String, String) {
+    (format!("account:{email}"), format!("address:{client_ip}"))
+}
+
+/// The lock of the first locked key, if any.
+pub(crate) async fn locked(app: &App, keys: &[&String]) -> Result<Option<SignIn>, AppError> {
     let now = app.clock.now();
     for key in keys {
         if let Some(state) = app.storage.throttle_state(key).await?
@@ -82,7 +90,8 @@ async fn locked(app: &App, keys: &[&String]) -> Result<Option<SignIn>, AppError>
     Ok(None)
 }
 
-async fn count_failure(app: &App, email: &str, client_ip: &str) -> Result<(), AppError> {
+/// Counts a failed sign-in against the account and the address.
+pub(crate) async fn count_failure(app: &App, email: &str, client_ip: &str) -> Result<(), AppError> {
     let now = app.clock.now();
     let account_key = format!("account:{email}");
     let address_key = format!("address:{client_ip}");
@@ -193,7 +202,7 @@ pub async fn second_factor(
 
 /// The password step shared by the dashboard's and the API's sign-in: the throttle, the
 /// argon2id check, a failure counted against the account and the address.
-async fn check_password(
+pub(crate) async fn check_password(
     app: &App,
     email: &str,
     password: String,

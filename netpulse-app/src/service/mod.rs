@@ -16,6 +16,7 @@ pub mod flash;
 pub mod fleet;
 pub mod health;
 pub mod ingest;
+pub mod jwt;
 pub mod local_agent;
 pub mod long_poll;
 pub mod measurements;

@@ -32,6 +32,10 @@ use Rule::{Needs, Probe, Public, SignedIn};
 pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/ping", Public),
     ("GET", "/v1/healthcheck", Public),
+    // Access tokens (JWT): sign-in is public; refresh and sign-out check the token itself.
+    ("POST", "/v1/auth/login", Public),
+    ("POST", "/v1/auth/refresh", SignedIn),
+    ("POST", "/v1/auth/logout", SignedIn),
     ("GET", "/v1/probes/{probe_id}/due", Probe),
     ("GET", "/v1/probes/{probe_id}/config", Probe),
     ("GET", "/v1/probes/{probe_id}/health", Probe),

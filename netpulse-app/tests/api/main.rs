@@ -19,6 +19,7 @@ mod fleet_e2e;
 mod health;
 mod helpers;
 mod input_bounds;
+mod jwt;
 mod integrations;
 mod late_results;
 mod limits;
@@ -115,6 +116,7 @@ on_both_databases!(
     web_auth::first_run_setup_and_sessions,
     two_factor::totp_enrolment_sign_in_replay_and_recovery,
     two_factor::required_two_factor_sends_users_to_enrol,
+    jwt::jwt_login_sessions_and_revocation,
     web_auth::sign_in_is_throttled,
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,
