@@ -12,7 +12,7 @@ use super::metrics::{TrustForwardedFor, client_ip};
 use super::problem::ApiError;
 use crate::service::access::{Principal, Via};
 use crate::service::route_rules::{Rule, rest_rule};
-use crate::service::{App, api_tokens, sessions};
+use crate::service::{App, api_tokens, audit, sessions};
 
 /// The header an API token may also travel in (besides `Authorization: Bearer`).
 pub const API_TOKEN_HEADER: &str = "X-API-Token";
@@ -97,18 +97,26 @@ impl<E: Endpoint> Endpoint for RestAccess<E> {
             Rule::Public | Rule::Probe | Rule::SignedIn => None,
             Rule::Needs(p) => Some(p),
         };
+        let mut actor = None;
         if let (Some(p), Some(app)) = (needed, req.data::<App>().cloned()) {
             match principal(&app, &req).await {
                 Ok(Some(who)) => {
                     if let Err(e) = who.require(p) {
                         return Ok(ApiError::from(e).into_response());
                     }
+                    actor = Some(audit::Actor {
+                        user_id: who.user_id.clone(),
+                        name: who.name.clone(),
+                    });
                     req.extensions_mut().insert(who);
                 }
                 Ok(None) => {}
                 Err(e) => return Ok(ApiError::from(e).into_response()),
             }
         }
-        Ok(self.inner.call(req).await?.into_response())
+        // The caller is the audit log's actor of whatever the handler changes.
+        Ok(audit::as_actor(actor, self.inner.call(req))
+            .await?
+            .into_response())
     }
 }

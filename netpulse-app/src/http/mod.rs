@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agent;
 pub mod allow;
+pub mod audit;
 pub mod auth;
 pub mod checks;
 pub mod declared;
@@ -44,6 +45,7 @@ type Apis = (
     outages::OutagesApi,
     mqtt::MqttApi,
     token_login::AuthApi,
+    audit::AuditApi,
 );
 
 /// The OpenAPI service (both APIs, served under `/api`).
@@ -58,6 +60,7 @@ pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
             outages::OutagesApi { app: app.clone() },
             mqtt::MqttApi { app: app.clone() },
             token_login::AuthApi { app: app.clone() },
+            audit::AuditApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod check_params;
 pub mod check_results;

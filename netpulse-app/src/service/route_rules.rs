@@ -36,6 +36,7 @@ pub const REST: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/auth/login", Public),
     ("POST", "/v1/auth/refresh", SignedIn),
     ("POST", "/v1/auth/logout", SignedIn),
+    ("GET", "/v1/audit", Needs(UsersWrite)),
     ("GET", "/v1/probes/{probe_id}/due", Probe),
     ("GET", "/v1/probes/{probe_id}/config", Probe),
     ("GET", "/v1/probes/{probe_id}/health", Probe),
@@ -274,6 +275,7 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("GET", "/settings/two-factor", SignedIn),
     ("POST", "/settings/two-factor/:action", SignedIn),
     ("POST", "/settings/two-factor-required", Needs(UsersWrite)),
+    ("GET", "/settings/audit", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
     ("GET", "/incidents", Needs(ResultsRead)),
     // The Outages page and one outage (issue 15).

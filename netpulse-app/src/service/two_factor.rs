@@ -222,25 +222,16 @@ pub async fn clear(app: &App, user: &UserId) -> Result<(), AppError> {
 }
 
 /// An admin's reset of another user's 2FA, written to the audit log.
-pub async fn reset(
-    app: &App,
-    actor: Option<(&UserId, &str)>,
-    user: &UserId,
-) -> Result<(), AppError> {
+pub async fn reset(app: &App, user: &UserId) -> Result<(), AppError> {
     let target = super::users::get(app, user).await?;
     clear(app, user).await?;
-    app.storage
-        .append_audit(&netpulse_ports::access_store::AuditEntry {
-            id: crate::ids::new_uuid(),
-            at: app.clock.now(),
-            actor_id: actor.map(|(id, _)| id.clone()),
-            actor_email: actor.map(|(_, e)| e.to_owned()),
-            action: "user.2fa_reset".into(),
-            subject: format!("user:{}", target.email),
-            detail: "two-factor sign-in turned off".into(),
-        })
-        .await?;
-    Ok(())
+    super::audit::record(
+        app,
+        "user.2fa_reset",
+        format!("user:{}", target.email),
+        "two-factor sign-in turned off",
+    )
+    .await
 }
 
 /// Checks a second factor: a TOTP code (a step newer than the last accepted, recorded with a
@@ -293,10 +284,11 @@ pub async fn required(app: &App) -> Result<bool, AppError> {
 
 /// Switches the site-wide requirement.
 pub async fn set_required(app: &App, on: bool) -> Result<(), AppError> {
-    Ok(app
-        .storage
-        .set_setting(REQUIRE_SETTING, if on { "true" } else { "false" }, app.clock.now())
-        .await?)
+    let value = if on { "true" } else { "false" };
+    app.storage
+        .set_setting(REQUIRE_SETTING, value, app.clock.now())
+        .await?;
+    super::audit::record(app, "settings.require_2fa", "settings", value).await
 }
 
 /// Whether this user must enrol before anything else (2FA required and not on).

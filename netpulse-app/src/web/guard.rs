@@ -140,7 +140,15 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
             Ok(Some(early)) => early,
             Ok(None) => {
                 pending = req.extensions().get::<PendingCookie>().cloned();
-                match self.inner.call(req).await {
+                let actor = req
+                    .extensions()
+                    .get::<RequestCtx>()
+                    .and_then(|c| c.session.as_ref())
+                    .map(|s| crate::service::audit::Actor {
+                        user_id: Some(s.record.user_id.clone()),
+                        name: s.record.email.clone(),
+                    });
+                match crate::service::audit::as_actor(actor, self.inner.call(req)).await {
                     Ok(r) => r.into_response(),
                     Err(e) => e.into_response(),
                 }

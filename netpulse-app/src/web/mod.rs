@@ -191,6 +191,7 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
             "/settings/two-factor/:action",
             g(post(pages::two_factor::act).boxed()),
         )
+        .at("/settings/audit", g(get(pages::audit::show).boxed()))
         .at(
             "/settings/two-factor-required",
             g(post(pages::two_factor::set_required).boxed()),

@@ -583,6 +583,28 @@ fn every_template_renders_full_and_empty() {
         ],
     );
 
+    let audit = super::pages::audit::AuditPage {
+        rows: vec![super::pages::audit::AuditRow {
+            at: "2026-12-04 02:00".into(),
+            actor: "admin@example.org".into(),
+            action: "user.role".into(),
+            subject: "user:op@example.org".into(),
+            detail: "operator → viewer".into(),
+        }],
+        older: "/settings/audit?before=1_x".into(),
+    };
+    check(
+        "settings_audit.html",
+        render(&t, "settings_audit.html", &audit, true),
+        render(
+            &t,
+            "settings_audit.html",
+            &super::pages::audit::AuditPage::default(),
+            true,
+        ),
+        &["user.role", "operator → viewer", "before=1_x", "admin@example.org"],
+    );
+
     let fleet = FleetPage {
         states: vec![opt("?state=offline", true)],
         q: "berlin".into(),

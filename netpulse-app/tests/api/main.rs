@@ -6,6 +6,7 @@ mod access_pages;
 mod agent_api;
 mod agent_e2e;
 mod alerting;
+mod audit;
 mod alerting_browser;
 mod browser;
 mod checks;
@@ -117,6 +118,7 @@ on_both_databases!(
     two_factor::totp_enrolment_sign_in_replay_and_recovery,
     two_factor::required_two_factor_sends_users_to_enrol,
     jwt::jwt_login_sessions_and_revocation,
+    audit::audit_log_records_pages_and_prunes,
     web_auth::sign_in_is_throttled,
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,

@@ -1,5 +1,6 @@
 //! The dashboard's pages, one module per page.
 
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod connectivity;

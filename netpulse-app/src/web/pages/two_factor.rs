@@ -264,9 +264,7 @@ pub(crate) async fn set_required(req: &Request, web: Data<&Web>, body: Body) -> 
 
 /// An admin's reset of another user's 2FA (from the Users page).
 pub(crate) async fn reset(web: &Web, req: &Request, user: &UserId) -> Response {
-    let actor = ctx(req).session.map(|s| (s.record.user_id, s.record.email));
-    let actor = actor.as_ref().map(|(id, e)| (id, e.as_str()));
-    match two_factor::reset(&web.app, actor, user).await {
+    match two_factor::reset(&web.app, user).await {
         Ok(()) => redirect("/settings/users?done=changed"),
         Err(e) => pages::app_error(web, req, &e).await,
     }
