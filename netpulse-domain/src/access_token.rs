@@ -59,24 +59,45 @@ mod tests {
 
     #[test]
     fn keys_rotate_and_old_ones_stay_while_their_tokens_live() {
-        assert_eq!(key_plan(&[], 0), KeyPlan { rotate: true, keep: 0 });
+        assert_eq!(
+            key_plan(&[], 0),
+            KeyPlan {
+                rotate: true,
+                keep: 0
+            }
+        );
         let day = 86_400;
-        assert_eq!(key_plan(&[0], day), KeyPlan { rotate: false, keep: 1 });
+        assert_eq!(
+            key_plan(&[0], day),
+            KeyPlan {
+                rotate: false,
+                keep: 1
+            }
+        );
         assert_eq!(
             key_plan(&[0], ROTATE_AFTER_SECONDS),
-            KeyPlan { rotate: true, keep: 1 }
+            KeyPlan {
+                rotate: true,
+                keep: 1
+            }
         );
         // Rotated 10 minutes ago: the old key still checks tokens it signed.
         let now = ROTATE_AFTER_SECONDS + 600;
         assert_eq!(
             key_plan(&[ROTATE_AFTER_SECONDS, 0], now),
-            KeyPlan { rotate: false, keep: 2 }
+            KeyPlan {
+                rotate: false,
+                keep: 2
+            }
         );
         // A lifetime later it goes.
         let later = ROTATE_AFTER_SECONDS + LIFETIME_SECONDS;
         assert_eq!(
             key_plan(&[ROTATE_AFTER_SECONDS, 0], later),
-            KeyPlan { rotate: false, keep: 1 }
+            KeyPlan {
+                rotate: false,
+                keep: 1
+            }
         );
     }
 }

@@ -99,7 +99,10 @@ mod tests {
         assert_eq!(code.len(), RECOVERY_CHARS);
         let shown = show_recovery_code(&code);
         assert_eq!(shown, "0123z-018zh");
-        assert_eq!(normalize_recovery_code(&shown).as_deref(), Some(code.as_str()));
+        assert_eq!(
+            normalize_recovery_code(&shown).as_deref(),
+            Some(code.as_str())
+        );
         assert_eq!(
             normalize_recovery_code(" o123Z 0l8zH ").as_deref(),
             Some("0123Z018ZH")

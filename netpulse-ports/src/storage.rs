@@ -545,6 +545,6 @@ impl<T> Storage for T where
         + crate::outage_store::OutageStore
         + crate::status_store::StatusStore
         + crate::alerting_store::AlertingStore
-    + crate::two_factor_store::TwoFactorStore
+        + crate::two_factor_store::TwoFactorStore
 {
 }

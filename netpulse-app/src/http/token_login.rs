@@ -83,12 +83,17 @@ fn dto(t: AccessToken) -> AccessTokenDto {
 fn refused(error: &str, message: &str) -> Json<LoginRefusedDto> {
     Json(LoginRefusedDto {
         error: error.into(),
-        code: if error == "throttled" { "throttled" } else { "unauthorized" }.into(),
+        code: if error == "throttled" {
+            "throttled"
+        } else {
+            "unauthorized"
+        }
+        .into(),
         message: message.into(),
     })
 }
 
-fn failed(e: AppError) -> LoginAnswer {
+fn failed(e: &AppError) -> LoginAnswer {
     e.log("API sign-in failed");
     let field = e.field().map(str::to_owned);
     let problem = Json(Problem {
@@ -144,7 +149,7 @@ impl AuthApi {
         })();
         let (email, password, totp) = match input {
             Ok(v) => v,
-            Err(e) => return failed(e),
+            Err(e) => return failed(&e),
         };
         let ip = super::access::token_client_ip(req).unwrap_or_else(|| "unknown".into());
         match jwt::login(&self.app, &email, password, totp.as_deref(), &ip).await {
@@ -161,7 +166,7 @@ impl AuthApi {
                 "throttled",
                 &format!("too many failed sign-ins: try again in {minutes} minute(s)"),
             )),
-            Err(e) => failed(e),
+            Err(e) => failed(&e),
         }
     }
 

@@ -57,7 +57,10 @@ impl Notifications {
             tracing::info!(pruned, "delivery log pruned");
         }
         let keep = netpulse_domain::access::audit_keep_days(
-            self.storage.setting(netpulse_domain::access::AUDIT_KEEP_SETTING).await?.as_deref(),
+            self.storage
+                .setting(netpulse_domain::access::AUDIT_KEEP_SETTING)
+                .await?
+                .as_deref(),
         );
         let pruned = self
             .storage

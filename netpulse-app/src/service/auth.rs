@@ -8,8 +8,8 @@ use netpulse_ports::two_factor_store::LoginChallenge;
 use netpulse_ports::web_store::ThrottleRule;
 
 use super::{App, passwords, sessions, two_factor};
-use crate::tokens;
 use crate::error::AppError;
+use crate::tokens;
 
 /// Failed sign-ins of one account: 5 in 15 minutes lock it for 15 minutes.
 pub const ACCOUNT_RULE: ThrottleRule = ThrottleRule {
@@ -176,28 +176,24 @@ pub async fn second_factor(
     if let Some(refused) = locked(app, &[&account_key, &address_key]).await? {
         return Ok((refused, next));
     }
-    match two_factor::verify(app, &user.id, answer).await? {
-        two_factor::Verified::Refused => {
-            count_failure(app, &user.email, client_ip).await?;
-            Ok((SignIn::WrongCode, next))
-        }
-        _ => {
-            // Only the request that deletes the pending sign-in goes on.
-            if !app.storage.delete_login_challenge(&digest).await? {
-                return Ok((SignIn::ChallengeExpired, next));
-            }
-            app.storage.clear_login_failures(&account_key).await?;
-            let secret = sessions::start(app, &user.id).await?;
-            Ok((
-                SignIn::SignedIn {
-                    user: user.id,
-                    email: user.email,
-                    secret,
-                },
-                next,
-            ))
-        }
+    if two_factor::verify(app, &user.id, answer).await? == two_factor::Verified::Refused {
+        count_failure(app, &user.email, client_ip).await?;
+        return Ok((SignIn::WrongCode, next));
     }
+    // Only the request that deletes the pending sign-in goes on.
+    if !app.storage.delete_login_challenge(&digest).await? {
+        return Ok((SignIn::ChallengeExpired, next));
+    }
+    app.storage.clear_login_failures(&account_key).await?;
+    let secret = sessions::start(app, &user.id).await?;
+    Ok((
+        SignIn::SignedIn {
+            user: user.id,
+            email: user.email,
+            secret,
+        },
+        next,
+    ))
 }
 
 /// The password step shared by the dashboard's and the API's sign-in: the throttle, the

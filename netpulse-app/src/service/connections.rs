@@ -352,7 +352,11 @@ pub async fn list(app: &App, probe: Option<&ProbeId>) -> Result<Vec<Connection>,
 /// Starts (`true`) or stops (`false`) testing a connection.
 pub async fn set_enabled(app: &App, id: &ConnectionId, enabled: bool) -> Result<(), AppError> {
     app.storage.set_connection_enabled(id, enabled).await?;
-    let action = if enabled { "connection.enable" } else { "connection.disable" };
+    let action = if enabled {
+        "connection.enable"
+    } else {
+        "connection.disable"
+    };
     super::audit::record(app, action, format!("connection:{id}"), "").await
 }
 

@@ -72,7 +72,13 @@ pub async fn switch(
         return Ok(Some(add(app, probe, now, until, reason, true).await?));
     }
     app.storage.end_probe_maintenance(probe, now).await?;
-    super::audit::record(app, "maintenance.end", format!("probe:{probe}"), "switched off").await?;
+    super::audit::record(
+        app,
+        "maintenance.end",
+        format!("probe:{probe}"),
+        "switched off",
+    )
+    .await?;
     Ok(None)
 }
 

@@ -300,5 +300,7 @@ pub async fn must_enrol(app: &App, user: &UserId) -> Result<bool, AppError> {
 pub fn code_at(secret_base32: &str, unix_seconds: u64) -> Result<String, AppError> {
     let secret = Secret::try_from_base32(secret_base32)
         .map_err(|e| AppError::invalid("secret", format!("not base 32: {e}")))?;
-    Ok(totp(secret.to_vec(), "")?.generate(unix_seconds).to_string())
+    Ok(totp(secret.to_vec(), "")?
+        .generate(unix_seconds)
+        .to_string())
 }

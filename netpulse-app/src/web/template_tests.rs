@@ -602,7 +602,12 @@ fn every_template_renders_full_and_empty() {
             &super::pages::audit::AuditPage::default(),
             true,
         ),
-        &["user.role", "operator → viewer", "before=1_x", "admin@example.org"],
+        &[
+            "user.role",
+            "operator → viewer",
+            "before=1_x",
+            "admin@example.org",
+        ],
     );
 
     let fleet = FleetPage {

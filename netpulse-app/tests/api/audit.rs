@@ -21,7 +21,10 @@ pub(crate) async fn audit_log_records_pages_and_prunes(t: &TestApp) {
     )
     .await
     .unwrap();
-    let op = users::by_email(&t.app, "op@example.org").await.unwrap().unwrap();
+    let op = users::by_email(&t.app, "op@example.org")
+        .await
+        .unwrap()
+        .unwrap();
     let token = w.csrf("/settings/users").await;
     let a = w
         .post_form(
@@ -61,7 +64,10 @@ pub(crate) async fn audit_log_records_pages_and_prunes(t: &TestApp) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert!(older_actions.contains(&"user.create"), "{older}");
-    assert!(!older_actions.contains(&"user.role"), "pages do not overlap");
+    assert!(
+        !older_actions.contains(&"user.role"),
+        "pages do not overlap"
+    );
     let (s, body) = t.get("/api/v1/audit?before=nonsense").await;
     assert_eq!((s, body["field"].as_str()), (400, Some("before")));
     let (s, body) = t.get("/api/v1/audit?limit=0").await;
@@ -72,7 +78,12 @@ pub(crate) async fn audit_log_records_pages_and_prunes(t: &TestApp) {
     assert_eq!(html.status, 200);
     assert!(html.body.contains("user.role") && html.body.contains("operator → viewer"));
     let mut v = WebClient::new(t);
-    assert_eq!(v.login("op@example.org", "correct horse battery").await.status, 303);
+    assert_eq!(
+        v.login("op@example.org", "correct horse battery")
+            .await
+            .status,
+        303
+    );
     assert_eq!(v.get("/settings/audit").await.status, 403);
     let (s, _) = v.get_json("/settings/audit").await;
     assert_eq!(s, 403);

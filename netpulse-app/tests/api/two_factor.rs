@@ -59,12 +59,20 @@ pub(crate) async fn totp_enrolment_sign_in_replay_and_recovery(t: &TestApp) {
     let a = post(&mut w, "/settings/two-factor/start", &[]).await;
     assert_eq!(a.status, 303);
     let page = w.get("/settings/two-factor").await.body;
-    assert!(page.contains("data:image/png;base64,iVBORw0KGgo"), "a PNG QR code");
-    let secret = between(&page, "id=\"totp-secret\">", "<").unwrap().to_owned();
+    assert!(
+        page.contains("data:image/png;base64,iVBORw0KGgo"),
+        "a PNG QR code"
+    );
+    let secret = between(&page, "id=\"totp-secret\">", "<")
+        .unwrap()
+        .to_owned();
     assert_eq!(secret.len(), 32, "160 bits in base 32: {secret}");
     let uri = between(&page, "id=\"totp-uri\">", "<").map(|_| ());
     assert!(uri.is_some());
-    assert!(page.contains("otpauth://totp/NetPulse:admin%40example.org?secret="), "{page}");
+    assert!(
+        page.contains("otpauth://totp/NetPulse:admin%40example.org?secret="),
+        "{page}"
+    );
 
     // A wrong code does not turn it on; the right one does and shows 10 recovery codes once.
     let first = code_now(t, &secret);
@@ -74,7 +82,10 @@ pub(crate) async fn totp_enrolment_sign_in_replay_and_recovery(t: &TestApp) {
     assert_eq!(a.status, 422);
     assert!(a.body.contains("does not match"), "{}", a.body);
     let a = post(&mut w, "/settings/two-factor/confirm", &[("code", &first)]).await;
-    assert_eq!(a.location.as_deref(), Some("/settings/two-factor?done=enabled"));
+    assert_eq!(
+        a.location.as_deref(),
+        Some("/settings/two-factor?done=enabled")
+    );
     let page = w.get("/settings/two-factor").await.body;
     let codes: Vec<String> = page
         .split("<li><code>")
@@ -82,8 +93,15 @@ pub(crate) async fn totp_enrolment_sign_in_replay_and_recovery(t: &TestApp) {
         .map(|s| s[..s.find('<').unwrap()].to_owned())
         .collect();
     assert_eq!(codes.len(), 10, "{page}");
-    assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'));
-    assert!(!w.get("/settings/two-factor").await.body.contains(&codes[0]), "shown once");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-')
+    );
+    assert!(
+        !w.get("/settings/two-factor").await.body.contains(&codes[0]),
+        "shown once"
+    );
     let stored = t
         .app
         .storage
@@ -113,7 +131,10 @@ pub(crate) async fn totp_enrolment_sign_in_replay_and_recovery(t: &TestApp) {
         assert_eq!(sign_in_with(&mut w, &codes[4]).await.0, 303);
         w.get("/settings/two-factor").await.body
     };
-    assert!(page_codes.contains("id=\"recovery-left\">8<"), "{page_codes}");
+    assert!(
+        page_codes.contains("id=\"recovery-left\">8<"),
+        "{page_codes}"
+    );
 
     // Regenerating replaces them all: an old unused code stops working.
     let a = post(&mut w, "/settings/two-factor/recovery", &[]).await;
@@ -167,7 +188,10 @@ pub(crate) async fn required_two_factor_sends_users_to_enrol(t: &TestApp) {
     assert_eq!(a.status, 303);
     assert!(two_factor::required(&t.app).await.unwrap());
     // The admin without 2FA is sent to enrol before anything else.
-    assert_eq!(w.get("/").await.location.as_deref(), Some("/settings/two-factor"));
+    assert_eq!(
+        w.get("/").await.location.as_deref(),
+        Some("/settings/two-factor")
+    );
     assert_eq!(w.get("/settings/two-factor").await.status, 200);
     // A viewer too, and JSON callers get 403 naming the page.
     users::create_with_role(
@@ -181,15 +205,25 @@ pub(crate) async fn required_two_factor_sends_users_to_enrol(t: &TestApp) {
     let mut v = WebClient::new(t);
     let a = v.login("viewer@example.org", PASSWORD).await;
     assert_eq!(a.location.as_deref(), Some("/"));
-    assert_eq!(v.get("/history").await.location.as_deref(), Some("/settings/two-factor"));
+    assert_eq!(
+        v.get("/history").await.location.as_deref(),
+        Some("/settings/two-factor")
+    );
     let (s, body) = v.get_json("/dashboard/cursor").await;
     assert_eq!(s, 403);
-    assert!(body["message"].as_str().unwrap().contains("/settings/two-factor"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/settings/two-factor")
+    );
     // Once enrolled, the viewer goes on.
     let a = post(&mut v, "/settings/two-factor/start", &[]).await;
     assert_eq!(a.status, 303);
     let page = v.get("/settings/two-factor").await.body;
-    let secret = between(&page, "id=\"totp-secret\">", "<").unwrap().to_owned();
+    let secret = between(&page, "id=\"totp-secret\">", "<")
+        .unwrap()
+        .to_owned();
     let code = code_now(t, &secret);
     let a = post(&mut v, "/settings/two-factor/confirm", &[("code", &code)]).await;
     assert_eq!(a.status, 303);

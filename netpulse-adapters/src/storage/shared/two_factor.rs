@@ -162,14 +162,13 @@ impl TwoFactorStore for Store {
     }
 
     async fn consume_recovery_code(&self, id: &str, at: Timestamp) -> Result<bool, StorageError> {
-        let done = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
-        )
-        .bind(id.to_owned())
-        .bind(at.unix_millis())
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let done =
+            sqlx::query("UPDATE recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+                .bind(id.to_owned())
+                .bind(at.unix_millis())
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 

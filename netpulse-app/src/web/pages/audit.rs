@@ -64,7 +64,13 @@ pub(crate) async fn show(req: &Request, web: Data<&Web>, Query(q): Query<AuditQu
                 .unwrap_or_default(),
         };
         let layout = Layout::new(&ctx(req), &site, "Audit log", "settings").tab("audit");
-        Ok::<_, AppError>(html(&web, StatusCode::OK, "settings_audit.html", &layout, &view))
+        Ok::<_, AppError>(html(
+            &web,
+            StatusCode::OK,
+            "settings_audit.html",
+            &layout,
+            &view,
+        ))
     }
     .await;
     match result {

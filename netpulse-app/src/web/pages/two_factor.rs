@@ -175,7 +175,13 @@ async fn settings_page(
             errors,
         };
         let layout = Layout::new(&c, &site, "Two-factor sign-in", "settings").tab("two-factor");
-        Ok::<_, AppError>(html(web, status, "settings_two_factor.html", &layout, &page))
+        Ok::<_, AppError>(html(
+            web,
+            status,
+            "settings_two_factor.html",
+            &layout,
+            &page,
+        ))
     }
     .await;
     match result {
@@ -234,7 +240,11 @@ pub(crate) async fn act(
             if let Err(e) = flash::put(app, &s.digest, CODES_FLASH, &payload).await {
                 return pages::app_error(&web, req, &e).await;
             }
-            let done = if action == "confirm" { "?done=enabled" } else { "" };
+            let done = if action == "confirm" {
+                "?done=enabled"
+            } else {
+                ""
+            };
             redirect(&format!("/settings/two-factor{done}"))
         }
         Err(AppError::Invalid { field, message }) => {
