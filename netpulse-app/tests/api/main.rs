@@ -123,6 +123,7 @@ on_both_databases!(
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,
     web_browser::browser_flow,
+    two_factor::two_factor_in_a_browser,
     web_pages::history_csv_and_share_links,
     web_pages::heatmap_uses_the_site_time_zone,
     web_pages::failures_are_shown_with_their_reason,

@@ -232,3 +232,69 @@ pub(crate) async fn required_two_factor_sends_users_to_enrol(t: &TestApp) {
     let a = post(&mut v, "/settings/two-factor-required", &[]).await;
     assert_eq!(a.status, 403);
 }
+
+/// The whole 2FA flow in headless Chromium, with screenshots (1280 and 390 px, light and
+/// dark): enrol from the QR page, sign in with a code, a wrong code, the audit page.
+pub(crate) async fn two_factor_in_a_browser(t: &TestApp) {
+    use crate::browser::Browser;
+    let label = format!("{}-2fa", crate::web_browser::db_label());
+    let b = Browser::start(&t.base, &label).await;
+    b.watch_errors().await;
+    b.goto("/setup").await;
+    b.fill("#email", EMAIL).await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password_confirm", PASSWORD).await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_until("the dashboard", "location.pathname === '/'")
+        .await;
+
+    b.goto("/settings/two-factor").await;
+    b.screenshots_both("two-factor-off").await;
+    b.click("form[action='/settings/two-factor/start'] button").await;
+    b.wait_until("the QR code", "!!document.querySelector('img.qr')")
+        .await;
+    let shown = b
+        .eval("const i = document.querySelector('img.qr'); return i.complete && i.naturalWidth;")
+        .await;
+    assert!(shown.as_u64().unwrap_or(0) > 50, "the QR PNG decodes: {shown}");
+    b.screenshots_both("two-factor-enrol").await;
+    b.fits(390).await;
+    let secret = b.text("#totp-secret").await;
+    b.fill("#code", &code_now(t, &secret)).await;
+    b.click("form[action='/settings/two-factor/confirm'] button").await;
+    b.wait_until("the recovery codes", "!!document.querySelector('#recovery-codes')")
+        .await;
+    assert_eq!(b.count("#recovery-codes li").await, 10);
+    b.screenshots_both("two-factor-codes").await;
+
+    // Sign out, sign in: the code step; a wrong code is reported at the field.
+    b.click("header form button[type=submit]").await;
+    b.wait_until("the sign-in page", "location.pathname === '/login'")
+        .await;
+    b.fill("#email", EMAIL).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_until("the code step", "location.pathname === '/login/two-factor'")
+        .await;
+    b.screenshots_both("login-two-factor").await;
+    let right = code_now(t, &secret);
+    let wrong = format!("{}{}", &right[..5], (right.as_bytes()[5] - b'0' + 1) % 10);
+    b.fill("#code", &wrong).await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_until("the error", "!!document.querySelector('#code-error')")
+        .await;
+    assert!(b.text("#code-error").await.contains("wrong"));
+    b.screenshots_both("login-two-factor-wrong").await;
+    t.clock.advance_seconds(30);
+    b.fill("#code", &code_now(t, &secret)).await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_until("the dashboard", "location.pathname === '/'")
+        .await;
+
+    b.goto("/settings/audit").await;
+    assert!(b.text("main").await.contains("user.create"));
+    b.screenshots_both("settings-audit").await;
+    b.goto("/settings/users").await;
+    b.screenshots_both("settings-users-2fa").await;
+    assert!(b.errors().await.is_empty(), "{:?}", b.errors().await);
+}
