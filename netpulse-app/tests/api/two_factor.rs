@@ -250,20 +250,28 @@ pub(crate) async fn two_factor_in_a_browser(t: &TestApp) {
 
     b.goto("/settings/two-factor").await;
     b.screenshots_both("two-factor-off").await;
-    b.click("form[action='/settings/two-factor/start'] button").await;
+    b.click("form[action='/settings/two-factor/start'] button")
+        .await;
     b.wait_until("the QR code", "!!document.querySelector('img.qr')")
         .await;
     let shown = b
         .eval("const i = document.querySelector('img.qr'); return i.complete && i.naturalWidth;")
         .await;
-    assert!(shown.as_u64().unwrap_or(0) > 50, "the QR PNG decodes: {shown}");
+    assert!(
+        shown.as_u64().unwrap_or(0) > 50,
+        "the QR PNG decodes: {shown}"
+    );
     b.screenshots_both("two-factor-enrol").await;
     b.fits(390).await;
     let secret = b.text("#totp-secret").await;
     b.fill("#code", &code_now(t, &secret)).await;
-    b.click("form[action='/settings/two-factor/confirm'] button").await;
-    b.wait_until("the recovery codes", "!!document.querySelector('#recovery-codes')")
+    b.click("form[action='/settings/two-factor/confirm'] button")
         .await;
+    b.wait_until(
+        "the recovery codes",
+        "!!document.querySelector('#recovery-codes')",
+    )
+    .await;
     assert_eq!(b.count("#recovery-codes li").await, 10);
     b.screenshots_both("two-factor-codes").await;
 

@@ -233,7 +233,10 @@ pub(crate) async fn two_factor_state_steps_codes_and_challenges(s: &dyn Storage)
     use netpulse_ports::two_factor_store::{LoginChallenge, RecoveryCode};
     let u = user(s, "mfa@example.org", Role::Viewer).await;
     let rec = s.totp(&u.id).await.unwrap().unwrap();
-    assert_eq!((rec.secret_enc, rec.pending_enc, rec.last_step), (None, None, None));
+    assert_eq!(
+        (rec.secret_enc, rec.pending_enc, rec.last_step),
+        (None, None, None)
+    );
     let missing = UserId::parse(&new_id()).unwrap();
     assert!(s.totp(&missing).await.unwrap().is_none());
 
@@ -245,8 +248,16 @@ pub(crate) async fn two_factor_state_steps_codes_and_challenges(s: &dyn Storage)
         digest: format!("$argon2id$digest-{n}"),
         used_at: None,
     };
-    assert!(!s.confirm_totp(&u.id, "v1:first", 10, &[code(1)], at(5)).await.unwrap());
-    assert!(s.confirm_totp(&u.id, "v1:second", 10, &[code(1), code(2)], at(5)).await.unwrap());
+    assert!(
+        !s.confirm_totp(&u.id, "v1:first", 10, &[code(1)], at(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.confirm_totp(&u.id, "v1:second", 10, &[code(1), code(2)], at(5))
+            .await
+            .unwrap()
+    );
     let rec = s.totp(&u.id).await.unwrap().unwrap();
     assert_eq!(rec.secret_enc.as_deref(), Some("v1:second"));
     assert_eq!((rec.pending_enc, rec.last_step), (None, Some(10)));
@@ -264,9 +275,14 @@ pub(crate) async fn two_factor_state_steps_codes_and_challenges(s: &dyn Storage)
     let codes = s.recovery_codes(&u.id).await.unwrap();
     assert_eq!(codes[0].used_at, Some(at(7)));
     assert_eq!(codes[1].used_at, None);
-    s.replace_recovery_codes(&u.id, &[code(3)], at(9)).await.unwrap();
+    s.replace_recovery_codes(&u.id, &[code(3)], at(9))
+        .await
+        .unwrap();
     let codes = s.recovery_codes(&u.id).await.unwrap();
-    assert_eq!(codes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["code-3"]);
+    assert_eq!(
+        codes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["code-3"]
+    );
 
     // Pending sign-ins: stored, read, deleted once; expired ones are swept by the next.
     let challenge = LoginChallenge {
@@ -274,9 +290,16 @@ pub(crate) async fn two_factor_state_steps_codes_and_challenges(s: &dyn Storage)
         next_path: "/history".into(),
         expires_at: at(300),
     };
-    s.create_login_challenge(&digest(40), &challenge, at(0)).await.unwrap();
-    assert_eq!(s.login_challenge(&digest(40)).await.unwrap(), Some(challenge.clone()));
-    s.create_login_challenge(&digest(41), &challenge, at(301)).await.unwrap();
+    s.create_login_challenge(&digest(40), &challenge, at(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.login_challenge(&digest(40)).await.unwrap(),
+        Some(challenge.clone())
+    );
+    s.create_login_challenge(&digest(41), &challenge, at(301))
+        .await
+        .unwrap();
     assert_eq!(s.login_challenge(&digest(40)).await.unwrap(), None, "swept");
     assert!(s.delete_login_challenge(&digest(41)).await.unwrap());
     assert!(!s.delete_login_challenge(&digest(41)).await.unwrap());
