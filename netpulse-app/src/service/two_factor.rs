@@ -174,6 +174,8 @@ pub async fn confirm(app: &App, user: &UserId, code: &str) -> Result<Vec<String>
             "the enrolment changed meanwhile: start again".into(),
         ));
     }
+    let email = super::users::get(app, user).await?.email;
+    super::audit::record(app, "user.2fa_on", format!("user:{email}"), "").await?;
     Ok(shown)
 }
 
@@ -219,6 +221,13 @@ pub async fn regenerate(app: &App, user: &UserId) -> Result<Vec<String>, AppErro
 /// Turns 2FA off for a user (their own choice after a code, or an admin's reset).
 pub async fn clear(app: &App, user: &UserId) -> Result<(), AppError> {
     Ok(app.storage.clear_totp(user).await?)
+}
+
+/// The user's own choice to turn 2FA off (after a current code), written to the audit log.
+pub async fn turn_off(app: &App, user: &UserId) -> Result<(), AppError> {
+    let email = super::users::get(app, user).await?.email;
+    clear(app, user).await?;
+    super::audit::record(app, "user.2fa_off", format!("user:{email}"), "").await
 }
 
 /// An admin's reset of another user's 2FA, written to the audit log.

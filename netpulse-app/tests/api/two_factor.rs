@@ -168,6 +168,12 @@ pub(crate) async fn totp_enrolment_sign_in_replay_and_recovery(t: &TestApp) {
     assert!(
         audit
             .iter()
+            .any(|e| e.action == "user.2fa_on" && e.subject == "user:admin@example.org"),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
             .any(|e| e.action == "user.2fa_reset" && e.subject == "user:admin@example.org"),
         "{audit:?}"
     );

@@ -223,7 +223,7 @@ pub(crate) async fn act(
                 "code",
                 "that code is wrong or was used already",
             )),
-            Ok(_) => match two_factor::clear(app, &user).await {
+            Ok(_) => match two_factor::turn_off(app, &user).await {
                 Ok(()) => return redirect("/settings/two-factor?done=disabled"),
                 Err(e) => Err(e),
             },
