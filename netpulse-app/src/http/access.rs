@@ -4,7 +4,6 @@
 //! A caller without the permission gets 403 naming it; a request without valid credentials goes
 //! on to the handler, whose security scheme answers 401 as the document says.
 
-use netpulse_domain::access::Permission;
 use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
@@ -93,15 +92,21 @@ impl<E: Endpoint> Endpoint for RestAccess<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let needed: Option<Permission> = match rest_rule(req.method().as_str(), req.uri().path()) {
-            Rule::Public | Rule::Probe | Rule::SignedIn => None,
-            Rule::Needs(p) => Some(p),
+        let rule = rest_rule(req.method().as_str(), req.uri().path());
+        // `SignedIn` routes check their caller in the handler; the caller is looked up here
+        // too, as the audit log's actor.
+        let (looked_up, needed) = match rule {
+            Rule::Public | Rule::Probe => (false, None),
+            Rule::SignedIn => (true, None),
+            Rule::Needs(p) => (true, Some(p)),
         };
         let mut actor = None;
-        if let (Some(p), Some(app)) = (needed, req.data::<App>().cloned()) {
+        if let (true, Some(app)) = (looked_up, req.data::<App>().cloned()) {
             match principal(&app, &req).await {
                 Ok(Some(who)) => {
-                    if let Err(e) = who.require(p) {
+                    if let Some(p) = needed
+                        && let Err(e) = who.require(p)
+                    {
                         return Ok(ApiError::from(e).into_response());
                     }
                     actor = Some(audit::Actor {
