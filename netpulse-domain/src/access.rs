@@ -168,9 +168,33 @@ pub fn last_admin_guard(
     }
 }
 
+/// Audit-log entries are kept this many days unless the `audit.keep_days` setting says
+/// otherwise (a little over a year, so a yearly review still sees the whole year).
+pub const AUDIT_KEEP_DAYS: i64 = 400;
+/// The setting that holds how many days audit-log entries are kept.
+pub const AUDIT_KEEP_SETTING: &str = "audit.keep_days";
+
+/// The days to keep audit entries for a stored `audit.keep_days` value: a positive whole
+/// number of days, else the default.
+pub fn audit_keep_days(setting: Option<&str>) -> i64 {
+    setting
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|d| *d > 0)
+        .unwrap_or(AUDIT_KEEP_DAYS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_retention_defaults_to_400_days() {
+        assert_eq!(audit_keep_days(None), 400);
+        assert_eq!(audit_keep_days(Some("30")), 30);
+        assert_eq!(audit_keep_days(Some("0")), 400);
+        assert_eq!(audit_keep_days(Some("-5")), 400);
+        assert_eq!(audit_keep_days(Some("soon")), 400);
+    }
 
     #[test]
     fn the_matrix() {

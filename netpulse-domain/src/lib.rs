@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod access_token;
 pub mod agent_state;
 pub mod alert;
 pub mod baseline;
@@ -74,6 +75,7 @@ pub mod status;
 pub mod throttle;
 pub mod time;
 pub mod trace;
+pub mod two_factor;
 pub mod values;
 pub mod wording;
 

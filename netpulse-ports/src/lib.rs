@@ -23,5 +23,6 @@ pub mod rollup_store;
 pub mod runner;
 pub mod status_store;
 pub mod storage;
+pub mod two_factor_store;
 pub mod web_store;
 pub mod work_signal;

@@ -523,6 +523,7 @@ pub trait Storage:
     + crate::alerting_store::AlertingStore
     + crate::retention_store::RetentionStore
     + crate::baseline_store::BaselineStore
+    + crate::two_factor_store::TwoFactorStore
 {
 }
 
@@ -548,5 +549,6 @@ impl<T> Storage for T where
         + crate::alerting_store::AlertingStore
         + crate::retention_store::RetentionStore
         + crate::baseline_store::BaselineStore
+        + crate::two_factor_store::TwoFactorStore
 {
 }

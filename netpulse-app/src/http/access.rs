@@ -4,7 +4,6 @@
 //! A caller without the permission gets 403 naming it; a request without valid credentials goes
 //! on to the handler, whose security scheme answers 401 as the document says.
 
-use netpulse_domain::access::Permission;
 use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
@@ -12,7 +11,7 @@ use super::metrics::{TrustForwardedFor, client_ip};
 use super::problem::ApiError;
 use crate::service::access::{Principal, Via};
 use crate::service::route_rules::{Rule, rest_rule};
-use crate::service::{App, api_tokens, sessions};
+use crate::service::{App, api_tokens, audit, sessions};
 
 /// The header an API token may also travel in (besides `Authorization: Bearer`).
 pub const API_TOKEN_HEADER: &str = "X-API-Token";
@@ -66,6 +65,11 @@ pub async fn principal(
     req: &Request,
 ) -> Result<Option<Principal>, crate::error::AppError> {
     if let Some(secret) = token_of(req) {
+        if crate::service::jwt::looks_like_jwt(&secret) {
+            return Ok(crate::service::jwt::check(app, &secret)
+                .await?
+                .map(|(p, _)| p));
+        }
         let ip = token_client_ip(req);
         return Ok(api_tokens::authenticate(app, &secret, ip.as_deref())
             .await?
@@ -88,22 +92,36 @@ impl<E: Endpoint> Endpoint for RestAccess<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let needed: Option<Permission> = match rest_rule(req.method().as_str(), req.uri().path()) {
-            Rule::Public | Rule::Probe | Rule::SignedIn => None,
-            Rule::Needs(p) => Some(p),
+        let rule = rest_rule(req.method().as_str(), req.uri().path());
+        // `SignedIn` routes check their caller in the handler; the caller is looked up here
+        // too, as the audit log's actor.
+        let (looked_up, needed) = match rule {
+            Rule::Public | Rule::Probe => (false, None),
+            Rule::SignedIn => (true, None),
+            Rule::Needs(p) => (true, Some(p)),
         };
-        if let (Some(p), Some(app)) = (needed, req.data::<App>().cloned()) {
+        let mut actor = None;
+        if let (true, Some(app)) = (looked_up, req.data::<App>().cloned()) {
             match principal(&app, &req).await {
                 Ok(Some(who)) => {
-                    if let Err(e) = who.require(p) {
+                    if let Some(p) = needed
+                        && let Err(e) = who.require(p)
+                    {
                         return Ok(ApiError::from(e).into_response());
                     }
+                    actor = Some(audit::Actor {
+                        user_id: who.user_id.clone(),
+                        name: who.name.clone(),
+                    });
                     req.extensions_mut().insert(who);
                 }
                 Ok(None) => {}
                 Err(e) => return Ok(ApiError::from(e).into_response()),
             }
         }
-        Ok(self.inner.call(req).await?.into_response())
+        // The caller is the audit log's actor of whatever the handler changes.
+        Ok(audit::as_actor(actor, self.inner.call(req))
+            .await?
+            .into_response())
     }
 }

@@ -66,6 +66,28 @@ pub enum RestAuth {
     Session(SessionAuth),
     /// `X-API-Token: <API token>`.
     ApiKey(ApiKeyAuth),
+    /// `Authorization: Bearer <JWT>` from `POST /api/v1/auth/login`.
+    Jwt(JwtAuth),
+}
+
+/// A short-lived access token (JWT) from `POST /api/v1/auth/login`, bound to a live session.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_jwt")]
+pub struct JwtAuth(pub crate::service::access::Principal);
+
+impl std::fmt::Debug for JwtAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("JwtAuth").field(&self.0.name).finish()
+    }
+}
+
+async fn check_jwt(req: &Request, bearer: Bearer) -> Option<crate::service::access::Principal> {
+    let app = req.data::<App>()?;
+    crate::service::jwt::check(app, &bearer.token)
+        .await
+        .ok()
+        .flatten()
+        .map(|(p, _)| p)
 }
 
 async fn check_api_token(req: &Request, bearer: Bearer) -> Option<ApiToken> {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agent;
 pub mod allow;
+pub mod audit;
 pub mod auth;
 pub mod baselines;
 pub mod checks;
@@ -19,6 +20,7 @@ pub mod payload;
 pub mod problem;
 pub mod request_log;
 pub mod rest;
+pub mod token_login;
 
 use base64::Engine as _;
 use poem::endpoint::BoxEndpoint;
@@ -44,6 +46,8 @@ type Apis = (
     outages::OutagesApi,
     mqtt::MqttApi,
     baselines::BaselinesApi,
+    token_login::AuthApi,
+    audit::AuditApi,
 );
 
 /// The OpenAPI service (both APIs, served under `/api`).
@@ -58,6 +62,8 @@ pub fn openapi(app: &App) -> OpenApiService<Apis, ()> {
             outages::OutagesApi { app: app.clone() },
             mqtt::MqttApi { app: app.clone() },
             baselines::BaselinesApi { app: app.clone() },
+            token_login::AuthApi { app: app.clone() },
+            audit::AuditApi { app: app.clone() },
         ),
         "NetPulse",
         env!("CARGO_PKG_VERSION"),

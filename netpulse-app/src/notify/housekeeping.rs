@@ -1,6 +1,7 @@
 //! Housekeeping, one process at a time (the `housekeeping` lease): probe-offline and probe-back
 //! messages, incidents held back by maintenance or the master switch, due digests, pruning
-//! the delivery log, and the chores other layers added (see [`super::Chore`]).
+//! the delivery log and the audit log (by age: `audit.keep_days`, default 400 days), and the
+//! chores other layers added (see [`super::Chore`]).
 
 use std::collections::BTreeSet;
 
@@ -56,6 +57,19 @@ impl Notifications {
             .await?;
         if pruned > 0 {
             tracing::info!(pruned, "delivery log pruned");
+        }
+        let keep = netpulse_domain::access::audit_keep_days(
+            self.storage
+                .setting(netpulse_domain::access::AUDIT_KEEP_SETTING)
+                .await?
+                .as_deref(),
+        );
+        let pruned = self
+            .storage
+            .prune_audit(now.plus_seconds(-keep * 86_400))
+            .await?;
+        if pruned > 0 {
+            tracing::info!(pruned, keep_days = keep, "audit log pruned");
         }
         for chore in self.chores() {
             chore.run().await;

@@ -72,6 +72,14 @@ pub async fn create(app: &App, new: &NewToken) -> Result<IssuedToken, AppError> 
     app.storage
         .create_api_token(&token, &tokens::digest(&secret))
         .await?;
+    let scopes: Vec<&str> = token.scopes.iter().map(|p| p.as_str()).collect();
+    super::audit::record(
+        app,
+        "token.create",
+        format!("token:{}", token.name),
+        format!("scopes {}", scopes.join(" ")),
+    )
+    .await?;
     Ok(IssuedToken { token, secret })
 }
 
@@ -141,7 +149,8 @@ pub async fn authenticate(
 
 /// Revokes a token: it stops working at once.
 pub async fn revoke(app: &App, id: &ApiTokenId) -> Result<(), AppError> {
-    Ok(app.storage.revoke_api_token(id).await?)
+    app.storage.revoke_api_token(id).await?;
+    super::audit::record(app, "token.revoke", format!("token:{id}"), "revoked").await
 }
 
 /// Revokes a token on behalf of `by`: their own, or anyone's with `users:write`; someone

@@ -161,6 +161,13 @@ pub async fn create(app: &App, probe: &ProbeId, input: CheckInput) -> Result<Che
     app.storage
         .create_checks(std::slice::from_ref(&check))
         .await?;
+    super::audit::record(
+        app,
+        "check.create",
+        format!("check:{}", check.id),
+        format!("on probe {probe}"),
+    )
+    .await?;
     Ok(check)
 }
 
@@ -185,12 +192,20 @@ pub async fn update(app: &App, id: &CheckId, input: CheckInput) -> Result<Check,
     let stored = get(app, id).await?;
     let check = input.apply(app, id.clone(), stored.probe_id.clone(), Some(&stored))?;
     app.storage.update_check(&check).await?;
+    super::audit::record(
+        app,
+        "check.update",
+        format!("check:{}", check.id),
+        format!("on probe {}", check.probe_id),
+    )
+    .await?;
     Ok(check)
 }
 
 /// Deletes a check with its results.
 pub async fn delete(app: &App, id: &CheckId) -> Result<(), AppError> {
-    Ok(app.storage.delete_check(id).await?)
+    app.storage.delete_check(id).await?;
+    super::audit::record(app, "check.delete", format!("check:{id}"), "").await
 }
 
 /// The public hosts of the default set: Cloudflare (1.1.1.1) and Quad9 (9.9.9.9), each by its

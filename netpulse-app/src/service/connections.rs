@@ -304,6 +304,13 @@ pub async fn create(
     let connection = input.apply(app, id, probe_id.clone(), None)?;
     app.storage.create_connection(&connection).await?;
     super::mqtt::changed(app);
+    super::audit::record(
+        app,
+        "connection.create",
+        format!("connection:{}", connection.id),
+        format!("{} on probe {probe_id}", connection.name),
+    )
+    .await?;
     Ok(connection)
 }
 
@@ -333,6 +340,13 @@ pub async fn update(
     )?;
     app.storage.update_connection(&updated).await?;
     super::mqtt::changed(app);
+    super::audit::record(
+        app,
+        "connection.update",
+        format!("connection:{}", updated.id),
+        updated.name.to_string(),
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -343,12 +357,18 @@ pub async fn list(app: &App, probe: Option<&ProbeId>) -> Result<Vec<Connection>,
 
 /// Starts (`true`) or stops (`false`) testing a connection.
 pub async fn set_enabled(app: &App, id: &ConnectionId, enabled: bool) -> Result<(), AppError> {
-    Ok(app.storage.set_connection_enabled(id, enabled).await?)
+    app.storage.set_connection_enabled(id, enabled).await?;
+    let action = if enabled {
+        "connection.enable"
+    } else {
+        "connection.disable"
+    };
+    super::audit::record(app, action, format!("connection:{id}"), "").await
 }
 
 /// Deletes a connection and its measurements.
 pub async fn delete(app: &App, id: &ConnectionId) -> Result<(), AppError> {
     app.storage.delete_connection(id).await?;
     super::mqtt::changed(app);
-    Ok(())
+    super::audit::record(app, "connection.delete", format!("connection:{id}"), "").await
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod baselines;
 pub mod check_baselines;
@@ -18,6 +19,7 @@ pub mod flash;
 pub mod fleet;
 pub mod health;
 pub mod ingest;
+pub mod jwt;
 pub mod local_agent;
 pub mod long_poll;
 pub mod measurements;
@@ -40,6 +42,7 @@ pub mod server_averages;
 pub mod sessions;
 pub mod settings;
 pub mod status;
+pub mod two_factor;
 pub mod users;
 pub mod wakeups;
 
@@ -76,6 +79,9 @@ pub struct App {
     /// The MQTT / Home Assistant integration (`None`: not running in this process, e.g. the
     /// admin CLI; its settings API then answers 503).
     pub mqtt: Option<Arc<crate::mqtt::Mqtt>>,
+    /// The secret key of values sealed at rest (TOTP secrets, the JWT signing keys; `None`:
+    /// not loaded in this process, e.g. the admin CLI: enrolment and JWTs then answer 503).
+    pub secrets: Option<Arc<netpulse_adapters::secrets::SecretBox>>,
 }
 
 impl std::fmt::Debug for App {

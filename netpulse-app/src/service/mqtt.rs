@@ -210,6 +210,13 @@ pub async fn save(app: &App, input: &MqttInput) -> Result<MqttView, AppError> {
     let text = serde_json::to_string(&s).map_err(|e| AppError::unavailable(e.to_string()))?;
     app.storage.set_setting(KEY, &text, app.clock.now()).await?;
     engine.configure(config_of(engine, &s)?);
+    super::audit::record(
+        app,
+        "settings.mqtt",
+        "settings",
+        format!("enabled {}, broker {}", s.enabled, s.broker_url),
+    )
+    .await?;
     Ok(view(app, Some(s)))
 }
 

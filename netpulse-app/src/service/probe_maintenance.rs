@@ -42,6 +42,13 @@ async fn add(
         created_at: app.clock.now(),
     };
     app.storage.add_probe_maintenance(&window).await?;
+    super::audit::record(
+        app,
+        "maintenance.create",
+        format!("probe:{probe}"),
+        format!("window {} ({})", window.id, window.reason),
+    )
+    .await?;
     Ok(window)
 }
 
@@ -65,6 +72,13 @@ pub async fn switch(
         return Ok(Some(add(app, probe, now, until, reason, true).await?));
     }
     app.storage.end_probe_maintenance(probe, now).await?;
+    super::audit::record(
+        app,
+        "maintenance.end",
+        format!("probe:{probe}"),
+        "switched off",
+    )
+    .await?;
     Ok(None)
 }
 
@@ -92,5 +106,12 @@ pub async fn list(app: &App, probe: &ProbeId) -> Result<Vec<ProbeMaintenance>, A
 
 /// Deletes one window (a scheduled one before it starts, or any to forget it).
 pub async fn delete(app: &App, probe: &ProbeId, id: &str) -> Result<(), AppError> {
-    Ok(app.storage.delete_probe_maintenance(probe, id).await?)
+    app.storage.delete_probe_maintenance(probe, id).await?;
+    super::audit::record(
+        app,
+        "maintenance.delete",
+        format!("probe:{probe}"),
+        format!("window {id}"),
+    )
+    .await
 }

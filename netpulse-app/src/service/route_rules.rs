@@ -32,6 +32,11 @@ use Rule::{Needs, Probe, Public, SignedIn};
 pub const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/v1/ping", Public),
     ("GET", "/v1/healthcheck", Public),
+    // Access tokens (JWT): sign-in is public; refresh and sign-out check the token itself.
+    ("POST", "/v1/auth/login", Public),
+    ("POST", "/v1/auth/refresh", SignedIn),
+    ("POST", "/v1/auth/logout", SignedIn),
+    ("GET", "/v1/audit", Needs(UsersWrite)),
     ("GET", "/v1/probes/{probe_id}/due", Probe),
     ("GET", "/v1/probes/{probe_id}/config", Probe),
     ("GET", "/v1/probes/{probe_id}/health", Probe),
@@ -224,6 +229,8 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("POST", "/setup", Public),
     ("GET", "/login", Public),
     ("POST", "/login", Public),
+    ("GET", "/login/two-factor", Public),
+    ("POST", "/login/two-factor", Public),
     ("GET", "/r/:token", Public),
     ("POST", "/logout", SignedIn),
     ("GET", "/", Needs(ResultsRead)),
@@ -271,6 +278,10 @@ pub const PAGES: &[(&str, &str, Rule)] = &[
     ("GET", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users", Needs(UsersWrite)),
     ("POST", "/settings/users/:id", Needs(UsersWrite)),
+    ("GET", "/settings/two-factor", SignedIn),
+    ("POST", "/settings/two-factor/:action", SignedIn),
+    ("POST", "/settings/two-factor-required", Needs(UsersWrite)),
+    ("GET", "/settings/audit", Needs(UsersWrite)),
     ("GET", "/fleet", Needs(ResultsRead)),
     ("GET", "/incidents", Needs(ResultsRead)),
     // The Outages page and one outage (issue 15).

@@ -125,5 +125,14 @@ pub async fn save_general(app: &App, general: &General) -> Result<(), AppError> 
     if old_zone.as_deref().unwrap_or("UTC") != general.time_zone {
         super::rollups::mark_all_dirty(app).await?;
     }
-    Ok(())
+    super::audit::record(
+        app,
+        "settings.general",
+        "settings",
+        format!(
+            "site name {:?}, time zone {}",
+            general.site_name, general.time_zone
+        ),
+    )
+    .await
 }

@@ -36,6 +36,13 @@ pub async fn create_with_role(
         display_name: None,
     };
     app.storage.create_user(&user).await?;
+    super::audit::record(
+        app,
+        "user.create",
+        format!("user:{}", user.email),
+        format!("role {}", role.as_str()),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -47,7 +54,15 @@ pub async fn by_email(app: &App, email: &str) -> Result<Option<User>, AppError> 
 /// Replaces a user's password (an administrator's reset: sessions are kept).
 pub async fn reset_password(app: &App, user: &UserId, password: String) -> Result<(), AppError> {
     let hash = passwords::hash(password).await?;
-    Ok(app.storage.set_password_hash(user, &hash).await?)
+    app.storage.set_password_hash(user, &hash).await?;
+    let target = get(app, user).await?;
+    super::audit::record(
+        app,
+        "user.password_reset",
+        format!("user:{}", target.email),
+        "password replaced by an administrator",
+    )
+    .await
 }
 
 /// Replaces the signed-in user's password, ends every session of the user and starts a new
@@ -87,10 +102,22 @@ pub async fn change(
     id: &UserId,
     change: AccessChange,
 ) -> Result<Option<User>, AppError> {
-    Ok(app
+    let before = get(app, id).await?;
+    let after = app
         .storage
         .change_user_access(id, change, |now, stays, admins| {
             last_admin_guard(now, stays, admins)
         })
-        .await?)
+        .await?;
+    let (action, detail) = match change {
+        AccessChange::Role(r) => (
+            "user.role",
+            format!("{} → {}", before.role.as_str(), r.as_str()),
+        ),
+        AccessChange::Disabled(true) => ("user.disable", String::new()),
+        AccessChange::Disabled(false) => ("user.enable", String::new()),
+        AccessChange::Delete => ("user.delete", String::new()),
+    };
+    super::audit::record(app, action, format!("user:{}", before.email), detail).await?;
+    Ok(after)
 }

@@ -117,6 +117,7 @@ pub fn app_over(
         notifications: None,
         wakeups: Arc::default(),
         mqtt: None,
+        secrets: None,
     }
 }
 
@@ -133,13 +134,15 @@ pub fn openapi_json(app: &App) -> String {
 /// Starts the notification engine over `app`'s storage and clock and registers it: its edge
 /// listener joins `app.listeners`, and `app.notifications` serves the notification use cases.
 /// Its housekeeping also runs the nightly baseline recompute.
-/// Deliveries are counted into `counter`. The returned tasks stop when dropped.
+/// Deliveries are counted into `counter`; `secrets` also becomes `app.secrets` (TOTP secrets,
+/// JWT signing keys). The returned tasks stop when dropped.
 pub fn start_notifications(
     app: &mut App,
     secrets: Arc<SecretBox>,
     counter: Arc<SentCounter>,
     timing: Timing,
 ) -> (Arc<Notifications>, Tasks) {
+    app.secrets = Some(Arc::clone(&secrets));
     let notifications = Notifications::new(
         app.storage.clone(),
         app.clock.clone(),

@@ -60,7 +60,7 @@ enum Access {
 fn access_of(path: &str) -> Access {
     match path {
         "/setup" => Access::Setup,
-        "/login" => Access::Anonymous,
+        "/login" | "/login/two-factor" => Access::Anonymous,
         p if p.starts_with("/r/") => Access::Public,
         _ => Access::Private,
     }
@@ -140,7 +140,15 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
             Ok(Some(early)) => early,
             Ok(None) => {
                 pending = req.extensions().get::<PendingCookie>().cloned();
-                match self.inner.call(req).await {
+                let actor = req
+                    .extensions()
+                    .get::<RequestCtx>()
+                    .and_then(|c| c.session.as_ref())
+                    .map(|s| crate::service::audit::Actor {
+                        user_id: Some(s.record.user_id.clone()),
+                        name: s.record.email.clone(),
+                    });
+                match crate::service::audit::as_actor(actor, self.inner.call(req)).await {
                     Ok(r) => r.into_response(),
                     Err(e) => e.into_response(),
                 }
@@ -242,6 +250,23 @@ impl<E> Guarded<E> {
                 json_error(StatusCode::FORBIDDEN, "forbidden", &e.to_string())
             } else {
                 super::pages::error_page(web, nonce, StatusCode::FORBIDDEN, &e.to_string())
+            }));
+        }
+        if let Some(s) = &session
+            && access == Access::Private
+            && !path.starts_with("/settings/two-factor")
+            && path != "/logout"
+            && crate::service::two_factor::must_enrol(&web.app, &s.record.user_id).await?
+        {
+            // 2FA is required and this account has none yet: enrol first.
+            return Ok(Some(if json {
+                json_error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "two-factor sign-in is required: enrol at /settings/two-factor",
+                )
+            } else {
+                redirect("/settings/two-factor")
             }));
         }
         if access == Access::Anonymous && session.is_some() && req.method() == Method::GET {

@@ -105,6 +105,12 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
         .at("/static/*path", assets::StaticFiles.into_endpoint())
         .at("/setup", g(get(auth::setup_form).post(auth::setup).boxed()))
         .at("/login", g(get(auth::login_form).post(auth::login).boxed()))
+        .at(
+            "/login/two-factor",
+            g(get(pages::two_factor::code_form)
+                .post(pages::two_factor::code)
+                .boxed()),
+        )
         .at("/logout", g(post(auth::logout).boxed()))
         .at("/", g(get(dashboard::show).boxed()))
         .at("/dashboard/cursor", g(get(dashboard::cursor).boxed()))
@@ -177,6 +183,19 @@ pub fn routes(route: Route, app: App, options: WebOptions) -> Route {
             g(get(pages::users::show).post(pages::users::create).boxed()),
         )
         .at("/settings/users/:id", g(post(pages::users::change).boxed()))
+        .at(
+            "/settings/two-factor",
+            g(get(pages::two_factor::show).boxed()),
+        )
+        .at(
+            "/settings/two-factor/:action",
+            g(post(pages::two_factor::act).boxed()),
+        )
+        .at("/settings/audit", g(get(pages::audit::show).boxed()))
+        .at(
+            "/settings/two-factor-required",
+            g(post(pages::two_factor::set_required).boxed()),
+        )
 }
 
 /// Builds an endpoint from the route tree (for callers that want one).

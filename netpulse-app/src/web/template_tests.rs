@@ -507,7 +507,9 @@ fn every_template_renders_full_and_empty() {
             disabled: true,
             created: "2026".into(),
             me: false,
+            two_factor: true,
         }],
+        require_2fa: true,
         roles: vec!["viewer".into(), "operator".into(), "admin".into()],
         role: "viewer".into(),
         email: "typed@example.org".into(),
@@ -529,6 +531,85 @@ fn every_template_renders_full_and_empty() {
             "typed@example.org",
             "email is wrong",
             "_form is wrong",
+            "Reset 2FA",
+            "name=\"required\" value=\"on\" checked",
+        ],
+    );
+
+    let code_page = super::pages::two_factor::CodePage {
+        errors: errors(&["code", "_form"]),
+    };
+    check(
+        "login_two_factor.html",
+        render(&t, "login_two_factor.html", &code_page, false),
+        render(
+            &t,
+            "login_two_factor.html",
+            &super::pages::two_factor::CodePage::default(),
+            false,
+        ),
+        &["code is wrong", "_form is wrong", "one-time-code"],
+    );
+    let enrolling = super::pages::two_factor::TwoFactorPage {
+        qr_png_base64: "iVBORw0KGgo=".into(),
+        uri: "otpauth://totp/NetPulse:a%40b.cd?secret=JBSWY3DP".into(),
+        secret: "JBSWY3DPEHPK3PXP".into(),
+        required: true,
+        errors: errors(&["code", "_form"]),
+        ..Default::default()
+    };
+    let enabled = super::pages::two_factor::TwoFactorPage {
+        enabled: true,
+        recovery_left: 9,
+        new_codes: vec!["0123z-018zh".into()],
+        notice: "Two-factor sign-in is on.".into(),
+        ..Default::default()
+    };
+    let enabled_html = render(&t, "settings_two_factor.html", &enabled, true);
+    for needle in ["0123z-018zh", "New recovery codes", ">9<", "Turn off"] {
+        assert!(enabled_html.contains(needle), "{needle:?} missing");
+    }
+    check(
+        "settings_two_factor.html",
+        render(&t, "settings_two_factor.html", &enrolling, true),
+        render(
+            &t,
+            "settings_two_factor.html",
+            &super::pages::two_factor::TwoFactorPage::default(),
+            true,
+        ),
+        &[
+            "data:image/png;base64,iVBORw0KGgo=",
+            "JBSWY3DPEHPK3PXP",
+            "code is wrong",
+            "is required on this site",
+        ],
+    );
+
+    let audit = super::pages::audit::AuditPage {
+        rows: vec![super::pages::audit::AuditRow {
+            at: "2026-12-04 02:00".into(),
+            actor: "admin@example.org".into(),
+            action: "user.role".into(),
+            subject: "user:op@example.org".into(),
+            detail: "operator → viewer".into(),
+        }],
+        older: "/settings/audit?before=1_x".into(),
+    };
+    check(
+        "settings_audit.html",
+        render(&t, "settings_audit.html", &audit, true),
+        render(
+            &t,
+            "settings_audit.html",
+            &super::pages::audit::AuditPage::default(),
+            true,
+        ),
+        &[
+            "user.role",
+            "operator → viewer",
+            "before=1_x",
+            "admin@example.org",
         ],
     );
 

@@ -8,6 +8,7 @@ mod agent_e2e;
 mod alerting;
 mod alerting_browser;
 mod baselines;
+mod audit;
 mod browser;
 mod checks;
 mod cli;
@@ -22,6 +23,7 @@ mod helpers;
 mod incidents_browser;
 mod input_bounds;
 mod integrations;
+mod jwt;
 mod late_results;
 mod limits;
 mod long_poll;
@@ -42,6 +44,7 @@ mod retention;
 mod rollups;
 mod schemathesis;
 mod status;
+mod two_factor;
 mod web_auth;
 mod web_browser;
 mod web_charts;
@@ -120,10 +123,15 @@ on_both_databases!(
     notifications::quiet_hours_hold_recoveries_but_not_alerts,
     notifications::digests_summarize_the_day_and_skip_empty_days,
     web_auth::first_run_setup_and_sessions,
+    two_factor::totp_enrolment_sign_in_replay_and_recovery,
+    two_factor::required_two_factor_sends_users_to_enrol,
+    jwt::jwt_login_sessions_and_revocation,
+    audit::audit_log_records_pages_and_prunes,
     web_auth::sign_in_is_throttled,
     web_auth::csrf_and_json_auth,
     web_auth::static_assets_are_embedded,
     web_browser::browser_flow,
+    two_factor::two_factor_in_a_browser,
     web_pages::history_csv_and_share_links,
     web_pages::heatmap_uses_the_site_time_zone,
     web_pages::failures_are_shown_with_their_reason,

@@ -28,6 +28,7 @@ mod rollups;
 mod scheduling;
 mod sessions;
 mod status;
+mod two_factor;
 mod work_signals;
 
 pub(super) use check_blocks::convert_legacy;

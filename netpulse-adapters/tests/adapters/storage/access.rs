@@ -228,3 +228,89 @@ pub(crate) async fn audit_entries_page_newest_first_and_prune(s: &dyn Storage) {
     assert_eq!(s.prune_audit(at(1)).await.unwrap(), 2);
     assert_eq!(s.audit_entries(None, 10).await.unwrap().len(), 3);
 }
+
+pub(crate) async fn two_factor_state_steps_codes_and_challenges(s: &dyn Storage) {
+    use netpulse_ports::two_factor_store::{LoginChallenge, RecoveryCode};
+    let u = user(s, "mfa@example.org", Role::Viewer).await;
+    let rec = s.totp(&u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.secret_enc, rec.pending_enc, rec.last_step),
+        (None, None, None)
+    );
+    let missing = UserId::parse(&new_id()).unwrap();
+    assert!(s.totp(&missing).await.unwrap().is_none());
+
+    // Pending, then confirmed only with the pending value it was shown.
+    s.set_totp_pending(&u.id, "v1:first").await.unwrap();
+    s.set_totp_pending(&u.id, "v1:second").await.unwrap();
+    let code = |n: u8| RecoveryCode {
+        id: format!("code-{n}"),
+        digest: format!("$argon2id$digest-{n}"),
+        used_at: None,
+    };
+    assert!(
+        !s.confirm_totp(&u.id, "v1:first", 10, &[code(1)], at(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.confirm_totp(&u.id, "v1:second", 10, &[code(1), code(2)], at(5))
+            .await
+            .unwrap()
+    );
+    let rec = s.totp(&u.id).await.unwrap().unwrap();
+    assert_eq!(rec.secret_enc.as_deref(), Some("v1:second"));
+    assert_eq!((rec.pending_enc, rec.last_step), (None, Some(10)));
+
+    // The step only moves forward, once.
+    assert!(!s.advance_totp_step(&u.id, 10).await.unwrap());
+    assert!(!s.advance_totp_step(&u.id, 9).await.unwrap());
+    assert!(s.advance_totp_step(&u.id, 11).await.unwrap());
+    assert!(!s.advance_totp_step(&u.id, 11).await.unwrap());
+
+    // Recovery codes: consumed once; replaced all together.
+    assert_eq!(s.recovery_codes(&u.id).await.unwrap().len(), 2);
+    assert!(s.consume_recovery_code("code-1", at(7)).await.unwrap());
+    assert!(!s.consume_recovery_code("code-1", at(8)).await.unwrap());
+    let codes = s.recovery_codes(&u.id).await.unwrap();
+    assert_eq!(codes[0].used_at, Some(at(7)));
+    assert_eq!(codes[1].used_at, None);
+    s.replace_recovery_codes(&u.id, &[code(3)], at(9))
+        .await
+        .unwrap();
+    let codes = s.recovery_codes(&u.id).await.unwrap();
+    assert_eq!(
+        codes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["code-3"]
+    );
+
+    // Pending sign-ins: stored, read, deleted once; expired ones are swept by the next.
+    let challenge = LoginChallenge {
+        user_id: u.id.clone(),
+        next_path: "/history".into(),
+        expires_at: at(300),
+    };
+    s.create_login_challenge(&digest(40), &challenge, at(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.login_challenge(&digest(40)).await.unwrap(),
+        Some(challenge.clone())
+    );
+    s.create_login_challenge(&digest(41), &challenge, at(301))
+        .await
+        .unwrap();
+    assert_eq!(s.login_challenge(&digest(40)).await.unwrap(), None, "swept");
+    assert!(s.delete_login_challenge(&digest(41)).await.unwrap());
+    assert!(!s.delete_login_challenge(&digest(41)).await.unwrap());
+
+    // Turning it off clears everything.
+    s.clear_totp(&u.id).await.unwrap();
+    let rec = s.totp(&u.id).await.unwrap().unwrap();
+    assert_eq!((rec.secret_enc, rec.last_step), (None, None));
+    assert!(s.recovery_codes(&u.id).await.unwrap().is_empty());
+    assert!(matches!(
+        s.clear_totp(&missing).await,
+        Err(StorageError::NotFound { .. })
+    ));
+}

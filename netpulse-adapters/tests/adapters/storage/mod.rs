@@ -86,6 +86,7 @@ contract_tests!(
     concurrent_demotions_keep_one_admin,
     tokens_have_owners_scopes_and_last_use,
     flashes_are_read_once,
+    two_factor_state_steps_codes_and_challenges,
     audit_entries_page_newest_first_and_prune,
     outage_buckets_group_stored_rounds,
 );

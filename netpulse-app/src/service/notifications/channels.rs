@@ -117,6 +117,13 @@ pub async fn create(app: &App, input: &ChannelInput) -> Result<StoredChannel, Ap
         updated_at: now,
     };
     app.storage.create_channel(&channel).await?;
+    crate::service::audit::record(
+        app,
+        "channel.create",
+        format!("channel:{}", channel.id),
+        format!("{} ({})", channel.name, channel.kind.as_str()),
+    )
+    .await?;
     Ok(channel)
 }
 
@@ -175,12 +182,20 @@ pub async fn update(app: &App, id: &str, input: &ChannelInput) -> Result<StoredC
     channel.options = config.options;
     channel.updated_at = app.clock.now();
     app.storage.update_channel(&channel).await?;
+    crate::service::audit::record(
+        app,
+        "channel.update",
+        format!("channel:{}", channel.id),
+        channel.name.clone(),
+    )
+    .await?;
     Ok(channel)
 }
 
 /// Deletes a channel; its pending deliveries fail, its log lines stay.
 pub async fn delete(app: &App, id: &str) -> Result<(), AppError> {
-    Ok(app.storage.delete_channel(id).await?)
+    app.storage.delete_channel(id).await?;
+    crate::service::audit::record(app, "channel.delete", format!("channel:{id}"), "").await
 }
 
 /// Sends a test message through the channel now (whether notifications are on or not).

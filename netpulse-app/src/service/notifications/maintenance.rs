@@ -44,10 +44,18 @@ pub async fn create(
         created_at: app.clock.now(),
     };
     app.storage.create_maintenance(&stored).await?;
+    crate::service::audit::record(
+        app,
+        "maintenance.create",
+        format!("connection:{}", stored.connection_id),
+        format!("window {}", stored.id),
+    )
+    .await?;
     Ok(stored)
 }
 
 /// Deletes a maintenance window.
 pub async fn delete(app: &App, id: &str) -> Result<(), AppError> {
-    Ok(app.storage.delete_maintenance(id).await?)
+    app.storage.delete_maintenance(id).await?;
+    crate::service::audit::record(app, "maintenance.delete", format!("window:{id}"), "").await
 }

@@ -60,6 +60,7 @@ pub async fn save(app: &App, change: &SettingsChange) -> Result<NotificationSett
     if settings.digest != before {
         app.storage.reset_digest_slots().await?;
     }
+    crate::service::audit::record(app, "settings.notifications", "settings", "").await?;
     Ok(settings)
 }
 

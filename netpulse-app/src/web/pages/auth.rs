@@ -133,7 +133,23 @@ pub(crate) async fn login(req: &Request, web: Data<&Web>, body: Body) -> Respons
         errors: FieldErrors::default(),
     };
     let layout = frame(&web, req, "Sign in").await;
-    match auth::sign_in(&web.app, &email, form.raw("password"), &c.client_ip).await {
+    match auth::sign_in(
+        &web.app,
+        &email,
+        form.raw("password"),
+        &c.client_ip,
+        &page.next,
+    )
+    .await
+    {
+        Ok(SignIn::SecondFactor { challenge }) => {
+            let mut resp = redirect("/login/two-factor");
+            add_cookie(
+                &mut resp,
+                &super::two_factor::challenge_cookie(&web, &challenge),
+            );
+            resp
+        }
         Ok(SignIn::SignedIn { email, secret, .. }) => {
             tracing::info!(email = %email, "signed in");
             signed_in(&web, &secret, &page.next)
@@ -160,6 +176,7 @@ pub(crate) async fn login(req: &Request, web: Data<&Web>, body: Body) -> Respons
             page.errors.add("_form", "Wrong e-mail or password.");
             html(&web, StatusCode::UNAUTHORIZED, "login.html", &layout, &page)
         }
+        Ok(_) => redirect("/login"),
         Err(e) => crate::web::pages::app_error(&web, req, &e).await,
     }
 }

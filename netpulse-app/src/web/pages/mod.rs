@@ -1,5 +1,6 @@
 //! The dashboard's pages, one module per page.
 
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod connectivity;
@@ -15,6 +16,7 @@ pub mod probes;
 pub mod servers;
 pub mod settings;
 pub mod share;
+pub mod two_factor;
 pub mod users;
 
 use poem::http::StatusCode;

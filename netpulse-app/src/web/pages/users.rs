@@ -11,7 +11,7 @@ use poem::{Body, Request, Response, handler};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::service::{auth, passwords, users};
+use crate::service::{auth, passwords, two_factor, users};
 use crate::web::forms::{FieldErrors, FormData};
 use crate::web::guard::redirect;
 use crate::web::view::{Layout, ctx, html};
@@ -32,6 +32,8 @@ pub struct UserRow {
     pub created: String,
     /// The signed-in user themself.
     pub me: bool,
+    /// Two-factor sign-in is on.
+    pub two_factor: bool,
 }
 
 /// The page's data.
@@ -45,6 +47,8 @@ pub struct UsersPage {
     pub email: String,
     /// The role chosen (on errors).
     pub role: String,
+    /// Every account must use two-factor sign-in.
+    pub require_2fa: bool,
     /// A success message.
     pub notice: String,
     /// Errors by field (`email`, `password`, `role`, `_form`).
@@ -61,18 +65,21 @@ async fn respond(
         let site = settings::load(web).await?;
         let me = ctx(req).session.map(|s| s.record.user_id);
         let list = users::list(&web.app).await?;
+        let mut rows = Vec::with_capacity(list.len());
+        for u in list {
+            rows.push(UserRow {
+                me: me.as_ref() == Some(&u.id),
+                two_factor: two_factor::enabled(&web.app, &u.id).await?,
+                id: u.id.as_str().to_owned(),
+                email: u.email,
+                role: u.role.as_str().to_owned(),
+                disabled: u.disabled,
+                created: format::date_time(u.created_at, &site.tz),
+            });
+        }
         let mut page = UsersPage {
-            users: list
-                .into_iter()
-                .map(|u| UserRow {
-                    me: me.as_ref() == Some(&u.id),
-                    id: u.id.as_str().to_owned(),
-                    email: u.email,
-                    role: u.role.as_str().to_owned(),
-                    disabled: u.disabled,
-                    created: format::date_time(u.created_at, &site.tz),
-                })
-                .collect(),
+            users: rows,
+            require_2fa: two_factor::required(&web.app).await?,
             roles: Role::ALL.map(|r| r.as_str().to_owned()).to_vec(),
             role: "viewer".into(),
             ..UsersPage::default()
@@ -150,6 +157,7 @@ pub(crate) async fn change(
         return pages::app_error(&web, req, &e).await;
     };
     let change = match form.get("action").as_str() {
+        "reset-2fa" => return super::two_factor::reset(&web, req, &uid).await,
         "role" => {
             let Some(r) = Role::parse(&form.get("role")) else {
                 let e = AppError::invalid("role", "choose viewer, operator or admin");
