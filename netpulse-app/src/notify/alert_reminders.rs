@@ -123,7 +123,10 @@ impl Notifications {
             AlertSource::Connection | AlertSource::Outage => return Ok(()),
         };
         let route = self
-            .route(incident.source, Some((subject, incident.subject_id.as_str())))
+            .route(
+                incident.source,
+                Some((subject, incident.subject_id.as_str())),
+            )
             .await?;
         let Some(list) = route.list.as_ref() else {
             return Ok(());

@@ -115,7 +115,10 @@ pub(crate) async fn a_failing_check_is_an_incident_reminded_until_acknowledged(t
     assert_eq!(open.len(), 1, "{open:#?}");
     let e = &open[0];
     assert_eq!(e["subjectId"], id.as_str());
-    assert_eq!(e["subject"], "home: check http https://shop.example/ (IPv4)");
+    assert_eq!(
+        e["subject"],
+        "home: check http https://shop.example/ (IPv4)"
+    );
     assert_eq!(e["severity"], "high");
     assert_eq!(e["openedAt"], rfc(base + 3 * minute));
     let incident = e["id"].as_str().unwrap().to_owned();
@@ -138,14 +141,19 @@ pub(crate) async fn a_failing_check_is_an_incident_reminded_until_acknowledged(t
         )
         .await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!(entries(t, "?state=open", "check").await[0]["severity"], "high");
+    assert_eq!(
+        entries(t, "?state=open", "check").await[0]["severity"],
+        "high"
+    );
 
     // 29 minutes after the opening: nothing; at 31: one reminder to the list only.
     let opened = base + 3 * minute;
-    t.clock.set(Timestamp::from_unix_millis(opened + 29 * minute));
+    t.clock
+        .set(Timestamp::from_unix_millis(opened + 29 * minute));
     settle().await;
     assert!(reminders(&hook).is_empty(), "no reminder before 30 minutes");
-    t.clock.set(Timestamp::from_unix_millis(opened + 31 * minute));
+    t.clock
+        .set(Timestamp::from_unix_millis(opened + 31 * minute));
     eventually("the first reminder", || reminders(&hook).len() == 1).await;
     settle().await;
     assert_eq!(reminders(&hook).len(), 1, "one reminder per interval");
@@ -184,9 +192,14 @@ pub(crate) async fn a_failing_check_is_an_incident_reminded_until_acknowledged(t
     );
     assert_eq!(entries(t, "?state=acked", "check").await.len(), 1);
     // No reminder after the acknowledgement.
-    t.clock.set(Timestamp::from_unix_millis(opened + 95 * minute));
+    t.clock
+        .set(Timestamp::from_unix_millis(opened + 95 * minute));
     settle().await;
-    assert_eq!(reminders(&hook).len(), 1, "the acknowledgement stops reminders");
+    assert_eq!(
+        reminders(&hook).len(),
+        1,
+        "the acknowledgement stops reminders"
+    );
 
     // Good rounds recover the check: the incident is resolved.
     let rounds: Vec<Value> = (4..=6)
@@ -194,7 +207,10 @@ pub(crate) async fn a_failing_check_is_an_incident_reminded_until_acknowledged(t
         .collect();
     let (status, a) = push_checks(t, &agent, &json!({ "results": rounds })).await;
     assert_eq!(status, 200, "{a}");
-    eventually("the recovery", || hook.kinds().contains(&"recovery".to_owned())).await;
+    eventually("the recovery", || {
+        hook.kinds().contains(&"recovery".to_owned())
+    })
+    .await;
     let done = entries(t, "?state=resolved", "check").await;
     assert_eq!(done.len(), 1, "{done:#?}");
     assert!(entries(t, "?state=acked", "check").await.is_empty());
@@ -229,7 +245,10 @@ pub(crate) async fn an_offline_probe_is_an_incident_reminded_until_acknowledged(
     eventually("the first reminder", || reminders(&hook).len() == 1).await;
     let r = &reminders(&hook)[0];
     assert_eq!(r["kind"], "probe_offline");
-    assert_eq!(r["subject"], "[NetPulse] Reminder: probe attic is still offline");
+    assert_eq!(
+        r["subject"],
+        "[NetPulse] Reminder: probe attic is still offline"
+    );
     assert!(
         r["body"].as_str().unwrap().ends_with("Severity: MEDIUM\n"),
         "{r}"
@@ -244,7 +263,11 @@ pub(crate) async fn an_offline_probe_is_an_incident_reminded_until_acknowledged(
     assert_eq!(status, 200, "{acked}");
     t.clock.set(polled.plus_seconds(95 * 60));
     settle().await;
-    assert_eq!(reminders(&hook).len(), 1, "the acknowledgement stops reminders");
+    assert_eq!(
+        reminders(&hook).len(),
+        1,
+        "the acknowledgement stops reminders"
+    );
 
     // The probe polls again: resolved.
     assert_eq!(t.due(&agent).await.0, 200);

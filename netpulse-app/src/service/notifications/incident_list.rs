@@ -15,8 +15,8 @@ use netpulse_domain::outage::{SeriesFamily, Severity};
 use netpulse_ports::alerting_store::{AlertSubject, IncidentStatus, OutageIncident};
 
 use super::alerting::{outage_state_of, state_of};
-use crate::notify::check_edges::describe;
 use crate::error::AppError;
+use crate::notify::check_edges::describe;
 use crate::service::App;
 
 /// What an incident is about.
@@ -210,7 +210,9 @@ async fn alert_entry(
             Ok(id) => app.storage.check(&id).await?,
             Err(_) => None,
         };
-        let what = check.as_ref().map_or_else(|| i.subject_id.clone(), describe);
+        let what = check
+            .as_ref()
+            .map_or_else(|| i.subject_id.clone(), describe);
         format!("{probe}: check {what} ({})", family_name(&i.family))
     } else {
         format!("{probe}: offline")
