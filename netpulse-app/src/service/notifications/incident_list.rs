@@ -197,12 +197,11 @@ async fn alert_entry(
     } else {
         (IncidentKind::ProbeOffline, AlertSubject::Probe)
     };
-    let severity = match i.severity {
-        Some(s) => s,
-        None => {
-            let own = app.storage.alert_route(subject_kind, &i.subject_id).await?;
-            severity_of(i.source, own.severity, per_source.get(&i.source).copied())
-        }
+    let severity = if let Some(s) = i.severity {
+        s
+    } else {
+        let own = app.storage.alert_route(subject_kind, &i.subject_id).await?;
+        severity_of(i.source, own.severity, per_source.get(&i.source).copied())
     };
     let probe = probes.get(&i.probe_id).unwrap_or(&i.probe_id);
     let subject = if kind == IncidentKind::Check {
