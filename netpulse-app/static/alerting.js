@@ -6,6 +6,7 @@
 
 (function () {
   var SEVERITIES = ["critical", "high", "medium", "low"];
+  var KIND_LABELS = { connection: "Connection", outage: "Outage", check: "Service check", probe_offline: "Probe offline" };
   var SOURCE_LABELS = { connection: "Connection unhealthy", probe_offline: "Probe offline", check: "Service check failing", outage: "Internet outage" };
 
   function csrfToken() {
@@ -209,7 +210,7 @@
       };
     });
 
-    // Incidents of every kind (connection alerts, outages) in one list, newest first, with an
+    // Incidents of every kind (connection alerts, outages, service checks, probes offline) in one list, newest first, with an
     // acknowledge button (operators and admins; the API decides).
     Alpine.data("incidents", function () {
       return {
@@ -226,14 +227,14 @@
         },
         show: function (s) { this.state = s; this.load(); },
         isState: function (s) { return this.state === s; },
-        kindLabel: function (i) { return i.kind === "outage" ? "Outage" : "Connection"; },
+        kindLabel: function (i) { return KIND_LABELS[i.kind] || i.kind; },
         severityLabel: function (i) { return String(i.severity).toUpperCase(); },
         when: function (t) { return t ? new Date(t).toLocaleString() : ""; },
         ackText: function (i) { return i.acknowledgedBy ? i.acknowledgedBy + ", " + this.when(i.acknowledgedAt) : ""; },
         ack: function (i) {
           var self = this;
           this.error = "";
-          var path = i.kind === "outage" ? "/outage-incidents/" : "/incidents/";
+          var path = i.kind === "connection" ? "/incidents/" : "/outage-incidents/";
           api("POST", path + encodeURIComponent(i.id) + "/ack").then(function () { self.load(); })
             .catch(function (p) { self.error = p.status === 403 ? "Only operators and admins may acknowledge incidents." : p.message; });
         }

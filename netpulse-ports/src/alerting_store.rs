@@ -62,16 +62,25 @@ pub struct IncidentStatus {
     pub reminded_at: Option<Timestamp>,
 }
 
-/// An outage incident: one episode of a probe's series (opened when the episode's opening is
-/// claimed, resolved when its closing is, in the claim's transaction).
+/// An alert incident of a probe (`outage_incidents`): an outage episode of a probe's series
+/// (opened when the episode's opening is claimed, resolved when its closing is, in the claim's
+/// transaction), a service check's alert over one family, or a probe-offline alert (opened by
+/// the process that claimed the alert's edge, resolved when its recovery edge is claimed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutageIncident {
-    /// The episode id.
+    /// Its id (the episode id; derived from the alert's edge for checks and probes).
     pub id: String,
+    /// What raised it: `Outage`, `Check` or `ProbeOffline`.
+    pub source: AlertSource,
+    /// The check's id for a check, else the probe's.
+    pub subject_id: String,
     /// The probe.
     pub probe_id: String,
-    /// The series family (`v4`, `v6`).
+    /// The series or check family (`v4`, `v6`; `all` for outages of every family and for
+    /// probe-offline alerts).
     pub family: String,
+    /// The severity its alert carried when it opened (`None`: not recorded).
+    pub severity: Option<IncidentSeverity>,
     /// When the episode started.
     pub opened_at: Timestamp,
     /// When it closed (its last failing round's end).
@@ -151,7 +160,20 @@ pub trait AlertingStore: Send + Sync {
         at: Timestamp,
     ) -> Result<bool, StorageError>;
 
-    /// Outage incidents (of one probe, or all) overlapping `[since, until)`, by opening time.
+    /// Stores the incident of a check or probe-offline alert whose edge this process claimed
+    /// (nothing when its id is stored already); returns whether this call stored it.
+    async fn open_alert_incident(&self, incident: &OutageIncident) -> Result<bool, StorageError>;
+    /// Resolves the open incidents of `source` for (`subject_id`, `family`) at `at` (not
+    /// before their opening); returns how many.
+    async fn close_alert_incidents(
+        &self,
+        source: AlertSource,
+        subject_id: &str,
+        family: &str,
+        at: Timestamp,
+    ) -> Result<u64, StorageError>;
+
+    /// Alert incidents of every source in `outage_incidents` (of one probe, or all) overlapping `[since, until)`, by opening time.
     async fn outage_incidents(
         &self,
         probe: Option<&str>,

@@ -8,7 +8,7 @@ use netpulse_domain::alert::AlertEdge;
 use netpulse_domain::check::{CheckMeasurement, Family};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_domain::model::Probe;
-use netpulse_ports::alerting_store::AlertSubject;
+use netpulse_ports::alerting_store::{AlertSubject, OutageIncident};
 use netpulse_ports::check_store::{Check, CheckEdge};
 use netpulse_ports::notify::{IncidentRef, Notification, NotificationKind, ProbeRef};
 use netpulse_ports::storage::StorageError;
@@ -22,7 +22,8 @@ fn family_name(f: Family) -> &'static str {
     }
 }
 
-fn describe(check: &Check) -> String {
+/// How a check is named in messages (`kind target[:port]`).
+pub fn describe(check: &Check) -> String {
     match check.spec.port {
         Some(port) => format!("{} {}:{}", check.spec.kind, check.spec.target, port),
         None => format!("{} {}", check.spec.kind, check.spec.target),
@@ -112,11 +113,6 @@ impl Notifications {
     /// Queues the notification of a claimed service-check edge (unless notifications are off,
     /// or the check or probe was deleted meanwhile). Returns whether one was queued.
     pub async fn check_edge(&self, edge: &CheckEdge) -> Result<bool, StorageError> {
-        let settings = self.settings().await?;
-        if !settings.enabled {
-            tracing::info!(check = %edge.check_id, "check alert not announced: notifications are off");
-            return Ok(false);
-        }
         let (Some(check), Some(probe)) = (
             self.storage.check(&edge.check_id).await?,
             self.storage.probe(&edge.probe_id).await?,
@@ -132,7 +128,51 @@ impl Notifications {
                 Some((AlertSubject::Check, check.id.as_str())),
             )
             .await?;
+        self.record_check_incident(edge, route.severity).await?;
+        let settings = self.settings().await?;
+        if !settings.enabled {
+            tracing::info!(check = %edge.check_id, "check alert not announced: notifications are off");
+            return Ok(false);
+        }
         let n = check_notification(&probe, &check, edge, route.severity, self.clock.now());
         self.enqueue_to(n, None, route.list.as_ref()).await
+    }
+}
+
+impl Notifications {
+    /// Opens the check's incident for an alert edge (id derived from the check, family and the
+    /// alerting round, so the edge's one claim gives one row) or resolves it for a recovery.
+    async fn record_check_incident(
+        &self,
+        edge: &CheckEdge,
+        severity: IncidentSeverity,
+    ) -> Result<(), StorageError> {
+        let family = family_key(edge.family);
+        let check_id = edge.check_id.to_string();
+        let at = edge.result.round_at;
+        match edge.edge {
+            AlertEdge::Alert { .. } => {
+                let incident = OutageIncident {
+                    id: format!("check-{check_id}-{family}-{}", at.unix_millis()),
+                    source: AlertSource::Check,
+                    subject_id: check_id,
+                    probe_id: edge.probe_id.to_string(),
+                    family: family.to_owned(),
+                    severity: Some(severity),
+                    opened_at: at,
+                    closed_at: None,
+                    acknowledged_by: None,
+                    acknowledged_at: None,
+                    reminded_at: None,
+                };
+                self.storage.open_alert_incident(&incident).await?;
+            }
+            AlertEdge::Recovery { .. } => {
+                self.storage
+                    .close_alert_incidents(AlertSource::Check, &check_id, family, at)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }

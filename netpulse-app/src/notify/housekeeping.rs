@@ -11,8 +11,27 @@ use netpulse_ports::notification_store::NotificationSettings;
 use netpulse_ports::storage::StorageError;
 
 use super::{LEASE_SECONDS, Notifications, incident_ref, render};
-use netpulse_domain::incident_severity::AlertSource;
-use netpulse_ports::alerting_store::AlertSubject;
+use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
+use netpulse_domain::model::Probe;
+use netpulse_ports::alerting_store::{AlertSubject, OutageIncident};
+
+/// The incident of a probe-offline alert whose edge was just claimed: opened at the probe's
+/// last poll (id derived from the probe and that poll, so the edge's one claim gives one row).
+fn offline_incident(probe: &Probe, last: Timestamp, severity: IncidentSeverity) -> OutageIncident {
+    OutageIncident {
+        id: format!("offline-{}-{}", probe.id, last.unix_millis()),
+        source: AlertSource::ProbeOffline,
+        subject_id: probe.id.to_string(),
+        probe_id: probe.id.to_string(),
+        family: "all".to_owned(),
+        severity: Some(severity),
+        opened_at: last,
+        closed_at: None,
+        acknowledged_by: None,
+        acknowledged_at: None,
+        reminded_at: None,
+    }
+}
 
 impl Notifications {
     /// One round of housekeeping (see the module docs); does nothing without the lease.
@@ -121,6 +140,9 @@ impl Notifications {
                                 Some((AlertSubject::Probe, probe.id.as_str())),
                             )
                             .await?;
+                        self.storage
+                            .open_alert_incident(&offline_incident(&probe, last, route.severity))
+                            .await?;
                         let n = incident_ref::attach(
                             render::probe_offline(&probe, last, limit, now),
                             incident_ref::probe_key(&probe),
@@ -142,6 +164,14 @@ impl Notifications {
                             .route(
                                 AlertSource::ProbeOffline,
                                 Some((AlertSubject::Probe, probe.id.as_str())),
+                            )
+                            .await?;
+                        self.storage
+                            .close_alert_incidents(
+                                AlertSource::ProbeOffline,
+                                probe.id.as_str(),
+                                "all",
+                                now,
                             )
                             .await?;
                         let n = incident_ref::attach(

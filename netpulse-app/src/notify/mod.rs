@@ -24,7 +24,7 @@
 //!   silent for longer than max_gap (each closing claimed once) and announces them, announces
 //!   incidents held back by a
 //!   maintenance window or while notifications were off once that no longer holds, sends the
-//!   due reminders of unacknowledged connection and outage incidents (each claimed with a
+//!   due reminders of unacknowledged connection, outage, service-check and probe-offline incidents (each claimed with a
 //!   conditional write), sends due
 //!   digests (each slot claimed with a conditional write) and prunes the delivery log. The
 //!   lease keeps the work in one place; the claims keep it exactly-once even if two processes
@@ -36,11 +36,13 @@
 //! # Files
 //!
 //! `edges` (the listener and alert/recovery edges), `check_edges` (service-check alerts),
-//! `outage_edges` (outage openings and closings), `outage_reminders`, `routing` (severities,
+//! `outage_edges` (outage openings and closings), `outage_reminders`, `alert_reminders`
+//! (reminders of service-check and probe-offline incidents), `routing` (severities,
 //! contact lists, connection reminders), `delivery` (the outbox and the worker),
 //! `channels` (secrets, redaction, default events, test messages), `housekeeping`, `digest`
 //! and `outage_digest`, `render` (message texts) and `counter`.
 
+pub mod alert_reminders;
 mod channels;
 pub mod check_edges;
 pub mod counter;

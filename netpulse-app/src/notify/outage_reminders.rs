@@ -60,9 +60,14 @@ pub fn outage_reminder(
 
 impl Notifications {
     /// Re-sends every open, unacknowledged outage incident whose reminder is due to its
-    /// probe's list, claiming each reminder first.
+    /// probe's list, claiming each reminder first (check and probe-offline incidents of the
+    /// same table: [`remind_alert`](Self::remind_alert)).
     pub(super) async fn send_outage_reminders(&self, now: Timestamp) -> Result<(), StorageError> {
         for incident in self.storage.unacknowledged_outage_incidents().await? {
+            if incident.source != AlertSource::Outage {
+                self.remind_alert(&incident, now).await?;
+                continue;
+            }
             let route = self
                 .route(
                     AlertSource::Outage,

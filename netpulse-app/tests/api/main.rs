@@ -5,6 +5,7 @@ mod access_matrix;
 mod access_pages;
 mod agent_api;
 mod agent_e2e;
+mod alert_incidents;
 mod alerting;
 mod alerting_browser;
 mod baselines;
@@ -99,6 +100,8 @@ on_both_databases!(
     probe_alerting::an_outage_has_one_incident_row_from_opening_to_closing,
     probe_alerting::outage_reminders_repeat_each_interval_until_acknowledged,
     alerting::a_check_routes_to_its_list_with_its_own_severity,
+    alert_incidents::a_failing_check_is_an_incident_reminded_until_acknowledged,
+    alert_incidents::an_offline_probe_is_an_incident_reminded_until_acknowledged,
     agent_api::first_run_then_schedule_then_rotation,
     agent_api::pushes_are_idempotent,
     agent_api::php_agent_bodies_are_accepted,

@@ -225,7 +225,7 @@ pub(crate) async fn probe_alerting_input_errors_name_the_field(t: &TestApp) {
 }
 
 /// A bearer token of a new user with `role`.
-async fn token_of(t: &TestApp, role: Role) -> String {
+pub(crate) async fn token_of(t: &TestApp, role: Role) -> String {
     let email = format!("{}@example.org", role.as_str());
     let user = users::create_with_role(&t.app, email, "correct horse battery".into(), role)
         .await
@@ -246,7 +246,7 @@ async fn token_of(t: &TestApp, role: Role) -> String {
 }
 
 /// `POST /api/v1/outage-incidents/{id}/ack` as `token`: (status, body).
-async fn ack_as(t: &TestApp, token: &str, id: &str) -> (u16, Value) {
+pub(crate) async fn ack_as(t: &TestApp, token: &str, id: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(t.url(&format!("/api/v1/outage-incidents/{id}/ack")))
         .bearer_auth(token)

@@ -49,7 +49,7 @@ fn status_of(r: StatusRow) -> Result<IncidentStatus, StorageError> {
 }
 
 const OUTAGE_COLUMNS: &str = "id, probe_id, family, opened_at, closed_at, acknowledged_by, \
-                              acknowledged_at, reminded_at";
+                              acknowledged_at, reminded_at, source, subject_id, severity";
 
 type OutageRow = (
     String,
@@ -60,19 +60,31 @@ type OutageRow = (
     Option<String>,
     Option<i64>,
     Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
 );
 
-fn outage_incident_of(r: OutageRow) -> OutageIncident {
-    OutageIncident {
+fn outage_incident_of(r: OutageRow) -> Result<OutageIncident, StorageError> {
+    let source = AlertSource::parse(&r.8)
+        .ok_or_else(|| invalid("outage_incidents.source", &r.8, "is not an alert source"))?;
+    let severity = match r.10.as_deref() {
+        Some(t) => Some(severity("outage_incidents.severity", t)?),
+        None => None,
+    };
+    Ok(OutageIncident {
         id: r.0,
+        subject_id: r.9.unwrap_or_else(|| r.1.clone()),
         probe_id: r.1,
         family: r.2,
+        source,
+        severity,
         opened_at: Timestamp::from_unix_millis(r.3),
         closed_at: r.4.map(Timestamp::from_unix_millis),
         acknowledged_by: r.5,
         acknowledged_at: r.6.map(Timestamp::from_unix_millis),
         reminded_at: r.7.map(Timestamp::from_unix_millis),
-    }
+    })
 }
 
 fn severity(field: &'static str, text: &str) -> Result<IncidentSeverity, StorageError> {
@@ -383,6 +395,46 @@ impl AlertingStore for Store {
         claim_reminder_in(&self.pool, "incidents", id, previous, at).await
     }
 
+    async fn open_alert_incident(&self, i: &OutageIncident) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO outage_incidents (id, probe_id, family, opened_at, source, subject_id, \
+             severity) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(i.id.clone())
+        .bind(i.probe_id.clone())
+        .bind(i.family.clone())
+        .bind(i.opened_at.unix_millis())
+        .bind(i.source.as_str())
+        .bind(i.subject_id.clone())
+        .bind(i.severity.map(IncidentSeverity::as_str))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn close_alert_incidents(
+        &self,
+        source: AlertSource,
+        subject_id: &str,
+        family: &str,
+        at: Timestamp,
+    ) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outage_incidents SET closed_at = CASE WHEN $4 > opened_at THEN $4 ELSE \
+             opened_at END WHERE source = $1 AND subject_id = $2 AND family = $3 \
+             AND closed_at IS NULL",
+        )
+        .bind(source.as_str())
+        .bind(subject_id.to_owned())
+        .bind(family.to_owned())
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
     async fn outage_incidents(
         &self,
         probe: Option<&str>,
@@ -399,7 +451,7 @@ impl AlertingStore for Store {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        Ok(rows.into_iter().map(outage_incident_of).collect())
+        rows.into_iter().map(outage_incident_of).collect()
     }
 
     async fn outage_incident(&self, id: &str) -> Result<Option<OutageIncident>, StorageError> {
@@ -410,7 +462,7 @@ impl AlertingStore for Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable)?;
-        Ok(row.map(outage_incident_of))
+        row.map(outage_incident_of).transpose()
     }
 
     async fn acknowledge_outage_incident(
@@ -440,7 +492,7 @@ impl AlertingStore for Store {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        Ok(rows.into_iter().map(outage_incident_of).collect())
+        rows.into_iter().map(outage_incident_of).collect()
     }
 
     async fn claim_outage_reminder(

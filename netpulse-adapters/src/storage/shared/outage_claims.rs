@@ -47,8 +47,8 @@ async fn open_incident(
     opened_at_ms: i64,
 ) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO outage_incidents (id, probe_id, family, opened_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO outage_incidents (id, probe_id, family, opened_at, subject_id) VALUES ($1, \
+         $2, $3, $4, $2) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id.to_owned())
     .bind(probe.as_str().to_owned())

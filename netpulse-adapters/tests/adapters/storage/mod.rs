@@ -2,6 +2,7 @@
 //! PostgreSQL (`NETPULSE_TEST_PG_URL`; a fresh database per test).
 
 mod access;
+mod alert_incidents;
 mod alerting;
 mod baselines;
 mod check_blocks;

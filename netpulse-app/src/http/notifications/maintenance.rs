@@ -82,16 +82,24 @@ pub struct IncidentDto {
     pub acknowledged_at: Option<String>,
 }
 
-/// An outage incident: one outage episode of a probe's address family.
+/// An alert incident of a probe: an outage episode of its address family, a service check's
+/// alert over one family, or a probe-offline alert (acknowledged at
+/// `/outage-incidents/{id}/ack`).
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct OutageIncidentDto {
-    /// Its id (the episode id).
+    /// Its id (the episode id for an outage).
     pub id: String,
+    /// What raised it: `outage`, `check` or `probe_offline`.
+    pub source: String,
+    /// The check's id for a check, else the probe's.
+    pub subject_id: String,
     /// The probe.
     pub probe_id: String,
-    /// The address family (`v4`, `v6`).
+    /// The address family (`v4`, `v6`; `all` for every family and for probe-offline alerts).
     pub family: String,
+    /// The severity its alert carried when it opened, null when not recorded.
+    pub severity: Option<String>,
     /// When the outage started (RFC 3339).
     pub opened_at: String,
     /// When it ended (RFC 3339), null while open.
@@ -108,14 +116,15 @@ pub struct OutageIncidentDto {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct IncidentEntryDto {
-    /// `connection` (acknowledged at `/incidents/{id}/ack`) or `outage` (at
-    /// `/outage-incidents/{id}/ack`).
+    /// `connection` (acknowledged at `/incidents/{id}/ack`), `outage`, `check` or
+    /// `probe_offline` (at `/outage-incidents/{id}/ack`).
     pub kind: String,
     /// Its id.
     pub id: String,
-    /// The connection's or probe's id.
+    /// The connection's, check's or probe's id.
     pub subject_id: String,
-    /// Its subject's name: `connection (probe)`, or `probe: outage over IPv4`.
+    /// Its subject's name: `connection (probe)`, `probe: outage over IPv4`,
+    /// `probe: check http example.org (IPv4)` or `probe: offline`.
     pub subject: String,
     /// The severity its messages carry: `critical`, `high`, `medium` or `low`.
     pub severity: String,
@@ -136,7 +145,8 @@ pub struct IncidentEntryDto {
 pub struct IncidentListDto {
     /// Connection incidents, by opening time.
     pub items: Vec<IncidentDto>,
-    /// Outage incidents, by opening time (none when a connection is asked for).
+    /// Outage, service-check and probe-offline incidents, by opening time (none when a
+    /// connection is asked for).
     pub outages: Vec<OutageIncidentDto>,
     /// Every incident of any kind (the two lists above in one), newest first, with its
     /// subject's name and severity.
@@ -189,8 +199,11 @@ pub(super) fn outage_incident_dto(i: OutageIncident) -> OutageIncidentDto {
     OutageIncidentDto {
         state: alerting::outage_state_of(&i).as_str().to_owned(),
         id: i.id,
+        source: i.source.as_str().to_owned(),
+        subject_id: i.subject_id,
         probe_id: i.probe_id,
         family: i.family,
+        severity: i.severity.map(|s| s.as_str().to_owned()),
         opened_at: i.opened_at.to_rfc3339(),
         closed_at: i.closed_at.map(Timestamp::to_rfc3339),
         acknowledged_by: i.acknowledged_by,

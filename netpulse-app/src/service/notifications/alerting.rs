@@ -370,7 +370,17 @@ pub async fn acknowledge_outage(
                 actor_email: Some(who.name.clone()),
                 action: "incident.ack".into(),
                 subject: format!("outage-incident:{id}"),
-                detail: format!("probe {} {}", current.probe_id, current.family),
+                detail: if current.source == AlertSource::Outage {
+                    format!("probe {} {}", current.probe_id, current.family)
+                } else {
+                    format!(
+                        "{} {} on probe {} {}",
+                        current.source.as_str(),
+                        current.subject_id,
+                        current.probe_id,
+                        current.family
+                    )
+                },
             })
             .await?;
     }

@@ -1,5 +1,5 @@
-//! One list of every incident, whatever its subject (issue 21): connection incidents and outage
-//! incidents, each with its kind, its subject's name, the severity its messages carry (the
+//! One list of every incident, whatever its subject (issue 21): connection incidents, outage
+//! incidents and service-check and probe-offline incidents, each with its kind, its subject's name, the severity its messages carry (the
 //! subject's own, then the source's, then the default; an outage's default from its episode)
 //! and its state — what the `/incidents` page shows and acknowledges.
 
@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use netpulse_domain::Timestamp;
 use netpulse_domain::contact_list::IncidentState;
+use netpulse_domain::id::CheckId;
 use netpulse_domain::incident_severity::{
     AlertSource, IncidentSeverity, outage_severity, severity_of,
 };
@@ -15,6 +16,7 @@ use netpulse_ports::alerting_store::{AlertSubject, IncidentStatus, OutageInciden
 
 use super::alerting::{outage_state_of, state_of};
 use crate::error::AppError;
+use crate::notify::check_edges::describe;
 use crate::service::App;
 
 /// What an incident is about.
@@ -24,6 +26,10 @@ pub enum IncidentKind {
     Connection,
     /// An outage episode of a probe's family (acknowledged at `/outage-incidents/{id}/ack`).
     Outage,
+    /// A service check's alert over one family (acknowledged at `/outage-incidents/{id}/ack`).
+    Check,
+    /// A probe stopped polling (acknowledged at `/outage-incidents/{id}/ack`).
+    ProbeOffline,
 }
 
 impl IncidentKind {
@@ -32,6 +38,8 @@ impl IncidentKind {
         match self {
             Self::Connection => "connection",
             Self::Outage => "outage",
+            Self::Check => "check",
+            Self::ProbeOffline => "probe_offline",
         }
     }
 }
@@ -136,6 +144,10 @@ pub async fn incident_entries(
         });
     }
     for i in outages {
+        if i.source != AlertSource::Outage {
+            out.push(alert_entry(app, i, &probes, &per_source).await?);
+            continue;
+        }
         let key = (1, i.probe_id.clone());
         if !own.contains_key(&key) {
             let r = app
@@ -170,6 +182,52 @@ pub async fn incident_entries(
             .then_with(|| a.id.cmp(&b.id))
     });
     Ok(out)
+}
+
+/// The entry of a service-check or probe-offline incident: its severity is the one stored when
+/// it opened (else the route's now).
+async fn alert_entry(
+    app: &App,
+    i: &OutageIncident,
+    probes: &HashMap<String, String>,
+    per_source: &HashMap<AlertSource, IncidentSeverity>,
+) -> Result<IncidentEntry, AppError> {
+    let (kind, subject_kind) = if i.source == AlertSource::Check {
+        (IncidentKind::Check, AlertSubject::Check)
+    } else {
+        (IncidentKind::ProbeOffline, AlertSubject::Probe)
+    };
+    let severity = if let Some(s) = i.severity {
+        s
+    } else {
+        let own = app.storage.alert_route(subject_kind, &i.subject_id).await?;
+        severity_of(i.source, own.severity, per_source.get(&i.source).copied())
+    };
+    let probe = probes.get(&i.probe_id).unwrap_or(&i.probe_id);
+    let subject = if kind == IncidentKind::Check {
+        let check = match CheckId::parse(&i.subject_id) {
+            Ok(id) => app.storage.check(&id).await?,
+            Err(_) => None,
+        };
+        let what = check
+            .as_ref()
+            .map_or_else(|| i.subject_id.clone(), describe);
+        format!("{probe}: check {what} ({})", family_name(&i.family))
+    } else {
+        format!("{probe}: offline")
+    };
+    Ok(IncidentEntry {
+        kind,
+        state: outage_state_of(i),
+        severity,
+        subject,
+        id: i.id.clone(),
+        subject_id: i.subject_id.clone(),
+        opened_at: i.opened_at,
+        closed_at: i.closed_at,
+        acknowledged_by: i.acknowledged_by.clone(),
+        acknowledged_at: i.acknowledged_at,
+    })
 }
 
 /// The severity of an outage incident when none is configured: from its episode (CRITICAL
