@@ -140,7 +140,10 @@ impl RollupStore for Store {
             .bind(level.code())
             .bind(from.unix_millis())
             .bind(until.unix_millis())
-            .bind(from.unix_millis().saturating_sub(level.max_seconds() * 1000))
+            .bind(
+                from.unix_millis()
+                    .saturating_sub(level.max_seconds() * 1000),
+            )
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
