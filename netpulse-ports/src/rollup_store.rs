@@ -81,7 +81,8 @@ pub struct RollupWrite {
 /// The rollup tables.
 #[async_trait]
 pub trait RollupStore: Send + Sync {
-    /// Up to `limit` dirty hours, oldest first; of one connection, or of all.
+    /// Up to `limit` dirty hours, by connection and oldest first within one (so a batch
+    /// covers long runs of one connection's hours); of one connection, or of all.
     async fn dirty_speed_hours(
         &self,
         connection: Option<&ConnectionId>,

@@ -192,17 +192,21 @@ async fn try_batch(
         .filter(|d| recomputable(d.hour_at, hourly_floor))
         .map(|d| (d.connection.clone(), d.hour_at))
         .collect();
+    // Each raw row read once into its UTC hour (the days are disjoint and cover every dirty
+    // hour, so every hour gets exactly its rows, in the order they were read; hours of those
+    // days that are not dirty are summed too and dropped).
+    let mut by_hour: HashMap<(&ConnectionId, Timestamp), SpeedBucket> = HashMap::new();
+    for ((c, _), (_, rows)) in &raw {
+        for r in rows {
+            let h = bucket_start(Level::Hour, r.sample.at, &tz);
+            by_hour.entry((c, h)).or_default().add(&r.sample);
+        }
+    }
     for (c, h) in &hours {
         let end = h.plus_seconds(3_600);
         let interval = intervals.get(c.as_str()).copied();
         write.clear.push((c.clone(), Level::Hour, *h, end));
-        let bucket = SpeedBucket::of(
-            raw.range((c.clone(), Timestamp::from_unix_millis(i64::MIN))..)
-                .take_while(|((rc, _), _)| rc == c)
-                .flat_map(|(_, (_, rows))| rows)
-                .filter(|r| r.sample.at >= *h && r.sample.at < end)
-                .map(|r| &r.sample),
-        );
+        let bucket = by_hour.remove(&(c, *h)).unwrap_or_default();
         if bucket.results > 0 {
             write.rows.push(row(
                 c,

@@ -125,6 +125,16 @@ fn levels_answer_ranges_by_length() {
     assert_eq!(Level::from_code(0), None);
 }
 
+#[test]
+fn a_bucket_is_never_longer_than_its_level_bound() {
+    // An hour is exact; a local day or week may gain an hour (DST) or more (a zone moving
+    // its clocks by a day), and the bound still holds with room to spare.
+    assert_eq!(Level::Hour.max_seconds(), Level::Hour.nominal_seconds());
+    for l in [Level::Day, Level::Week] {
+        assert!(l.max_seconds() >= l.nominal_seconds() + 86_400);
+    }
+}
+
 fn speed_sample(i: u64, v: f64) -> SpeedSample {
     SpeedSample {
         at: crate::time::Timestamp::from_unix_millis(1_700_000_000_000 + i as i64 * 1000),

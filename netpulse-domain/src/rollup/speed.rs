@@ -90,6 +90,18 @@ impl Level {
         }
     }
 
+    /// An upper bound on the length of one bucket, seconds: a UTC hour, and two nominal days
+    /// or eight nominal weeks' days for local days and weeks (however a zone shifts its
+    /// clocks). A bucket overlapping `[from, …)` therefore starts after `from` less this
+    /// (what lets a clear use the (connection, level, start) index).
+    pub const fn max_seconds(self) -> i64 {
+        match self {
+            Self::Hour => 3_600,
+            Self::Day => 2 * 86_400,
+            Self::Week => 8 * 86_400,
+        }
+    }
+
     /// Which level answers a window of `seconds`: `None` (raw results) up to 48 h, hourly up
     /// to 14 d, daily up to 120 d, weekly beyond — at most 336 buckets of the chosen level
     /// for a range at its level's limit.

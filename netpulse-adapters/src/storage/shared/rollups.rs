@@ -28,7 +28,7 @@ impl RollupStore for Store {
     ) -> Result<Vec<DirtyHour>, StorageError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT connection_id, hour_at, version FROM speed_rollup_dirty \
-             WHERE ($2 IS NULL OR connection_id = $2) ORDER BY hour_at, connection_id LIMIT $1",
+             WHERE ($2 IS NULL OR connection_id = $2) ORDER BY connection_id, hour_at LIMIT $1",
         )
         .bind(i64::from(limit))
         .bind(connection.map(|c| c.as_str().to_owned()))
@@ -134,12 +134,16 @@ impl RollupStore for Store {
         for (connection, level, from, until) in &write.clear {
             sqlx::query(
                 "DELETE FROM speed_rollups WHERE connection_id = $1 AND level = $2 AND bucket_at \
-                 < $4 AND bucket_end > $3",
+                 < $4 AND bucket_at > $5 AND bucket_end > $3",
             )
             .bind(connection.as_str().to_owned())
             .bind(level.code())
             .bind(from.unix_millis())
             .bind(until.unix_millis())
+            .bind(
+                from.unix_millis()
+                    .saturating_sub(level.max_seconds() * 1000),
+            )
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;

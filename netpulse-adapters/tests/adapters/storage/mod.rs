@@ -15,6 +15,7 @@ mod notifications;
 mod outage_buckets;
 mod postgres_only;
 mod retention;
+mod rollup_clears;
 mod schema;
 mod web;
 mod work_signals;
@@ -47,6 +48,7 @@ macro_rules! contract_tests {
 contract_tests!(
     prune_batches_remove_exactly_what_is_older,
     baseline_rows_are_per_day_and_the_newest_is_in_force,
+    rollup_clears_remove_every_overlapping_bucket,
     probe_lifecycle,
     probe_delete_is_refused_while_connections_exist,
     poll_recording_is_debounced,
@@ -100,5 +102,6 @@ use contract::*;
 use late::*;
 use outage_buckets::*;
 use retention::*;
+use rollup_clears::*;
 use web::*;
 use work_signals::*;
