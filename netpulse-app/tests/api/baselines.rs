@@ -121,13 +121,11 @@ pub(crate) async fn a_deviation_from_the_baseline_alerts_after_n_and_collecting_
         push(t, &agent, &result(&young, at, NORMAL, true)).await;
     }
 
-    // Nothing is computed before the recompute.
+    // The figures are checked after the rebuild below: the server's housekeeping may already
+    // have run the nightly recompute (due from 00:30 site time on the real clock).
     let b = baseline(t, &c).await;
     assert_eq!(b["deviationPct"], 30.0);
     assert_eq!(b["metrics"][0]["metric"], "download");
-    assert_eq!(b["metrics"][0]["n"], 0);
-    assert_eq!(b["metrics"][0]["reliable"], false);
-    assert!(b["metrics"][0]["median"].is_null());
 
     assert_eq!(
         baselines::rebuild(&t.app, None).await.unwrap().connections,
@@ -351,12 +349,9 @@ pub(crate) async fn checks_learn_a_latency_baseline_per_family(t: &TestApp) {
     let (s, a) = crate::checks::push_checks(t, &agent, &json!({ "results": results })).await;
     assert_eq!(s, 200, "{a}");
     let path = format!("/api/v1/checks/{id}/baseline");
-    let (s, before) = t.get(&path).await;
-    assert_eq!(
-        (s, before["families"][0]["n"].clone()),
-        (200, json!(0)),
-        "{before}"
-    );
+    // No "before" figure is asserted: the server's housekeeping may already have run the
+    // nightly recompute (it is due from 00:30 site time on the real clock), so the rebuild
+    // below is what the figures are checked against.
     let done = baselines::rebuild(&t.app, None).await.unwrap();
     assert!(done.checks >= 1, "{done:?}");
     let (_, b) = t.get(&path).await;
