@@ -252,8 +252,12 @@ pub(crate) async fn outage_pages_show_the_api_figures(t: &TestApp) {
     // An open episode: the banner, with its family, severity so far and link.
     let mut down = vec![Round::Down; 3];
     down.insert(0, Round::Up);
-    push_rounds(t, &p.probe.id, &checks, 360, &down, 1).await;
+    // The clock goes back first (from T0 + 400 min), and a housekeeping pass that read the
+    // later time is waited out: at T0 + 400 the new episode would already be silent and be
+    // closed by housekeeping's silent rule.
     t.clock.set(Timestamp::from_unix_millis(T0 + 365 * MIN));
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    push_rounds(t, &p.probe.id, &checks, 360, &down, 1).await;
     let (_, open) = t
         .get(&format!("/api/v1/outages?probe={probe}&family=v4&limit=1"))
         .await;

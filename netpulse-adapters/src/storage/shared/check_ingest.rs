@@ -237,6 +237,20 @@ async fn advance(
     Ok(())
 }
 
+/// Locks the probe's row for the rest of the transaction. Every write transaction that touches
+/// a probe's check blocks or outage series (ingest, the silent close, a rebuild) takes this lock
+/// first, so they queue on one row in one order instead of deadlocking on PostgreSQL (the
+/// foreign-key checks of their inserts also lock the probe's row).
+pub(super) async fn lock_probe(conn: &mut Conn, probe: &ProbeId) -> Result<(), StorageError> {
+    let sql = format!("SELECT id FROM probes WHERE id = $1{LOCK}");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(probe.as_str().to_owned())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 /// Records `results` of `probe` (see `CheckStore::record_check_results`).
 pub(super) async fn record(
     conn: &mut Conn,
@@ -245,12 +259,7 @@ pub(super) async fn record(
     default_alerts: &AlertPolicy,
 ) -> Result<CheckIngest, StorageError> {
     // One ingest per probe at a time: its blocks are read, merged and rewritten below.
-    let sql = format!("SELECT id FROM probes WHERE id = $1{LOCK}");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(probe.as_str().to_owned())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(unavailable)?;
+    lock_probe(conn, probe).await?;
     let known = known_checks(conn, probe).await?;
     let mut out = CheckIngest::default();
     let mut seen = HashSet::new();

@@ -14,7 +14,7 @@ use netpulse_ports::outage_store::{
 use netpulse_ports::storage::StorageError;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
-use super::{Db, Store, begin_write, outage_claims, outage_ingest};
+use super::{Db, Store, begin_write, check_ingest, outage_claims, outage_ingest};
 use crate::storage::outage_rows::{
     OUTAGE_COLUMNS, OutageCursor, OutageRow, at, round_of, series_code, series_of,
 };
@@ -293,6 +293,7 @@ impl OutageStore for Store {
                 crate::storage::rows::invalid("probe_id", &id, "is not a stored id")
             })?;
             let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+            check_ingest::lock_probe(&mut tx, &probe).await?;
             let edge = outage_claims::close_if_silent(
                 &mut tx,
                 &probe,
@@ -325,6 +326,7 @@ impl OutageStore for Store {
                 crate::storage::rows::invalid("probe_id", &id, "is not a stored id")
             })?;
             let mut tx = begin_write(&self.pool).await.map_err(unavailable)?;
+            check_ingest::lock_probe(&mut tx, &probe).await?;
             if let Some(c) = outage_ingest::connectivity(&mut tx, &probe).await? {
                 for family in SeriesFamily::ALL {
                     if c.covers(family) {

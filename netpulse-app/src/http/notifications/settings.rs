@@ -22,7 +22,7 @@ pub struct NotificationSettingsDto {
     pub alert_after: u32,
     /// Consecutive healthy results that end it.
     pub recover_after: u32,
-    /// Alert when a probe has not polled for max(3 × poll interval, 5 min).
+    /// Alert when a probe has not polled for max(2 × poll interval + 30 s, 120 s).
     pub probe_offline: bool,
     /// Send a daily digest.
     pub digest_daily: bool,

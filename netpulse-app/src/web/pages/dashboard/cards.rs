@@ -159,7 +159,7 @@ pub(super) async fn card(
     Ok((card, latest, failure))
 }
 
-/// Every probe and whether its agent polled recently (`max(3 × poll interval, 180 s)`).
+/// Every probe and whether its agent polled recently (silent for at most `max(2 × poll interval + 30 s, 120 s)`, `netpulse_domain::agent_state`).
 pub(super) async fn probe_liveness(
     web: &Web,
     now: Timestamp,
