@@ -42,7 +42,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "fleet.html",
         render(t, "fleet.html", &fleet, true),
         render(
-            &t,
+            t,
             "fleet.html",
             &FleetPage {
                 rows: vec![],

@@ -166,7 +166,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "settings_notifications.html",
         render(t, "settings_notifications.html", &notifications, true),
         render(
-            &t,
+            t,
             "settings_notifications.html",
             &NotificationsPage::default(),
             true,
@@ -266,7 +266,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "settings_users.html",
         render(t, "settings_users.html", &users_page, true),
         render(
-            &t,
+            t,
             "settings_users.html",
             &crate::web::pages::users::UsersPage::default(),
             true,
@@ -289,7 +289,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "login_two_factor.html",
         render(t, "login_two_factor.html", &code_page, false),
         render(
-            &t,
+            t,
             "login_two_factor.html",
             &crate::web::pages::two_factor::CodePage::default(),
             false,
@@ -319,7 +319,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "settings_two_factor.html",
         render(t, "settings_two_factor.html", &enrolling, true),
         render(
-            &t,
+            t,
             "settings_two_factor.html",
             &crate::web::pages::two_factor::TwoFactorPage::default(),
             true,
@@ -346,7 +346,7 @@ pub(super) fn render_all(t: &Templates, cov: &mut Coverage) {
         "settings_audit.html",
         render(t, "settings_audit.html", &audit, true),
         render(
-            &t,
+            t,
             "settings_audit.html",
             &crate::web::pages::audit::AuditPage::default(),
             true,
