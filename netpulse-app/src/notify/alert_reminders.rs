@@ -11,6 +11,7 @@ use netpulse_domain::contact_list::{IncidentState, receives, reminder_due};
 use netpulse_domain::id::{CheckId, ProbeId};
 use netpulse_domain::incident_severity::{AlertSource, IncidentSeverity};
 use netpulse_domain::model::Probe;
+use netpulse_domain::outage::SeriesFamily;
 use netpulse_ports::alerting_store::{AlertSubject, OutageIncident};
 use netpulse_ports::check_store::Check;
 use netpulse_ports::notify::{IncidentRef, Notification, NotificationKind, ProbeRef};
@@ -19,11 +20,11 @@ use netpulse_ports::storage::StorageError;
 use super::check_edges::describe;
 use super::{Notifications, incident_ref, render};
 
+/// The stored family in words (`outage_edges::family_words`), as stored if it does not read.
 fn family_words(f: &str) -> &str {
-    match f {
-        "v4" => "IPv4",
-        "v6" => "IPv6",
-        other => other,
+    match SeriesFamily::parse(f) {
+        Ok(family) => super::outage_edges::family_words(family),
+        Err(_) => f,
     }
 }
 

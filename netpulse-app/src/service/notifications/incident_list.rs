@@ -69,12 +69,11 @@ pub struct IncidentEntry {
     pub acknowledged_at: Option<Timestamp>,
 }
 
+/// The stored family in the messages' words, as stored if it does not read.
 fn family_name(f: &str) -> &str {
-    match f {
-        "v4" => "IPv4",
-        "v6" => "IPv6",
-        "all" => "all families",
-        other => other,
+    match SeriesFamily::parse(f) {
+        Ok(family) => crate::notify::outage_edges::family_words(family),
+        Err(_) => f,
     }
 }
 
